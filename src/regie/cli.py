@@ -1,0 +1,22 @@
+"""The ``regie`` console command: a thin wrapper over Django's manage.py.
+
+Every operation is a management command (``regie help`` lists them): ``regie demo``,
+``regie serve --role nummervoorziening``, ``regie worker``, ``regie nv-keys``, ``regie nv-client``,
+``regie hash-pgns``, ``regie openapi``, ``regie docs``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regie.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

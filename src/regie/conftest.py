@@ -1,0 +1,61 @@
+"""Fixtures shared by every app's tests: a fresh keyring, number-service clients, fictional PGNs."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import LazySettings
+
+from regie.nummervoorziening import services as nv_services
+from regie.nummervoorziening.keys import generate_keyring
+from regie.nummervoorziening.models import Client
+
+LAS_OIN = "00000001234567890000"
+OTHER_OIN = "00000009876543210000"
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("keys")
+    generate_keyring(directory)
+    return directory
+
+
+@pytest.fixture(autouse=True)
+def _nv_keys(settings: LazySettings, keys_dir: Path) -> Iterator[None]:
+    settings.NV_KEYS_DIR = keys_dir
+    yield
+
+
+@pytest.fixture
+def las_client(db: None) -> tuple[Client, str]:
+    """A registered LAS client at the number service and its API key."""
+    return nv_services.register_client(oin=LAS_OIN, name="Demo LAS (fictief)")
+
+
+@pytest.fixture
+def other_client(db: None) -> tuple[Client, str]:
+    return nv_services.register_client(oin=OTHER_OIN, name="Andere LAS (fictief)")
+
+
+def make_bsn(rng: random.Random) -> str:
+    """A made-up 9-digit number that passes the BSN 11-proef (fictional test data)."""
+    while True:
+        digits = [rng.randrange(10) for _ in range(8)]
+        total = sum(digit * weight for digit, weight in zip(digits, range(9, 1, -1), strict=True))
+        last = total % 11
+        if last < 10 and (digits[0] != 0 or digits[1] != 0):
+            return "".join(map(str, digits)) + str(last)
+
+
+def make_hpgn(rng: random.Random) -> str:
+    """A random 64-hex value shaped like an HPgn (no scrypt cost: for derivation tests)."""
+    return rng.randbytes(32).hex()
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    return random.Random(20261122)

@@ -1,0 +1,36 @@
+"""Audit event types of the number service. Details never hold an identifier or a key."""
+
+from regie.audit.events import define
+
+CLIENT_REGISTERED = define(
+    "nummervoorziening.client.registered", "A number-service client (by OIN) was registered."
+)
+API_KEY_ISSUED = define(
+    "nummervoorziening.client.api_key_issued",
+    "A new API key was issued to a number-service client; the previous one stopped working.",
+)
+SUBSTITUTION_RECORDED = define(
+    "nummervoorziening.substitution.recorded",
+    "A client replaced a pupil's new HPgn by the old one (replaceStampseudonym); no values logged.",
+)
+BATCH_SUBMITTED = define(
+    "nummervoorziening.batch.submitted", "A client submitted a batch (kind and size only)."
+)
+BATCH_RETRIEVED = define(
+    "nummervoorziening.batch.retrieved",
+    "A client retrieved a batch's results; the results were deleted from the service.",
+)
+BATCH_REMOVED = define(
+    "nummervoorziening.batch.removed",
+    "A batch expired unretrieved and its items and results were deleted.",
+)
+QUOTA_EXCEEDED = define(
+    "nummervoorziening.quota.exceeded", "A client's batch was refused: daily quota reached."
+)
+KEY_ROTATED = define(
+    "nummervoorziening.key.rotated", "A new version of a pseudonym key was generated."
+)
+CONVERSION_PRODUCED = define(
+    "nummervoorziening.conversion.produced",
+    "A conversion table (old key version → current) was produced for a chain party.",
+)

@@ -1,0 +1,262 @@
+"""Django settings for regie: every value comes from the environment (see ``regie.lib.env``).
+
+The embedded default needs no configuration at all: SQLite under ``var/``, demo keys under
+``var/keys``, both roles (hub and number service) in one process. ``docs/configuration.md`` is
+generated from the declarations below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+import django_stubs_ext
+
+from regie.lib.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_path,
+    env_secret,
+    env_str,
+)
+
+django_stubs_ext.monkeypatch()
+
+SRC_DIR = Path(__file__).resolve().parent
+BASE_DIR = SRC_DIR.parent.parent
+
+VAR_DIR = env_path(
+    "REGIE_VAR_DIR",
+    BASE_DIR / "var",
+    "Where the embedded default keeps its SQLite database, keys and working files.",
+)
+
+ROLE = env_choice(
+    "REGIE_ROLE",
+    "all",
+    ("all", "hub", "nummervoorziening"),
+    "Which deployable this process serves: the school hub, the number service, or both (demo).",
+)
+
+DEBUG = env_bool("REGIE_DEBUG", False, "Django debug mode. Never in production.")
+
+SECRET_KEY = (
+    env_secret(
+        "REGIE_SECRET_KEY",
+        None,
+        "Django's secret key (sessions, CSRF). Required unless REGIE_DEBUG or the demo is used.",
+    )
+    or "regie-insecure-demo-key-do-not-use-in-production"
+)
+
+ALLOWED_HOSTS = env_list(
+    "REGIE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"], "Host names this server answers to."
+)
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str(
+            "DATABASE_URL",
+            f"sqlite:///{VAR_DIR / 'regie.sqlite3'}",
+            "Database URL: SQLite by default; postgres://user:pass@host/name for PostgreSQL.",
+        ),
+        conn_max_age=60,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-regie.sqlite3")}
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "regie.core",
+    "regie.audit",
+    "regie.nummervoorziening",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "regie.urls"
+WSGI_APPLICATION = "regie.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "nl"
+LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
+LOCALE_PATHS = [SRC_DIR / "locale"]
+TIME_ZONE = "Europe/Amsterdam"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
+    "REGIE_MAX_REQUEST_BYTES",
+    64 * 1024 * 1024,
+    "Largest request body accepted, in bytes (a 100,000-item batch is about 20 MB of JSON).",
+    minimum=1024,
+)
+
+# --- Number service (Nummervoorziening) ------------------------------------------------------
+
+NV_KEYS_DIR = env_path(
+    "REGIE_NV_KEYS_DIR",
+    VAR_DIR / "keys",
+    "Directory with the number service's versioned secret keys (never in the database).",
+)
+NV_PSEUDONYM_BASE = env_str(
+    "REGIE_NV_PSEUDONYM_BASE",
+    "https://nummervoorziening.regie.example",
+    "Base URI of the stampseudonyms and ECK iDs this number service issues.",
+)
+NV_REGISTRY_FILE = env_str(
+    "REGIE_NV_REGISTRY_FILE",
+    "",
+    "TOML file with the chains and sectors the number service knows; empty for the built-in one.",
+)
+NV_BATCH_MAX_ITEMS = env_int(
+    "REGIE_NV_BATCH_MAX_ITEMS",
+    100_000,
+    "Most items one batch may hold; a larger batch is refused as a whole.",
+    minimum=1,
+)
+NV_BATCH_CHUNK_SIZE = env_int(
+    "REGIE_NV_BATCH_CHUNK_SIZE",
+    5_000,
+    "Items a worker processes and commits at once; a killed worker redoes at most one chunk.",
+    minimum=1,
+)
+NV_BATCH_RESULT_TTL_SECONDS = env_int(
+    "REGIE_NV_BATCH_RESULT_TTL_SECONDS",
+    24 * 3600,
+    "How long a batch and its results are kept before they are removed unretrieved.",
+    minimum=1,
+)
+NV_BATCH_LEASE_SECONDS = env_int(
+    "REGIE_NV_BATCH_LEASE_SECONDS",
+    60,
+    "How long a worker may hold a chunk before another worker takes it over (crash recovery).",
+    minimum=1,
+)
+NV_DEFAULT_DAILY_BATCH_QUOTA = env_int(
+    "REGIE_NV_DEFAULT_DAILY_BATCH_QUOTA",
+    100,
+    "Batches a newly registered client may submit per day (changeable per client).",
+    minimum=0,
+)
+NV_AUTH = env_choice(
+    "REGIE_NV_AUTH",
+    "api-key",
+    ("api-key", "mtls"),
+    "How number-service clients authenticate: an API key (embedded default) or an mTLS client "
+    "certificate whose subject a trusted proxy passes on.",
+)
+NV_MTLS_SUBJECT_HEADER = env_str(
+    "REGIE_NV_MTLS_SUBJECT_HEADER",
+    "X-SSL-Client-S-DN",
+    "With REGIE_NV_AUTH=mtls: the request header in which the TLS-terminating proxy passes the "
+    "verified client certificate's subject DN (its serialNumber is the OIN).",
+)
+NV_TRUSTED_PROXIES = env_list(
+    "REGIE_NV_TRUSTED_PROXIES",
+    ["127.0.0.1", "::1"],
+    "With REGIE_NV_AUTH=mtls: addresses of the proxies whose certificate header is believed.",
+)
+HPGN_SALT = env_str(
+    "REGIE_HPGN_SALT",
+    "rktYml0MIp9TC9u6Ny6uqw==",
+    "Base64 salt of the first-step PGN hash; per environment, not secret. The default is the "
+    "old public test salt of the national chain.",
+)
+
+# --- Hub side ------------------------------------------------------------------------------------
+
+NV_CLIENT_URL = env_str(
+    "REGIE_NV_URL",
+    "http://127.0.0.1:8000/nummervoorziening",
+    "Where the hub reaches the number service's HTTP API.",
+)
+NV_CLIENT_API_KEY = env_secret(
+    "REGIE_NV_API_KEY", None, "The hub's API key at the number service."
+)
+NV_CLIENT_TIMEOUT_SECONDS = env_int(
+    "REGIE_NV_TIMEOUT_SECONDS", 30, "Timeout of one call from the hub to the number service."
+)
+
+# --- Server and background work ------------------------------------------------------------------
+
+SERVER_THREADS = env_int(
+    "REGIE_SERVER_THREADS",
+    16,
+    "Request threads of `regie serve`; enough that a hub request waiting on the number service "
+    "in the same process never starves it.",
+    minimum=2,
+)
+INPROCESS_WORKER = env_bool(
+    "REGIE_INPROCESS_WORKER",
+    True,
+    "Run the background worker inside `regie serve` (embedded default); switch off when separate "
+    "`regie worker` processes run.",
+)
+
+LOG_LEVEL = env_choice(
+    "REGIE_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), "Log level."
+)
+LOG_FORMAT = env_choice(
+    "REGIE_LOG_FORMAT", "console", ("console", "json"), "Log lines for people or for machines."
+)
+
+LOGGING_CONFIG = None  # regie.lib.logging configures structlog and the standard library at once.
+
+from regie.lib.logging import configure_logging  # noqa: E402
+
+configure_logging(level=LOG_LEVEL, json=LOG_FORMAT == "json")

@@ -1,0 +1,25 @@
+"""URL map. Which parts are served depends on ``REGIE_ROLE`` (hub, nummervoorziening or all)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+from regie.core import views as core_views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+if settings.ROLE in {"all", "nummervoorziening"}:
+    from regie.nummervoorziening.api import api as nummervoorziening_api
+    from regie.nummervoorziening.soap import soap_endpoint
+
+    urlpatterns += [
+        path("nummervoorziening/api/v1/", nummervoorziening_api.urls),
+        path("nummervoorziening/soap", soap_endpoint, name="nummervoorziening-soap"),
+    ]

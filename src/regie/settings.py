@@ -31,6 +31,7 @@ VAR_DIR = env_path(
     "REGIE_VAR_DIR",
     BASE_DIR / "var",
     "Where the embedded default keeps its SQLite database, keys and working files.",
+    documented="var/ in the checkout",
 )
 
 ROLE = env_choice(
@@ -61,6 +62,7 @@ DATABASES = {
             "DATABASE_URL",
             f"sqlite:///{VAR_DIR / 'regie.sqlite3'}",
             "Database URL: SQLite by default; postgres://user:pass@host/name for PostgreSQL.",
+            documented="sqlite:///$REGIE_VAR_DIR/regie.sqlite3",
         ),
         conn_max_age=60,
     )
@@ -152,6 +154,7 @@ NV_KEYS_DIR = env_path(
     "REGIE_NV_KEYS_DIR",
     VAR_DIR / "keys",
     "Directory with the number service's versioned secret keys (never in the database).",
+    documented="$REGIE_VAR_DIR/keys",
 )
 NV_PSEUDONYM_BASE = env_str(
     "REGIE_NV_PSEUDONYM_BASE",

@@ -47,5 +47,5 @@ def record(
         subject=subject,
         details=payload,
     )
-    logger.info("audit.recorded", event_type=event_type.name, actor=actor, subject=subject)
+    logger.debug("audit.recorded", event_type=event_type.name, actor=actor, subject=subject)
     return event

@@ -26,7 +26,7 @@ MASK = "«masked»"
 # A PGN (BSN or onderwijsnummer: 8–9 digits), a long hex run (HPgn, pseudonym digests, keys) and
 # the URI forms of stampseudonyms/ECK iDs. Masking a harmless number now and then is the price.
 _IDENTIFIER_PATTERNS = re.compile(
-    r"(?<![0-9A-Za-z])\d{8,9}(?![0-9A-Za-z])|[0-9a-fA-F]{32,}|/sp/\d+/[0-9a-f]+",
+    r"(?<![0-9A-Za-z-])\d{8,9}(?![0-9A-Za-z-])|[0-9a-fA-F]{32,}|/sp/\d+/[0-9a-f]+",
 )
 
 

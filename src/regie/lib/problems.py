@@ -66,7 +66,13 @@ class OrjsonRenderer(BaseRenderer):
 
 
 def _location(error: dict[str, Any]) -> str:
-    return ".".join(str(part) for part in error.get("loc", ()))
+    """``body.<param>.items.3.hpgn`` → ``items.3.hpgn``: where in the request, without ninja's names."""
+    location = [str(part) for part in error.get("loc", ())]
+    if location[:1] == ["body"]:
+        location = location[2:] or location
+    elif location[:1] in (["path"], ["query"]):
+        location = location[1:] or location
+    return ".".join(location) or "request"
 
 
 def install_problem_handlers(api: NinjaAPI) -> None:

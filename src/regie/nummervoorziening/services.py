@@ -357,32 +357,47 @@ def submit_batch(
     with transaction.atomic():
         locked = Client.objects.select_for_update().get(pk=client.pk)
         submitted_today = Batch.objects.filter(client=locked, created_at__gte=_start_of_today())
-        if submitted_today.count() >= locked.daily_batch_quota:
-            record(events.QUOTA_EXCEEDED, client.audit_actor, details={"quota": locked.daily_batch_quota})
-            raise QuotaExceeded(
-                f"this client may submit {locked.daily_batch_quota} batches a day; "
-                "the quota resets at midnight"
-            )
-        batch = Batch.objects.create(
-            client=locked,
-            kind=kind,
-            chain_id=chain_id,
-            sector_id=sector_id,
-            supplier_id=supplier_id,
-            item_count=len(items),
-            created_at=now,
-            expires_at=now + timedelta(seconds=settings.NV_BATCH_RESULT_TTL_SECONDS),
+        over_quota = submitted_today.count() >= locked.daily_batch_quota
+        if not over_quota:
+            batch = _create_batch(locked, kind, items, chain_id, sector_id, supplier_id, now)
+    if over_quota:
+        record(events.QUOTA_EXCEEDED, client.audit_actor, details={"quota": locked.daily_batch_quota})
+        raise QuotaExceeded(
+            f"this client may submit {locked.daily_batch_quota} batches a day; "
+            "the quota resets at midnight"
         )
-        BatchChunk.objects.bulk_create(
-            BatchChunk(batch=batch, sequence=sequence, items=orjson.dumps(part))
-            for sequence, part in enumerate(batched(items, settings.NV_BATCH_CHUNK_SIZE))
-        )
-        record(
-            events.BATCH_SUBMITTED,
-            client.audit_actor,
-            f"nv-batch:{batch.pk}",
-            {"kind": kind.value, "items": len(items)},
-        )
+    return batch
+
+
+def _create_batch(
+    client: Client,
+    kind: BatchKind,
+    items: Sequence[tuple[int, str]],
+    chain_id: str,
+    sector_id: str,
+    supplier_id: str,
+    now: datetime,
+) -> Batch:
+    batch = Batch.objects.create(
+        client=client,
+        kind=kind,
+        chain_id=chain_id,
+        sector_id=sector_id,
+        supplier_id=supplier_id,
+        item_count=len(items),
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.NV_BATCH_RESULT_TTL_SECONDS),
+    )
+    BatchChunk.objects.bulk_create(
+        BatchChunk(batch=batch, sequence=sequence, items=orjson.dumps(part))
+        for sequence, part in enumerate(batched(items, settings.NV_BATCH_CHUNK_SIZE))
+    )
+    record(
+        events.BATCH_SUBMITTED,
+        client.audit_actor,
+        f"nv-batch:{batch.pk}",
+        {"kind": kind.value, "items": len(items)},
+    )
     return batch
 
 
@@ -425,12 +440,15 @@ def retrieve_batch(client: Client, batch_id: str | uuid.UUID) -> BatchResult:
     now = timezone.now()
     with transaction.atomic():
         batch = _own_batch(client, batch_id, lock=True)
+        if batch.status == BatchStatus.OPEN and batch.expires_at <= now:
+            _remove(batch, now)  # committed before the error is raised below
+    if batch.status == BatchStatus.REMOVED:
+        raise ContentRemoved("this batch expired and its results were removed")
+    with transaction.atomic():
+        batch = _own_batch(client, batch_id, lock=True)
         if batch.status == BatchStatus.RETRIEVED:
             raise AlreadyRetrieved("the results of this batch were already retrieved")
         if batch.status == BatchStatus.REMOVED:
-            raise ContentRemoved("this batch expired and its results were removed")
-        if batch.expires_at <= now:
-            _remove(batch, now)
             raise ContentRemoved("this batch expired and its results were removed")
         if batch.chunks.filter(done=False).exists():
             raise NotFinished("this batch is still being processed; try again later")

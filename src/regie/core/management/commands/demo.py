@@ -1,0 +1,80 @@
+"""``regie demo``: set up the embedded demo and serve it on http://127.0.0.1:8000.
+
+Creates what is missing (keys, database, demo logins, demo number-service clients), prints the
+logins and a fresh API key for the demo LAS, and serves hub and number service in one process.
+All demo data is fictional; the passwords are demo-only and the server listens on loopback only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from regie.core.management.commands.serve import check_ready, serve
+from regie.nummervoorziening import services as nv_services
+from regie.nummervoorziening.keys import generate_keyring
+from regie.nummervoorziening.models import Client
+
+DEMO_ADMIN = ("beheerder", "regie-demo-beheer", "beheerder@regie.example")
+DEMO_LAS = ("00000001000000000001", "Demo-LAS De Regenboog (fictief)")
+DEMO_HUB = ("00000001000000000002", "regie-hub demo (fictief)")
+
+
+def ensure_client(oin: str, name: str, quota: int) -> str:
+    """The demo client with this OIN, with a fresh API key (returned)."""
+    client = Client.objects.filter(oin=oin).first()
+    if client is None:
+        client, key = nv_services.register_client(oin=oin, name=name, daily_batch_quota=quota)
+        return key
+    return nv_services.issue_api_key(client)
+
+
+class Command(BaseCommand):
+    help = "Set up the embedded demo (SQLite, demo data) and serve it on http://127.0.0.1:8000."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="Set up and print, then stop.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for path in generate_keyring(Path(settings.NV_KEYS_DIR)):
+            self.stdout.write(f"created key file {path}")
+        call_command("migrate", interactive=False, verbosity=0)
+        username, password, email = DEMO_ADMIN
+        user_model = get_user_model()
+        if not user_model.objects.filter(username=username).exists():
+            user_model.objects.create_superuser(username=username, email=email, password=password)
+        las_key = ensure_client(*DEMO_LAS, quota=1000)
+        settings.NV_CLIENT_API_KEY = ensure_client(*DEMO_HUB, quota=10_000)
+        settings.NV_CLIENT_URL = f"http://127.0.0.1:{options['port']}/nummervoorziening"
+        settings.ROLE = "all"
+        check_ready("all")
+        base = f"http://127.0.0.1:{options['port']}"
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "regie demo — alle gegevens zijn fictief / all data is fictional",
+                    f"  Web:              {base}/",
+                    f"  Beheer (admin):   {base}/admin/   login: {username} / {password}",
+                    f"  Nummervoorziening JSON API: {base}/nummervoorziening/api/v1/docs",
+                    f"  Nummervoorziening SOAP:     {base}/nummervoorziening/soap?wsdl",
+                    f"  Demo-LAS (OIN {DEMO_LAS[0]}) API key: {las_key}",
+                    "",
+                    "  Try:",
+                    f"    curl -s -H 'Authorization: Bearer {las_key}' -H 'Content-Type: application/json' \\",
+                    f"      -d '{{\"hpgn\": \"{'0' * 64}\"}}' {base}/nummervoorziening/api/v1/stampseudonyms",
+                    "",
+                    "  Stop with Ctrl-C.",
+                    "",
+                ]
+            )
+        )
+        self.stdout.flush()
+        if not options["no_serve"]:
+            serve(host="127.0.0.1", port=options["port"], threads=settings.SERVER_THREADS, worker=True, role="all")

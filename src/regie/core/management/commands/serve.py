@@ -1,0 +1,109 @@
+"""``regie serve``: the web server (waitress), with the in-process background worker.
+
+Serves the role asked for (hub, nummervoorziening or all). Refuses to start, saying why, when a
+key file is missing or unreadable or when migrations are not applied.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from regie.lib.logging import get_logger
+
+logger = get_logger(__name__)
+
+
+def check_ready(role: str) -> None:
+    """Raise CommandError when this process cannot serve ``role``."""
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise CommandError("the database has unapplied migrations: run `regie migrate` first")
+    if role in {"all", "nummervoorziening"}:
+        from regie.nummervoorziening.keys import KeyringError
+        from regie.nummervoorziening.registry import get_registry
+        from regie.nummervoorziening.services import get_deriver
+
+        try:
+            get_deriver()
+        except KeyringError as error:
+            raise CommandError(f"the number service cannot start: {error}") from None
+        get_registry()
+
+
+def start_worker_thread(stop: threading.Event) -> threading.Thread:
+    from regie.nummervoorziening.services import run_worker
+
+    thread = threading.Thread(target=run_worker, args=(stop,), name="regie-worker", daemon=True)
+    thread.start()
+    return thread
+
+
+class Command(BaseCommand):
+    help = "Serve regie over HTTP (waitress), with the background worker in-process by default."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--role",
+            choices=("all", "hub", "nummervoorziening"),
+            default=None,
+            help="What to serve (default: REGIE_ROLE, 'all').",
+        )
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=None, help="default: REGIE_SERVER_THREADS")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="Do not run the background worker in-process."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        role = options["role"] or settings.ROLE
+        settings.ROLE = role
+        check_ready(role)
+        serve(
+            host=options["host"],
+            port=options["port"],
+            threads=options["threads"] or settings.SERVER_THREADS,
+            worker=role in {"all", "nummervoorziening"}
+            and settings.INPROCESS_WORKER
+            and not options["no_worker"],
+            role=role,
+        )
+
+
+def serve(*, host: str, port: int, threads: int, worker: bool, role: str) -> None:
+    from waitress import create_server
+
+    from regie.wsgi import application
+
+    stop = threading.Event()
+    server: Any = create_server(
+        application, host=host, port=port, threads=threads, ident="regie", clear_untrusted_proxy_headers=True
+    )
+    worker_thread = start_worker_thread(stop) if worker else None
+
+    def shut_down(signum: int, frame: FrameType | None) -> None:
+        logger.info("server.stopping", signal=signal.Signals(signum).name)
+        stop.set()
+        server.close()
+
+    signal.signal(signal.SIGTERM, shut_down)
+    signal.signal(signal.SIGINT, shut_down)
+    logger.info("server.started", url=f"http://{host}:{port}/", role=role, threads=threads, worker=worker)
+    try:
+        server.run()
+    except OSError:
+        if not stop.is_set():
+            raise
+    finally:
+        stop.set()
+        if worker_thread is not None:
+            worker_thread.join(timeout=10)
+    logger.info("server.stopped")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,9 +24,8 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _nv_keys(settings: LazySettings, keys_dir: Path) -> Iterator[None]:
+def _nv_keys(settings: LazySettings, keys_dir: Path) -> None:
     settings.NV_KEYS_DIR = keys_dir
-    yield
 
 
 @pytest.fixture
@@ -59,3 +57,47 @@ def make_hpgn(rng: random.Random) -> str:
 @pytest.fixture
 def rng() -> random.Random:
     return random.Random(20261122)
+
+
+def database_url() -> str:
+    """A DATABASE_URL for subprocesses that must share the test database (transactional tests)."""
+    from django.db import connection
+
+    config = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{config['NAME']}"
+    user, password = config.get("USER") or "", config.get("PASSWORD") or ""
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = config.get("HOST") or "localhost"
+    port = f":{config['PORT']}" if config.get("PORT") else ""
+    return f"postgres://{credentials}{host}{port}/{config['NAME']}"
+
+
+def subprocess_env(keys: Path, **extra: str) -> dict[str, str]:
+    """Environment for a `regie` subprocess on the test database and keys."""
+    import os
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("REGIE_")}
+    env.update(
+        DATABASE_URL=database_url(),
+        REGIE_NV_KEYS_DIR=str(keys),
+        DJANGO_SETTINGS_MODULE="regie.settings",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def regie_command(*args: str) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "regie", *args]

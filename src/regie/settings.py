@@ -7,6 +7,7 @@ generated from the declarations below.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -75,7 +76,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-regie.sqlite3")}
+    # A file (not memory), so that server and worker subprocesses in tests share it; one per test
+    # run, so that runs side by side do not clobber each other.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-regie-{os.getpid()}.sqlite3")}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -228,9 +231,7 @@ NV_CLIENT_URL = env_str(
     "http://127.0.0.1:8000/nummervoorziening",
     "Where the hub reaches the number service's HTTP API.",
 )
-NV_CLIENT_API_KEY = env_secret(
-    "REGIE_NV_API_KEY", None, "The hub's API key at the number service."
-)
+NV_CLIENT_API_KEY = env_secret("REGIE_NV_API_KEY", None, "The hub's API key at the number service.")
 NV_CLIENT_TIMEOUT_SECONDS = env_int(
     "REGIE_NV_TIMEOUT_SECONDS", 30, "Timeout of one call from the hub to the number service."
 )

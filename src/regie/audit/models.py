@@ -27,8 +27,12 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 class AuditEvent(models.Model):
     occurred_at = models.DateTimeField(db_index=True)
     event_type = models.CharField(max_length=100, db_index=True)
-    actor = models.CharField(max_length=200, help_text="Who did it: 'system', 'user:<id>', 'nv-client:<OIN>'.")
-    subject = models.CharField(max_length=200, blank=True, help_text="What it was done to: '<kind>:<id>'.")
+    actor = models.CharField(
+        max_length=200, help_text="Who did it: 'system', 'user:<id>', 'nv-client:<OIN>'."
+    )
+    subject = models.CharField(
+        max_length=200, blank=True, help_text="What it was done to: '<kind>:<id>'."
+    )
     details = models.JSONField(default=dict, blank=True)
 
     objects: ClassVar[AuditEventQuerySet] = AuditEventQuerySet.as_manager()  # type: ignore[assignment]

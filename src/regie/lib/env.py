@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -33,6 +33,12 @@ REGISTRY: dict[str, Setting] = {}
 
 def _register(name: str, default: object, help: str, kind: str, secret: bool = False) -> None:
     REGISTRY[name] = Setting(name, "" if default is None else str(default), help, kind, secret)
+
+
+def _declare(environ: Mapping[str, str] | None, *args: Any, **kwargs: Any) -> None:
+    """Only settings read from the real environment are part of the documented reference."""
+    if environ is None:
+        _register(*args, **kwargs)
 
 
 def _raw(name: str, environ: Mapping[str, str] | None, secret: bool = False) -> str | None:
@@ -64,7 +70,7 @@ def env_str(
     environ: Mapping[str, str] | None = None,
 ) -> str:
     """``documented`` replaces a machine-specific default in the generated reference."""
-    _register(name, default if documented is None else documented, help, "text")
+    _declare(environ, name, default if documented is None else documented, help, "text")
     raw = _raw(name, environ)
     return default if raw is None else raw
 
@@ -72,8 +78,15 @@ def env_str(
 def env_secret(
     name: str, default: str | None, help: str, *, environ: Mapping[str, str] | None = None
 ) -> str | None:
-    """A secret: from ``NAME`` or from the file named by ``NAME_FILE``; never documented by value."""
-    _register(name, "(unset)" if default is None else "(built-in demo value)", help, "secret", True)
+    """A secret: from ``NAME`` or the file named by ``NAME_FILE``; never documented by value."""
+    _declare(
+        environ,
+        name,
+        "(unset)" if default is None else "(built-in demo value)",
+        help,
+        "secret",
+        True,
+    )
     raw = _raw(name, environ, secret=True)
     return default if raw is None else raw
 
@@ -81,7 +94,7 @@ def env_secret(
 def env_bool(
     name: str, default: bool, help: str, *, environ: Mapping[str, str] | None = None
 ) -> bool:
-    _register(name, default, help, "boolean")
+    _declare(environ, name, default, help, "boolean")
     raw = _raw(name, environ)
     if raw is None:
         return default
@@ -101,7 +114,7 @@ def env_int(
     minimum: int | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> int:
-    _register(name, default, help, "integer")
+    _declare(environ, name, default, help, "integer")
     raw = _raw(name, environ)
     if raw is None:
         return default
@@ -119,7 +132,7 @@ def env_choice(
     *,
     environ: Mapping[str, str] | None = None,
 ) -> str:
-    _register(name, default, f"{help} One of: {', '.join(choices)}.", "choice")
+    _declare(environ, name, default, f"{help} One of: {', '.join(choices)}.", "choice")
     raw = _raw(name, environ)
     if raw is None:
         return default
@@ -131,7 +144,7 @@ def env_choice(
 def env_list(
     name: str, default: list[str], help: str, *, environ: Mapping[str, str] | None = None
 ) -> list[str]:
-    _register(name, ",".join(default), f"{help} Comma-separated.", "list")
+    _declare(environ, name, ",".join(default), f"{help} Comma-separated.", "list")
     raw = _raw(name, environ)
     if raw is None:
         return list(default)
@@ -146,7 +159,7 @@ def env_path(
     documented: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Path:
-    _register(name, default if documented is None else documented, help, "path")
+    _declare(environ, name, default if documented is None else documented, help, "path")
     raw = _raw(name, environ)
     return default if raw is None else Path(raw)
 

@@ -39,7 +39,7 @@ def decode_salt(salt_b64: str) -> bytes:
 
 
 def hpgn(pgn: str, salt: bytes) -> str:
-    """The HPgn of ``pgn`` (any string: PGNs, but the chain also hashes e.g. teacher identifiers)."""
+    """The HPgn of ``pgn`` (any string: the chain also hashes e.g. teacher identifiers)."""
     digest = hashlib.scrypt(
         pgn.lower().encode("utf-8"),
         salt=salt,

@@ -29,7 +29,9 @@ class InvalidIdentifier(ValueError):
 
 
 def _weighted_sum(digits: str) -> int:
-    return sum(int(digit) * weight for digit, weight in zip(digits[:8], range(9, 1, -1), strict=True))
+    return sum(
+        int(digit) * weight for digit, weight in zip(digits[:8], range(9, 1, -1), strict=True)
+    )
 
 
 def is_valid_bsn(value: str) -> bool:
@@ -67,9 +69,7 @@ def check_hpgn(value: str) -> str:
     if value == "":
         raise InvalidIdentifier("empty HPgn")
     if len(value) != 64:
-        raise InvalidIdentifier(
-            f"an HPgn is 64 hexadecimal characters; this one has {len(value)}"
-        )
+        raise InvalidIdentifier(f"an HPgn is 64 hexadecimal characters; this one has {len(value)}")
     if not _HEX64.fullmatch(value):
         raise InvalidIdentifier("an HPgn consists of lowercase hexadecimal characters (0-9, a-f)")
     return value
@@ -77,7 +77,9 @@ def check_hpgn(value: str) -> str:
 
 def check_brin(value: str) -> str:
     if not _BRIN.fullmatch(value):
-        raise InvalidIdentifier("a BRIN is 2 digits and 2 capital letters, optionally 2 digits more")
+        raise InvalidIdentifier(
+            "a BRIN is 2 digits and 2 capital letters, optionally 2 digits more"
+        )
     return value
 
 

@@ -42,9 +42,7 @@ def problem_type(code: str) -> str:
     return f"urn:regie:problem:{code}"
 
 
-def problem_response(
-    status: int, code: str, title: str, detail: str, **extra: Any
-) -> HttpResponse:
+def problem_response(status: int, code: str, title: str, detail: str, **extra: Any) -> HttpResponse:
     body = {"type": problem_type(code), "title": title, "status": status, "detail": detail, **extra}
     return HttpResponse(orjson.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
 
@@ -66,7 +64,7 @@ class OrjsonRenderer(BaseRenderer):
 
 
 def _location(error: dict[str, Any]) -> str:
-    """``body.<param>.items.3.hpgn`` → ``items.3.hpgn``: where in the request, without ninja's names."""
+    """``body.<param>.items.3.hpgn`` → ``items.3.hpgn``: the place, without ninja's names."""
     location = [str(part) for part in error.get("loc", ())]
     if location[:1] == ["body"]:
         location = location[2:] or location
@@ -82,7 +80,9 @@ def install_problem_handlers(api: NinjaAPI) -> None:
         return problem_response(exc.status, exc.code, exc.title, exc.detail)
 
     def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        errors = [{"location": _location(error), "message": error.get("msg", "")} for error in exc.errors]
+        errors = [
+            {"location": _location(error), "message": error.get("msg", "")} for error in exc.errors
+        ]
         detail = "; ".join(f"{item['location']}: {item['message']}" for item in errors)
         return problem_response(422, "invalid-request", "Invalid request", detail, errors=errors)
 
@@ -91,12 +91,17 @@ def install_problem_handlers(api: NinjaAPI) -> None:
             return problem_response(401, "authentication-failed", "Not authenticated", exc.message)
         if exc.status_code == 400 and exc.message.startswith("Cannot parse request body"):
             return problem_response(
-                400, "malformed-json", "Malformed request body", "the request body is not valid JSON"
+                400,
+                "malformed-json",
+                "Malformed request body",
+                "the request body is not valid JSON",
             )
         return problem_response(exc.status_code, "http-error", exc.message, exc.message)
 
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-        logger.error("api.unexpected_error", path=request.path, error=type(exc).__name__, exc_info=exc)
+        logger.error(
+            "api.unexpected_error", path=request.path, error=type(exc).__name__, exc_info=exc
+        )
         return problem_response(
             500, "internal-error", "Internal error", "an unexpected error occurred; it was logged"
         )
@@ -104,4 +109,4 @@ def install_problem_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(ProblemError, on_problem)  # type: ignore[arg-type]
     api.add_exception_handler(ValidationError, on_validation)  # type: ignore[arg-type]
     api.add_exception_handler(HttpError, on_http_error)  # type: ignore[arg-type]
-    api.add_exception_handler(Exception, on_unexpected)
+    api.add_exception_handler(Exception, on_unexpected)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema, Status
 from ninja.security import HttpBearer
 
 from regie.lib.problems import (
@@ -238,19 +238,21 @@ def replace_stampseudonym(request: HttpRequest, body: SubstitutionIn) -> dict[st
 )
 def submit_stampseudonym_batch(
     request: HttpRequest, body: StampseudonymBatchIn
-) -> tuple[int, dict[str, UUID]]:
+) -> Status[dict[str, UUID]]:
     items = [(item.index, item.hpgn) for item in body.items]
     batch = services.submit_batch(client_of(request), BatchKind.STAMPSEUDONYM, items)
-    return 202, {"batchId": batch.pk}
+    return Status(202, {"batchId": batch.pk})
 
 
-@api.post("/batches/eck-ids", response={202: BatchSubmitted}, summary="Submit a batch of stampseudonyms")
-def submit_eck_id_batch(request: HttpRequest, body: EckIdBatchIn) -> tuple[int, dict[str, UUID]]:
+@api.post(
+    "/batches/eck-ids", response={202: BatchSubmitted}, summary="Submit a batch of stampseudonyms"
+)
+def submit_eck_id_batch(request: HttpRequest, body: EckIdBatchIn) -> Status[dict[str, UUID]]:
     items = [(item.index, item.stampseudonym) for item in body.items]
     batch = services.submit_batch(
         client_of(request), BatchKind.ECK_ID, items, chain_id=body.chainId, sector_id=body.sectorId
     )
-    return 202, {"batchId": batch.pk}
+    return Status(202, {"batchId": batch.pk})
 
 
 @api.post(
@@ -258,9 +260,7 @@ def submit_eck_id_batch(request: HttpRequest, body: EckIdBatchIn) -> tuple[int, 
     response={202: BatchSubmitted},
     summary="Submit a batch of ECK iDs",
 )
-def submit_supplier_batch(
-    request: HttpRequest, body: SupplierBatchIn
-) -> tuple[int, dict[str, UUID]]:
+def submit_supplier_batch(request: HttpRequest, body: SupplierBatchIn) -> Status[dict[str, UUID]]:
     items = [(item.index, item.eckId) for item in body.items]
     batch = services.submit_batch(
         client_of(request),
@@ -269,7 +269,7 @@ def submit_supplier_batch(
         supplier_id=body.supplierId,
         sector_id=body.sectorId,
     )
-    return 202, {"batchId": batch.pk}
+    return Status(202, {"batchId": batch.pk})
 
 
 @api.get("/batches/{batch_id}", response=BatchProgress, summary="A batch's progress (no results)")

@@ -2,7 +2,7 @@
 
 Every layer is a keyed function of the layer below; nothing is looked up or stored::
 
-    anchor          = HMAC-SHA-256(K_anchor, "regie/anchor" ‖ 0 ‖ hpgn)      (internal, never issued)
+    anchor          = HMAC-SHA-256(K_anchor, "regie/anchor" ‖ 0 ‖ hpgn)   (internal, never issued)
     stampseudonym₁  = HMAC-SHA-512(K_sp₁,  anchor of the oldest substituted HPgn)
     eck_id₁         = HMAC-SHA-512(K_eck₁, chainId ‖ 0 ‖ sectorId ‖ 0 ‖ stampseudonym₁)
     supplier₁       = HMAC-SHA-512(K_sup₁, supplierId ‖ 0 ‖ sectorId ‖ 0 ‖ eck_id₁)
@@ -70,7 +70,9 @@ class Layer:
         if not text:
             raise DerivationError(self.error_code, f"empty {self.name}")
         if not text.startswith(self.prefix):
-            raise DerivationError(self.error_code, f"not a {self.name} issued by this number service")
+            raise DerivationError(
+                self.error_code, f"not a {self.name} issued by this number service"
+            )
         version_text, _, digest = text[len(self.prefix) :].partition("/")
         if not version_text.isdecimal() or not _HEX128.fullmatch(digest):
             raise DerivationError(
@@ -105,7 +107,10 @@ class Deriver:
         )
         self.eck_ids = Layer("ECK iD", keyring.keys["eckid"], f"{base}/", "invalid-eck-id")
         self.supplier_pseudonyms = Layer(
-            "supplier pseudonym", keyring.keys["supplier"], f"{base}/lp/", "invalid-supplier-pseudonym"
+            "supplier pseudonym",
+            keyring.keys["supplier"],
+            f"{base}/lp/",
+            "invalid-supplier-pseudonym",
         )
 
     @property

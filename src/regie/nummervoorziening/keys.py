@@ -65,7 +65,8 @@ def _read_key(path: Path) -> bytes:
         raise KeyringError(f"key file {path} cannot be read: {reason}") from None
     if not _KEY_TEXT.fullmatch(text):
         raise KeyringError(
-            f"key file {path} does not hold a key ({KEY_BYTES} bytes as 128 lowercase hex characters)"
+            f"key file {path} does not hold a key "
+            f"({KEY_BYTES} bytes as 128 lowercase hex characters)"
         )
     return bytes.fromhex(text)
 
@@ -113,7 +114,9 @@ def generate_keyring(directory: Path) -> list[Path]:
 def add_key_version(directory: Path, kind: str) -> Path:
     """Write the next version of ``kind``'s key (the rotation itself); return its file."""
     if kind not in ROTATABLE_KINDS:
-        raise KeyringError(f"the {kind} key cannot be rotated; rotatable: {', '.join(ROTATABLE_KINDS)}")
+        raise KeyringError(
+            f"the {kind} key cannot be rotated; rotatable: {', '.join(ROTATABLE_KINDS)}"
+        )
     keyring = load_keyring(directory)
     path = key_path(directory, kind, keyring.current_version(kind) + 1)
     _write_key(path)

@@ -29,11 +29,17 @@ class Client(models.Model):
 
     oin = models.CharField(_("OIN"), max_length=20, unique=True, validators=[OIN_VALIDATOR])
     name = models.CharField(_("name"), max_length=200)
-    api_key_prefix = models.CharField(max_length=16, unique=True, null=True, blank=True, editable=False)
+    api_key_prefix = models.CharField(
+        max_length=16, unique=True, null=True, blank=True, editable=False
+    )
     api_key_hash = models.CharField(max_length=64, blank=True, editable=False)
-    daily_batch_quota = models.PositiveIntegerField(_("batches per day"), default=default_daily_quota)
+    daily_batch_quota = models.PositiveIntegerField(
+        _("batches per day"), default=default_daily_quota
+    )
     blocked_until = models.DateTimeField(
-        _("blocked until"), null=True, blank=True,
+        _("blocked until"),
+        null=True,
+        blank=True,
         help_text=_("While set and in the future, every call is refused (TemporaryBlocked)."),
     )
     is_active = models.BooleanField(_("active"), default=True)

@@ -72,7 +72,9 @@ def load_registry(path: Path) -> Registry:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ImproperlyConfigured(f"chain/sector registry {path} cannot be read: {error}") from None
+        raise ImproperlyConfigured(
+            f"chain/sector registry {path} cannot be read: {error}"
+        ) from None
     chains: dict[str, Chain] = {}
     for number, entry in enumerate(data.get("chains", []), start=1):
         where = f"{path} chains[{number}]"

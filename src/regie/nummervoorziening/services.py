@@ -173,7 +173,11 @@ def ping() -> dict[str, Any]:
     """Available when the keys load and the database answers."""
     get_deriver()
     Client.objects.exists()
-    return {"available": True, "applicationVersion": APPLICATION_VERSION, "systemTime": timezone.now()}
+    return {
+        "available": True,
+        "applicationVersion": APPLICATION_VERSION,
+        "systemTime": timezone.now(),
+    }
 
 
 # --- Registry ------------------------------------------------------------------------------------
@@ -361,7 +365,9 @@ def submit_batch(
         if not over_quota:
             batch = _create_batch(locked, kind, items, chain_id, sector_id, supplier_id, now)
     if over_quota:
-        record(events.QUOTA_EXCEEDED, client.audit_actor, details={"quota": locked.daily_batch_quota})
+        record(
+            events.QUOTA_EXCEEDED, client.audit_actor, details={"quota": locked.daily_batch_quota}
+        )
         raise QuotaExceeded(
             f"this client may submit {locked.daily_batch_quota} batches a day; "
             "the quota resets at midnight"
@@ -455,7 +461,7 @@ def retrieve_batch(client: Client, batch_id: str | uuid.UUID) -> BatchResult:
         success: list[tuple[int, str]] = []
         failed: list[tuple[int, str]] = []
         for results in batch.chunks.order_by("sequence").values_list("results", flat=True):
-            outcome = orjson.loads(bytes(results))
+            outcome = orjson.loads(bytes(results or b"{}"))
             success.extend((index, value) for index, value in outcome["success"])
             failed.extend((index, message) for index, message in outcome["failed"])
         batch.chunks.all().delete()
@@ -481,7 +487,10 @@ def _derive_chunk(batch: Batch, items: list[list[Any]]) -> dict[str, list[list[A
             except DerivationError as error:
                 failed.append([index, error.message])
         roots = _resolve_anchors([anchor for _, anchor in valid], timezone.now())
-        success = [[index, deriver.stampseudonym(root)] for (index, _), root in zip(valid, roots, strict=True)]
+        success = [
+            [index, deriver.stampseudonym(root)]
+            for (index, _), root in zip(valid, roots, strict=True)
+        ]
         return {"success": success, "failed": failed}
     derive: Callable[[str], str]
     if batch.kind == BatchKind.ECK_ID:
@@ -512,9 +521,13 @@ def _claim_chunk(worker_id: str) -> BatchChunk | None:
         chunk_id = candidates.values_list("id", flat=True).first()
         if chunk_id is None:
             return None
-        claimed = BatchChunk.objects.claimable(now).filter(id=chunk_id).update(
-            lease_owner=worker_id,
-            lease_until=now + timedelta(seconds=settings.NV_BATCH_LEASE_SECONDS),
+        claimed = (
+            BatchChunk.objects.claimable(now)
+            .filter(id=chunk_id)
+            .update(
+                lease_owner=worker_id,
+                lease_until=now + timedelta(seconds=settings.NV_BATCH_LEASE_SECONDS),
+            )
         )
     if not claimed:
         return None
@@ -530,7 +543,7 @@ def process_next_chunk(worker_id: str) -> bool:
     chunk = _claim_chunk(worker_id)
     if chunk is None:
         return False
-    outcome = _derive_chunk(chunk.batch, orjson.loads(bytes(chunk.items)))
+    outcome = _derive_chunk(chunk.batch, orjson.loads(bytes(chunk.items or b"[]")))
     with transaction.atomic():
         stored = BatchChunk.objects.filter(id=chunk.pk, lease_owner=worker_id, done=False).update(
             results=orjson.dumps(outcome), items=b"", done=True, lease_until=None
@@ -554,7 +567,9 @@ def purge_expired(now: datetime | None = None) -> int:
     return count
 
 
-def run_worker(stop: threading.Event, *, worker_id: str | None = None, idle_seconds: float = 0.2) -> None:
+def run_worker(
+    stop: threading.Event, *, worker_id: str | None = None, idle_seconds: float = 0.2
+) -> None:
     """Process batches until ``stop`` is set. Survives a database restart (retries, reconnects)."""
     worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
     logger.info("nv.worker.started", worker=worker_id)

@@ -4,25 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(db_index=True)),
-                ('event_type', models.CharField(db_index=True, max_length=100)),
-                ('actor', models.CharField(help_text="Who did it: 'system', 'user:<id>', 'nv-client:<OIN>'.", max_length=200)),
-                ('subject', models.CharField(blank=True, help_text="What it was done to: '<kind>:<id>'.", max_length=200)),
-                ('details', models.JSONField(blank=True, default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(db_index=True)),
+                ("event_type", models.CharField(db_index=True, max_length=100)),
+                (
+                    "actor",
+                    models.CharField(
+                        help_text="Who did it: 'system', 'user:<id>', 'nv-client:<OIN>'.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "subject",
+                    models.CharField(
+                        blank=True, help_text="What it was done to: '<kind>:<id>'.", max_length=200
+                    ),
+                ),
+                ("details", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'ordering': ('id',),
+                "ordering": ("id",),
             },
         ),
     ]

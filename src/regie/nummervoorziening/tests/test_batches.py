@@ -35,7 +35,9 @@ def work_off() -> None:
         pass
 
 
-def test_it_returns_successes_and_failures_by_index(las_client: tuple[Client, str], rng: random.Random) -> None:
+def test_it_returns_successes_and_failures_by_index(
+    las_client: tuple[Client, str], rng: random.Random
+) -> None:
     client, _ = las_client
     good = {index: make_hpgn(rng) for index in (3, 7, 12)}
     items = [*good.items(), (5, "not-an-hpgn"), (9, "F" * 64)]
@@ -53,7 +55,9 @@ def test_it_returns_successes_and_failures_by_index(las_client: tuple[Client, st
     assert all("HPgn" in message for _, message in result.failed)
 
 
-def test_it_hands_results_out_once_and_deletes_them(las_client: tuple[Client, str], rng: random.Random) -> None:
+def test_it_hands_results_out_once_and_deletes_them(
+    las_client: tuple[Client, str], rng: random.Random
+) -> None:
     client, _ = las_client
     batch = services.submit_batch(client, BatchKind.STAMPSEUDONYM, [(1, make_hpgn(rng))])
     work_off()
@@ -65,7 +69,9 @@ def test_it_hands_results_out_once_and_deletes_them(las_client: tuple[Client, st
     assert Batch.objects.get(pk=batch.pk).status == BatchStatus.RETRIEVED
 
 
-def test_it_forgets_items_once_processed(las_client: tuple[Client, str], rng: random.Random) -> None:
+def test_it_forgets_items_once_processed(
+    las_client: tuple[Client, str], rng: random.Random
+) -> None:
     client, _ = las_client
     hpgn = make_hpgn(rng)
     batch = services.submit_batch(client, BatchKind.STAMPSEUDONYM, [(1, hpgn)])
@@ -88,7 +94,9 @@ def test_it_removes_expired_batches(las_client: tuple[Client, str], rng: random.
     assert not BatchChunk.objects.filter(batch=batch).exists()
 
 
-def test_the_worker_purges_expired_batches(las_client: tuple[Client, str], rng: random.Random) -> None:
+def test_the_worker_purges_expired_batches(
+    las_client: tuple[Client, str], rng: random.Random
+) -> None:
     client, _ = las_client
     batch = services.submit_batch(client, BatchKind.STAMPSEUDONYM, [(1, make_hpgn(rng))])
     Batch.objects.filter(pk=batch.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -124,10 +132,14 @@ def test_it_enforces_the_daily_quota(las_client: tuple[Client, str], rng: random
 
 
 @override_settings(NV_BATCH_MAX_ITEMS=3)
-def test_it_refuses_an_oversized_batch_whole(las_client: tuple[Client, str], rng: random.Random) -> None:
+def test_it_refuses_an_oversized_batch_whole(
+    las_client: tuple[Client, str], rng: random.Random
+) -> None:
     client, _ = las_client
     with pytest.raises(BatchTooLarge, match="at most 3"):
-        services.submit_batch(client, BatchKind.STAMPSEUDONYM, [(i, make_hpgn(rng)) for i in range(4)])
+        services.submit_batch(
+            client, BatchKind.STAMPSEUDONYM, [(i, make_hpgn(rng)) for i in range(4)]
+        )
     assert not Batch.objects.exists()
 
 
@@ -135,7 +147,9 @@ def test_it_refuses_an_oversized_batch_whole(las_client: tuple[Client, str], rng
     ("items", "code"),
     [([], "empty-batch"), ([(1, "a" * 64), (1, "b" * 64)], "duplicate-index")],
 )
-def test_it_refuses_malformed_batches(las_client: tuple[Client, str], items: list[tuple[int, str]], code: str) -> None:
+def test_it_refuses_malformed_batches(
+    las_client: tuple[Client, str], items: list[tuple[int, str]], code: str
+) -> None:
     client, _ = las_client
     with pytest.raises(InvalidInput) as caught:
         services.submit_batch(client, BatchKind.STAMPSEUDONYM, items)
@@ -156,7 +170,9 @@ def test_it_refuses_unknown_chains_and_sectors(las_client: tuple[Client, str]) -
 
 
 @override_settings(NV_BATCH_CHUNK_SIZE=7)
-def test_it_runs_eck_id_and_supplier_batches_across_chunks(las_client: tuple[Client, str], rng: random.Random) -> None:
+def test_it_runs_eck_id_and_supplier_batches_across_chunks(
+    las_client: tuple[Client, str], rng: random.Random
+) -> None:
     client, _ = las_client
     stampseudonyms = [services.retrieve_stampseudonym(client, make_hpgn(rng)) for _ in range(20)]
     batch = services.submit_batch(
@@ -165,16 +181,25 @@ def test_it_runs_eck_id_and_supplier_batches_across_chunks(las_client: tuple[Cli
     assert BatchChunk.objects.filter(batch=batch).count() == 3
     work_off()
     eck_ids = services.retrieve_batch(client, batch.pk).success
-    assert eck_ids == [(i, services.retrieve_eck_id(client, sp, CHAIN, PO)) for i, sp in enumerate(stampseudonyms)]
+    assert eck_ids == [
+        (i, services.retrieve_eck_id(client, sp, CHAIN, PO)) for i, sp in enumerate(stampseudonyms)
+    ]
 
-    batch = services.submit_batch(client, BatchKind.SUPPLIER, eck_ids, supplier_id="12345678", sector_id=PO)
+    batch = services.submit_batch(
+        client, BatchKind.SUPPLIER, eck_ids, supplier_id="12345678", sector_id=PO
+    )
     work_off()
     suppliers = services.retrieve_batch(client, batch.pk)
-    assert len(suppliers.success) == 20 and not suppliers.failed
-    assert suppliers.success[4][1] == services.retrieve_supplier_pseudonym(client, eck_ids[4][1], "12345678", PO)
+    assert len(suppliers.success) == 20
+    assert not suppliers.failed
+    assert suppliers.success[4][1] == services.retrieve_supplier_pseudonym(
+        client, eck_ids[4][1], "12345678", PO
+    )
 
 
-def test_a_lost_lease_is_taken_over_and_done_once(las_client: tuple[Client, str], rng: random.Random) -> None:
+def test_a_lost_lease_is_taken_over_and_done_once(
+    las_client: tuple[Client, str], rng: random.Random
+) -> None:
     client, _ = las_client
     batch = services.submit_batch(client, BatchKind.STAMPSEUDONYM, [(1, make_hpgn(rng))])
     claimed = services._claim_chunk("crashed-worker")

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from regie.lib.crypto import Feistel, Hmac
@@ -39,7 +39,9 @@ def other_deriver(tmp_path_factory: pytest.TempPathFactory) -> Deriver:
     return Deriver(load_keyring(directory), BASE)
 
 
-def chain_of(deriver: Deriver, hpgn: str, sector: str = PO, supplier: str = SUPPLIER_A) -> tuple[str, str, str]:
+def chain_of(
+    deriver: Deriver, hpgn: str, sector: str = PO, supplier: str = SUPPLIER_A
+) -> tuple[str, str, str]:
     stampseudonym = deriver.stampseudonym(deriver.anchor(hpgn))
     eck_id = deriver.eck_id(stampseudonym, CHAIN, sector)
     return stampseudonym, eck_id, deriver.supplier_pseudonym(eck_id, supplier, sector)
@@ -58,14 +60,16 @@ def test_it_derives_the_same_values_from_the_same_input(deriver: Deriver, hpgn: 
 
 
 @given(first=hpgns, second=hpgns)
-def test_it_derives_different_values_from_different_hpgns(deriver: Deriver, first: str, second: str) -> None:
+def test_it_derives_different_values_from_different_hpgns(
+    deriver: Deriver, first: str, second: str
+) -> None:
     if first != second:
         assert set(chain_of(deriver, first)).isdisjoint(chain_of(deriver, second))
 
 
 @given(hpgn=hpgns)
 def test_it_separates_sectors_and_suppliers(deriver: Deriver, hpgn: str) -> None:
-    stampseudonym, eck_po, supplier_a_po = chain_of(deriver, hpgn, PO, SUPPLIER_A)
+    _stampseudonym, eck_po, supplier_a_po = chain_of(deriver, hpgn, PO, SUPPLIER_A)
     _, eck_vo, supplier_a_vo = chain_of(deriver, hpgn, VO, SUPPLIER_A)
     _, _, supplier_b_po = chain_of(deriver, hpgn, PO, SUPPLIER_B)
     assert eck_po != eck_vo
@@ -75,13 +79,19 @@ def test_it_separates_sectors_and_suppliers(deriver: Deriver, hpgn: str) -> None
 @given(hpgn=hpgns)
 def test_it_separates_chains(deriver: Deriver, hpgn: str) -> None:
     stampseudonym = deriver.stampseudonym(deriver.anchor(hpgn))
-    assert deriver.eck_id(stampseudonym, CHAIN, PO) != deriver.eck_id(stampseudonym, "urn:regie:chain:other", PO)
+    assert deriver.eck_id(stampseudonym, CHAIN, PO) != deriver.eck_id(
+        stampseudonym, "urn:regie:chain:other", PO
+    )
 
 
 @given(hpgn=hpgns)
-def test_it_gives_unrelated_values_under_other_keys(deriver: Deriver, other_deriver: Deriver, hpgn: str) -> None:
+def test_it_gives_unrelated_values_under_other_keys(
+    deriver: Deriver, other_deriver: Deriver, hpgn: str
+) -> None:
     mine, theirs = chain_of(deriver, hpgn), chain_of(other_deriver, hpgn)
-    assert all(a.rsplit("/", 1)[1] != b.rsplit("/", 1)[1] for a, b in zip(mine, theirs, strict=True))
+    assert all(
+        a.rsplit("/", 1)[1] != b.rsplit("/", 1)[1] for a, b in zip(mine, theirs, strict=True)
+    )
 
 
 @pytest.mark.slow
@@ -117,7 +127,9 @@ def test_it_inverts_the_feistel_permutation(key: bytes, value: bytes) -> None:
         (f"{BASE}/sp/9/" + "a" * 128, "unknown key version"),
     ],
 )
-def test_it_refuses_malformed_stampseudonyms_without_echoing(deriver: Deriver, value: str, reason: str) -> None:
+def test_it_refuses_malformed_stampseudonyms_without_echoing(
+    deriver: Deriver, value: str, reason: str
+) -> None:
     with pytest.raises(DerivationError, match=reason) as caught:
         deriver.eck_id(value, CHAIN, PO)
     assert caught.value.code == "invalid-stampseudonym"
@@ -143,8 +155,10 @@ def test_a_rotation_keeps_old_values_convertible_and_upper_layers_stable(tmp_pat
     after = Deriver(load_keyring(tmp_path), BASE)
     new_sp, new_eck, new_supplier = chain_of(after, hpgn)
 
-    assert new_sp.startswith(f"{BASE}/sp/2/") and new_sp != old_sp
-    assert new_eck.startswith(f"{BASE}/2/") and new_eck != old_eck
+    assert new_sp.startswith(f"{BASE}/sp/2/")
+    assert new_sp != old_sp
+    assert new_eck.startswith(f"{BASE}/2/")
+    assert new_eck != old_eck
     assert new_supplier == old_supplier  # the supplier key did not rotate
     # The conversion table is computed from the old values alone.
     assert after.stampseudonyms.convert(old_sp) == new_sp

@@ -16,7 +16,9 @@ from regie.nummervoorziening.models import Client, Substitution
 pytestmark = pytest.mark.django_db
 
 
-def test_it_resolves_a_new_hpgn_to_the_old_stampseudonym(las_client: tuple[Client, str], rng: random.Random) -> None:
+def test_it_resolves_a_new_hpgn_to_the_old_stampseudonym(
+    las_client: tuple[Client, str], rng: random.Random
+) -> None:
     client, _ = las_client
     old, new = make_hpgn(rng), make_hpgn(rng)
     old_value = services.retrieve_stampseudonym(client, old)
@@ -29,7 +31,9 @@ def test_it_resolves_a_new_hpgn_to_the_old_stampseudonym(las_client: tuple[Clien
     assert services.retrieve_stampseudonym(client, old) == old_value
 
 
-def test_it_resolves_chains_to_the_oldest(las_client: tuple[Client, str], rng: random.Random) -> None:
+def test_it_resolves_chains_to_the_oldest(
+    las_client: tuple[Client, str], rng: random.Random
+) -> None:
     client, _ = las_client
     old, mid, new = make_hpgn(rng), make_hpgn(rng), make_hpgn(rng)
     old_value = services.retrieve_stampseudonym(client, old)
@@ -41,7 +45,9 @@ def test_it_resolves_chains_to_the_oldest(las_client: tuple[Client, str], rng: r
     assert services.retrieve_stampseudonym(client, mid) == old_value
 
 
-def test_it_waits_for_a_future_effective_date(las_client: tuple[Client, str], rng: random.Random) -> None:
+def test_it_waits_for_a_future_effective_date(
+    las_client: tuple[Client, str], rng: random.Random
+) -> None:
     client, _ = las_client
     old, new = make_hpgn(rng), make_hpgn(rng)
     own_value = services.retrieve_stampseudonym(client, new)
@@ -65,7 +71,9 @@ def test_it_stores_no_hpgn(las_client: tuple[Client, str], rng: random.Random) -
         assert hpgn.encode() not in stored
 
 
-def test_it_refuses_a_second_substitution_for_the_same_hpgn(las_client: tuple[Client, str], rng: random.Random) -> None:
+def test_it_refuses_a_second_substitution_for_the_same_hpgn(
+    las_client: tuple[Client, str], rng: random.Random
+) -> None:
     client, _ = las_client
     old, new, other = make_hpgn(rng), make_hpgn(rng), make_hpgn(rng)
     services.replace_stampseudonym(client, new, old)
@@ -83,7 +91,9 @@ def test_it_refuses_a_cycle(las_client: tuple[Client, str], rng: random.Random) 
     assert Substitution.objects.count() == 1
 
 
-def test_it_refuses_replacing_an_hpgn_by_itself(las_client: tuple[Client, str], rng: random.Random) -> None:
+def test_it_refuses_replacing_an_hpgn_by_itself(
+    las_client: tuple[Client, str], rng: random.Random
+) -> None:
     client, _ = las_client
     same = make_hpgn(rng)
     with pytest.raises(InvalidInput, match="same"):
@@ -91,7 +101,9 @@ def test_it_refuses_replacing_an_hpgn_by_itself(las_client: tuple[Client, str], 
 
 
 @pytest.mark.parametrize("bad", ["", "xyz", "0" * 63])
-def test_it_refuses_malformed_hpgns_and_changes_nothing(las_client: tuple[Client, str], rng: random.Random, bad: str) -> None:
+def test_it_refuses_malformed_hpgns_and_changes_nothing(
+    las_client: tuple[Client, str], rng: random.Random, bad: str
+) -> None:
     client, _ = las_client
     with pytest.raises(InvalidInput) as caught:
         services.replace_stampseudonym(client, bad, make_hpgn(rng))

@@ -67,8 +67,10 @@ class Command(BaseCommand):
                     f"  Demo-LAS (OIN {DEMO_LAS[0]}) API key: {las_key}",
                     "",
                     "  Try:",
-                    f"    curl -s -H 'Authorization: Bearer {las_key}' -H 'Content-Type: application/json' \\",
-                    f"      -d '{{\"hpgn\": \"{'0' * 64}\"}}' {base}/nummervoorziening/api/v1/stampseudonyms",
+                    f"    curl -s -H 'Authorization: Bearer {las_key}' \\",
+                    "      -H 'Content-Type: application/json' \\",
+                    f'      -d \'{{"hpgn": "{"0" * 64}"}}\' \\',
+                    f"      {base}/nummervoorziening/api/v1/stampseudonyms",
                     "",
                     "  Stop with Ctrl-C.",
                     "",
@@ -77,4 +79,10 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         if not options["no_serve"]:
-            serve(host="127.0.0.1", port=options["port"], threads=settings.SERVER_THREADS, worker=True, role="all")
+            serve(
+                host="127.0.0.1",
+                port=options["port"],
+                threads=settings.SERVER_THREADS,
+                worker=True,
+                role="all",
+            )

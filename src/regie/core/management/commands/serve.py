@@ -58,7 +58,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--threads", type=int, default=None, help="default: REGIE_SERVER_THREADS")
+        parser.add_argument(
+            "--threads", type=int, default=None, help="default: REGIE_SERVER_THREADS"
+        )
         parser.add_argument(
             "--no-worker", action="store_true", help="Do not run the background worker in-process."
         )
@@ -79,13 +81,18 @@ class Command(BaseCommand):
 
 
 def serve(*, host: str, port: int, threads: int, worker: bool, role: str) -> None:
-    from waitress import create_server
+    from waitress.server import create_server
 
     from regie.wsgi import application
 
     stop = threading.Event()
     server: Any = create_server(
-        application, host=host, port=port, threads=threads, ident="regie", clear_untrusted_proxy_headers=True
+        application,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="regie",
+        clear_untrusted_proxy_headers=True,
     )
     worker_thread = start_worker_thread(stop) if worker else None
 
@@ -96,7 +103,9 @@ def serve(*, host: str, port: int, threads: int, worker: bool, role: str) -> Non
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
-    logger.info("server.started", url=f"http://{host}:{port}/", role=role, threads=threads, worker=worker)
+    logger.info(
+        "server.started", url=f"http://{host}:{port}/", role=role, threads=threads, worker=worker
+    )
     try:
         server.run()
     except OSError:

@@ -18,12 +18,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
-        register = actions.add_parser("register", help="Register a client; prints its API key once.")
+        register = actions.add_parser(
+            "register", help="Register a client; prints its API key once."
+        )
         register.add_argument("--oin", required=True)
         register.add_argument("--name", required=True)
         register.add_argument("--quota", type=int, default=None, help="Batches per day.")
         actions.add_parser("list", help="List clients.")
-        new_key = actions.add_parser("new-key", help="Issue a new API key (the old one stops working).")
+        new_key = actions.add_parser(
+            "new-key", help="Issue a new API key (the old one stops working)."
+        )
         new_key.add_argument("--oin", required=True)
         quota = actions.add_parser("set-quota", help="Change a client's daily batch quota.")
         quota.add_argument("--oin", required=True)
@@ -38,21 +42,28 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "register":
             try:
-                client, key = services.register_client(
+                registered, key = services.register_client(
                     oin=options["oin"], name=options["name"], daily_batch_quota=options["quota"]
                 )
             except NummervoorzieningError as error:
                 raise CommandError(error.detail) from None
-            self.stdout.write(f"registered {client}\nAPI key (shown once): {key}")
+            self.stdout.write(f"registered {registered}\nAPI key (shown once): {key}")
             return
         if action == "list":
             for client in Client.objects.all():
-                state = "blocked" if client.is_blocked() else ("active" if client.is_active else "inactive")
-                self.stdout.write(f"{client.oin}  {client.name}  quota={client.daily_batch_quota}/day  {state}")
+                state = (
+                    "blocked"
+                    if client.is_blocked()
+                    else ("active" if client.is_active else "inactive")
+                )
+                self.stdout.write(
+                    f"{client.oin}  {client.name}  quota={client.daily_batch_quota}/day  {state}"
+                )
             return
-        client = Client.objects.filter(oin=options["oin"]).first()
-        if client is None:
+        found = Client.objects.filter(oin=options["oin"]).first()
+        if found is None:
             raise CommandError("no client is registered with this OIN")
+        client = found
         if action == "new-key":
             self.stdout.write(f"API key (shown once): {services.issue_api_key(client)}")
         elif action == "set-quota":
@@ -62,7 +73,9 @@ class Command(BaseCommand):
             try:
                 until = datetime.fromisoformat(options["until"])
             except ValueError:
-                raise CommandError("--until must be an ISO date-time, e.g. 2026-12-01T08:00") from None
+                raise CommandError(
+                    "--until must be an ISO date-time, e.g. 2026-12-01T08:00"
+                ) from None
             client.blocked_until = until if until.tzinfo else timezone.make_aware(until)
             client.save(update_fields=["blocked_until"])
         elif action == "unblock":

@@ -26,7 +26,9 @@ from regie.nummervoorziening.keys import (
 
 
 class Command(BaseCommand):
-    help = "Manage the number service's versioned keys (kept in REGIE_NV_KEYS_DIR, never in the database)."
+    help = (
+        "Manage the number service's versioned keys (in REGIE_NV_KEYS_DIR, never in the database)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
@@ -71,7 +73,9 @@ class Command(BaseCommand):
     def _convert(self, kind: str, source: Path, target: Path) -> None:
         services.get_deriver.cache_clear()
         try:
-            values = [line.rstrip("\r\n") for line in source.read_text(encoding="utf-8").splitlines()]
+            values = [
+                line.rstrip("\r\n") for line in source.read_text(encoding="utf-8").splitlines()
+            ]
         except OSError as error:
             raise CommandError(f"cannot read {source}: {error.strerror}") from None
         table = services.convert_values(kind, [value for value in values if value])

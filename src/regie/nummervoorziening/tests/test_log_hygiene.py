@@ -1,0 +1,133 @@
+"""A full flow through a real server at DEBUG level leaves no PGN, HPgn or pseudonym in its logs."""
+
+from __future__ import annotations
+
+import random
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from regie.conftest import free_port, make_bsn, make_hpgn, regie_command, subprocess_env
+from regie.lib.logging import MASK, Pii, mask_text
+from regie.nummervoorziening.models import Client
+
+CHAIN = "http://purl.edustandaard.nl/begrippenkader/e7ec7d3c-c235-4513-bfb6-e54e66854795"
+PO = "http://purl.edustandaard.nl/begrippenkader/512e4729-03a4-43a2-95ba-758071d1b725"
+
+
+def start_server(keys: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = subprocess_env(keys, REGIE_LOG_LEVEL="DEBUG", REGIE_NV_BATCH_LEASE_SECONDS="1")
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            regie_command("serve", "--role", "all", "--port", str(port)),
+            env=env,
+            stdout=handle,
+            stderr=handle,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"server did not start: {log.read_text()}")
+
+
+def full_flow(url: str, key: str, rng: random.Random) -> list[str]:
+    """Exercise every operation, good and bad; return every identifier value that was used."""
+    api = httpx.Client(
+        base_url=f"{url}/nummervoorziening/api/v1", headers={"Authorization": f"Bearer {key}"}
+    )
+    used: list[str] = []
+    hpgn, other = make_hpgn(rng), make_hpgn(rng)
+    stampseudonym = api.post("/stampseudonyms", json={"hpgn": hpgn}).json()["stampseudonym"]
+    eck_id = api.post(
+        "/eck-ids", json={"stampseudonym": stampseudonym, "chainId": CHAIN, "sectorId": PO}
+    ).json()["eckId"]
+    supplier = api.post(
+        "/supplier-pseudonyms", json={"eckId": eck_id, "supplierId": "12345678", "sectorId": PO}
+    ).json()["supplierPseudonym"]
+    api.post("/substitutions", json={"hpgnNew": other, "hpgnOld": hpgn})
+    used += [hpgn, other, stampseudonym, eck_id, supplier]
+    # Bad input of every kind, carrying identifier values.
+    bad = hpgn[:-1] + "Z"
+    api.post("/stampseudonyms", json={"hpgn": bad})
+    api.post("/stampseudonyms", json={"hpgm": hpgn})
+    api.post(
+        "/eck-ids", json={"stampseudonym": stampseudonym[:-2], "chainId": CHAIN, "sectorId": PO}
+    )
+    api.post(
+        "/eck-ids", json={"stampseudonym": stampseudonym, "chainId": "urn:none", "sectorId": PO}
+    )
+    api.post("/substitutions", json={"hpgnNew": hpgn, "hpgnOld": hpgn})
+    api.post("/stampseudonyms", content=b'{"hpgn": "' + hpgn.encode())
+    httpx.post(
+        f"{url}/nummervoorziening/api/v1/stampseudonyms",
+        json={"hpgn": hpgn},
+        headers={"Authorization": "Bearer nv_x_y"},
+    )
+    used += [bad, stampseudonym[:-2]]
+    # A batch, processed by the in-process worker, retrieved twice.
+    batch_hpgns = [make_hpgn(rng) for _ in range(30)]
+    batch_id = api.post(
+        "/batches/stampseudonyms",
+        json={"items": [{"index": i, "hpgn": h} for i, h in enumerate(batch_hpgns)]},
+    ).json()["batchId"]
+    for _ in range(200):
+        result = api.post(f"/batches/{batch_id}/retrieve")
+        if result.status_code == 200:
+            break
+        time.sleep(0.05)
+    assert result.status_code == 200, result.text
+    api.post(f"/batches/{batch_id}/retrieve")
+    used += batch_hpgns + [item["value"] for item in result.json()["success"]]
+    return used
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_full_flow_leaves_no_identifier_in_the_logs(
+    las_client: tuple[Client, str], keys_dir: Path, tmp_path: Path, rng: random.Random
+) -> None:
+    _, key = las_client
+    log = tmp_path / "server.log"
+    process, url = start_server(keys_dir, log)
+    try:
+        used = full_flow(url, key, rng)
+    finally:
+        process.terminate()
+        process.wait(30)
+    text = log.read_text()
+    assert "nummervoorziening" in text
+    assert "Bad Request" in text
+    hex_parts = {value.rsplit("/", 1)[-1] for value in used}
+    for value in [*used, *hex_parts, key]:
+        assert value not in text
+    assert not re.search(r"[0-9a-f]{64}", text)
+
+
+def test_pii_values_render_masked_everywhere() -> None:
+    bsn = make_bsn(random.Random(7))
+    wrapped = Pii(bsn)
+    assert MASK == str(wrapped) == f"{wrapped}" == f"{wrapped:>20}".strip()
+    assert bsn not in repr(wrapped)
+    with pytest.raises(TypeError):
+        __import__("pickle").dumps(wrapped)
+
+
+def test_the_safety_net_masks_identifier_shaped_text() -> None:
+    bsn = make_bsn(random.Random(8))
+    hpgn = make_hpgn(random.Random(9))
+    text = mask_text(f"pupil {bsn} hashed to {hpgn} at https://nv.example/sp/1/{hpgn[:40]}")
+    assert bsn not in text
+    assert hpgn not in text
+    assert hpgn[:40] not in text
+    assert mask_text("2026-11-22T15:00:00Z batch 3 of 12") == "2026-11-22T15:00:00Z batch 3 of 12"

@@ -9,7 +9,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test gates format openapi benchmarks clean
+.PHONY: install browser demo test gates format openapi benchmarks clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -21,12 +21,25 @@ $(VENV)/.installed: $(UV) uv.lock pyproject.toml
 
 install: $(VENV)/.installed
 
+# The browser tests drive Debian's Chromium (never a downloaded browser): install it when missing.
+CHROMIUM ?= $(or $(REGIE_CHROMIUM),/usr/bin/chromium)
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	      --no-install-recommends chromium fonts-liberation; \
+	  else \
+	    echo "The browser tests need Chromium: install Debian's chromium package" \
+	         "(sudo apt-get install chromium) or set REGIE_CHROMIUM." >&2; exit 1; \
+	  fi; \
+	fi
+
 ## Install everything and start the demo on http://127.0.0.1:8000 (SQLite, demo data).
 demo: install
 	$(VENV)/bin/regie demo
 
 ## Install everything and run every test (SQLite by default; DATABASE_URL selects PostgreSQL).
-test: install
+test: install browser
 	$(VENV)/bin/pytest -n auto --dist loadgroup
 
 ## The gates CI runs besides the tests.

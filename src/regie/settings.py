@@ -44,14 +44,29 @@ ROLE = env_choice(
 
 DEBUG = env_bool("REGIE_DEBUG", False, "Django debug mode. Never in production.")
 
-SECRET_KEY = (
-    env_secret(
-        "REGIE_SECRET_KEY",
-        None,
-        "Django's secret key (sessions, CSRF). Required unless REGIE_DEBUG or the demo is used.",
-    )
-    or "regie-insecure-demo-key-do-not-use-in-production"
+_configured_secret_key = env_secret(
+    "REGIE_SECRET_KEY",
+    None,
+    "Django's secret key (sessions, CSRF). When unset, a random key is generated once and kept in "
+    "$REGIE_VAR_DIR/secret-key (fine for one server; set it explicitly for several).",
 )
+
+
+def _generated_secret_key(path: Path) -> str:
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(50)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(key)
+        return key
+
+
+SECRET_KEY = _configured_secret_key or _generated_secret_key(VAR_DIR / "secret-key")
 
 ALLOWED_HOSTS = env_list(
     "REGIE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"], "Host names this server answers to."
@@ -94,6 +109,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -138,6 +154,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise serves the admin's and the apps' static files straight from the packages, so the
+# embedded default needs no collectstatic and no separate web server.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,55 @@
+"""The English translations: complete for the home page, and the committed .mo matches the .po.
+
+The .mo file is committed so that neither a demo nor CI needs gettext; these tests catch a .po edit
+that was not compiled (``cd src/regie && ../../.venv/bin/regie compilemessages``).
+"""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import re
+from pathlib import Path
+
+from django.conf import settings
+
+LOCALE_DIR = settings.SRC_DIR / "locale"
+HOME_TEMPLATE = settings.SRC_DIR / "core" / "templates" / "core" / "home.html"
+
+_TRANSLATE_TAG = re.compile(r'{%\s*(?:translate|trans)\s+"([^"]+)"')
+_PO_LINE = re.compile(r'^(msgid|msgstr)?\s*("(?:[^"\\]|\\.)*")\s*$')
+
+
+def read_po(path: Path) -> dict[str, str]:
+    """The translated messages of a simple .po file (no plurals, no contexts), by msgid."""
+    messages: dict[str, str] = {}
+    current: dict[str, str] = {}
+    keyword = ""
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        match = _PO_LINE.match(line)
+        if match:
+            keyword = match.group(1) or keyword
+            current[keyword] = current.get(keyword, "") + ast.literal_eval(match.group(2))
+        elif not line.strip() and current:
+            if current.get("msgid") and current.get("msgstr"):
+                messages[current["msgid"]] = current["msgstr"]
+            current = {}
+    return messages
+
+
+def test_it_compiled_every_po_file_into_the_committed_mo_file() -> None:
+    po_files = sorted(LOCALE_DIR.glob("*/LC_MESSAGES/django.po"))
+    assert po_files, f"no translations found under {LOCALE_DIR}"
+    for po_file in po_files:
+        with po_file.with_suffix(".mo").open("rb") as mo_file:
+            catalog = gettext.GNUTranslations(mo_file)
+        for msgid, msgstr in read_po(po_file).items():
+            assert catalog.gettext(msgid) == msgstr, f"{po_file} is newer than its .mo file"
+
+
+def test_it_has_an_english_translation_for_every_text_on_the_home_page() -> None:
+    texts = _TRANSLATE_TAG.findall(HOME_TEMPLATE.read_text(encoding="utf-8"))
+    english = read_po(LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po")
+
+    assert texts
+    assert [text for text in texts if text not in english] == []

@@ -153,7 +153,13 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = env_path(
+    "REGIE_STATIC_ROOT",
+    VAR_DIR / "static",
+    "Where `regie collectstatic` puts static files for a separate web server (optional).",
+    documented="$REGIE_VAR_DIR/static",
+)
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # WhiteNoise serves the admin's and the apps' static files straight from the packages, so the
 # embedded default needs no collectstatic and no separate web server.
 WHITENOISE_USE_FINDERS = True

@@ -11,10 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from regie.conftest import free_port, make_bsn, make_hpgn, regie_command, subprocess_env
+from regie.conftest import LAS_OIN, free_port, make_bsn, make_hpgn, regie_command, subprocess_env
 from regie.lib.logging import MASK, Pii, mask_text
 from regie.nummervoorziening.models import Client
 
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SID = "http://ketenid.nl/eck/schemas/v1_0"
+WSA = "http://www.w3.org/2005/08/addressing"
 CHAIN = "http://purl.edustandaard.nl/begrippenkader/e7ec7d3c-c235-4513-bfb6-e54e66854795"
 PO = "http://purl.edustandaard.nl/begrippenkader/512e4729-03a4-43a2-95ba-758071d1b725"
 
@@ -88,7 +91,48 @@ def full_flow(url: str, key: str, rng: random.Random) -> list[str]:
     assert result.status_code == 200, result.text
     api.post(f"/batches/{batch_id}/retrieve")
     used += batch_hpgns + [item["value"] for item in result.json()["success"]]
+    used += soap_flow(url, key, stampseudonym, rng)
     return used
+
+
+def soap_flow(url: str, key: str, stampseudonym: str, rng: random.Random) -> list[str]:
+    """SOAP calls, good and bad, carrying identifiers in bodies and headers."""
+    hpgn = make_hpgn(rng)
+    sender = f"<wsa:From><wsa:Address>{WSA}/anonymous?oin={LAS_OIN}</wsa:Address></wsa:From>"
+
+    def post(body: str, header: str = sender) -> httpx.Response:
+        document = (
+            f'<s:Envelope xmlns:s="{SOAP_ENV}" xmlns:sid="{SID}" xmlns:wsa="{WSA}">'
+            f"<s:Header>{header}</s:Header><s:Body>{body}</s:Body></s:Envelope>"
+        )
+        return httpx.post(
+            f"{url}/nummervoorziening/soap",
+            content=document.encode(),
+            headers={"Content-Type": "text/xml; charset=utf-8", "Authorization": f"Bearer {key}"},
+        )
+
+    good = post(
+        f"<sid:retrieveStampseudonymRequest><sid:hpgn>{hpgn}</sid:hpgn></sid:retrieveStampseudonymRequest>"
+    )
+    assert good.status_code == 200, good.text
+    issued = re.search(r"https://[^<]*/sp/1/[0-9a-f]{128}", good.text)
+    assert issued is not None
+    post(
+        f"<sid:retrieveStampseudonymRequest><sid:hpgn>{hpgn}X</sid:hpgn></sid:retrieveStampseudonymRequest>"
+    )
+    post(
+        f"<sid:retrieveStampseudonymRequest><sid:hpgm>{hpgn}</sid:hpgm></sid:retrieveStampseudonymRequest>"
+    )
+    post(f"<sid:retrieveStampseudonymRequest><sid:hpgn>{hpgn}</sid:hpgn>", header="")
+    post(
+        f"<sid:retrieveEckIdRequest><sid:stampseudonym>{stampseudonym}x</sid:stampseudonym>"
+        f"<sid:chainId>{CHAIN}</sid:chainId><sid:sectorId>{PO}</sid:sectorId></sid:retrieveEckIdRequest>"
+    )
+    post(
+        f"<sid:retrieveStampseudonymRequest><sid:hpgn>{hpgn}</sid:hpgn></sid:retrieveStampseudonymRequest>",
+        header="",
+    )
+    return [hpgn, issued.group(0), stampseudonym + "x"]
 
 
 @pytest.mark.slow
@@ -103,7 +147,7 @@ def test_a_full_flow_leaves_no_identifier_in_the_logs(
         used = full_flow(url, key, rng)
     finally:
         process.terminate()
-        process.wait(30)
+        process.wait(60)
     text = log.read_text()
     assert "nummervoorziening" in text
     assert "Bad Request" in text

@@ -15,7 +15,10 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regie.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    argv = list(sys.argv)
+    if len(argv) > 1 and not argv[1].startswith("-"):
+        argv[1] = argv[1].replace("-", "_")  # `regie nv-keys` runs the nv_keys command
+    execute_from_command_line(argv)
 
 
 if __name__ == "__main__":

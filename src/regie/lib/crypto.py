@@ -35,6 +35,17 @@ class Hmac:
         self._inner: Any = hashlib.new(algorithm, _xor(key, _IPAD[:block_size]))
         self._outer: Any = hashlib.new(algorithm, _xor(key, _OPAD[:block_size]))
 
+    def prefixed(self, prefix: bytes) -> Hmac:
+        """The same HMAC with ``prefix`` already fed in: ``prefixed(p).digest(m) == digest(p + m)``.
+
+        Hot paths with a fixed context (chain and sector) then hash only what varies.
+        """
+        twin = Hmac.__new__(Hmac)
+        twin._inner = self._inner.copy()
+        twin._inner.update(prefix)
+        twin._outer = self._outer
+        return twin
+
     def digest(self, message: bytes) -> bytes:
         inner = self._inner.copy()
         inner.update(message)

@@ -132,6 +132,7 @@ def configure_logging(*, level: str = "INFO", json: bool = False) -> None:
                 "django.db.backends": {"level": "INFO"},
                 "hpack": {"level": "WARNING"},
                 "httpcore": {"level": "WARNING"},
+                "httpx": {"level": "WARNING"},
                 "zeep": {"level": "WARNING"},
             },
         }

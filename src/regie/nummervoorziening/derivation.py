@@ -34,8 +34,10 @@ from regie.lib.identifiers import InvalidIdentifier, check_hpgn
 
 from .keys import Keyring
 
-_HEX128 = re.compile(r"[0-9a-f]{128}")
 _SEPARATOR: Final = b"\x00"
+# Prepared (chain/supplier, sector) contexts kept per deriver; there are few chains and sectors,
+# and suppliers number in the hundreds.
+_MAX_CONTEXTS: Final = 10_000
 
 
 class DerivationError(ValueError):
@@ -57,35 +59,44 @@ class Layer:
         self.current_version = len(keys)
         self.prefix = prefix
         self.error_code = error_code
+        self._issued_prefix = f"{prefix}{self.current_version}/"
+        self._issued = re.compile(re.escape(prefix) + r"([1-9][0-9]{0,5})/([0-9a-f]{128})")
 
     def render(self, core: bytes) -> str:
         """Issue a version-1 value at the current version."""
         value = core
         for step in self.steps:
             value = step.forward(value)
-        return f"{self.prefix}{self.current_version}/{value.hex()}"
+        return self._issued_prefix + value.hex()
 
     def parse(self, text: str) -> bytes:
         """The version-1 value behind an issued value of any known version."""
-        if not text:
-            raise DerivationError(self.error_code, f"empty {self.name}")
-        if not text.startswith(self.prefix):
-            raise DerivationError(
-                self.error_code, f"not a {self.name} issued by this number service"
-            )
-        version_text, _, digest = text[len(self.prefix) :].partition("/")
-        if not version_text.isdecimal() or not _HEX128.fullmatch(digest):
-            raise DerivationError(
-                self.error_code,
-                f"a {self.name} ends in /{{key version}}/{{128 lowercase hexadecimal characters}}",
-            )
-        version = int(version_text)
-        if not 1 <= version <= self.current_version:
+        match = self._issued.fullmatch(text)
+        if match is None:
+            raise self._malformed(text)
+        version = int(match[1])
+        if version > self.current_version:
             raise DerivationError(self.error_code, f"unknown key version of this {self.name}")
-        value = bytes.fromhex(digest)
+        value = bytes.fromhex(match[2])
         for step in reversed(self.steps[: version - 1]):
             value = step.backward(value)
         return value
+
+    def _malformed(self, text: str) -> DerivationError:
+        """Say precisely what is wrong with a value that is not an issued one (never echo it)."""
+        if not text:
+            return DerivationError(self.error_code, f"empty {self.name}")
+        if not text.startswith(self.prefix):
+            return DerivationError(
+                self.error_code, f"not a {self.name} issued by this number service"
+            )
+        version_text = text[len(self.prefix) :].partition("/")[0]
+        if version_text.isdecimal() and int(version_text) == 0:
+            return DerivationError(self.error_code, f"unknown key version of this {self.name}")
+        return DerivationError(
+            self.error_code,
+            f"a {self.name} ends in /{{key version}}/{{128 lowercase hexadecimal characters}}",
+        )
 
     def convert(self, text: str) -> str:
         """The same value at the current key version (the conversion table's row)."""
@@ -93,7 +104,8 @@ class Layer:
 
 
 class Deriver:
-    """All derivations under one keyring. Thread-safe: it holds only immutable key schedules."""
+    """All derivations under one keyring. Thread-safe: key schedules and prepared contexts are
+    never changed once made."""
 
     def __init__(self, keyring: Keyring, base: str) -> None:
         base = base.rstrip("/")
@@ -106,6 +118,7 @@ class Deriver:
             "invalid-stampseudonym",
         )
         self.eck_ids = Layer("ECK iD", keyring.keys["eckid"], f"{base}/", "invalid-eck-id")
+        self._contexts: dict[tuple[str, str, str], Hmac] = {}
         self.supplier_pseudonyms = Layer(
             "supplier pseudonym",
             keyring.keys["supplier"],
@@ -133,12 +146,22 @@ class Deriver:
         """The stampseudonym of an anchor (after substitutions are resolved by the caller)."""
         return self.stampseudonyms.render(self.stampseudonyms.root.digest(anchor))
 
+    def _context(self, layer: Layer, first: str, sector_id: str) -> Hmac:
+        """The layer's version-1 HMAC with its context (chain or supplier, and sector) fed in."""
+        key = (layer.name, first, sector_id)
+        prepared = self._contexts.get(key)
+        if prepared is None:
+            context = first.encode() + _SEPARATOR + sector_id.encode() + _SEPARATOR
+            prepared = layer.root.prefixed(context)
+            if len(self._contexts) < _MAX_CONTEXTS:
+                self._contexts[key] = prepared
+        return prepared
+
     def eck_id(self, stampseudonym: str, chain_id: str, sector_id: str) -> str:
         core = self.stampseudonyms.parse(stampseudonym)
-        context = chain_id.encode() + _SEPARATOR + sector_id.encode() + _SEPARATOR
-        return self.eck_ids.render(self.eck_ids.root.digest(context + core))
+        return self.eck_ids.render(self._context(self.eck_ids, chain_id, sector_id).digest(core))
 
     def supplier_pseudonym(self, eck_id: str, supplier_id: str, sector_id: str) -> str:
         core = self.eck_ids.parse(eck_id)
-        context = supplier_id.encode() + _SEPARATOR + sector_id.encode() + _SEPARATOR
-        return self.supplier_pseudonyms.render(self.supplier_pseudonyms.root.digest(context + core))
+        prepared = self._context(self.supplier_pseudonyms, supplier_id, sector_id)
+        return self.supplier_pseudonyms.render(prepared.digest(core))

@@ -109,6 +109,15 @@ def test_it_computes_hmac_as_the_standard_library(key: bytes, message: bytes) ->
     assert Hmac(key, "sha256").digest(message) == hmac.digest(key, message, "sha256")
 
 
+@given(key=st.binary(max_size=200), prefix=st.binary(max_size=300), message=st.binary(max_size=300))
+def test_a_prefixed_hmac_equals_hmac_of_the_concatenation(
+    key: bytes, prefix: bytes, message: bytes
+) -> None:
+    prepared = Hmac(key).prefixed(prefix)
+    assert prepared.digest(message) == hmac.digest(key, prefix + message, "sha512")
+    assert prepared.digest(message) == prepared.digest(message)
+
+
 @given(key=st.binary(min_size=32, max_size=64), value=st.binary(min_size=64, max_size=64))
 def test_it_inverts_the_feistel_permutation(key: bytes, value: bytes) -> None:
     permutation = Feistel(key)
@@ -125,6 +134,8 @@ def test_it_inverts_the_feistel_permutation(key: bytes, value: bytes) -> None:
         (f"{BASE}/sp/1/" + "a" * 127, "128 lowercase"),
         (f"{BASE}/sp/x/" + "a" * 128, "key version"),
         (f"{BASE}/sp/9/" + "a" * 128, "unknown key version"),
+        (f"{BASE}/sp/0/" + "a" * 128, "unknown key version"),
+        (f"{BASE}/sp/1/" + "a" * 128 + "/", "128 lowercase"),
     ],
 )
 def test_it_refuses_malformed_stampseudonyms_without_echoing(

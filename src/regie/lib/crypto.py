@@ -54,6 +54,14 @@ class Hmac:
         digest: bytes = outer.digest()
         return digest
 
+    def hexdigest(self, message: bytes) -> str:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        digest: str = outer.hexdigest()
+        return digest
+
 
 class Feistel:
     """A keyed, invertible permutation of 64-byte values (4 rounds, HMAC-SHA-256 round function)."""

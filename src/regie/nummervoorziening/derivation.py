@@ -26,7 +26,6 @@ service can take a value of any older version back to version 1 and forward agai
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 from regie.lib.crypto import Feistel, Hmac
@@ -60,7 +59,8 @@ class Layer:
         self.prefix = prefix
         self.error_code = error_code
         self._issued_prefix = f"{prefix}{self.current_version}/"
-        self._issued = re.compile(re.escape(prefix) + r"([1-9][0-9]{0,5})/([0-9a-f]{128})")
+        self._prefix_length = len(prefix)
+        self._contexts: dict[tuple[str, str], Hmac] = {}
 
     def render(self, core: bytes) -> str:
         """Issue a version-1 value at the current version."""
@@ -69,15 +69,42 @@ class Layer:
             value = step.forward(value)
         return self._issued_prefix + value.hex()
 
+    def prepared(self, first: str, sector_id: str) -> Hmac:
+        """The version-1 HMAC with its context (chain or supplier, and sector) already fed in."""
+        key = (first, sector_id)
+        prepared = self._contexts.get(key)
+        if prepared is None:
+            prepared = self.root.prefixed(
+                first.encode() + _SEPARATOR + sector_id.encode() + _SEPARATOR
+            )
+            if len(self._contexts) < _MAX_CONTEXTS:
+                self._contexts[key] = prepared
+        return prepared
+
+    def issue(self, prepared: Hmac, message: bytes) -> str:
+        """Derive this layer's version-1 value from ``message`` and issue it (the hot path)."""
+        if not self.steps:
+            return self._issued_prefix + prepared.hexdigest(message)
+        return self.render(prepared.digest(message))
+
     def parse(self, text: str) -> bytes:
-        """The version-1 value behind an issued value of any known version."""
-        match = self._issued.fullmatch(text)
-        if match is None:
+        """The version-1 value behind an issued value of any known version.
+
+        Checked without a regular expression (this is the hot path): the prefix, a decimal
+        version, and 128 characters that are exactly the lowercase hex form of 64 bytes.
+        """
+        if not text.startswith(self.prefix):
             raise self._malformed(text)
-        version = int(match[1])
-        if version > self.current_version:
+        version_text, _, digest = text[self._prefix_length :].partition("/")
+        try:
+            value = bytes.fromhex(digest)
+        except ValueError:
+            raise self._malformed(text) from None
+        if len(value) != 64 or value.hex() != digest or not version_text.isdecimal():
+            raise self._malformed(text)
+        version = int(version_text)
+        if not 1 <= version <= self.current_version:
             raise DerivationError(self.error_code, f"unknown key version of this {self.name}")
-        value = bytes.fromhex(match[2])
         for step in reversed(self.steps[: version - 1]):
             value = step.backward(value)
         return value
@@ -90,9 +117,6 @@ class Layer:
             return DerivationError(
                 self.error_code, f"not a {self.name} issued by this number service"
             )
-        version_text = text[len(self.prefix) :].partition("/")[0]
-        if version_text.isdecimal() and int(version_text) == 0:
-            return DerivationError(self.error_code, f"unknown key version of this {self.name}")
         return DerivationError(
             self.error_code,
             f"a {self.name} ends in /{{key version}}/{{128 lowercase hexadecimal characters}}",
@@ -118,7 +142,6 @@ class Deriver:
             "invalid-stampseudonym",
         )
         self.eck_ids = Layer("ECK iD", keyring.keys["eckid"], f"{base}/", "invalid-eck-id")
-        self._contexts: dict[tuple[str, str, str], Hmac] = {}
         self.supplier_pseudonyms = Layer(
             "supplier pseudonym",
             keyring.keys["supplier"],
@@ -144,24 +167,13 @@ class Deriver:
 
     def stampseudonym(self, anchor: bytes) -> str:
         """The stampseudonym of an anchor (after substitutions are resolved by the caller)."""
-        return self.stampseudonyms.render(self.stampseudonyms.root.digest(anchor))
-
-    def _context(self, layer: Layer, first: str, sector_id: str) -> Hmac:
-        """The layer's version-1 HMAC with its context (chain or supplier, and sector) fed in."""
-        key = (layer.name, first, sector_id)
-        prepared = self._contexts.get(key)
-        if prepared is None:
-            context = first.encode() + _SEPARATOR + sector_id.encode() + _SEPARATOR
-            prepared = layer.root.prefixed(context)
-            if len(self._contexts) < _MAX_CONTEXTS:
-                self._contexts[key] = prepared
-        return prepared
+        return self.stampseudonyms.issue(self.stampseudonyms.root, anchor)
 
     def eck_id(self, stampseudonym: str, chain_id: str, sector_id: str) -> str:
         core = self.stampseudonyms.parse(stampseudonym)
-        return self.eck_ids.render(self._context(self.eck_ids, chain_id, sector_id).digest(core))
+        return self.eck_ids.issue(self.eck_ids.prepared(chain_id, sector_id), core)
 
     def supplier_pseudonym(self, eck_id: str, supplier_id: str, sector_id: str) -> str:
         core = self.eck_ids.parse(eck_id)
-        prepared = self._context(self.supplier_pseudonyms, supplier_id, sector_id)
-        return self.supplier_pseudonyms.render(prepared.digest(core))
+        prepared = self.supplier_pseudonyms.prepared(supplier_id, sector_id)
+        return self.supplier_pseudonyms.issue(prepared, core)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,31 @@ def regie_command(*args: str) -> list[str]:
     import sys
 
     return [sys.executable, "-m", "regie", *args]
+
+
+def start_server(
+    keys: Path, log: Path, *args: str, **env: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``regie serve --role all`` on a free port, its output in ``log``; returns it once healthy."""
+    import time
+
+    import httpx
+
+    port = free_port()
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            regie_command("serve", "--role", "all", "--port", str(port), *args),
+            env=subprocess_env(keys, **env),
+            stdout=handle,
+            stderr=handle,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"server did not start: {log.read_text()}")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import random
 import re
-import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from regie.conftest import LAS_OIN, free_port, make_bsn, make_hpgn, regie_command, subprocess_env
+from regie.conftest import LAS_OIN, make_bsn, make_hpgn, start_server
 from regie.lib.logging import MASK, Pii, mask_text
 from regie.nummervoorziening.models import Client
 
@@ -20,28 +19,6 @@ SID = "http://ketenid.nl/eck/schemas/v1_0"
 WSA = "http://www.w3.org/2005/08/addressing"
 CHAIN = "http://purl.edustandaard.nl/begrippenkader/e7ec7d3c-c235-4513-bfb6-e54e66854795"
 PO = "http://purl.edustandaard.nl/begrippenkader/512e4729-03a4-43a2-95ba-758071d1b725"
-
-
-def start_server(keys: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = subprocess_env(keys, REGIE_LOG_LEVEL="DEBUG", REGIE_NV_BATCH_LEASE_SECONDS="1")
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            regie_command("serve", "--role", "all", "--port", str(port)),
-            env=env,
-            stdout=handle,
-            stderr=handle,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError(f"server did not start: {log.read_text()}")
 
 
 def full_flow(url: str, key: str, rng: random.Random) -> list[str]:
@@ -142,7 +119,9 @@ def test_a_full_flow_leaves_no_identifier_in_the_logs(
 ) -> None:
     _, key = las_client
     log = tmp_path / "server.log"
-    process, url = start_server(keys_dir, log)
+    process, url = start_server(
+        keys_dir, log, REGIE_LOG_LEVEL="DEBUG", REGIE_NV_BATCH_LEASE_SECONDS="1"
+    )
     try:
         used = full_flow(url, key, rng)
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from types import FrameType
 from typing import Any
 
@@ -119,7 +120,7 @@ def serve(*, host: str, port: int, threads: int, worker: bool, role: str) -> Non
     def shut_down(signum: int, frame: FrameType | None) -> None:
         logger.info("server.stopping", signal=signal.Signals(signum).name)
         stop.set()
-        server.close()
+        server.pull_trigger()  # wake the loop now rather than at its next poll timeout
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
@@ -127,12 +128,39 @@ def serve(*, host: str, port: int, threads: int, worker: bool, role: str) -> Non
         "server.started", url=f"http://{host}:{port}/", role=role, threads=threads, worker=worker
     )
     try:
-        server.run()
-    except OSError:
-        if not stop.is_set():
-            raise
+        run_until_stopped(server, stop)
     finally:
         stop.set()
         if worker_thread is not None:
             worker_thread.join(timeout=10)
     logger.info("server.stopped")
+
+
+def run_until_stopped(server: Any, stop: threading.Event, grace_seconds: float = 30.0) -> None:
+    """Run waitress's loop until ``stop`` is set, then shut down gracefully.
+
+    waitress's own ``run()`` only returns once every connection is gone, and a client's idle
+    keep-alive connection can hold it open for minutes. Here, once ``stop`` is set: the listening
+    socket closes (no new connections), requests in progress get up to ``grace_seconds`` to
+    finish and flush their responses, idle connections are closed, and then the task threads end.
+    """
+    from waitress import wasyncore
+
+    socket_map = server._map
+    use_poll = server.adj.asyncore_use_poll
+    while not stop.is_set():
+        wasyncore.loop(
+            timeout=server.adj.asyncore_loop_timeout, map=socket_map, use_poll=use_poll, count=1
+        )
+    wasyncore.dispatcher.close(server)  # the listening socket only: the trigger stays for now
+    deadline = time.monotonic() + grace_seconds
+    while server.active_channels and time.monotonic() < deadline:
+        for channel in list(server.active_channels.values()):
+            if not channel.requests and not channel.total_outbufs_len:
+                channel.will_close = True  # idle: closed at the next loop turn
+        wasyncore.loop(timeout=0.05, map=socket_map, use_poll=use_poll, count=1)
+    if server.active_channels:
+        logger.warning("server.requests_cut_off", connections=len(server.active_channels))
+    server.trigger.close()
+    wasyncore.close_all(socket_map)
+    server.task_dispatcher.shutdown()

@@ -9,6 +9,10 @@ API_KEY_ISSUED = define(
     "nummervoorziening.client.api_key_issued",
     "A new API key was issued to a number-service client; the previous one stopped working.",
 )
+CLIENT_CHANGED = define(
+    "nummervoorziening.client.changed",
+    "An operator changed a number-service client's daily batch quota or block (old and new value).",
+)
 SUBSTITUTION_RECORDED = define(
     "nummervoorziening.substitution.recorded",
     "A client replaced a pupil's new HPgn by the old one (replaceStampseudonym); no values logged.",

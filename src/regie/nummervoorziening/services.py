@@ -113,6 +113,31 @@ def issue_api_key(client: Client, *, actor: str = SYSTEM) -> str:
     return raw_key
 
 
+def set_daily_batch_quota(client: Client, quota: int, *, actor: str = SYSTEM) -> None:
+    """Change how many batches ``client`` may submit per day (0 stops its batches)."""
+    if quota < 0:
+        raise InvalidInput("a daily batch quota is 0 or more", code="invalid-quota")
+    old = client.daily_batch_quota
+    client.daily_batch_quota = quota
+    client.save(update_fields=["daily_batch_quota"])
+    record(events.CLIENT_CHANGED, actor, client.audit_actor, {"quota": [old, quota]})
+
+
+def set_blocked_until(client: Client, until: datetime | None, *, actor: str = SYSTEM) -> None:
+    """Refuse ``client``'s calls until ``until`` (aware), or lift its block with ``None``."""
+    if until is not None and timezone.is_naive(until):
+        raise InvalidInput("a block ends at a moment with a time zone", code="invalid-moment")
+    old = client.blocked_until
+    client.blocked_until = until
+    client.save(update_fields=["blocked_until"])
+    record(
+        events.CLIENT_CHANGED,
+        actor,
+        client.audit_actor,
+        {"blocked_until": [moment.isoformat() if moment else None for moment in (old, until)]},
+    )
+
+
 def _usable(client: Client) -> Client:
     if not client.is_active:
         raise AuthenticationFailed("this client is not active")

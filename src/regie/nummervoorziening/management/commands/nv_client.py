@@ -67,8 +67,11 @@ class Command(BaseCommand):
         if action == "new-key":
             self.stdout.write(f"API key (shown once): {services.issue_api_key(client)}")
         elif action == "set-quota":
-            client.daily_batch_quota = options["quota"]
-            client.save(update_fields=["daily_batch_quota"])
+            try:
+                services.set_daily_batch_quota(client, options["quota"])
+            except NummervoorzieningError as error:
+                raise CommandError(error.detail) from None
+            self.stdout.write(f"{client.oin}: {client.daily_batch_quota} batches per day")
         elif action == "block":
             try:
                 until = datetime.fromisoformat(options["until"])
@@ -76,8 +79,12 @@ class Command(BaseCommand):
                 raise CommandError(
                     "--until must be an ISO date-time, e.g. 2026-12-01T08:00"
                 ) from None
-            client.blocked_until = until if until.tzinfo else timezone.make_aware(until)
-            client.save(update_fields=["blocked_until"])
+            services.set_blocked_until(
+                client, until if until.tzinfo else timezone.make_aware(until)
+            )
+            self.stdout.write(
+                f"{client.oin}: blocked until {client.blocked_until:%Y-%m-%d %H:%M %Z}"
+            )
         elif action == "unblock":
-            client.blocked_until = None
-            client.save(update_fields=["blocked_until"])
+            services.set_blocked_until(client, None)
+            self.stdout.write(f"{client.oin}: not blocked")

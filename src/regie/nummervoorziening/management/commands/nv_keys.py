@@ -7,7 +7,7 @@ new version; values issued under older versions keep being understood.
 from __future__ import annotations
 
 import csv
-import sys
+import os
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +79,12 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"cannot read {source}: {error.strerror}") from None
         table = services.convert_values(kind, [value for value in values if value])
-        with target.open("w", encoding="utf-8", newline="") as handle:
+        # Pseudonyms are personal data: the table is readable by its owner only.
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["old", "new", "error"])
             for row in table:
                 writer.writerow([row.old, row.new or "", row.error or ""])
         failed = sum(1 for row in table if row.error)
-        sys.stderr.write(f"{len(table) - failed} converted, {failed} not recognised → {target}\n")
+        self.stderr.write(f"{len(table) - failed} converted, {failed} not recognised → {target}")

@@ -1,0 +1,96 @@
+"""``regie demo`` (what ``make demo`` runs): a fresh embedded setup that serves and prints its logins."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+from pathlib import Path
+from typing import IO
+
+import httpx
+import pytest
+
+from regie.conftest import free_port, make_hpgn, regie_command
+
+
+def demo_env(var_dir: Path) -> dict[str, str]:
+    """The environment of someone who just cloned: no settings at all but a working directory."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("REGIE_") and key not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(REGIE_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1")
+    return env
+
+
+def read_until(stream: IO[str], pattern: str, seen: list[str]) -> re.Match[str]:
+    for line in stream:
+        seen.append(line)
+        if match := re.search(pattern, line):
+            return match
+    raise AssertionError("the demo ended before printing it:\n" + "".join(seen))
+
+
+def run_demo(var_dir: Path) -> tuple[str, str, str]:
+    """Start the demo, use the printed API key as the printed curl example does, stop it."""
+    port = free_port()
+    process = subprocess.Popen(
+        regie_command("demo", "--port", str(port)),
+        env=demo_env(var_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen: list[str] = []
+    try:
+        assert process.stdout is not None
+        login = read_until(process.stdout, r"login: (\S+) / (\S+)", seen)
+        key = read_until(process.stdout, r"API key: (nv_\S+)", seen)[1]
+        read_until(process.stdout, r"server\.started", seen)
+        base = f"http://127.0.0.1:{port}"
+        answer = httpx.post(
+            f"{base}/nummervoorziening/api/v1/stampseudonyms",
+            json={"hpgn": make_hpgn(random.Random(7))},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert answer.status_code == 200, answer.text
+        assert "/sp/1/" in answer.json()["stampseudonym"]
+        admin = httpx.Client(base_url=base)
+        form = admin.get("/admin/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+        assert token is not None
+        logged_in = admin.post(
+            "/admin/login/?next=/admin/",
+            data={
+                "username": login[1],
+                "password": login[2],
+                "csrfmiddlewaretoken": token[1],
+            },
+            follow_redirects=True,
+        )
+        assert logged_in.url.path == "/admin/", logged_in.text[:500]
+        process.send_signal(signal.SIGINT)  # Ctrl-C, as the demo says
+        rest, _ = process.communicate(timeout=60)
+        seen.append(rest)
+        assert process.returncode == 0, "".join(seen)
+    finally:
+        process.kill()
+    return login[1], key, "".join(seen)
+
+
+@pytest.mark.slow
+def test_it_starts_from_nothing_serves_and_keeps_its_data_on_a_second_start(
+    tmp_path: Path,
+) -> None:
+    first_login, first_key, output = run_demo(tmp_path)
+    assert (tmp_path / "regie.sqlite3").exists()
+    assert "fictief" in output
+    assert "created key file" in output
+    second_login, second_key, output = run_demo(tmp_path)
+    assert second_login == first_login
+    assert second_key != first_key  # a fresh key is printed again (and the first one revoked)
+    assert "created key file" not in output  # the keys of the first start were kept

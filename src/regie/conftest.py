@@ -105,9 +105,9 @@ def regie_command(*args: str) -> list[str]:
 
 
 def start_server(
-    keys: Path, log: Path, *args: str, **env: str
+    keys: Path, log: Path, *args: str, role: str = "all", **env: str
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """``regie serve --role all`` on a free port, its output in ``log``; returns it once healthy."""
+    """``regie serve --role ROLE`` on a free port, output in ``log``; returns it once healthy."""
     import time
 
     import httpx
@@ -115,7 +115,7 @@ def start_server(
     port = free_port()
     with log.open("wb") as handle:
         process = subprocess.Popen(
-            regie_command("serve", "--role", "all", "--port", str(port), *args),
+            regie_command("serve", "--role", role, "--port", str(port), *args),
             env=subprocess_env(keys, **env),
             stdout=handle,
             stderr=handle,

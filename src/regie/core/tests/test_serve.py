@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from regie.conftest import start_server
@@ -56,3 +57,21 @@ def test_it_closes_idle_connections_and_exits_on_a_stop_signal(
     assert "server.stopping" in output
     assert "server.stopped" in output
     assert "requests_cut_off" not in output
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("role", "serves_number_service"), [("nummervoorziening", True), ("hub", False)]
+)
+def test_it_serves_the_number_service_only_in_its_roles(
+    keys_dir: Path, tmp_path: Path, role: str, serves_number_service: bool
+) -> None:
+    process, url = start_server(keys_dir, tmp_path / "server.log", role=role)
+    try:
+        for endpoint in ("/nummervoorziening/api/v1/ping", "/nummervoorziening/soap?wsdl"):
+            answer = httpx.get(url + endpoint)
+            assert answer.status_code == (200 if serves_number_service else 404), endpoint
+    finally:
+        process.terminate()
+        process.wait(30)

@@ -49,6 +49,8 @@ def start_worker_thread(stop: threading.Event) -> threading.Thread:
 
 class Command(BaseCommand):
     help = "Serve regie over HTTP (waitress), with the background worker in-process by default."
+    # The checks import the URL map, which depends on the role: run them once the role is set.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -69,6 +71,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         role = options["role"] or settings.ROLE
         settings.ROLE = role
+        self.check()
         check_ready(role)
         serve(
             host=options["host"],

@@ -59,6 +59,7 @@ class Layer:
         self.prefix = prefix
         self.error_code = error_code
         self._issued_prefix = f"{prefix}{self.current_version}/"
+        self._issued_length = len(self._issued_prefix)
         self._prefix_length = len(prefix)
         self._contexts: dict[tuple[str, str], Hmac] = {}
 
@@ -91,8 +92,20 @@ class Layer:
         """The version-1 value behind an issued value of any known version.
 
         Checked without a regular expression (this is the hot path): the prefix, a decimal
-        version, and 128 characters that are exactly the lowercase hex form of 64 bytes.
+        version, and 128 characters that are exactly the lowercase hex form of 64 bytes. Values
+        of the current version, nearly all of them, take a shorter path to the same checks.
         """
+        if text.startswith(self._issued_prefix):
+            digest = text[self._issued_length :]
+            try:
+                value = bytes.fromhex(digest)
+            except ValueError:
+                raise self._malformed(text) from None
+            if len(value) != 64 or value.hex() != digest:
+                raise self._malformed(text)
+            for step in reversed(self.steps):
+                value = step.backward(value)
+            return value
         if not text.startswith(self.prefix):
             raise self._malformed(text)
         version_text, _, digest = text[self._prefix_length :].partition("/")

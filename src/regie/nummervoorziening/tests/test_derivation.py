@@ -136,6 +136,7 @@ def test_it_inverts_the_feistel_permutation(key: bytes, value: bytes) -> None:
         (f"{BASE}/sp/9/" + "a" * 128, "unknown key version"),
         (f"{BASE}/sp/0/" + "a" * 128, "unknown key version"),
         (f"{BASE}/sp/1/" + "a" * 128 + "/", "128 lowercase"),
+        (f"{BASE}/sp/1/" + " a1" * 64, "128 lowercase"),  # bytes.fromhex skips the spaces
     ],
 )
 def test_it_refuses_malformed_stampseudonyms_without_echoing(

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "regie.core",
     "regie.audit",
     "regie.nummervoorziening",
+    "regie.roster",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +261,27 @@ NV_CLIENT_URL = env_str(
 NV_CLIENT_API_KEY = env_secret("REGIE_NV_API_KEY", None, "The hub's API key at the number service.")
 NV_CLIENT_TIMEOUT_SECONDS = env_int(
     "REGIE_NV_TIMEOUT_SECONDS", 30, "Timeout of one call from the hub to the number service."
+)
+
+# --- Roster imports ------------------------------------------------------------------------------
+
+IMPORT_MAX_UPLOAD_BYTES = env_int(
+    "REGIE_IMPORT_MAX_UPLOAD_BYTES",
+    256 * 1024 * 1024,
+    "Largest LAS export accepted for import, in bytes, as uploaded (a zip or an XML file).",
+    minimum=1024,
+)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int(
+    "REGIE_IMPORT_MAX_UNCOMPRESSED_BYTES",
+    512 * 1024 * 1024,
+    "Most bytes the files in one OneRoster zip may hold together once unpacked (zip-bomb guard).",
+    minimum=1024,
+)
+IMPORT_MAX_COMPRESSION_RATIO = env_int(
+    "REGIE_IMPORT_MAX_COMPRESSION_RATIO",
+    200,
+    "Highest unpacked-to-packed size ratio of one file in a zip (zip-bomb guard).",
+    minimum=1,
 )
 
 # --- Server and background work ------------------------------------------------------------------

@@ -1,0 +1,187 @@
+"""The format-independent result of parsing a LAS export (OneRoster CSV or EDEXML).
+
+A parser reads the whole export, validates it, and returns one :class:`RosterExport`: the schools,
+school years, groups, pupils, guardians and staff it describes, plus every :class:`Problem` it
+found. Nothing is applied while ``problems`` is not empty. Records refer to each other by the
+LAS's own keys (``key`` fields), scoped to the export.
+
+Personal data is in these records only in memory. A ``pgn`` (BSN or onderwijsnummer) is carried
+until the importer has exchanged it for pseudonyms, and then dropped; it never goes into a
+:class:`Problem`, a log line or an exception message (problems name the file, line, field and
+reason, never a value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+class Sector(StrEnum):
+    """The education sectors of the ECK iD chain (VSO is PO by convention)."""
+
+    PO = "PO"
+    VO = "VO"
+    MBO = "MBO"
+    HO = "HO"
+
+
+class Gender(StrEnum):
+    """As exported: EDEXML ``geslacht`` 1/2/0 and OneRoster ``sex`` male/female/other."""
+
+    MALE = "M"
+    FEMALE = "V"
+    OTHER = "X"
+    UNKNOWN = ""
+
+
+class StaffRole(StrEnum):
+    TEACHER = "teacher"
+    CARE_COORDINATOR = "care_coordinator"  # intern begeleider (IB'er)
+    PRIVACY_OFFICER = "privacy_officer"  # functionaris gegevensbescherming (FG)
+    SCHOOL_ADMIN = "school_admin"
+    BOARD_ADMIN = "board_admin"
+
+
+class GroupKind(StrEnum):
+    GROUP = "group"  # a stamgroep / klas
+    COMPOSITE = "composite"  # a samengestelde groep (cluster, lesgroep)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason the export cannot be applied. Never holds a value from the file."""
+
+    file: str
+    line: int | None
+    field: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.field:
+            where += f", {self.field}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolRecord:
+    key: str  # the export's own id of the school (OneRoster org sourcedId; EDEXML: the BRIN)
+    brin: str  # 4 characters, checked with regie.lib.identifiers.check_brin
+    vestiging: str  # "" or 2 digits
+    name: str
+    sector: Sector | None  # None when the export does not say: the hub's School record decides
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolYearRecord:
+    key: str
+    title: str  # e.g. "2026-2027"
+    start: date
+    end: date
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRecord:
+    key: str
+    school_key: str
+    name: str
+    kind: GroupKind
+    year_level: str  # jaargroep (PO, "1".."8") or leerjaar (VO, "1".."6"); "" when none
+    school_year_key: str  # "" when the export has no school years
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StudentRecord:
+    key: str  # the LAS key of the pupil: stable across exports
+    school_key: str
+    roepnaam: str
+    voornamen: str
+    voorvoegsel: str
+    achternaam: str
+    birth_date: date | None
+    gender: Gender
+    year_level: str
+    group_keys: tuple[str, ...]
+    eck_id: str = ""  # when the export carries one (UWLR 2.3 and later)
+    pgn: str = field(default="", repr=False)  # BSN/onderwijsnummer: used once, never stored
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GuardianRecord:
+    key: str
+    voornamen: str
+    voorvoegsel: str
+    achternaam: str
+    email: str
+    relation: str  # "parent", "guardian", "other" (OneRoster's relationship vocabulary)
+    student_keys: tuple[str, ...]
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRecord:
+    key: str
+    school_key: str
+    voornamen: str
+    voorvoegsel: str
+    achternaam: str
+    email: str
+    roles: tuple[StaffRole, ...]
+    group_keys: tuple[str, ...]  # the groups they teach
+    line: int | None = None
+
+
+@dataclass(slots=True)
+class RosterExport:
+    """Everything one export describes. ``delta`` is true for a OneRoster delta export."""
+
+    source_format: str  # "oneroster-1.2-csv" or "edexml"
+    schools: list[SchoolRecord] = field(default_factory=list)
+    school_years: list[SchoolYearRecord] = field(default_factory=list)
+    groups: list[GroupRecord] = field(default_factory=list)
+    students: list[StudentRecord] = field(default_factory=list)
+    guardians: list[GuardianRecord] = field(default_factory=list)
+    staff: list[StaffRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    delta: bool = False
+    # In a delta export: the keys of records marked ``tobedeleted``, per kind.
+    deleted: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What an upload may be: checked before and while reading it (REGIE_IMPORT_* settings)."""
+
+    max_upload_bytes: int
+    max_uncompressed_bytes: int
+    max_compression_ratio: int
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        from django.conf import settings
+
+        return cls(
+            max_upload_bytes=settings.IMPORT_MAX_UPLOAD_BYTES,
+            max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
+            max_compression_ratio=settings.IMPORT_MAX_COMPRESSION_RATIO,
+        )
+
+
+class ImportRefused(Exception):
+    """The upload cannot even be parsed (too large, not a zip, a zip bomb, …). Names no value."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem

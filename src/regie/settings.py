@@ -265,6 +265,17 @@ NV_CLIENT_TIMEOUT_SECONDS = env_int(
 
 # --- Roster imports ------------------------------------------------------------------------------
 
+IMPORT_DIR = env_path(
+    "REGIE_IMPORT_DIR",
+    VAR_DIR / "imports",
+    "Where uploaded LAS exports wait (readable by the hub only) between preview and apply.",
+    documented="$REGIE_VAR_DIR/imports",
+)
+ECK_CHAIN_ID = env_str(
+    "REGIE_ECK_CHAIN_ID",
+    "http://purl.edustandaard.nl/begrippenkader/e7ec7d3c-c235-4513-bfb6-e54e66854795",
+    "The ECK iD chain (ketenId) the hub asks ECK iDs for: the chain of digital learning materials.",
+)
 IMPORT_MAX_UPLOAD_BYTES = env_int(
     "REGIE_IMPORT_MAX_UPLOAD_BYTES",
     256 * 1024 * 1024,

@@ -1,0 +1,823 @@
+"""Applying a parsed LAS export to the hub as a diff (DESIGN §6, "Import").
+
+:func:`plan_import` checks a :class:`RosterExport` against what the hub holds (do its schools
+belong to this board? is each sector known?) and counts, per school, what would be new, changed,
+leaving and unchanged — the dry run. :func:`apply_export` makes exactly those changes in the
+caller's transaction. Both compare by the LAS's own keys, so applying the same export twice
+changes nothing the second time.
+
+Nothing here calls the number service: pupils whose export carries a PGN instead of an ECK iD get
+their pseudonyms from ``pseudonyms`` (obtained beforehand by ``roster.services``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from regie.audit.services import record
+from regie.core.models import Board, School, SchoolYear
+from regie.roster import events
+from regie.roster.models import (
+    Group,
+    Guardian,
+    LinkReason,
+    Staff,
+    Student,
+    StudentStatus,
+)
+
+from .records import (
+    GroupRecord,
+    GuardianRecord,
+    Problem,
+    RosterExport,
+    SchoolRecord,
+    StaffRecord,
+    StudentRecord,
+)
+
+BULK_BATCH = 2000
+KINDS = ("students", "groups", "guardians", "staff")
+
+
+@dataclass
+class Counts:
+    new: int = 0
+    changed: int = 0
+    leaving: int = 0
+    unchanged: int = 0
+
+    @property
+    def touched(self) -> int:
+        return self.new + self.changed + self.leaving
+
+
+@dataclass
+class SchoolPlan:
+    code: str
+    name: str
+    sector: str
+    is_new: bool
+    counts: dict[str, Counts] = field(default_factory=lambda: {kind: Counts() for kind in KINDS})
+    pgns_to_exchange: int = 0
+
+    @property
+    def has_changes(self) -> bool:
+        return self.is_new or any(counts.touched for counts in self.counts.values())
+
+
+@dataclass
+class ImportPlan:
+    schools: list[SchoolPlan] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    delta: bool = False
+
+    @property
+    def has_changes(self) -> bool:
+        return any(school.has_changes for school in self.schools)
+
+    def total(self, kind: str, change: str) -> int:
+        return sum(getattr(school.counts[kind], change) for school in self.schools)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"delta": self.delta, "schools": [asdict(school) for school in self.schools]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ImportPlan:
+        schools = []
+        for item in data.get("schools", []):
+            counts = {kind: Counts(**values) for kind, values in item["counts"].items()}
+            schools.append(
+                SchoolPlan(
+                    code=item["code"],
+                    name=item["name"],
+                    sector=item["sector"],
+                    is_new=item["is_new"],
+                    counts=counts,
+                    pgns_to_exchange=item["pgns_to_exchange"],
+                )
+            )
+        return cls(schools=schools, delta=bool(data.get("delta")))
+
+
+@dataclass(frozen=True)
+class Pseudonyms:
+    stampseudonym: str
+    eck_id: str
+
+
+def school_code(record: SchoolRecord) -> str:
+    return record.brin + record.vestiging
+
+
+def check_against_hub(export: RosterExport, board: Board) -> list[Problem]:
+    """Problems that only the hub can see: schools of other boards, unknown or wrong sectors."""
+    problems = []
+    known = {
+        school.code: school
+        for school in School.objects.filter(brin__in={record.brin for record in export.schools})
+    }
+    for record in export.schools:
+        school = known.get(school_code(record))
+        file, line = _file_of(export, "schools"), record.line
+        if school is not None and school.board_id != board.pk:
+            problems.append(
+                Problem(file, line, "school", f"school {school.code} belongs to another board")
+            )
+        elif school is None and record.sector is None:
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    field="sector",
+                    reason=f"school {school_code(record)} is new to the hub and its sector is not "
+                    "in the export: add the school first (beheer) or give its sector",
+                )
+            )
+        elif school is not None and record.sector is not None and record.sector != school.sector:
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    field="sector",
+                    reason=f"school {school.code} is {school.sector} in the hub, "
+                    f"{record.sector} in the export",
+                )
+            )
+    return problems
+
+
+def _file_of(export: RosterExport, kind: str) -> str:
+    if export.source_format.startswith("oneroster"):
+        return {"schools": "orgs.csv", "staff": "users.csv", "students": "users.csv"}.get(
+            kind, "users.csv"
+        )
+    return "EDEXML"
+
+
+def plan_import(
+    export: RosterExport,
+    board: Board,
+    pseudonyms: Mapping[tuple[str, str], Pseudonyms] | None = None,
+) -> ImportPlan:
+    """The dry run: problems, or what applying ``export`` would change, per school."""
+    problems = list(export.problems) or check_against_hub(export, board)
+    if problems:
+        return ImportPlan(problems=problems, delta=export.delta)
+    return _Diff(export, board, pseudonyms or {}).plan
+
+
+def apply_export(
+    export: RosterExport,
+    board: Board,
+    *,
+    actor: str,
+    pseudonyms: Mapping[tuple[str, str], Pseudonyms],
+) -> ImportPlan:
+    """Apply ``export`` (already planned without problems) in the caller's transaction."""
+    diff = _Diff(export, board, pseudonyms)
+    diff.apply(actor)
+    return diff.plan
+
+
+def pgn_students(export: RosterExport, board: Board) -> list[tuple[str, StudentRecord]]:
+    """(school code, record) of the pupils whose PGN must be exchanged: new, or without ECK iD.
+
+    A pupil the hub already knows by LAS key and who has an ECK iD is not hashed again.
+    """
+    codes = {record.key: school_code(record) for record in export.schools}
+    wanted = [
+        (codes[record.school_key], record)
+        for record in export.students
+        if record.pgn and not record.eck_id and record.school_key in codes
+    ]
+    known = set(
+        Student.objects.filter(school__board=board)
+        .exclude(eck_id="")
+        .filter(las_key__in={record.key for _, record in wanted})
+        .values_list("school__brin", "school__vestiging", "las_key")
+    )
+    return [
+        (code, record) for code, record in wanted if (code[:4], code[4:], record.key) not in known
+    ]
+
+
+class _Diff:
+    """The comparison of one export with the hub, school by school; ``apply`` carries it out."""
+
+    def __init__(
+        self,
+        export: RosterExport,
+        board: Board,
+        pseudonyms: Mapping[tuple[str, str], Pseudonyms],
+    ) -> None:
+        self.export = export
+        self.board = board
+        self.pseudonyms = pseudonyms
+        self.today = timezone.localdate()
+        self.schools = {school.code: school for school in School.objects.filter(board=board)}
+        self.students_by_school: dict[str, list[StudentRecord]] = defaultdict(list)
+        self.groups_by_school: dict[str, list[GroupRecord]] = defaultdict(list)
+        self.staff_by_school: dict[str, list[StaffRecord]] = defaultdict(list)
+        for student in export.students:
+            self.students_by_school[student.school_key].append(student)
+        for group in export.groups:
+            self.groups_by_school[group.school_key].append(group)
+        for member in export.staff:
+            self.staff_by_school[member.school_key].append(member)
+        self.student_school = {student.key: student.school_key for student in export.students}
+        self.plan = ImportPlan(delta=export.delta)
+        self._plans: dict[str, SchoolPlan] = {}
+        for record in export.schools:
+            code = school_code(record)
+            school = self.schools.get(code)
+            plan = SchoolPlan(
+                code=code,
+                name=record.name or (school.name if school else code),
+                sector=str(record.sector or (school.sector if school else "")),
+                is_new=school is None,
+            )
+            self._plans[record.key] = plan
+            self.plan.schools.append(plan)
+            self._compare_school(record, school, plan)
+
+    # --- comparing ---------------------------------------------------------------------------
+
+    def _compare_school(
+        self, record: SchoolRecord, school: School | None, plan: SchoolPlan
+    ) -> None:
+        existing_students = self._existing_students(school)
+        seen = set()
+        for student in self.students_by_school[record.key]:
+            seen.add(student.key)
+            row = existing_students.get(student.key)
+            if student.pgn and not student.eck_id and not (row and row["eck_id"]):
+                plan.pgns_to_exchange += 1
+            if row is None:
+                plan.counts["students"].new += 1
+            elif (
+                self._student_changes(row, student, school) or row["status"] != StudentStatus.ACTIVE
+            ):
+                plan.counts["students"].changed += 1
+            else:
+                plan.counts["students"].unchanged += 1
+        plan.counts["students"].leaving += self._leaving(
+            existing_students, seen, "students", lambda row: row["status"] == StudentStatus.ACTIVE
+        )
+        existing_groups = self._existing_groups(school)
+        seen = set()
+        for group in self.groups_by_school[record.key]:
+            seen.add(group.key)
+            row = existing_groups.get(group.key)
+            counts = plan.counts["groups"]
+            if row is None:
+                counts.new += 1
+            elif self._group_values(group) != self._group_row_values(row) or not row["is_active"]:
+                counts.changed += 1
+            else:
+                counts.unchanged += 1
+        plan.counts["groups"].leaving += self._leaving(
+            existing_groups, seen, "groups", lambda row: bool(row["is_active"])
+        )
+        self._compare_people(record, school, plan)
+
+    def _compare_people(
+        self, record: SchoolRecord, school: School | None, plan: SchoolPlan
+    ) -> None:
+        existing_staff = self._existing_staff(school)
+        seen = set()
+        for member in self.staff_by_school[record.key]:
+            seen.add(member.key)
+            row = existing_staff.get(member.key)
+            counts = plan.counts["staff"]
+            if row is None:
+                counts.new += 1
+            elif self._staff_values(member) != self._staff_row_values(row) or not row["is_active"]:
+                counts.changed += 1
+            else:
+                counts.unchanged += 1
+        plan.counts["staff"].leaving += self._leaving(
+            existing_staff, seen, "staff", lambda row: bool(row["is_active"])
+        )
+        existing_guardians = self._existing_guardians(school)
+        seen = set()
+        for guardian in self._guardians_of(record.key):
+            seen.add(guardian.key)
+            row = existing_guardians.get(guardian.key)
+            counts = plan.counts["guardians"]
+            if row is None:
+                counts.new += 1
+            elif (
+                self._guardian_values(guardian) != self._guardian_row_values(row)
+                or not row["is_active"]
+            ):
+                counts.changed += 1
+            else:
+                counts.unchanged += 1
+        plan.counts["guardians"].leaving += self._leaving(
+            existing_guardians, seen, "guardians", lambda row: bool(row["is_active"])
+        )
+
+    def _leaving(
+        self,
+        existing: Mapping[str, dict[str, Any]],
+        seen: set[str],
+        kind: str,
+        active: Callable[[dict[str, Any]], bool],
+    ) -> int:
+        if self.export.delta:
+            deleted = self.export.deleted.get(kind, set())
+            return sum(1 for key, row in existing.items() if key in deleted and active(row))
+        return sum(1 for key, row in existing.items() if key not in seen and active(row))
+
+    def _guardians_of(self, school_key: str) -> list[GuardianRecord]:
+        return [
+            guardian
+            for guardian in self.export.guardians
+            if any(self.student_school.get(key) == school_key for key in guardian.student_keys)
+        ]
+
+    # --- rows as they are in the hub ---------------------------------------------------------
+
+    def _existing_students(self, school: School | None) -> dict[str, dict[str, Any]]:
+        if school is None:
+            return {}
+        rows = Student.objects.filter(school=school).values(
+            "id", "las_key", *STUDENT_FIELDS, "eck_id", "status"
+        )
+        students: dict[str, dict[str, Any]] = {row["las_key"]: dict(row) for row in rows}
+        memberships: dict[int, set[str]] = defaultdict(set)
+        through = Student.groups.through.objects.filter(student__school=school)
+        for student_id, group_key in through.values_list("student_id", "group__las_key"):
+            memberships[student_id].add(group_key)
+        for row in students.values():
+            row["group_keys"] = memberships.get(row["id"], set())
+        return students
+
+    def _existing_groups(self, school: School | None) -> dict[str, dict[str, Any]]:
+        if school is None:
+            return {}
+        rows = Group.objects.filter(school=school).values(
+            "id", "las_key", "name", "kind", "year_level", "school_year__title", "is_active"
+        )
+        return {row["las_key"]: dict(row) for row in rows}
+
+    def _existing_staff(self, school: School | None) -> dict[str, dict[str, Any]]:
+        if school is None:
+            return {}
+        rows = (
+            Staff.objects.filter(school=school)
+            .exclude(las_key="")
+            .values(
+                "id",
+                "las_key",
+                "voornamen",
+                "voorvoegsel",
+                "achternaam",
+                "email",
+                "roles",
+                "is_active",
+            )
+        )
+        staff: dict[str, dict[str, Any]] = {row["las_key"]: dict(row) for row in rows}
+        memberships: dict[int, set[str]] = defaultdict(set)
+        through = Staff.groups.through.objects.filter(staff__school=school)
+        for staff_id, group_key in through.values_list("staff_id", "group__las_key"):
+            memberships[staff_id].add(group_key)
+        for row in staff.values():
+            row["group_keys"] = memberships.get(row["id"], set())
+        return staff
+
+    def _existing_guardians(self, school: School | None) -> dict[str, dict[str, Any]]:
+        if school is None:
+            return {}
+        rows = Guardian.objects.filter(school=school).values(
+            "id",
+            "las_key",
+            "voornamen",
+            "voorvoegsel",
+            "achternaam",
+            "email",
+            "relation",
+            "is_active",
+        )
+        guardians: dict[str, dict[str, Any]] = {row["las_key"]: dict(row) for row in rows}
+        links: dict[int, set[str]] = defaultdict(set)
+        through = Guardian.students.through.objects.filter(guardian__school=school)
+        for guardian_id, student_key in through.values_list("guardian_id", "student__las_key"):
+            links[guardian_id].add(student_key)
+        for row in guardians.values():
+            row["student_keys"] = links.get(row["id"], set())
+        return guardians
+
+    # --- values compared ---------------------------------------------------------------------
+
+    def _student_values(self, record: StudentRecord) -> tuple[Any, ...]:
+        return (
+            record.roepnaam,
+            record.voornamen,
+            record.voorvoegsel,
+            record.achternaam,
+            record.birth_date,
+            str(record.gender),
+            record.year_level,
+        )
+
+    def _student_changes(
+        self, row: Mapping[str, Any], record: StudentRecord, school: School | None
+    ) -> bool:
+        if self._student_values(record) != tuple(row[name] for name in STUDENT_FIELDS):
+            return True
+        if record.eck_id and record.eck_id != row["eck_id"]:
+            return True
+        return bool(set(record.group_keys) != row["group_keys"])
+
+    @staticmethod
+    def _group_values(record: GroupRecord) -> tuple[Any, ...]:
+        return (record.name, str(record.kind), record.year_level, record.school_year_key or None)
+
+    def _group_row_values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        title = row["school_year__title"]
+        key = self._school_year_keys_by_title.get(title, title) if title else None
+        return (row["name"], row["kind"], row["year_level"], key)
+
+    @property
+    def _school_year_keys_by_title(self) -> dict[str, str]:
+        return {year.title: year.key for year in self.export.school_years}
+
+    @staticmethod
+    def _staff_values(record: StaffRecord) -> tuple[Any, ...]:
+        return (
+            record.voornamen,
+            record.voorvoegsel,
+            record.achternaam,
+            record.email,
+            sorted(str(role) for role in record.roles),
+            set(record.group_keys),
+        )
+
+    @staticmethod
+    def _staff_row_values(row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (
+            row["voornamen"],
+            row["voorvoegsel"],
+            row["achternaam"],
+            row["email"],
+            sorted(row["roles"]),
+            row["group_keys"],
+        )
+
+    @staticmethod
+    def _guardian_values(record: GuardianRecord) -> tuple[Any, ...]:
+        return (
+            record.voornamen,
+            record.voorvoegsel,
+            record.achternaam,
+            record.email,
+            record.relation,
+        )
+
+    @staticmethod
+    def _guardian_row_values(row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (
+            row["voornamen"],
+            row["voorvoegsel"],
+            row["achternaam"],
+            row["email"],
+            row["relation"],
+        )
+
+    # --- applying ----------------------------------------------------------------------------
+
+    def apply(self, actor: str) -> None:
+        years = self._apply_school_years()
+        left: list[Student] = []
+        arrived: list[Student] = []
+        for school_record in self.export.schools:
+            school = self._apply_school(school_record)
+            groups = self._apply_groups(school_record, school, years)
+            new_students, leaving = self._apply_students(school_record, school, groups)
+            arrived += new_students
+            left += leaving
+            self._apply_staff(school_record, school, groups)
+            self._apply_guardians(school_record, school)
+        for student in left:
+            record(
+                events.STUDENT_LEFT, actor, f"student:{student.pk}", {"school": student.school.code}
+            )
+        self._link_moves(arrived, actor)
+
+    def _apply_school_years(self) -> dict[str, SchoolYear]:
+        years = {}
+        for record in self.export.school_years:
+            year, _ = SchoolYear.objects.get_or_create(
+                title=record.title, defaults={"start": record.start, "end": record.end}
+            )
+            years[record.key] = year
+        return years
+
+    def _apply_school(self, record: SchoolRecord) -> School:
+        code = school_code(record)
+        school = self.schools.get(code)
+        if school is None:
+            assert record.sector is not None  # checked by check_against_hub
+            school = School.objects.create(
+                board=self.board,
+                brin=record.brin,
+                vestiging=record.vestiging,
+                name=record.name or code,
+                sector=str(record.sector),
+            )
+            self.schools[code] = school
+        elif record.name and record.name != school.name:
+            school.name = record.name
+            school.save(update_fields=["name"])
+        return school
+
+    def _apply_groups(
+        self, record: SchoolRecord, school: School, years: Mapping[str, SchoolYear]
+    ) -> dict[str, Group]:
+        existing = {group.las_key: group for group in Group.objects.filter(school=school)}
+        records = self.groups_by_school[record.key]
+        changed, created = [], []
+        for item in records:
+            values = {
+                "name": item.name,
+                "kind": str(item.kind),
+                "year_level": item.year_level,
+                "school_year": years.get(item.school_year_key),
+                "is_active": True,
+            }
+            group = existing.get(item.key)
+            if group is None:
+                created.append(Group(school=school, las_key=item.key, **values))
+            elif any(getattr(group, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(group, name, value)
+                changed.append(group)
+        Group.objects.bulk_create(created, batch_size=BULK_BATCH)
+        Group.objects.bulk_update(
+            changed,
+            ["name", "kind", "year_level", "school_year", "is_active"],
+            batch_size=BULK_BATCH,
+        )
+        keys = {item.key for item in records}
+        gone = self._gone(existing, keys, "groups")
+        Group.objects.filter(pk__in=[group.pk for group in gone]).update(is_active=False)
+        return {group.las_key: group for group in Group.objects.filter(school=school)}
+
+    def _gone(self, existing: Mapping[str, Any], present: set[str], kind: str) -> list[Any]:
+        if self.export.delta:
+            deleted = self.export.deleted.get(kind, set())
+            return [row for key, row in existing.items() if key in deleted]
+        return [row for key, row in existing.items() if key not in present]
+
+    def _apply_students(
+        self, record: SchoolRecord, school: School, groups: Mapping[str, Group]
+    ) -> tuple[list[Student], list[Student]]:
+        existing = {student.las_key: student for student in Student.objects.filter(school=school)}
+        records = self.students_by_school[record.key]
+        created, changed = [], []
+        code = school.code
+        for item in records:
+            values: dict[str, Any] = dict(
+                zip(STUDENT_FIELDS, self._student_values(item), strict=True)
+            )
+            values["status"] = StudentStatus.ACTIVE
+            values["left_on"] = None
+            pseudonyms = self.pseudonyms.get((code, item.key))
+            if item.eck_id:
+                values["eck_id"] = item.eck_id
+            elif pseudonyms is not None:
+                values["eck_id"] = pseudonyms.eck_id
+                values["stampseudonym"] = pseudonyms.stampseudonym
+            student = existing.get(item.key)
+            if student is None:
+                created.append(Student(school=school, las_key=item.key, **values))
+            elif any(getattr(student, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(student, name, value)
+                changed.append(student)
+        Student.objects.bulk_create(created, batch_size=BULK_BATCH)
+        Student.objects.bulk_update(
+            changed,
+            [*STUDENT_FIELDS, "status", "left_on", "eck_id", "stampseudonym"],
+            batch_size=BULK_BATCH,
+        )
+        leaving = [
+            student
+            for student in self._gone(existing, {item.key for item in records}, "students")
+            if student.status == StudentStatus.ACTIVE
+        ]
+        for student in leaving:
+            student.status = StudentStatus.LEFT
+            student.left_on = self.today
+        Student.objects.bulk_update(leaving, ["status", "left_on"], batch_size=BULK_BATCH)
+        ids = {
+            student.las_key: student.pk
+            for student in Student.objects.filter(school=school).only("id", "las_key")
+        }
+        desired = {
+            (ids[item.key], groups[key].pk)
+            for item in records
+            for key in item.group_keys
+            if key in groups
+        }
+        if self.export.delta:
+            scope = {ids[item.key] for item in records}
+        else:
+            scope = set(ids.values())
+        self._sync_links(Student.groups.through, "student_id", "group_id", scope, desired)
+        created_keys = {student.las_key for student in created}
+        new = list(
+            Student.objects.filter(school=school, las_key__in=created_keys).select_related("school")
+        )
+        for student in leaving:
+            student.school = school
+        return new, leaving
+
+    def _apply_staff(
+        self, record: SchoolRecord, school: School, groups: Mapping[str, Group]
+    ) -> None:
+        existing = {
+            member.las_key: member
+            for member in Staff.objects.filter(school=school).exclude(las_key="")
+        }
+        records = self.staff_by_school[record.key]
+        created, changed = [], []
+        for item in records:
+            values = {
+                "voornamen": item.voornamen,
+                "voorvoegsel": item.voorvoegsel,
+                "achternaam": item.achternaam,
+                "email": item.email,
+                "roles": sorted(str(role) for role in item.roles),
+                "is_active": True,
+            }
+            member = existing.get(item.key)
+            if member is None:
+                created.append(Staff(board=self.board, school=school, las_key=item.key, **values))
+            elif any(getattr(member, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(member, name, value)
+                changed.append(member)
+        Staff.objects.bulk_create(created, batch_size=BULK_BATCH)
+        Staff.objects.bulk_update(
+            changed, ["voornamen", "voorvoegsel", "achternaam", "email", "roles", "is_active"]
+        )
+        gone = self._gone(existing, {item.key for item in records}, "staff")
+        Staff.objects.filter(pk__in=[member.pk for member in gone]).update(is_active=False)
+        ids = {
+            member.las_key: member.pk
+            for member in Staff.objects.filter(school=school)
+            .exclude(las_key="")
+            .only("id", "las_key")
+        }
+        desired = {
+            (ids[item.key], groups[key].pk)
+            for item in records
+            for key in item.group_keys
+            if key in groups
+        }
+        scope = {ids[item.key] for item in records} if self.export.delta else set(ids.values())
+        self._sync_links(Staff.groups.through, "staff_id", "group_id", scope, desired)
+
+    def _apply_guardians(self, record: SchoolRecord, school: School) -> None:
+        existing = {
+            guardian.las_key: guardian for guardian in Guardian.objects.filter(school=school)
+        }
+        records = self._guardians_of(record.key)
+        created, changed = [], []
+        for item in records:
+            values = dict(
+                zip(
+                    ("voornamen", "voorvoegsel", "achternaam", "email", "relation"),
+                    self._guardian_values(item),
+                    strict=True,
+                )
+            )
+            values["is_active"] = True
+            guardian = existing.get(item.key)
+            if guardian is None:
+                created.append(Guardian(school=school, las_key=item.key, **values))
+            elif any(getattr(guardian, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(guardian, name, value)
+                changed.append(guardian)
+        Guardian.objects.bulk_create(created, batch_size=BULK_BATCH)
+        Guardian.objects.bulk_update(
+            changed, ["voornamen", "voorvoegsel", "achternaam", "email", "relation", "is_active"]
+        )
+        gone = self._gone(existing, {item.key for item in records}, "guardians")
+        Guardian.objects.filter(pk__in=[guardian.pk for guardian in gone]).update(is_active=False)
+        guardian_ids = dict(Guardian.objects.filter(school=school).values_list("las_key", "id"))
+        student_ids = dict(Student.objects.filter(school=school).values_list("las_key", "id"))
+        desired = {
+            (guardian_ids[item.key], student_ids[key])
+            for item in records
+            for key in item.student_keys
+            if key in student_ids and self.student_school.get(key) == record.key
+        }
+        scope = (
+            {guardian_ids[item.key] for item in records}
+            if self.export.delta
+            else set(guardian_ids.values())
+        )
+        self._sync_links(Guardian.students.through, "guardian_id", "student_id", scope, desired)
+
+    @staticmethod
+    def _sync_links(
+        through: type[models.Model],
+        owner: str,
+        other: str,
+        scope: Iterable[int],
+        desired: set[tuple[int, int]],
+    ) -> None:
+        """Make the links of the owners in ``scope`` exactly ``desired``."""
+        scope = set(scope)
+        present: set[tuple[int, int]] = set()
+        for ids in _chunks(sorted(scope)):
+            present.update(
+                through._default_manager.filter(**{f"{owner}__in": ids}).values_list(owner, other)
+            )
+        removed = present - desired
+        added = desired - present
+        by_owner: dict[int, list[int]] = defaultdict(list)
+        for owner_id, other_id in removed:
+            by_owner[owner_id].append(other_id)
+        for owner_id, others in by_owner.items():
+            through._default_manager.filter(**{owner: owner_id, f"{other}__in": others}).delete()
+        through._default_manager.bulk_create(
+            [through(**{owner: owner_id, other: other_id}) for owner_id, other_id in sorted(added)],
+            batch_size=BULK_BATCH,
+        )
+
+    def _link_moves(self, arrived: list[Student], actor: str) -> None:
+        """Link new enrolments to a left one of the same board with the same ECK iD (a move)."""
+        by_eck_id = {student.eck_id: student for student in arrived if student.eck_id}
+        if not by_eck_id:
+            return
+        earlier = (
+            Student.objects.filter(
+                school__board=self.board, eck_id__in=list(by_eck_id), status=StudentStatus.LEFT
+            )
+            .filter(next__isnull=True)
+            .select_related("school")
+            .order_by("-left_on", "-pk")
+        )
+        linked: set[int] = set()
+        for old in earlier:
+            new = by_eck_id.get(old.eck_id)
+            if new is None or new.pk in linked or new.school_id == old.school_id:
+                continue
+            if new.school.sector != old.school.sector:
+                continue
+            new.previous = old
+            new.link_reason = LinkReason.MOVE
+            new.save(update_fields=["previous", "link_reason"])
+            linked.add(new.pk)
+            record(
+                events.STUDENT_MOVED,
+                actor,
+                f"student:{new.pk}",
+                {
+                    "from_student": old.pk,
+                    "from_school": old.school.code,
+                    "to_school": new.school.code,
+                },
+            )
+
+
+STUDENT_FIELDS = (
+    "roepnaam",
+    "voornamen",
+    "voorvoegsel",
+    "achternaam",
+    "birth_date",
+    "gender",
+    "year_level",
+)
+
+
+def _chunks(values: list[int], size: int = 900) -> Iterable[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def count_summary(plan: ImportPlan) -> dict[str, dict[str, int]]:
+    """Totals per kind and change, for the audit log."""
+    return {
+        kind: {change: plan.total(kind, change) for change in ("new", "changed", "leaving")}
+        for kind in KINDS
+    }
+
+
+def today() -> date:
+    return timezone.localdate()

@@ -1,0 +1,477 @@
+"""The roster's front door: importing LAS exports, linking enrolments, and who may see whom.
+
+Import, in three steps (DESIGN §6):
+
+1. :func:`upload` — parse and validate the whole file, and check it against the hub; store the
+   problems, or the plan (the dry run: new / changed / leaving per school). The file waits in
+   ``REGIE_IMPORT_DIR`` for step 3.
+2. Pseudonyms (inside :func:`apply`) — pupils whose export carries a PGN instead of an ECK iD
+   are hashed on every core (first step, DESIGN §4.1) and exchanged at the number service, through
+   its client only, for stampseudonym and ECK iD. What was obtained is kept (PendingPseudonym), so
+   an interrupted import does not hash those pupils again. The PGN and HPgn are dropped.
+3. :func:`apply` — the diff, in one transaction: all of it or, when anything fails, nothing.
+
+Need-to-know: :func:`visible_students` and friends give each user only what their roles allow —
+a teacher the groups they teach, school roles their school, a board admin the board; nobody
+another board.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from regie.audit.services import record
+from regie.core.models import Board, School
+from regie.lib.bulk_hpgn import default_workers, hash_lines, make_executor
+from regie.lib.hpgn import decode_salt
+from regie.lib.logging import get_logger
+from regie.nummervoorziening import client as nv
+
+from . import events
+from .importing.plan import (
+    ImportPlan,
+    Pseudonyms,
+    apply_export,
+    count_summary,
+    pgn_students,
+    plan_import,
+)
+from .importing.records import ImportRefused, Problem, RosterExport
+from .models import (
+    Group,
+    Guardian,
+    ImportRun,
+    ImportStatus,
+    LinkReason,
+    PendingPseudonym,
+    Staff,
+    StaffRole,
+    Student,
+)
+
+logger = get_logger(__name__)
+
+User = AuthUser | AnonymousUser
+ProgressCallback = Callable[[int, int], None]
+
+IMPORT_ROLES = {StaffRole.BOARD_ADMIN, StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY_OFFICER}
+SCHOOL_WIDE_ROLES = {StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY_OFFICER, StaffRole.CARE_COORDINATOR}
+
+
+class ImportError_(Exception):
+    """An import cannot be applied; ``problems`` say why (never with a value from the file)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(problem) for problem in problems[:3]))
+        self.problems = problems
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def read_export(path: Path, file_name: str) -> RosterExport:
+    """Parse a LAS export of either format, told apart by content (a zip is OneRoster CSV).
+
+    Raises :class:`ImportRefused` when the file cannot be read at all.
+    """
+    with path.open("rb") as handle:
+        start = handle.read(4)
+    if start.startswith(b"PK"):
+        from .importing.oneroster import parse_oneroster
+
+        return parse_oneroster(path)
+    from .importing.edexml import parse_edexml
+
+    return parse_edexml(path)
+
+
+def problems_as_json(problems: list[Problem]) -> list[dict[str, object]]:
+    return [
+        {
+            "file": problem.file,
+            "line": problem.line,
+            "field": problem.field,
+            "reason": problem.reason,
+        }
+        for problem in problems
+    ]
+
+
+def problems_from_json(items: list[dict[str, object]]) -> list[Problem]:
+    return [
+        Problem(
+            file=str(item["file"]),
+            line=int(str(item["line"])) if item.get("line") is not None else None,
+            field=str(item["field"]) if item.get("field") else None,
+            reason=str(item["reason"]),
+        )
+        for item in items
+    ]
+
+
+# --- the three steps ---------------------------------------------------------------------------
+
+
+def import_dir() -> Path:
+    directory = Path(settings.IMPORT_DIR)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return directory
+
+
+def _stored_file(run: ImportRun) -> Path:
+    return import_dir() / f"{run.pk}.upload"
+
+
+def upload(source: Path, file_name: str, board: Board, *, user: AuthUser | None) -> ImportRun:
+    """Step 1: validate ``source`` whole and plan it; keep a copy for :func:`apply`."""
+    run = ImportRun(id=uuid.uuid4(), board=board, uploaded_by=user, file_name=file_name[:255])
+    try:
+        export = read_export(source, file_name)
+    except ImportRefused as refused:
+        run.status = ImportStatus.REFUSED
+        run.problems = problems_as_json([refused.problem])
+    else:
+        run.source_format = export.source_format
+        not_allowed = may_import_export(user, board, export) if user is not None else []
+        plan = ImportPlan(problems=not_allowed) if not_allowed else plan_import(export, board)
+        if plan.problems:
+            run.status = ImportStatus.REFUSED
+            run.problems = problems_as_json(plan.problems)
+        else:
+            run.status = ImportStatus.PREVIEWED
+            run.plan = plan.as_json()
+            target = _stored_file(run)
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with source.open("rb") as reader, os.fdopen(descriptor, "wb") as writer:
+                shutil.copyfileobj(reader, writer)
+    run.save()
+    record(
+        events.IMPORT_PREVIEWED,
+        _actor(user),
+        f"import:{run.pk}",
+        {"status": run.status, "format": run.source_format, "problems": len(run.problems)},
+    )
+    return run
+
+
+def apply(
+    run: ImportRun,
+    *,
+    user: AuthUser | None,
+    client: nv.NummervoorzieningClient | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ImportPlan:
+    """Steps 2 and 3: obtain the pseudonyms the export needs, then apply it in one transaction.
+
+    The file is parsed and planned again (the hub may have changed since the preview). On any
+    failure nothing of the diff is applied and the run stays previewed, so it can be retried.
+    """
+    if run.status != ImportStatus.PREVIEWED:
+        raise ImportError_(
+            [Problem(run.file_name, None, None, f"this import is {run.get_status_display()}")]
+        )
+    stored = _stored_file(run)
+    if not stored.exists():
+        raise ImportError_([Problem(run.file_name, None, None, "the uploaded file has expired")])
+    export = read_export(stored, run.file_name)
+    board = run.board
+    plan = plan_import(export, board)
+    if plan.problems:
+        raise ImportError_(plan.problems)
+    pseudonyms = obtain_pseudonyms(
+        export, board, client=client, on_progress=on_progress, actor=_actor(user)
+    )
+    actor = _actor(user)
+    with transaction.atomic():
+        applied = apply_export(export, board, actor=actor, pseudonyms=pseudonyms)
+        PendingPseudonym.objects.filter(board=board).filter(
+            _pending_filter(pseudonyms.keys())
+        ).delete()
+        run.status = ImportStatus.APPLIED
+        run.plan = applied.as_json()
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "plan", "finished_at"])
+        record(events.IMPORT_APPLIED, actor, f"import:{run.pk}", count_summary(applied))
+    stored.unlink(missing_ok=True)
+    return applied
+
+
+def discard(run: ImportRun, *, user: AuthUser | None) -> None:
+    _stored_file(run).unlink(missing_ok=True)
+    if run.status == ImportStatus.PREVIEWED:
+        run.status = ImportStatus.DISCARDED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+        record(events.IMPORT_DISCARDED, _actor(user), f"import:{run.pk}")
+
+
+def _pending_filter(keys: object) -> Q:
+    condition = Q(pk__in=[])
+    for code, las_key in keys:  # type: ignore[attr-defined]
+        condition |= Q(school_code=code, las_key=las_key)
+    return condition
+
+
+def _actor(user: AuthUser | None) -> str:
+    if user is None:
+        return "system"
+    return f"user:{user.pk}"
+
+
+# --- pseudonyms for PGN-bearing pupils -----------------------------------------------------------
+
+
+def obtain_pseudonyms(
+    export: RosterExport,
+    board: Board,
+    *,
+    client: nv.NummervoorzieningClient | None = None,
+    on_progress: ProgressCallback | None = None,
+    actor: str = "system",
+) -> dict[tuple[str, str], Pseudonyms]:
+    """Stampseudonym and ECK iD for every pupil whose PGN must be exchanged, by (school, key).
+
+    Hashes on every core, in input order, and asks the number service in batches. Pupils done by
+    an earlier, interrupted run of the same import come from PendingPseudonym without hashing.
+    """
+    wanted = pgn_students(export, board)
+    done = {
+        (row.school_code, row.las_key): Pseudonyms(row.stampseudonym, row.eck_id)
+        for row in PendingPseudonym.objects.filter(board=board)
+    }
+    todo = [(code, item) for code, item in wanted if (code, item.key) not in done]
+    total = len(wanted)
+    if on_progress:
+        on_progress(total - len(todo), total)
+    if not todo:
+        return {
+            key: done[key] for key in ((code, item.key) for code, item in wanted) if key in done
+        }
+    client = client or nv.get_client()
+    sectors = {sector.code: sector.id for sector in client.sectors()}
+    chain = settings.ECK_CHAIN_ID
+    school_sectors = _sectors_by_code(export, board)
+    salt = decode_salt(settings.HPGN_SALT)
+    workers = min(default_workers(), len(todo))
+    obtained = 0
+    executor = make_executor(workers)
+    try:
+        results = hash_lines(
+            (item.pgn for _, item in todo), salt, executor, window=max(2, workers * 4)
+        )
+        # Exchange in slices, so that an interruption keeps what was exchanged so far.
+        slice_size = max(workers * 8, 16)
+        pending: list[tuple[tuple[str, str], str]] = []
+        for (code, item), result in zip(todo, results, strict=True):
+            if result.hpgn is None:  # the parser checked every PGN already
+                continue
+            pending.append(((code, item.key), result.hpgn))
+            if len(pending) >= slice_size:
+                obtained += _exchange(pending, board, client, chain, sectors, school_sectors, done)
+                pending = []
+                if on_progress:
+                    on_progress(total - len(todo) + obtained, total)
+        if pending:
+            obtained += _exchange(pending, board, client, chain, sectors, school_sectors, done)
+    finally:
+        executor.shutdown(cancel_futures=True)
+    if on_progress:
+        on_progress(total, total)
+    record(events.PSEUDONYMS_OBTAINED, actor, f"board:{board.pk}", {"pupils": obtained})
+    return {key: done[key] for key in ((code, item.key) for code, item in wanted) if key in done}
+
+
+def _sectors_by_code(export: RosterExport, board: Board) -> dict[str, str]:
+    known = {school.code: school.sector for school in School.objects.filter(board=board)}
+    for record_ in export.schools:
+        code = record_.brin + record_.vestiging
+        known.setdefault(code, str(record_.sector or ""))
+    return known
+
+
+def _exchange(
+    pending: list[tuple[tuple[str, str], str]],
+    board: Board,
+    client: nv.NummervoorzieningClient,
+    chain: str,
+    sectors: Mapping[str, str],
+    school_sectors: Mapping[str, str],
+    done: dict[tuple[str, str], Pseudonyms],
+) -> int:
+    """HPgns → stampseudonyms → ECK iDs (per sector), kept in PendingPseudonym. HPgns dropped."""
+    stamps = client.run_batch("stampseudonym", [hpgn for _, hpgn in pending])
+    by_sector: dict[str, dict[int, str]] = {}
+    for index, ((code, _key), _hpgn) in enumerate(pending):
+        if index in stamps.success:
+            sector = school_sectors[code]
+            by_sector.setdefault(sector, {})[index] = stamps.success[index]
+    eck_ids: dict[int, str] = {}
+    for sector, values in by_sector.items():
+        result = client.run_batch("eckid", values, chain_id=chain, sector_id=sectors[sector])
+        eck_ids.update(result.success)
+    rows = []
+    for index, (key, _hpgn) in enumerate(pending):
+        if index in eck_ids:
+            pseudonyms = Pseudonyms(stamps.success[index], eck_ids[index])
+            done[key] = pseudonyms
+            rows.append(
+                PendingPseudonym(
+                    board=board,
+                    school_code=key[0],
+                    las_key=key[1],
+                    stampseudonym=pseudonyms.stampseudonym,
+                    eck_id=pseudonyms.eck_id,
+                )
+            )
+    PendingPseudonym.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+# --- linking enrolments across sectors ---------------------------------------------------------
+
+
+class LinkRefused(Exception):
+    """A link the school asked for cannot be made; the message says why (no personal data)."""
+
+
+def link_sector_change(new: Student, previous: Student, *, user: AuthUser | None) -> None:
+    """Link a pupil's enrolment to their earlier one in another sector: an explicit, audited act."""
+    if new.school.board_id != previous.school.board_id:
+        raise LinkRefused("both enrolments must belong to the same board")
+    if new.school.sector == previous.school.sector:
+        raise LinkRefused("same sector: such enrolments are linked by their ECK iD on import")
+    if new.previous_id is not None:
+        raise LinkRefused("this enrolment is already linked to an earlier one")
+    if Student.objects.filter(previous=previous).exists():
+        raise LinkRefused("the earlier enrolment is already linked to another one")
+    new.previous = previous
+    new.link_reason = LinkReason.SECTOR_CHANGE
+    new.save(update_fields=["previous", "link_reason"])
+    record(
+        events.STUDENT_LINKED,
+        _actor(user),
+        f"student:{new.pk}",
+        {
+            "from_student": previous.pk,
+            "from_sector": previous.school.sector,
+            "to_sector": new.school.sector,
+        },
+    )
+
+
+# --- need-to-know ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one user may see, from their staff memberships."""
+
+    boards: frozenset[int]  # board admin: every school of these boards
+    schools: frozenset[int]  # school-wide roles
+    teaching_schools: frozenset[int]  # teacher somewhere in these schools
+    staff_ids: frozenset[int]
+    import_boards: frozenset[int]
+    import_schools: frozenset[int]
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.staff_ids)
+
+
+def access_for(user: User) -> Access:
+    if not user.is_authenticated:
+        return Access(frozenset(), frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
+    boards, schools, teaching, ids, import_boards, import_schools = (set() for _ in range(6))
+    memberships = Staff.objects.filter(user=user, is_active=True).values_list(
+        "id", "board_id", "school_id", "roles"
+    )
+    for staff_id, board_id, school_id, roles in memberships:
+        ids.add(staff_id)
+        if StaffRole.BOARD_ADMIN in roles:
+            boards.add(board_id)
+            import_boards.add(board_id)
+        if school_id is not None and SCHOOL_WIDE_ROLES & set(roles):
+            schools.add(school_id)
+        if school_id is not None and IMPORT_ROLES & set(roles):
+            import_schools.add(school_id)
+        if school_id is not None and StaffRole.TEACHER in roles:
+            teaching.add(school_id)
+    return Access(
+        *(
+            frozenset(items)
+            for items in (boards, schools, teaching, ids, import_boards, import_schools)
+        )
+    )
+
+
+def visible_schools(user: User) -> QuerySet[School]:
+    access = access_for(user)
+    return School.objects.filter(
+        Q(board_id__in=access.boards) | Q(pk__in=access.schools) | Q(pk__in=access.teaching_schools)
+    ).select_related("board")
+
+
+def visible_groups(user: User) -> QuerySet[Group]:
+    access = access_for(user)
+    return Group.objects.filter(
+        Q(school__board_id__in=access.boards)
+        | Q(school_id__in=access.schools)
+        | Q(teachers__id__in=access.staff_ids)
+    ).distinct()
+
+
+def visible_students(user: User) -> QuerySet[Student]:
+    access = access_for(user)
+    return Student.objects.filter(
+        Q(school__board_id__in=access.boards)
+        | Q(school_id__in=access.schools)
+        | Q(groups__teachers__id__in=access.staff_ids, status="active")
+    ).distinct()
+
+
+def visible_guardians(user: User) -> QuerySet[Guardian]:
+    """Guardians: only for school-wide roles and board admins (teachers see them per pupil)."""
+    access = access_for(user)
+    return Guardian.objects.filter(
+        Q(school__board_id__in=access.boards) | Q(school_id__in=access.schools)
+    ).distinct()
+
+
+def import_boards(user: User) -> QuerySet[Board]:
+    """The boards this user may import for: board admins, and school admins and privacy officers."""
+    access = access_for(user)
+    return Board.objects.filter(
+        Q(pk__in=access.import_boards) | Q(schools__pk__in=access.import_schools)
+    ).distinct()
+
+
+def may_import_export(user: User, board: Board, export: RosterExport) -> list[Problem]:
+    """Problems when ``user`` may not import every school in ``export`` for ``board``."""
+    access = access_for(user)
+    if board.pk in access.import_boards:
+        return []
+    allowed = {
+        school.code for school in School.objects.filter(pk__in=access.import_schools, board=board)
+    }
+    return [
+        Problem(
+            "orgs.csv" if export.source_format.startswith("oneroster") else "EDEXML",
+            school.line,
+            "school",
+            f"you may not import for school {school.brin + school.vestiging}",
+        )
+        for school in export.schools
+        if school.brin + school.vestiging not in allowed
+    ]

@@ -25,6 +25,8 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
 
 class AuditEvent(models.Model):
+    PERSONAL_DATA: ClassVar[bool] = False
+
     occurred_at = models.DateTimeField(db_index=True)
     event_type = models.CharField(max_length=100, db_index=True)
     actor = models.CharField(

@@ -27,6 +27,8 @@ def default_daily_quota() -> int:
 class Client(models.Model):
     """A party allowed to call the number service (a LAS, a hub), identified by its OIN."""
 
+    PERSONAL_DATA: ClassVar[bool] = False
+
     oin = models.CharField(_("OIN"), max_length=20, unique=True, validators=[OIN_VALIDATOR])
     name = models.CharField(_("name"), max_length=200)
     api_key_prefix = models.CharField(
@@ -64,6 +66,8 @@ class Client(models.Model):
 class Substitution(models.Model):
     """replaceStampseudonym: from ``effective_at`` on, ``anchor_new`` resolves to ``anchor_old``."""
 
+    PERSONAL_DATA: ClassVar[bool] = False
+
     anchor_new = models.BinaryField(max_length=32, unique=True)
     anchor_old = models.BinaryField(max_length=32, db_index=True)
     effective_at = models.DateTimeField()
@@ -92,6 +96,8 @@ class BatchStatus(models.TextChoices):
 
 class Batch(models.Model):
     """A submitted batch. Whether it is finished follows from its chunks."""
+
+    PERSONAL_DATA: ClassVar[bool] = False
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="batches")
@@ -128,6 +134,8 @@ class BatchChunk(models.Model):
     ``results`` and sets ``done``, so a killed worker leaves the chunk as it was: claimable again
     once its lease runs out, never half-processed and never processed twice.
     """
+
+    PERSONAL_DATA: ClassVar[bool] = False
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="chunks")
     sequence = models.PositiveIntegerField()

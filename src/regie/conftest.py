@@ -130,3 +130,9 @@ def start_server(
             time.sleep(0.1)
     process.kill()
     raise AssertionError(f"server did not start: {log.read_text()}")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: LazySettings) -> None:
+    """Logins in tests need no brute-force resistance (and PBKDF2 costs ~0.3 s per user)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -15,6 +15,15 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
+if settings.ROLE in {"all", "hub"}:
+    from django.contrib.auth import views as auth_views
+
+    urlpatterns += [
+        path("inloggen/", auth_views.LoginView.as_view(), name="login"),
+        path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
+        path("school/", include("regie.roster.urls")),
+    ]
+
 if settings.ROLE in {"all", "nummervoorziening"}:
     from regie.nummervoorziening.api import api as nummervoorziening_api
     from regie.nummervoorziening.soap import soap_endpoint

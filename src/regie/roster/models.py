@@ -352,3 +352,6 @@ class PendingPseudonym(models.Model):
                 fields=("board", "school_code", "las_key"), name="pending_school_key"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.school_code}/{self.las_key}"

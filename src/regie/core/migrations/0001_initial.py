@@ -6,59 +6,149 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Board',
+            name="Board",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bestuursnummer', models.CharField(max_length=5, unique=True, validators=[django.core.validators.RegexValidator('^[0-9]{5}$', 'Een bestuursnummer bestaat uit 5 cijfers.')], verbose_name='bestuursnummer')),
-                ('name', models.CharField(max_length=200, verbose_name='naam')),
-                ('kvk', models.CharField(blank=True, max_length=8, validators=[django.core.validators.RegexValidator('^[0-9]{8}$', 'Een KvK-nummer bestaat uit 8 cijfers.')], verbose_name='KvK-nummer')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='aangemaakt')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "bestuursnummer",
+                    models.CharField(
+                        max_length=5,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9]{5}$", "Een bestuursnummer bestaat uit 5 cijfers."
+                            )
+                        ],
+                        verbose_name="bestuursnummer",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="naam")),
+                (
+                    "kvk",
+                    models.CharField(
+                        blank=True,
+                        max_length=8,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9]{8}$", "Een KvK-nummer bestaat uit 8 cijfers."
+                            )
+                        ],
+                        verbose_name="KvK-nummer",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="aangemaakt")),
             ],
             options={
-                'verbose_name': 'schoolbestuur',
-                'verbose_name_plural': 'schoolbesturen',
-                'ordering': ('name',),
+                "verbose_name": "schoolbestuur",
+                "verbose_name_plural": "schoolbesturen",
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='SchoolYear',
+            name="SchoolYear",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=9, unique=True, verbose_name='schooljaar')),
-                ('start', models.DateField(verbose_name='begin')),
-                ('end', models.DateField(verbose_name='einde')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=9, unique=True, verbose_name="schooljaar")),
+                ("start", models.DateField(verbose_name="begin")),
+                ("end", models.DateField(verbose_name="einde")),
             ],
             options={
-                'verbose_name': 'schooljaar',
-                'verbose_name_plural': 'schooljaren',
-                'ordering': ('-start',),
-                'constraints': [models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='year_order')],
+                "verbose_name": "schooljaar",
+                "verbose_name_plural": "schooljaren",
+                "ordering": ("-start",),
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("end__gt", models.F("start"))), name="year_order"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='School',
+            name="School",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('brin', models.CharField(max_length=4, validators=[django.core.validators.RegexValidator('^[0-9]{2}[A-Z]{2}$', 'Een BRIN bestaat uit 2 cijfers en 2 hoofdletters.')], verbose_name='BRIN')),
-                ('vestiging', models.CharField(blank=True, max_length=2, validators=[django.core.validators.RegexValidator('^([0-9]{2})?$', 'Een vestigingsnummer bestaat uit 2 cijfers (of is leeg).')], verbose_name='vestiging')),
-                ('name', models.CharField(max_length=200, verbose_name='naam')),
-                ('sector', models.CharField(choices=[('PO', 'Primair onderwijs'), ('VO', 'Voortgezet onderwijs'), ('MBO', 'Middelbaar beroepsonderwijs'), ('HO', 'Hoger onderwijs')], max_length=3, verbose_name='sector')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='aangemaakt')),
-                ('board', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schools', to='core.board', verbose_name='schoolbestuur')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "brin",
+                    models.CharField(
+                        max_length=4,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9]{2}[A-Z]{2}$",
+                                "Een BRIN bestaat uit 2 cijfers en 2 hoofdletters.",
+                            )
+                        ],
+                        verbose_name="BRIN",
+                    ),
+                ),
+                (
+                    "vestiging",
+                    models.CharField(
+                        blank=True,
+                        max_length=2,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^([0-9]{2})?$",
+                                "Een vestigingsnummer bestaat uit 2 cijfers (of is leeg).",
+                            )
+                        ],
+                        verbose_name="vestiging",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="naam")),
+                (
+                    "sector",
+                    models.CharField(
+                        choices=[
+                            ("PO", "Primair onderwijs"),
+                            ("VO", "Voortgezet onderwijs"),
+                            ("MBO", "Middelbaar beroepsonderwijs"),
+                            ("HO", "Hoger onderwijs"),
+                        ],
+                        max_length=3,
+                        verbose_name="sector",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="aangemaakt")),
+                (
+                    "board",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="schools",
+                        to="core.board",
+                        verbose_name="schoolbestuur",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'school',
-                'verbose_name_plural': 'scholen',
-                'ordering': ('name',),
-                'constraints': [models.UniqueConstraint(fields=('brin', 'vestiging'), name='school_brin_vestiging')],
+                "verbose_name": "school",
+                "verbose_name_plural": "scholen",
+                "ordering": ("name",),
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("brin", "vestiging"), name="school_brin_vestiging"
+                    )
+                ],
             },
         ),
     ]

@@ -21,7 +21,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from regie.audit.services import record
+from regie.audit import services as audit
 from regie.core.models import Board, School, SchoolYear
 from regie.roster import events
 from regie.roster.models import (
@@ -509,7 +509,7 @@ class _Diff:
             self._apply_staff(school_record, school, groups)
             self._apply_guardians(school_record, school)
         for student in left:
-            record(
+            audit.record(
                 events.STUDENT_LEFT, actor, f"student:{student.pk}", {"school": student.school.code}
             )
         self._link_moves(arrived, actor)
@@ -527,7 +527,8 @@ class _Diff:
         code = school_code(record)
         school = self.schools.get(code)
         if school is None:
-            assert record.sector is not None  # checked by check_against_hub
+            if record.sector is None:  # check_against_hub refused this already
+                raise ValueError("a new school needs a sector")
             school = School.objects.create(
                 board=self.board,
                 brin=record.brin,
@@ -630,10 +631,7 @@ class _Diff:
             for key in item.group_keys
             if key in groups
         }
-        if self.export.delta:
-            scope = {ids[item.key] for item in records}
-        else:
-            scope = set(ids.values())
+        scope = {ids[item.key] for item in records} if self.export.delta else set(ids.values())
         self._sync_links(Student.groups.through, "student_id", "group_id", scope, desired)
         created_keys = {student.las_key for student in created}
         new = list(
@@ -783,7 +781,7 @@ class _Diff:
             new.link_reason = LinkReason.MOVE
             new.save(update_fields=["previous", "link_reason"])
             linked.add(new.pk)
-            record(
+            audit.record(
                 events.STUDENT_MOVED,
                 actor,
                 f"student:{new.pk}",

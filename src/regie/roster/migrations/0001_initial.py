@@ -6,158 +6,396 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Group',
+            name="Group",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('las_key', models.CharField(max_length=100, verbose_name='LAS-sleutel')),
-                ('name', models.CharField(max_length=200, verbose_name='naam')),
-                ('kind', models.CharField(choices=[('group', 'groep / klas'), ('composite', 'samengestelde groep')], max_length=10, verbose_name='soort')),
-                ('year_level', models.CharField(blank=True, max_length=10, verbose_name='jaargroep / leerjaar')),
-                ('is_active', models.BooleanField(default=True, verbose_name='actief')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='groups', to='core.school')),
-                ('school_year', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='groups', to='core.schoolyear')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("las_key", models.CharField(max_length=100, verbose_name="LAS-sleutel")),
+                ("name", models.CharField(max_length=200, verbose_name="naam")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("group", "groep / klas"), ("composite", "samengestelde groep")],
+                        max_length=10,
+                        verbose_name="soort",
+                    ),
+                ),
+                (
+                    "year_level",
+                    models.CharField(
+                        blank=True, max_length=10, verbose_name="jaargroep / leerjaar"
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="actief")),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="groups",
+                        to="core.school",
+                    ),
+                ),
+                (
+                    "school_year",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="groups",
+                        to="core.schoolyear",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'groep',
-                'verbose_name_plural': 'groepen',
-                'ordering': ('school', 'year_level', 'name'),
+                "verbose_name": "groep",
+                "verbose_name_plural": "groepen",
+                "ordering": ("school", "year_level", "name"),
             },
         ),
         migrations.CreateModel(
-            name='ImportRun',
+            name="ImportRun",
             fields=[
-                ('id', models.UUIDField(editable=False, primary_key=True, serialize=False)),
-                ('file_name', models.CharField(max_length=255, verbose_name='bestand')),
-                ('source_format', models.CharField(blank=True, max_length=30, verbose_name='formaat')),
-                ('status', models.CharField(choices=[('refused', 'geweigerd (fouten)'), ('previewed', 'klaar om toe te passen'), ('applied', 'toegepast'), ('failed', 'mislukt'), ('discarded', 'weggegooid')], max_length=10, verbose_name='status')),
-                ('problems', models.JSONField(blank=True, default=list, verbose_name='fouten')),
-                ('plan', models.JSONField(blank=True, default=dict, verbose_name='plan')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='geüpload')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='afgerond')),
-                ('board', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imports', to='core.board')),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.UUIDField(editable=False, primary_key=True, serialize=False)),
+                ("file_name", models.CharField(max_length=255, verbose_name="bestand")),
+                (
+                    "source_format",
+                    models.CharField(blank=True, max_length=30, verbose_name="formaat"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("refused", "geweigerd (fouten)"),
+                            ("previewed", "klaar om toe te passen"),
+                            ("applied", "toegepast"),
+                            ("failed", "mislukt"),
+                            ("discarded", "weggegooid"),
+                        ],
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("problems", models.JSONField(blank=True, default=list, verbose_name="fouten")),
+                ("plan", models.JSONField(blank=True, default=dict, verbose_name="plan")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="geüpload")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="afgerond"),
+                ),
+                (
+                    "board",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="imports",
+                        to="core.board",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'import',
-                'verbose_name_plural': 'imports',
-                'ordering': ('-created_at',),
+                "verbose_name": "import",
+                "verbose_name_plural": "imports",
+                "ordering": ("-created_at",),
             },
         ),
         migrations.CreateModel(
-            name='PendingPseudonym',
+            name="PendingPseudonym",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('school_code', models.CharField(max_length=6)),
-                ('las_key', models.CharField(max_length=100)),
-                ('stampseudonym', models.CharField(max_length=300)),
-                ('eck_id', models.CharField(max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('board', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.board')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("school_code", models.CharField(max_length=6)),
+                ("las_key", models.CharField(max_length=100)),
+                ("stampseudonym", models.CharField(max_length=300)),
+                ("eck_id", models.CharField(max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "board",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="core.board",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Staff',
+            name="Staff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('voornamen', models.CharField(blank=True, max_length=200, verbose_name='voornamen')),
-                ('voorvoegsel', models.CharField(blank=True, max_length=30, verbose_name='voorvoegsel')),
-                ('achternaam', models.CharField(max_length=200, verbose_name='achternaam')),
-                ('las_key', models.CharField(blank=True, max_length=100, verbose_name='LAS-sleutel')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mailadres')),
-                ('roles', models.JSONField(blank=True, default=list, verbose_name='rollen')),
-                ('is_active', models.BooleanField(default=True, verbose_name='actief')),
-                ('board', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staff', to='core.board', verbose_name='bestuur')),
-                ('groups', models.ManyToManyField(blank=True, related_name='teachers', to='roster.group')),
-                ('school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='staff', to='core.school')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='staff_memberships', to=settings.AUTH_USER_MODEL, verbose_name='inlogaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "voornamen",
+                    models.CharField(blank=True, max_length=200, verbose_name="voornamen"),
+                ),
+                (
+                    "voorvoegsel",
+                    models.CharField(blank=True, max_length=30, verbose_name="voorvoegsel"),
+                ),
+                ("achternaam", models.CharField(max_length=200, verbose_name="achternaam")),
+                (
+                    "las_key",
+                    models.CharField(blank=True, max_length=100, verbose_name="LAS-sleutel"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="e-mailadres"),
+                ),
+                ("roles", models.JSONField(blank=True, default=list, verbose_name="rollen")),
+                ("is_active", models.BooleanField(default=True, verbose_name="actief")),
+                (
+                    "board",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff",
+                        to="core.board",
+                        verbose_name="bestuur",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(blank=True, related_name="teachers", to="roster.group"),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff",
+                        to="core.school",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="staff_memberships",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="inlogaccount",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'medewerker',
-                'verbose_name_plural': 'medewerkers',
-                'ordering': ('achternaam', 'voornamen'),
+                "verbose_name": "medewerker",
+                "verbose_name_plural": "medewerkers",
+                "ordering": ("achternaam", "voornamen"),
             },
         ),
         migrations.CreateModel(
-            name='Student',
+            name="Student",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('voornamen', models.CharField(blank=True, max_length=200, verbose_name='voornamen')),
-                ('voorvoegsel', models.CharField(blank=True, max_length=30, verbose_name='voorvoegsel')),
-                ('achternaam', models.CharField(max_length=200, verbose_name='achternaam')),
-                ('las_key', models.CharField(max_length=100, verbose_name='LAS-sleutel')),
-                ('roepnaam', models.CharField(blank=True, max_length=100, verbose_name='roepnaam')),
-                ('birth_date', models.DateField(blank=True, null=True, verbose_name='geboortedatum')),
-                ('gender', models.CharField(blank=True, choices=[('M', 'man'), ('V', 'vrouw'), ('X', 'anders'), ('', 'onbekend')], max_length=1, verbose_name='geslacht')),
-                ('year_level', models.CharField(blank=True, max_length=10, verbose_name='jaargroep / leerjaar')),
-                ('stampseudonym', models.CharField(blank=True, max_length=300, verbose_name='stampseudoniem')),
-                ('eck_id', models.CharField(blank=True, max_length=300, verbose_name='ECK iD')),
-                ('status', models.CharField(choices=[('active', 'ingeschreven'), ('left', 'uitgeschreven')], default='active', max_length=10, verbose_name='status')),
-                ('left_on', models.DateField(blank=True, null=True, verbose_name='uitgeschreven op')),
-                ('link_reason', models.CharField(blank=True, choices=[('move', 'schoolwissel binnen de sector (zelfde ECK iD)'), ('sector_change', 'overstap naar een andere sector (door de school gekoppeld)')], max_length=20, verbose_name='reden koppeling')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('groups', models.ManyToManyField(blank=True, related_name='students', to='roster.group')),
-                ('previous', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='next', to='roster.student', verbose_name='vorige inschrijving')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='students', to='core.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "voornamen",
+                    models.CharField(blank=True, max_length=200, verbose_name="voornamen"),
+                ),
+                (
+                    "voorvoegsel",
+                    models.CharField(blank=True, max_length=30, verbose_name="voorvoegsel"),
+                ),
+                ("achternaam", models.CharField(max_length=200, verbose_name="achternaam")),
+                ("las_key", models.CharField(max_length=100, verbose_name="LAS-sleutel")),
+                ("roepnaam", models.CharField(blank=True, max_length=100, verbose_name="roepnaam")),
+                (
+                    "birth_date",
+                    models.DateField(blank=True, null=True, verbose_name="geboortedatum"),
+                ),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[("M", "man"), ("V", "vrouw"), ("X", "anders"), ("", "onbekend")],
+                        max_length=1,
+                        verbose_name="geslacht",
+                    ),
+                ),
+                (
+                    "year_level",
+                    models.CharField(
+                        blank=True, max_length=10, verbose_name="jaargroep / leerjaar"
+                    ),
+                ),
+                (
+                    "stampseudonym",
+                    models.CharField(blank=True, max_length=300, verbose_name="stampseudoniem"),
+                ),
+                ("eck_id", models.CharField(blank=True, max_length=300, verbose_name="ECK iD")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "ingeschreven"), ("left", "uitgeschreven")],
+                        default="active",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "left_on",
+                    models.DateField(blank=True, null=True, verbose_name="uitgeschreven op"),
+                ),
+                (
+                    "link_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("move", "schoolwissel binnen de sector (zelfde ECK iD)"),
+                            (
+                                "sector_change",
+                                "overstap naar een andere sector (door de school gekoppeld)",
+                            ),
+                        ],
+                        max_length=20,
+                        verbose_name="reden koppeling",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "groups",
+                    models.ManyToManyField(blank=True, related_name="students", to="roster.group"),
+                ),
+                (
+                    "previous",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="next",
+                        to="roster.student",
+                        verbose_name="vorige inschrijving",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="students",
+                        to="core.school",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'leerling',
-                'verbose_name_plural': 'leerlingen',
-                'ordering': ('achternaam', 'roepnaam'),
+                "verbose_name": "leerling",
+                "verbose_name_plural": "leerlingen",
+                "ordering": ("achternaam", "roepnaam"),
             },
         ),
         migrations.CreateModel(
-            name='Guardian',
+            name="Guardian",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('voornamen', models.CharField(blank=True, max_length=200, verbose_name='voornamen')),
-                ('voorvoegsel', models.CharField(blank=True, max_length=30, verbose_name='voorvoegsel')),
-                ('achternaam', models.CharField(max_length=200, verbose_name='achternaam')),
-                ('las_key', models.CharField(max_length=100, verbose_name='LAS-sleutel')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mailadres')),
-                ('relation', models.CharField(blank=True, max_length=20, verbose_name='relatie')),
-                ('is_active', models.BooleanField(default=True, verbose_name='actief')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='guardians', to='core.school')),
-                ('students', models.ManyToManyField(blank=True, related_name='guardians', to='roster.student')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "voornamen",
+                    models.CharField(blank=True, max_length=200, verbose_name="voornamen"),
+                ),
+                (
+                    "voorvoegsel",
+                    models.CharField(blank=True, max_length=30, verbose_name="voorvoegsel"),
+                ),
+                ("achternaam", models.CharField(max_length=200, verbose_name="achternaam")),
+                ("las_key", models.CharField(max_length=100, verbose_name="LAS-sleutel")),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="e-mailadres"),
+                ),
+                ("relation", models.CharField(blank=True, max_length=20, verbose_name="relatie")),
+                ("is_active", models.BooleanField(default=True, verbose_name="actief")),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="guardians",
+                        to="core.school",
+                    ),
+                ),
+                (
+                    "students",
+                    models.ManyToManyField(
+                        blank=True, related_name="guardians", to="roster.student"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ouder / verzorger',
-                'verbose_name_plural': 'ouders / verzorgers',
-                'ordering': ('achternaam', 'voornamen'),
+                "verbose_name": "ouder / verzorger",
+                "verbose_name_plural": "ouders / verzorgers",
+                "ordering": ("achternaam", "voornamen"),
             },
         ),
         migrations.AddConstraint(
-            model_name='group',
-            constraint=models.UniqueConstraint(fields=('school', 'las_key'), name='group_school_key'),
+            model_name="group",
+            constraint=models.UniqueConstraint(
+                fields=("school", "las_key"), name="group_school_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pendingpseudonym',
-            constraint=models.UniqueConstraint(fields=('board', 'school_code', 'las_key'), name='pending_school_key'),
+            model_name="pendingpseudonym",
+            constraint=models.UniqueConstraint(
+                fields=("board", "school_code", "las_key"), name="pending_school_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='staff',
-            constraint=models.UniqueConstraint(condition=models.Q(('las_key', ''), _negated=True), fields=('school', 'las_key'), name='staff_school_key'),
+            model_name="staff",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("las_key", ""), _negated=True),
+                fields=("school", "las_key"),
+                name="staff_school_key",
+            ),
         ),
         migrations.AddIndex(
-            model_name='student',
-            index=models.Index(fields=['eck_id'], name='student_eck_id'),
+            model_name="student",
+            index=models.Index(fields=["eck_id"], name="student_eck_id"),
         ),
         migrations.AddConstraint(
-            model_name='student',
-            constraint=models.UniqueConstraint(fields=('school', 'las_key'), name='student_school_key'),
+            model_name="student",
+            constraint=models.UniqueConstraint(
+                fields=("school", "las_key"), name="student_school_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='guardian',
-            constraint=models.UniqueConstraint(fields=('school', 'las_key'), name='guardian_school_key'),
+            model_name="guardian",
+            constraint=models.UniqueConstraint(
+                fields=("school", "las_key"), name="guardian_school_key"
+            ),
         ),
     ]

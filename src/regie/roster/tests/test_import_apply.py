@@ -1,0 +1,154 @@
+"""Applying an export as a diff: new, changed, leaving; idempotent re-import; deltas; all or nothing."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+from django.db import transaction
+
+from regie.audit.models import AuditEvent
+from regie.core.models import Board, School, Sector
+from regie.roster import events
+from regie.roster.importing.plan import apply_export, plan_import
+from regie.roster.importing.records import RosterExport
+from regie.roster.models import Group, Guardian, Staff, Student, StudentStatus
+from regie.roster.tests.exports import make_board, school_export, without_student
+
+pytestmark = pytest.mark.django_db
+
+
+def apply(export: RosterExport, board: Board) -> None:
+    plan = plan_import(export, board)
+    assert plan.problems == []
+    with transaction.atomic():
+        apply_export(export, board, actor="test", pseudonyms={})
+
+
+def snapshot() -> list[object]:
+    """Every roster row and link, to compare the database before and after."""
+    return [
+        sorted(School.objects.values_list()),
+        sorted(Group.objects.values_list()),
+        sorted(Student.objects.values_list("id", "las_key", "achternaam", "status", "eck_id")),
+        sorted(Student.groups.through.objects.values_list("student_id", "group_id")),
+        sorted(Guardian.objects.values_list()),
+        sorted(Guardian.students.through.objects.values_list("guardian_id", "student_id")),
+        sorted(Staff.objects.values_list("id", "las_key", "roles", "is_active")),
+        sorted(Staff.groups.through.objects.values_list("staff_id", "group_id")),
+    ]
+
+
+def test_it_creates_the_school_and_everyone_in_it(rng: random.Random) -> None:
+    board = make_board()
+    export = school_export(rng, pupils=6)
+    plan = plan_import(export, board)
+    assert [(school.code, school.is_new) for school in plan.schools] == [("99XA", True)]
+    assert plan.total("students", "new") == 6
+    assert plan.total("groups", "new") == 2
+    apply(export, board)
+    school = School.objects.get(brin="99XA")
+    assert school.board == board
+    assert school.sector == Sector.PO
+    assert Student.objects.filter(school=school, status=StudentStatus.ACTIVE).count() == 6
+    first = Student.objects.get(las_key="A-LL-0000")
+    assert first.eck_id == export.students[0].eck_id
+    assert sorted(first.groups.values_list("las_key", flat=True)) == ["A-G5", "A-PK"]
+    assert first.guardians.get().email == "ouder0.a@ouders.example"
+    teacher = Staff.objects.get(las_key="A-MW-1")
+    assert teacher.roles == ["teacher"]
+    assert list(teacher.groups.values_list("las_key", flat=True)) == ["A-G5"]
+
+
+def test_applying_the_same_export_again_changes_nothing(rng: random.Random) -> None:
+    board = make_board()
+    export = school_export(rng, pupils=5)
+    apply(export, board)
+    before = snapshot()
+    events_before = AuditEvent.objects.count()
+    plan = plan_import(export, board)
+    assert not plan.has_changes
+    assert plan.total("students", "unchanged") == 5
+    apply(export, board)
+    assert snapshot() == before
+    assert AuditEvent.objects.count() == events_before
+
+
+def test_it_counts_and_applies_a_changed_pupil_and_group_membership(rng: random.Random) -> None:
+    board = make_board()
+    export = school_export(rng, pupils=4)
+    apply(export, board)
+    renamed = replace(export.students[1], achternaam="Mulder", group_keys=("A-G5", "A-PK"))
+    changed = replace(export, students=[export.students[0], renamed, *export.students[2:]])
+    plan = plan_import(changed, board)
+    assert plan.total("students", "changed") == 1
+    assert plan.total("students", "unchanged") == 3
+    apply(changed, board)
+    student = Student.objects.get(las_key=renamed.key)
+    assert student.achternaam == "Mulder"
+    assert sorted(student.groups.values_list("las_key", flat=True)) == ["A-G5", "A-PK"]
+
+
+def test_a_pupil_missing_from_a_bulk_export_leaves_with_an_event(rng: random.Random) -> None:
+    board = make_board()
+    export = school_export(rng, pupils=4)
+    apply(export, board)
+    later = without_student(export, "A-LL-0002")
+    plan = plan_import(later, board)
+    assert plan.total("students", "leaving") == 1
+    assert plan.total("guardians", "leaving") == 1
+    apply(later, board)
+    student = Student.objects.get(las_key="A-LL-0002")
+    assert student.status == StudentStatus.LEFT
+    assert student.left_on is not None
+    assert not student.groups.exists()
+    event = AuditEvent.objects.get(event_type=events.STUDENT_LEFT.name)
+    assert event.subject == f"student:{student.pk}"
+    # The record is kept for retention to act on; coming back makes the pupil active again.
+    apply(export, board)
+    student.refresh_from_db()
+    assert student.status == StudentStatus.ACTIVE
+    assert student.left_on is None
+
+
+def test_a_delta_export_touches_only_what_it_names(rng: random.Random) -> None:
+    board = make_board()
+    export = school_export(rng, pupils=4)
+    apply(export, board)
+    changed = replace(export.students[0], roepnaam="Sophie")
+    delta = RosterExport(
+        source_format="test",
+        schools=export.schools,
+        students=[changed],
+        delta=True,
+        deleted={"students": {"A-LL-0003"}},
+    )
+    plan = plan_import(delta, board)
+    assert plan.total("students", "changed") == 1
+    assert plan.total("students", "leaving") == 1
+    assert plan.total("groups", "leaving") == 0
+    apply(delta, board)
+    assert Student.objects.get(las_key="A-LL-0000").roepnaam == "Sophie"
+    assert Student.objects.get(las_key="A-LL-0003").status == StudentStatus.LEFT
+    assert Student.objects.filter(status=StudentStatus.ACTIVE).count() == 3
+    assert Group.objects.filter(is_active=True).count() == 2
+
+
+def test_it_refuses_a_school_of_another_board_and_changes_nothing(rng: random.Random) -> None:
+    owner, other = make_board("41001"), make_board("41002", "Stichting Elders (fictief)")
+    apply(school_export(rng), owner)
+    before = snapshot()
+    plan = plan_import(school_export(rng), other)
+    assert [problem.reason for problem in plan.problems] == ["school 99XA belongs to another board"]
+    assert snapshot() == before
+
+
+def test_it_refuses_a_new_school_without_a_sector(rng: random.Random) -> None:
+    board = make_board()
+    export = school_export(rng)
+    export.schools = [replace(export.schools[0], sector=None)]
+    plan = plan_import(export, board)
+    assert len(plan.problems) == 1
+    assert plan.problems[0].field == "sector"
+    assert "new to the hub" in plan.problems[0].reason

@@ -1,0 +1,217 @@
+"""The roster's pages: schools, groups, pupils and guardians (need-to-know), and the import.
+
+Thin: each view authenticates, loads through the need-to-know queries of ``services`` (what a
+user may not see is a 404, never a hint that it exists), calls a service and renders.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from regie.core.models import Board
+
+from . import services
+from .importing.plan import ImportPlan
+from .models import ImportRun, ImportStatus, Student
+
+PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):  # login_required let only logged-in users through
+        raise Http404
+    return user
+
+
+def _page(request: HttpRequest, queryset: QuerySet[Any]) -> Page[Any]:
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _name_search(queryset: QuerySet[Student], query: str) -> QuerySet[Student]:
+    for word in query.split():
+        queryset = queryset.filter(
+            Q(roepnaam__icontains=word)
+            | Q(voornamen__icontains=word)
+            | Q(achternaam__icontains=word)
+            | Q(las_key__iexact=word)
+        )
+    return queryset
+
+
+@login_required
+def schools(request: HttpRequest) -> HttpResponse:
+    visible = services.visible_schools(_user(request)).annotate(
+        pupils=Count("students", filter=Q(students__status="active"), distinct=True),
+        group_count=Count("groups", filter=Q(groups__is_active=True), distinct=True),
+    )
+    return render(request, "roster/schools.html", {"schools": visible.order_by("name")})
+
+
+@login_required
+def groups(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    visible = (
+        services.visible_groups(_user(request))
+        .filter(is_active=True)
+        .select_related("school")
+        .annotate(pupils=Count("students", filter=Q(students__status="active"), distinct=True))
+        .order_by("school__name", "year_level", "name")
+    )
+    if query:
+        visible = visible.filter(name__icontains=query)
+    return render(request, "roster/groups.html", {"page": _page(request, visible), "q": query})
+
+
+@login_required
+def group(request: HttpRequest, group_id: int) -> HttpResponse:
+    found = get_object_or_404(services.visible_groups(_user(request)), pk=group_id)
+    pupils = (
+        services.visible_students(_user(request))
+        .filter(groups=found, status="active")
+        .order_by("achternaam", "roepnaam")
+    )
+    teachers = found.teachers.filter(is_active=True)
+    return render(
+        request, "roster/group.html", {"group": found, "pupils": pupils, "teachers": teachers}
+    )
+
+
+@login_required
+def students(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    show_left = request.GET.get("status") == "left"
+    visible = services.visible_students(_user(request)).select_related("school")
+    visible = visible.filter(status="left" if show_left else "active")
+    if query:
+        visible = _name_search(visible, query)
+    visible = visible.order_by("achternaam", "roepnaam", "pk")
+    context = {"page": _page(request, visible), "q": query, "show_left": show_left}
+    return render(request, "roster/students.html", context)
+
+
+@login_required
+def student(request: HttpRequest, student_id: int) -> HttpResponse:
+    user = _user(request)
+    found = get_object_or_404(
+        services.visible_students(user).select_related("school", "previous__school"), pk=student_id
+    )
+    guardians = found.guardians.filter(is_active=True)
+    in_groups = found.groups.filter(is_active=True)
+    return render(
+        request,
+        "roster/student.html",
+        {"student": found, "guardians": guardians, "groups": in_groups},
+    )
+
+
+@login_required
+def guardians(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    visible = (
+        services.visible_guardians(_user(request))
+        .filter(is_active=True)
+        .prefetch_related("students")
+        .order_by("achternaam", "voornamen", "pk")
+    )
+    for word in query.split():
+        visible = visible.filter(
+            Q(voornamen__icontains=word) | Q(achternaam__icontains=word) | Q(email__icontains=word)
+        )
+    return render(request, "roster/guardians.html", {"page": _page(request, visible), "q": query})
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+def _import_boards(request: HttpRequest) -> QuerySet[Board]:
+    return services.import_boards(_user(request)).order_by("name")
+
+
+@login_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    boards = list(_import_boards(request))
+    if not boards:
+        raise Http404
+    error = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        board = next((b for b in boards if str(b.pk) == request.POST.get("board")), boards[0])
+        if upload is None:
+            error = _("Kies een bestand.")
+        else:
+            with tempfile.TemporaryDirectory(prefix="regie-upload-") as directory:
+                path = Path(directory) / "upload"
+                with path.open("wb") as handle:
+                    for chunk in upload.chunks():
+                        handle.write(chunk)
+                run = services.upload(path, upload.name or "upload", board, user=_user(request))
+            return redirect("roster:import-run", run_id=run.pk)
+    recent = ImportRun.objects.filter(board__in=boards)[:10]
+    return render(
+        request, "roster/import.html", {"boards": boards, "recent": recent, "error": error}
+    )
+
+
+def _run(request: HttpRequest, run_id: uuid.UUID) -> ImportRun:
+    return get_object_or_404(ImportRun.objects.filter(board__in=_import_boards(request)), pk=run_id)
+
+
+@login_required
+def import_run(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    run = _run(request, run_id)
+    plan = ImportPlan.from_json(run.plan) if run.plan else None
+    problems = services.problems_from_json(run.problems)
+    return render(
+        request,
+        "roster/import_run.html",
+        {"run": run, "plan": plan, "problems": problems, "Status": ImportStatus},
+    )
+
+
+@login_required
+def import_problems_csv(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    run = _run(request, run_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="fouten-{run.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow([_("bestand"), _("regel"), _("veld"), _("reden")])
+    for problem in services.problems_from_json(run.problems):
+        writer.writerow([problem.file, problem.line or "", problem.field or "", problem.reason])
+    return response
+
+
+@login_required
+@require_POST
+def import_apply(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    run = _run(request, run_id)
+    try:
+        services.apply(run, user=_user(request))
+    except services.ImportError_ as error:
+        for problem in error.problems:
+            messages.error(request, str(problem))
+    else:
+        messages.success(request, _("De import is toegepast."))
+    return redirect("roster:import-run", run_id=run.pk)
+
+
+@login_required
+@require_POST
+def import_discard(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    run = _run(request, run_id)
+    services.discard(run, user=_user(request))
+    return redirect("roster:import")

@@ -50,7 +50,7 @@ def run_demo(var_dir: Path) -> tuple[str, str, str]:
         assert process.stdout is not None
         login = read_until(process.stdout, r"login: (\S+) / (\S+)", seen)
         key = read_until(process.stdout, r"API key: (nv_\S+)", seen)[1]
-        read_until(process.stdout, r"server\.started", seen)
+        read_until(process.stdout, r"Demo-schoolbestuur klaar", seen)
         base = f"http://127.0.0.1:{port}"
         answer = httpx.post(
             f"{base}/nummervoorziening/api/v1/stampseudonyms",
@@ -73,6 +73,19 @@ def run_demo(var_dir: Path) -> tuple[str, str, str]:
             follow_redirects=True,
         )
         assert logged_in.url.path == "/admin/", logged_in.text[:500]
+        # The demo board came in through the importer: the privacy officer sees the pupils.
+        school = httpx.Client(base_url=base)
+        form = school.get("/inloggen/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+        assert token is not None
+        school.post(
+            "/inloggen/",
+            data={"username": "fg", "password": "regie-demo", "csrfmiddlewaretoken": token[1]},
+        )
+        schools = school.get("/school/")
+        assert "OBS De Vlieger (fictief)" in schools.text, schools.text[:500]
+        pupils = school.get("/school/leerlingen/")
+        assert pupils.text.count('href="/school/leerlingen/') >= 50  # a full first page
         process.send_signal(signal.SIGINT)  # Ctrl-C, as the demo says
         rest, _ = process.communicate(timeout=60)
         seen.append(rest)

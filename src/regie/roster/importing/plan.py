@@ -222,6 +222,8 @@ class _Diff:
         self.board = board
         self.pseudonyms = pseudonyms
         self.today = timezone.localdate()
+        # EDEXML has no guardians: an EDEXML import leaves the hub's guardians as they are.
+        self.carries_guardians = export.source_format != "edexml"
         self.schools = {school.code: school for school in School.objects.filter(board=board)}
         self.students_by_school: dict[str, list[StudentRecord]] = defaultdict(list)
         self.groups_by_school: dict[str, list[GroupRecord]] = defaultdict(list)
@@ -306,6 +308,8 @@ class _Diff:
         plan.counts["staff"].leaving += self._leaving(
             existing_staff, seen, "staff", lambda row: bool(row["is_active"])
         )
+        if not self.carries_guardians:
+            return
         existing_guardians = self._existing_guardians(school)
         seen = set()
         for guardian in self._guardians_of(record.key):
@@ -507,7 +511,8 @@ class _Diff:
             arrived += new_students
             left += leaving
             self._apply_staff(school_record, school, groups)
-            self._apply_guardians(school_record, school)
+            if self.carries_guardians:
+                self._apply_guardians(school_record, school)
         for student in left:
             audit.record(
                 events.STUDENT_LEFT, actor, f"student:{student.pk}", {"school": student.school.code}

@@ -7,6 +7,7 @@ All demo data is fictional; the passwords are demo-only and the server listens o
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from regie.core.management.commands.serve import check_ready, serve
+from regie.lib.logging import get_logger
 from regie.nummervoorziening import services as nv_services
 from regie.nummervoorziening.keys import generate_keyring
 from regie.nummervoorziening.models import Client
+
+logger = get_logger(__name__)
 
 DEMO_ADMIN = ("beheerder", "regie-demo-beheer", "beheerder@regie.example")
 DEMO_LAS = ("00000001000000000001", "Demo-LAS De Regenboog (fictief)")
@@ -55,34 +59,58 @@ class Command(BaseCommand):
         settings.ROLE = "all"
         check_ready("all")
         base = f"http://127.0.0.1:{options['port']}"
-        self.stdout.write(
-            "\n".join(
-                [
-                    "",
-                    "regie demo — alle gegevens zijn fictief / all data is fictional",
-                    f"  Web:              {base}/",
-                    f"  Beheer (admin):   {base}/admin/   login: {username} / {password}",
-                    f"  Nummervoorziening JSON API: {base}/nummervoorziening/api/v1/docs",
-                    f"  Nummervoorziening SOAP:     {base}/nummervoorziening/soap?wsdl",
-                    f"  Demo-LAS (OIN {DEMO_LAS[0]}) API key: {las_key}",
-                    "",
-                    "  Try:",
-                    f"    curl -s -H 'Authorization: Bearer {las_key}' \\",
-                    "      -H 'Content-Type: application/json' \\",
-                    f'      -d \'{{"hpgn": "{"0" * 64}"}}\' \\',
-                    f"      {base}/nummervoorziening/api/v1/stampseudonyms",
-                    "",
-                    "  Stop with Ctrl-C.",
-                    "",
-                ]
-            )
-        )
+        from regie.roster import demo
+
+        lines = [
+            "",
+            "regie demo — alle gegevens zijn fictief / all data is fictional",
+            f"  Web:              {base}/",
+            f"  Beheer (admin):   {base}/admin/   login: {username} / {password}",
+            f"  School (hub):     {base}/school/   logins (wachtwoord / password "
+            f"{demo.DEMO_PASSWORD}):",
+            *(f"    {login:12} {who}" for login, _role, who in demo.PERSONAS),
+            f"  Nummervoorziening JSON API: {base}/nummervoorziening/api/v1/docs",
+            f"  Nummervoorziening SOAP:     {base}/nummervoorziening/soap?wsdl",
+            f"  Demo-LAS (OIN {DEMO_LAS[0]}) API key: {las_key}",
+            "",
+            "  Try:",
+            f"    curl -s -H 'Authorization: Bearer {las_key}' \\",
+            "      -H 'Content-Type: application/json' \\",
+            f'      -d \'{{"hpgn": "{"0" * 64}"}}\' \\',
+            f"      {base}/nummervoorziening/api/v1/stampseudonyms",
+            "",
+            "  Stop with Ctrl-C.",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))
         self.stdout.flush()
-        if not options["no_serve"]:
-            serve(
-                host="127.0.0.1",
-                port=options["port"],
-                threads=settings.SERVER_THREADS,
-                worker=True,
-                role="all",
-            )
+
+        def load_board(stop: threading.Event) -> None:
+            try:
+                board = demo.demo_board_loaded()
+                if board is None:
+                    self.stdout.write("  Demo-schoolbestuur importeren (EDEXML en OneRoster)...")
+                    self.stdout.flush()
+                    board = demo.load_demo_board(Path(settings.VAR_DIR) / "demo")
+                logins = demo.demo_logins(board)
+                self.stdout.write(
+                    f"  Demo-schoolbestuur klaar: {board.name}; "
+                    f"logins {', '.join(login.username for login in logins)}"
+                )
+                self.stdout.flush()
+            except Exception:
+                logger.exception("demo.board_failed")
+                stop.set()
+                raise
+            finally:
+                if options["no_serve"]:
+                    stop.set()
+
+        serve(
+            host="127.0.0.1",
+            port=options["port"],
+            threads=settings.SERVER_THREADS,
+            worker=True,
+            role="all",
+            after_start=load_board,
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -102,7 +103,17 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
             logger.debug("server.mallopt_unavailable")
 
 
-def serve(*, host: str, port: int, threads: int, worker: bool, role: str) -> None:
+def serve(
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    worker: bool,
+    role: str,
+    after_start: Callable[[threading.Event], None] | None = None,
+) -> None:
+    """Serve until SIGTERM or SIGINT. ``after_start(stop)`` runs in a thread once the server
+    listens (it may set ``stop`` to end serving)."""
     from waitress.server import create_server
 
     limit_malloc_arenas()
@@ -130,6 +141,16 @@ def serve(*, host: str, port: int, threads: int, worker: bool, role: str) -> Non
     logger.info(
         "server.started", url=f"http://{host}:{port}/", role=role, threads=threads, worker=worker
     )
+    if after_start is not None:
+
+        def run_after_start() -> None:
+            try:
+                after_start(stop)
+            finally:
+                connection.close()
+                server.pull_trigger()
+
+        threading.Thread(target=run_after_start, name="regie-after-start", daemon=True).start()
     try:
         run_until_stopped(server, stop)
     finally:

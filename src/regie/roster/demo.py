@@ -1,0 +1,105 @@
+"""The demo board, loaded the way a school would: LAS exports through the real importer.
+
+:func:`load_demo_board` generates the fictional board (``demo_board``), writes its primary school
+as an EDEXML file (as Dutch primary-school LAS products export) and the whole board as a OneRoster
+1.2 CSV zip (as secondary-school LAS products do), and imports both with ``roster.services`` — the
+same validation, pseudonyms for the few PGN-bearing pupils (through the number service's HTTP
+API), and apply as a diff. :func:`demo_logins` gives the demo's staff personas a login.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.contrib.auth.models import User
+
+from regie.core.models import Board
+from regie.nummervoorziening import client as nv
+
+from . import services
+from .demo_board import PO_SCHOOL, DemoBoard, generate_demo_board
+from .importing.edexml import write_edexml
+from .importing.oneroster import write_oneroster
+from .models import ImportRun, ImportStatus, Staff, StaffRole
+
+DEMO_PASSWORD = "regie-demo"  # noqa: S105 (demo only; the demo server listens on loopback)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    username: str
+    password: str
+    who: str
+
+
+EDEXML_FILE = "de-vlieger-edexml.xml"
+ONEROSTER_FILE = "de-vliet-oneroster.zip"
+
+
+def demo_board_loaded() -> Board | None:
+    """The demo board, when both of its exports were applied (an interrupted start is redone)."""
+    from .demo_board import BESTUURSNUMMER
+
+    board = Board.objects.filter(bestuursnummer=BESTUURSNUMMER).first()
+    if board is None:
+        return None
+    applied = set(
+        ImportRun.objects.filter(board=board, status=ImportStatus.APPLIED).values_list(
+            "file_name", flat=True
+        )
+    )
+    return board if {EDEXML_FILE, ONEROSTER_FILE} <= applied else None
+
+
+def load_demo_board(
+    directory: Path, *, client: nv.NummervoorzieningClient | None = None, pupils: int = 1200
+) -> Board:
+    """Create the demo board and import its exports. Raises when an import is refused."""
+    demo: DemoBoard = generate_demo_board(pupils=pupils)
+    board, _ = Board.objects.get_or_create(
+        bestuursnummer=demo.bestuursnummer, defaults={"name": demo.name, "kvk": demo.kvk}
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    edexml = directory / EDEXML_FILE
+    oneroster = directory / ONEROSTER_FILE
+    write_edexml(demo.export, PO_SCHOOL.key, edexml)
+    write_oneroster(demo.export, oneroster)
+    for path in (edexml, oneroster):
+        run = services.upload(path, path.name, board, user=None)
+        if run.status != ImportStatus.PREVIEWED:
+            problems = services.problems_from_json(run.problems)
+            raise services.ImportError_(problems)
+        services.apply(run, user=None, client=client)
+    return board
+
+
+PERSONAS = (
+    ("fg", StaffRole.PRIVACY_OFFICER, "functionaris gegevensbescherming, OBS De Vlieger"),
+    ("leerkracht", StaffRole.TEACHER, "leerkracht, OBS De Vlieger"),
+    ("bestuur", StaffRole.BOARD_ADMIN, "bestuursbeheerder, Stichting De Vliet"),
+)
+
+
+def demo_logins(board: Board) -> list[DemoLogin]:
+    """A login for one staff member of each persona's role (created once, password reset)."""
+    logins = []
+    for username, role, who in PERSONAS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(username=username, password=DEMO_PASSWORD)
+        else:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        if not Staff.objects.filter(user=user).exists():
+            candidates = Staff.objects.filter(board=board, user__isnull=True, is_active=True)
+            if role != StaffRole.BOARD_ADMIN:
+                candidates = candidates.filter(school__brin=PO_SCHOOL.brin)
+            member = next((m for m in candidates.order_by("pk") if m.has_role(role)), None)
+            if member is None:
+                continue
+            member.user = user
+            member.save(update_fields=["user"])
+        logins.append(DemoLogin(str(role), username, DEMO_PASSWORD, who))
+    return logins

@@ -1,0 +1,376 @@
+"""Reading an uploaded LAS export safely, for every format (OneRoster CSV zip, EDEXML).
+
+Three guards, each refusing with an :class:`ImportRefused` whose :class:`Problem` names the file
+and the reason, never a value from the file:
+
+- **Size** (:func:`check_upload_size`): an empty upload, or one larger than
+  ``Limits.max_upload_bytes``, is refused before anything is read.
+- **Zip safety** (:func:`open_zip`, PKWARE APPNOTE.TXT §4.3–4.4): the archive must be a zip; its
+  members must be plain files at the top level (no absolute paths, ``..``, backslashes, drive
+  letters, subdirectories, symbolic links, encryption or duplicate names); the declared
+  uncompressed sizes must stay under ``Limits.max_uncompressed_bytes`` together and under
+  ``Limits.max_compression_ratio`` times their compressed size each. Declared sizes can lie, so
+  the bytes actually inflated are counted while reading and reading stops at the limit
+  (:class:`BoundedReader`). A zip of more than :data:`MAX_MEMBERS` files is refused before its
+  central directory is loaded. Nothing is ever extracted to disk.
+- **Text** (:func:`detect_encoding`, :func:`open_text`): a UTF-8 byte order mark means
+  ``utf-8-sig``; otherwise valid UTF-8 means ``utf-8``; otherwise Windows-1252 (``cp1252``).
+  Content with NUL or other C0 control characters (except tab, CR and LF) is binary, not text.
+
+Both text functions stream: a file is read twice through an *opener* (a callable that opens the
+content anew each time: a zip member or a file on disk), once in chunks to decide the encoding
+and once line by line to parse. A large file is never held in memory whole, and a line longer
+than :data:`MAX_LINE_CHARS` is refused.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import stat
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, BinaryIO, Protocol
+
+from regie.roster.importing.records import ImportRefused, Limits, Problem
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+READ_CHUNK = 64 * 1024
+MAX_LINE_CHARS = 1024 * 1024
+MAX_MEMBERS = 100  # a OneRoster 1.2 zip has at most 22 files
+_EOCD_SEARCH = 22 + 65535  # the record and the longest zip comment
+
+_BINARY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NOT_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")  # the five bytes Windows-1252 leaves undefined
+_PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z_.-]{0,63}")
+_DRIVE = re.compile(r"[A-Za-z]:")
+_UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB")
+
+Opener = Callable[[], BinaryIO]
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def refuse(file: str, reason: str, line: int | None = None) -> ImportRefused:
+    return ImportRefused(Problem(file=file, line=line, field=None, reason=reason))
+
+
+def human_size(size: int) -> str:
+    """``1073741824`` → ``"1 GiB"``, ``1610612736`` → ``"1.5 GiB"``."""
+    value = float(size)
+    unit = 0
+    while value >= 1024 and unit < len(_UNITS) - 1:
+        value /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{size} bytes"
+    number = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+    return f"{number} {_UNITS[unit]}"
+
+
+def shown_name(name: str) -> str:
+    """A member name fit for a problem: only plain names (letters, ``._-``) are repeated.
+
+    A name is data from the upload too; one with digits or odd characters could carry anything,
+    so it is described instead of shown.
+    """
+    return name if _PLAIN_NAME.fullmatch(name) else "(a member with an unusual name)"
+
+
+def check_upload_size(path: Path, limits: Limits, file: str) -> None:
+    """Refuse an empty upload and one larger than ``limits.max_upload_bytes``."""
+    size = path.stat().st_size
+    if size == 0:
+        raise refuse(file, "the file is empty")
+    if size > limits.max_upload_bytes:
+        raise refuse(
+            file,
+            f"the file is {human_size(size)}; the largest accepted is "
+            f"{human_size(limits.max_upload_bytes)}",
+        )
+
+
+class BoundedReader(io.RawIOBase):
+    """A binary stream that refuses to deliver more than ``limit`` bytes of ``raw``.
+
+    Reading past the limit raises ``ImportRefused(problem)``; ``count`` is the number of bytes
+    delivered so far.
+    """
+
+    def __init__(self, raw: Readable, limit: int, problem: Problem) -> None:
+        super().__init__()
+        self._raw = raw
+        self._limit = limit
+        self._problem = problem
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        # Ask for one byte more than the limit allows, so that crossing it is noticed.
+        wanted = min(len(view), self._limit - self.count + 1)
+        data = self._raw.read(wanted)
+        self.count += len(data)
+        if self.count > self._limit:
+            raise ImportRefused(self._problem)
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class SafeZip:
+    """A checked zip archive whose members are read through :class:`BoundedReader` only."""
+
+    def __init__(self, archive: zipfile.ZipFile, file: str, limits: Limits) -> None:
+        self._archive = archive
+        self._file = file
+        self._limits = limits
+        self._infos = {info.filename: info for info in archive.infolist()}
+        self._inflated: dict[str, int] = {}
+        self.names: tuple[str, ...] = tuple(self._infos)
+
+    def __enter__(self) -> SafeZip:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._archive.close()
+
+    def open(self, name: str) -> BinaryIO:
+        """A fresh stream over one member, bounded by the ratio and the total size left."""
+        info = self._infos[name]
+        others = sum(count for member, count in self._inflated.items() if member != name)
+        limit = min(
+            max(info.compress_size, 1) * self._limits.max_compression_ratio,
+            self._limits.max_uncompressed_bytes - others,
+        )
+        problem = Problem(
+            self._file,
+            None,
+            None,
+            f"{shown_name(name)} inflates to more than allowed "
+            f"(declared sizes are false: a zip bomb)",
+        )
+        try:
+            member = self._archive.open(info)
+        except NotImplementedError:
+            raise refuse(self._file, "a member uses an unsupported compression method") from None
+        reader = BoundedReader(_Guarded(member, self._file), limit, problem)
+        return _Counted(reader, lambda count: self._note(name, count))
+
+    def opener(self, name: str) -> Opener:
+        return lambda: self.open(name)
+
+    def _note(self, name: str, count: int) -> None:
+        self._inflated[name] = max(self._inflated.get(name, 0), count)
+
+
+class _Guarded(io.RawIOBase):
+    """Turns zipfile's errors while inflating (bad CRC, truncated data) into a refusal."""
+
+    def __init__(self, member: IO[bytes], file: str) -> None:
+        super().__init__()
+        self._member = member
+        self._file = file
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._member.read(size)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
+            raise refuse(
+                self._file,
+                "a member's content does not match its header (a damaged zip or false sizes)",
+            ) from None
+
+    def close(self) -> None:
+        self._member.close()
+        super().close()
+
+
+class _Counted(io.BufferedReader):
+    """A buffered :class:`BoundedReader` that reports how many bytes it inflated when closed."""
+
+    def __init__(self, reader: BoundedReader, report: Callable[[int], None]) -> None:
+        super().__init__(reader, READ_CHUNK)
+        self._reader = reader
+        self._report = report
+
+    def close(self) -> None:
+        if not self.closed:
+            self._report(self._reader.count)
+        super().close()
+
+
+def _member_problem(info: zipfile.ZipInfo, limits: Limits) -> str | None:
+    name = info.filename
+    if name.startswith(("/", "\\")) or _DRIVE.match(name):
+        return "a member has an absolute path (path traversal)"
+    if "\\" in name:
+        return "a member's name contains a backslash (path traversal)"
+    if ".." in name.split("/"):
+        return "a member's name contains .. (path traversal)"
+    if "/" in name or info.is_dir():
+        return "the zip has subdirectories; the files must be at the top level"
+    if info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16):
+        return f"{shown_name(name)} is a symbolic link"
+    if info.flag_bits & 0x1:
+        return f"{shown_name(name)} is encrypted"
+    if info.file_size > max(info.compress_size, 1) * limits.max_compression_ratio:
+        return (
+            f"{shown_name(name)} is compressed more than {limits.max_compression_ratio} to 1 "
+            f"(a zip bomb)"
+        )
+    return None
+
+
+def _declared_members(path: Path) -> int | None:
+    """The member count in the end of central directory record (APPNOTE §4.3.16, §4.3.14).
+
+    Read before :class:`zipfile.ZipFile` builds one object per member, so that a zip with
+    millions of empty members is refused without using the memory. None when no record is found.
+    """
+    with path.open("rb") as handle:
+        size = handle.seek(0, io.SEEK_END)
+        handle.seek(max(0, size - _EOCD_SEARCH))
+        tail = handle.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or end + 22 > len(tail):
+        return None
+    (count,) = struct.unpack_from("<H", tail, end + 10)
+    locator = end - 20
+    if count == 0xFFFF and locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
+        (offset,) = struct.unpack_from("<Q", tail, locator + 8)
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            record = handle.read(56)
+        if record[:4] == b"PK\x06\x06" and len(record) == 56:
+            (count,) = struct.unpack_from("<Q", record, 32)
+    return int(count)
+
+
+def open_zip(path: Path, limits: Limits, file: str | None = None) -> SafeZip:
+    """Open ``path`` as a zip after checking every member header; refuse an unsafe archive.
+
+    ``file`` names the upload in problems (default: the path's name). Use the result as a
+    context manager; read members with :meth:`SafeZip.open` or :meth:`SafeZip.opener`.
+    """
+    file = file or path.name
+    members = _declared_members(path)
+    if members is not None and members > MAX_MEMBERS:
+        raise refuse(file, f"the zip holds {members} files; the most accepted is {MAX_MEMBERS}")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError):
+        raise refuse(file, "not a zip file") from None
+    try:
+        seen: set[str] = set()
+        total = 0
+        for info in archive.infolist():
+            reason = _member_problem(info, limits)
+            if reason is None and info.filename.casefold() in seen:
+                reason = f"the zip holds {shown_name(info.filename)} twice (duplicate names)"
+            if reason is not None:
+                raise refuse(file, reason)
+            seen.add(info.filename.casefold())
+            total += info.file_size
+        if total > limits.max_uncompressed_bytes:
+            raise refuse(
+                file,
+                f"the files in the zip hold {human_size(total)} together; the most accepted is "
+                f"{human_size(limits.max_uncompressed_bytes)}",
+            )
+    except BaseException:
+        archive.close()
+        raise
+    return SafeZip(archive, file, limits)
+
+
+def path_opener(path: Path) -> Opener:
+    """An opener for a file on disk (for a plain upload, such as an EDEXML file)."""
+    return lambda: path.open("rb")
+
+
+def detect_encoding(opener: Opener, file: str) -> str:
+    """Return ``"utf-8-sig"``, ``"utf-8"`` or ``"cp1252"`` after one streaming pass.
+
+    Refuses content that is empty (or only a byte order mark), binary (NUL or other C0 control
+    characters besides tab, CR and LF), or neither UTF-8 nor Windows-1252.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    cp1252 = True
+    size = 0
+    bom = False
+    with opener() as stream:
+        while chunk := stream.read(READ_CHUNK):
+            if size == 0 and chunk.startswith(codecs.BOM_UTF8):
+                bom = True
+            size += len(chunk)
+            if _BINARY.search(chunk):
+                raise refuse(file, "not a text file (binary content)")
+            cp1252 = cp1252 and not _NOT_CP1252.search(chunk)
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    if size == 0 or (bom and size == len(codecs.BOM_UTF8)):
+        raise refuse(file, "the file is empty")
+    if utf8:
+        return "utf-8-sig" if bom else "utf-8"
+    if cp1252:
+        return "cp1252"
+    raise refuse(file, "the text is neither UTF-8 nor Windows-1252")
+
+
+def _lines(stream: IO[str], file: str) -> Iterator[str]:
+    number = 0
+    while line := stream.readline(MAX_LINE_CHARS):
+        number += 1
+        if len(line) == MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            raise refuse(file, f"the line is longer than {MAX_LINE_CHARS} characters", number)
+        yield line
+
+
+@contextmanager
+def open_text(opener: Opener, file: str) -> Iterator[Iterator[str]]:
+    """Detect the encoding, then yield the content's physical lines, decoded, one at a time.
+
+    Line endings are kept untranslated (as :mod:`csv` wants, ``newline=""``); a byte order mark
+    is dropped. Use as ``with open_text(opener, "users.csv") as lines: csv.reader(lines)``.
+    """
+    encoding = detect_encoding(opener, file)
+    with io.TextIOWrapper(opener(), encoding=encoding, newline="") as stream:
+        yield _lines(stream, file)

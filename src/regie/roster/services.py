@@ -194,6 +194,7 @@ def apply(
         export, board, client=client, on_progress=on_progress, actor=_actor(user)
     )
     actor = _actor(user)
+    logger.info("roster.import.applying", run=str(run.pk), schools=len(export.schools))
     with transaction.atomic():
         applied = apply_export(export, board, actor=actor, pseudonyms=pseudonyms)
         PendingPseudonym.objects.filter(board=board).filter(
@@ -205,6 +206,7 @@ def apply(
         run.save(update_fields=["status", "plan", "finished_at"])
         record(events.IMPORT_APPLIED, actor, f"import:{run.pk}", count_summary(applied))
     stored.unlink(missing_ok=True)
+    logger.info("roster.import.applied", run=str(run.pk))
     return applied
 
 

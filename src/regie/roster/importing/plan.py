@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from regie.audit import services as audit
 from regie.core.models import Board, School, SchoolYear
+from regie.lib.logging import get_logger
 from regie.roster import events
 from regie.roster.models import (
     Group,
@@ -42,6 +43,8 @@ from .records import (
     StaffRecord,
     StudentRecord,
 )
+
+logger = get_logger(__name__)
 
 BULK_BATCH = 2000
 KINDS = ("students", "groups", "guardians", "staff")
@@ -513,6 +516,7 @@ class _Diff:
             self._apply_staff(school_record, school, groups)
             if self.carries_guardians:
                 self._apply_guardians(school_record, school)
+            logger.info("roster.import.school_applied", school=school.code)
         for student in left:
             audit.record(
                 events.STUDENT_LEFT, actor, f"student:{student.pk}", {"school": student.school.code}

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import random
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import LazySettings
+from django.db import connection
 
 from regie.nummervoorziening import services as nv_services
 from regie.nummervoorziening.keys import generate_keyring
@@ -136,3 +139,21 @@ def start_server(
 def _fast_password_hashing(settings: LazySettings) -> None:
     """Logins in tests need no brute-force resistance (and PBKDF2 costs ~0.3 s per user)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def worker() -> Iterator[None]:
+    """The batch worker loop in a thread, as ``regie serve`` runs it in-process."""
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            nv_services.run_worker(stop, worker_id="test-worker", idle_seconds=0.02)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work, name="test-worker", daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=30)

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import random
 import socket
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
 import pytest
 from django.conf import LazySettings
-from django.db import connection
 from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
@@ -57,24 +55,6 @@ def nv(
         f"{live_server.url}/nummervoorziening", las_client[1], 10
     ) as client:
         yield client
-
-
-@pytest.fixture
-def worker() -> Iterator[None]:
-    """The batch worker loop in a thread, as ``regie serve`` runs it in-process."""
-    stop = threading.Event()
-
-    def work() -> None:
-        try:
-            services.run_worker(stop, worker_id="test-worker", idle_seconds=0.02)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=work, name="test-worker", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=30)
 
 
 def process_all() -> None:

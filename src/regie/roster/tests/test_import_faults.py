@@ -34,7 +34,7 @@ def test_an_import_killed_half_way_changes_nothing_and_can_be_run_again(
     make_board(demo.bestuursnummer, demo.name)
     export_file = tmp_path / "export.zip"
     write_oneroster(demo.export, export_file)
-    env = subprocess_env(keys_dir)
+    env = subprocess_env(keys_dir, REGIE_IMPORT_DIR=str(tmp_path / "imports"))
     command = regie_command("import", str(export_file), "--board", demo.bestuursnummer)
 
     doomed = subprocess.Popen(

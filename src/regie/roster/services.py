@@ -373,6 +373,27 @@ def link_sector_change(new: Student, previous: Student, *, user: AuthUser | None
     )
 
 
+def link_candidates(student: Student) -> QuerySet[Student]:
+    """Earlier enrolments this pupil may be linked to: same board, another sector, left, unlinked,
+    and (when known) the same birth date."""
+    candidates = (
+        Student.objects.filter(school__board_id=student.school.board_id, status="left")
+        .exclude(school__sector=student.school.sector)
+        .filter(next__isnull=True)
+        .select_related("school")
+        .order_by("achternaam", "roepnaam")
+    )
+    if student.birth_date is not None:
+        candidates = candidates.filter(birth_date=student.birth_date)
+    return candidates
+
+
+def may_link(user: User, student: Student) -> bool:
+    """School-wide roles at the pupil's school, and board admins, may link enrolments."""
+    access = access_for(user)
+    return student.school.board_id in access.boards or student.school_id in access.schools
+
+
 # --- need-to-know ------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("groepen/<int:group_id>/", views.group, name="group"),
     path("leerlingen/", views.students, name="students"),
     path("leerlingen/<int:student_id>/", views.student, name="student"),
+    path("leerlingen/<int:student_id>/koppelen", views.student_link, name="student-link"),
     path("ouders/", views.guardians, name="guardians"),
     path("import/", views.import_upload, name="import"),
     path("import/<uuid:run_id>/", views.import_run, name="import-run"),

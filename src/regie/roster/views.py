@@ -112,11 +112,38 @@ def student(request: HttpRequest, student_id: int) -> HttpResponse:
     )
     guardians = found.guardians.filter(is_active=True)
     in_groups = found.groups.filter(is_active=True)
+    may_link = found.previous_id is None and services.may_link(user, found)
     return render(
         request,
         "roster/student.html",
-        {"student": found, "guardians": guardians, "groups": in_groups},
+        {"student": found, "guardians": guardians, "groups": in_groups, "may_link": may_link},
     )
+
+
+@login_required
+def student_link(request: HttpRequest, student_id: int) -> HttpResponse:
+    """Link a pupil to their enrolment in another sector (PO → VO): an explicit act."""
+    user = _user(request)
+    found = get_object_or_404(
+        services.visible_students(user).select_related("school"), pk=student_id
+    )
+    if not services.may_link(user, found):
+        raise Http404
+    candidates = services.link_candidates(found)
+    if request.method == "POST":
+        choice = request.POST.get("previous", "")
+        previous = candidates.filter(pk=int(choice)).first() if choice.isdigit() else None
+        if previous is None:
+            messages.error(request, _("Kies een eerdere inschrijving uit de lijst."))
+        else:
+            try:
+                services.link_sector_change(found, previous, user=user)
+            except services.LinkRefused as refused:
+                messages.error(request, str(refused))
+            else:
+                messages.success(request, _("De inschrijvingen zijn gekoppeld."))
+                return redirect("roster:student", student_id=found.pk)
+    return render(request, "roster/student_link.html", {"student": found, "candidates": candidates})
 
 
 @login_required

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date
 
 from django.contrib.auth.models import User
+from django.test import Client
 
 from regie.core.models import Board, School, Sector
 from regie.roster.importing.records import (
@@ -152,3 +153,9 @@ def make_staff(
         user=user,
     )
     return user, staff
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

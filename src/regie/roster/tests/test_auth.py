@@ -17,7 +17,7 @@ from regie.roster import services
 from regie.roster.importing.plan import apply_export
 from regie.roster.importing.records import RosterExport, StaffRole
 from regie.roster.models import Group, ImportRun, ImportStatus, Staff, Student
-from regie.roster.tests.exports import make_board, make_staff, school_export
+from regie.roster.tests.exports import client_for, make_board, make_staff, school_export
 
 pytestmark = pytest.mark.django_db
 
@@ -66,12 +66,6 @@ class World:
 @pytest.fixture
 def world(rng: random.Random) -> World:
     return World(rng)
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def pupils_seen(user: User) -> set[str]:

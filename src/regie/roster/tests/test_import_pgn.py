@@ -48,7 +48,7 @@ def export_with_pgns(rng: random.Random, pgns: list[str], tmp_path: Path) -> Pat
 
 def database_text() -> str:
     """Every row of every table, as text (to look for values that must not be stored)."""
-    out = []
+    out: list[str] = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (table names from the schema)

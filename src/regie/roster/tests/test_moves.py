@@ -7,14 +7,22 @@ from dataclasses import replace
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 
 from regie.audit.models import AuditEvent
 from regie.core.models import Board, Sector
 from regie.roster import events, services
 from regie.roster.importing.plan import apply_export, plan_import
-from regie.roster.importing.records import RosterExport
+from regie.roster.importing.records import RosterExport, StaffRole
 from regie.roster.models import LinkReason, Student, StudentStatus
-from regie.roster.tests.exports import make_board, merged, school_export, without_student
+from regie.roster.tests.exports import (
+    client_for,
+    make_board,
+    make_staff,
+    merged,
+    school_export,
+    without_student,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +122,30 @@ def test_it_refuses_an_explicit_link_within_a_sector_or_across_boards(rng: rando
     with pytest.raises(services.LinkRefused, match="same board"):
         services.link_sector_change(c, a, user=None)
     assert not Student.objects.filter(previous__isnull=False).exists()
+
+
+def test_a_school_admin_links_a_sector_change_on_the_pupil_page(rng: random.Random) -> None:
+    board = make_board()
+    before, after = moved(rng, sector=Sector.VO)
+    apply(before, board)
+    apply(after, board)
+    old = Student.objects.get(las_key="A-LL-0001")
+    new = Student.objects.get(las_key="B-LL-0100")
+    Student.objects.filter(pk=new.pk).update(birth_date=old.birth_date)
+    vo_school = new.school
+    admin, _ = make_staff(board, vo_school, StaffRole.SCHOOL_ADMIN, username="admin-vo")
+    teacher, _ = make_staff(board, vo_school, StaffRole.TEACHER, username="leerkracht-vo")
+    url = reverse("roster:student-link", args=[new.pk])
+
+    assert client_for(teacher).get(url).status_code == 404
+    client = client_for(admin)
+    page = client.get(url).content.decode()
+    assert f'value="{old.pk}"' in page
+    assert client.post(url, {"previous": "x"}).status_code == 200  # a clear message, no change
+    assert client.post(url, {"previous": str(new.pk)}).status_code == 200  # not a candidate
+    assert Student.objects.get(pk=new.pk).previous is None
+
+    response = client.post(url, {"previous": str(old.pk)})
+    assert response.status_code == 302
+    assert Student.objects.get(pk=new.pk).previous == old
+    assert AuditEvent.objects.filter(event_type=events.STUDENT_LINKED.name).count() == 1

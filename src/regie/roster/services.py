@@ -187,6 +187,9 @@ def apply(
         raise ImportError_([Problem(run.file_name, None, None, "the uploaded file has expired")])
     export = read_export(stored, run.file_name)
     board = run.board
+    not_allowed = may_import_export(user, board, export) if user is not None else []
+    if not_allowed:
+        raise ImportError_(not_allowed)
     plan = plan_import(export, board)
     if plan.problems:
         raise ImportError_(plan.problems)

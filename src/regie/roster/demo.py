@@ -67,11 +67,11 @@ def load_demo_board(
     write_edexml(demo.export, PO_SCHOOL.key, edexml)
     write_oneroster(demo.export, oneroster)
     for path in (edexml, oneroster):
-        run = services.upload(path, path.name, board, user=None)
+        run, export = services.upload_export(path, path.name, board, user=None)
         if run.status != ImportStatus.PREVIEWED:
             problems = services.problems_from_json(run.problems)
             raise services.ImportError_(problems)
-        services.apply(run, user=None, client=client)
+        services.apply(run, user=None, client=client, export=export)
     return board
 
 

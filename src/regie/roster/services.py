@@ -41,9 +41,11 @@ from regie.nummervoorziening import client as nv
 
 from . import events
 from .importing.plan import (
+    ExportRefused,
     ImportPlan,
     Pseudonyms,
     apply_export,
+    check_against_hub,
     count_summary,
     pgn_students,
     plan_import,
@@ -70,12 +72,7 @@ IMPORT_ROLES = {StaffRole.BOARD_ADMIN, StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY
 SCHOOL_WIDE_ROLES = {StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY_OFFICER, StaffRole.CARE_COORDINATOR}
 
 
-class ImportError_(Exception):
-    """An import cannot be applied; ``problems`` say why (never with a value from the file)."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(str(problem) for problem in problems[:3]))
-        self.problems = problems
+ImportError_ = ExportRefused  # an import cannot be applied; ``problems`` say why
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -136,6 +133,15 @@ def _stored_file(run: ImportRun) -> Path:
 
 def upload(source: Path, file_name: str, board: Board, *, user: AuthUser | None) -> ImportRun:
     """Step 1: validate ``source`` whole and plan it; keep a copy for :func:`apply`."""
+    return upload_export(source, file_name, board, user=user)[0]
+
+
+def upload_export(
+    source: Path, file_name: str, board: Board, *, user: AuthUser | None
+) -> tuple[ImportRun, RosterExport | None]:
+    """:func:`upload`, also returning the parsed export, so that a caller in the same process
+    (the import command, the demo) can hand it to :func:`apply` instead of parsing it again."""
+    export: RosterExport | None = None
     run = ImportRun(id=uuid.uuid4(), board=board, uploaded_by=user, file_name=file_name[:255])
     try:
         export = read_export(source, file_name)
@@ -163,7 +169,7 @@ def upload(source: Path, file_name: str, board: Board, *, user: AuthUser | None)
         f"import:{run.pk}",
         {"status": run.status, "format": run.source_format, "problems": len(run.problems)},
     )
-    return run
+    return run, (export if run.status == ImportStatus.PREVIEWED else None)
 
 
 def apply(
@@ -172,11 +178,13 @@ def apply(
     user: AuthUser | None,
     client: nv.NummervoorzieningClient | None = None,
     on_progress: ProgressCallback | None = None,
+    export: RosterExport | None = None,
 ) -> ImportPlan:
     """Steps 2 and 3: obtain the pseudonyms the export needs, then apply it in one transaction.
 
-    The file is parsed and planned again (the hub may have changed since the preview). On any
-    failure nothing of the diff is applied and the run stays previewed, so it can be retried.
+    The stored file is parsed again unless ``export`` is the one :func:`upload_export` returned
+    for this run; the diff is made anew either way (the hub may have changed since the preview).
+    On any failure nothing of the diff is applied and the run stays previewed, to be retried.
     """
     if run.status != ImportStatus.PREVIEWED:
         raise ImportError_(
@@ -185,14 +193,15 @@ def apply(
     stored = _stored_file(run)
     if not stored.exists():
         raise ImportError_([Problem(run.file_name, None, None, "the uploaded file has expired")])
-    export = read_export(stored, run.file_name)
+    if export is None:
+        export = read_export(stored, run.file_name)
     board = run.board
     not_allowed = may_import_export(user, board, export) if user is not None else []
     if not_allowed:
         raise ImportError_(not_allowed)
-    plan = plan_import(export, board)
-    if plan.problems:
-        raise ImportError_(plan.problems)
+    problems = list(export.problems) or check_against_hub(export, board)
+    if problems:  # checked again inside the transaction, but before any PGN is hashed
+        raise ImportError_(problems)
     pseudonyms = obtain_pseudonyms(
         export, board, client=client, on_progress=on_progress, actor=_actor(user)
     )

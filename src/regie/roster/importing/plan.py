@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
+from django.db.models import Q
 from django.utils import timezone
 
 from regie.audit import services as audit
@@ -110,6 +111,14 @@ class ImportPlan:
         return cls(schools=schools, delta=bool(data.get("delta")))
 
 
+class ExportRefused(Exception):
+    """An export with problems cannot be applied; ``problems`` say why (never with a value)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(problem) for problem in problems[:3]))
+        self.problems = problems
+
+
 @dataclass(frozen=True)
 class Pseudonyms:
     stampseudonym: str
@@ -184,7 +193,13 @@ def apply_export(
     actor: str,
     pseudonyms: Mapping[tuple[str, str], Pseudonyms],
 ) -> ImportPlan:
-    """Apply ``export`` (already planned without problems) in the caller's transaction."""
+    """Apply ``export`` in the caller's transaction; returns what it changed.
+
+    Raises :class:`ExportRefused` when the export has problems (then nothing is changed).
+    """
+    problems = list(export.problems) or check_against_hub(export, board)
+    if problems:
+        raise ExportRefused(problems)
     diff = _Diff(export, board, pseudonyms)
     diff.apply(actor)
     return diff.plan
@@ -240,6 +255,9 @@ class _Diff:
         self.student_school = {student.key: student.school_key for student in export.students}
         self.plan = ImportPlan(delta=export.delta)
         self._plans: dict[str, SchoolPlan] = {}
+        # What the comparison found, for apply: the hub's rows, and the keys of changed records.
+        self._rows: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self._changed: dict[tuple[str, str], set[str]] = defaultdict(set)
         for record in export.schools:
             code = school_code(record)
             school = self.schools.get(code)
@@ -259,6 +277,8 @@ class _Diff:
         self, record: SchoolRecord, school: School | None, plan: SchoolPlan
     ) -> None:
         existing_students = self._existing_students(school)
+        self._rows[("students", record.key)] = existing_students
+        changed_students = self._changed[("students", record.key)]
         seen = set()
         for student in self.students_by_school[record.key]:
             seen.add(student.key)
@@ -271,6 +291,7 @@ class _Diff:
                 self._student_changes(row, student, school) or row["status"] != StudentStatus.ACTIVE
             ):
                 plan.counts["students"].changed += 1
+                changed_students.add(student.key)
             else:
                 plan.counts["students"].unchanged += 1
         plan.counts["students"].leaving += self._leaving(
@@ -297,6 +318,7 @@ class _Diff:
         self, record: SchoolRecord, school: School | None, plan: SchoolPlan
     ) -> None:
         existing_staff = self._existing_staff(school)
+        self._rows[("staff", record.key)] = existing_staff
         seen = set()
         for member in self.staff_by_school[record.key]:
             seen.add(member.key)
@@ -306,6 +328,7 @@ class _Diff:
                 counts.new += 1
             elif self._staff_values(member) != self._staff_row_values(row) or not row["is_active"]:
                 counts.changed += 1
+                self._changed[("staff", record.key)].add(member.key)
             else:
                 counts.unchanged += 1
         plan.counts["staff"].leaving += self._leaving(
@@ -314,6 +337,7 @@ class _Diff:
         if not self.carries_guardians:
             return
         existing_guardians = self._existing_guardians(school)
+        self._rows[("guardians", record.key)] = existing_guardians
         seen = set()
         for guardian in self._guardians_of(record.key):
             seen.add(guardian.key)
@@ -326,6 +350,7 @@ class _Diff:
                 or not row["is_active"]
             ):
                 counts.changed += 1
+                self._changed[("guardians", record.key)].add(guardian.key)
             else:
                 counts.unchanged += 1
         plan.counts["guardians"].leaving += self._leaving(
@@ -357,7 +382,7 @@ class _Diff:
         if school is None:
             return {}
         rows = Student.objects.filter(school=school).values(
-            "id", "las_key", *STUDENT_FIELDS, "eck_id", "status"
+            "id", "las_key", *STUDENT_FIELDS, "eck_id", "stampseudonym", "status"
         )
         students: dict[str, dict[str, Any]] = {row["las_key"]: dict(row) for row in rows}
         memberships: dict[int, set[str]] = defaultdict(set)
@@ -444,6 +469,10 @@ class _Diff:
             return True
         if record.eck_id and record.eck_id != row["eck_id"]:
             return True
+        if school is not None and not record.eck_id:
+            pseudonyms = self.pseudonyms.get((school.code, record.key))
+            if pseudonyms is not None and pseudonyms.eck_id != row["eck_id"]:
+                return True
         return bool(set(record.group_keys) != row["group_keys"])
 
     @staticmethod
@@ -592,74 +621,119 @@ class _Diff:
     def _apply_students(
         self, record: SchoolRecord, school: School, groups: Mapping[str, Group]
     ) -> tuple[list[Student], list[Student]]:
-        existing = {student.las_key: student for student in Student.objects.filter(school=school)}
+        """New and changed pupils, pupils who left, and their groups; only what differs."""
+        rows = self._rows.get(("students", record.key), {})
+        changed_keys = self._changed[("students", record.key)]
         records = self.students_by_school[record.key]
-        created, changed = [], []
-        code = school.code
+        now = timezone.now()
+        created: list[tuple[Student, StudentRecord]] = []
+        changed: list[tuple[Student, StudentRecord, dict[str, Any]]] = []
         for item in records:
+            row = rows.get(item.key)
+            if row is not None and item.key not in changed_keys:
+                continue
             values: dict[str, Any] = dict(
                 zip(STUDENT_FIELDS, self._student_values(item), strict=True)
             )
-            values["status"] = StudentStatus.ACTIVE
-            values["left_on"] = None
-            pseudonyms = self.pseudonyms.get((code, item.key))
+            values.update(status=StudentStatus.ACTIVE, left_on=None, updated_at=now)
+            pseudonyms = self.pseudonyms.get((school.code, item.key))
             if item.eck_id:
-                values["eck_id"] = item.eck_id
+                values.update(eck_id=item.eck_id, stampseudonym=row["stampseudonym"] if row else "")
             elif pseudonyms is not None:
-                values["eck_id"] = pseudonyms.eck_id
-                values["stampseudonym"] = pseudonyms.stampseudonym
-            student = existing.get(item.key)
-            if student is None:
-                created.append(Student(school=school, las_key=item.key, **values))
-            elif any(getattr(student, name) != value for name, value in values.items()):
-                for name, value in values.items():
-                    setattr(student, name, value)
-                changed.append(student)
-        Student.objects.bulk_create(created, batch_size=BULK_BATCH)
+                values.update(eck_id=pseudonyms.eck_id, stampseudonym=pseudonyms.stampseudonym)
+            elif row is not None:
+                values.update(eck_id=row["eck_id"], stampseudonym=row["stampseudonym"])
+            if row is None:
+                created.append((Student(school=school, las_key=item.key, **values), item))
+            else:
+                student = Student(pk=row["id"], school=school, las_key=item.key, **values)
+                changed.append((student, item, row))
+        Student.objects.bulk_create([student for student, _ in created], batch_size=BULK_BATCH)
+        self._fill_ids([student for student, _ in created], Student, school)
         Student.objects.bulk_update(
-            changed,
-            [*STUDENT_FIELDS, "status", "left_on", "eck_id", "stampseudonym"],
+            [student for student, _, _ in changed],
+            [*STUDENT_FIELDS, "status", "left_on", "eck_id", "stampseudonym", "updated_at"],
             batch_size=BULK_BATCH,
         )
         leaving = [
-            student
-            for student in self._gone(existing, {item.key for item in records}, "students")
-            if student.status == StudentStatus.ACTIVE
+            Student(
+                pk=row["id"],
+                school=school,
+                las_key=key,
+                status=StudentStatus.LEFT,
+                left_on=self.today,
+                updated_at=now,
+            )
+            for key, row in self._gone_rows(rows, {item.key for item in records}, "students")
+            if row["status"] == StudentStatus.ACTIVE
         ]
-        for student in leaving:
-            student.status = StudentStatus.LEFT
-            student.left_on = self.today
-        Student.objects.bulk_update(leaving, ["status", "left_on"], batch_size=BULK_BATCH)
-        ids = {
-            student.las_key: student.pk
-            for student in Student.objects.filter(school=school).only("id", "las_key")
-        }
-        desired = {
-            (ids[item.key], groups[key].pk)
-            for item in records
-            for key in item.group_keys
-            if key in groups
-        }
-        scope = {ids[item.key] for item in records} if self.export.delta else set(ids.values())
-        self._sync_links(Student.groups.through, "student_id", "group_id", scope, desired)
-        created_keys = {student.las_key for student in created}
-        new = list(
-            Student.objects.filter(school=school, las_key__in=created_keys).select_related("school")
+        Student.objects.bulk_update(
+            leaving, ["status", "left_on", "updated_at"], batch_size=BULK_BATCH
         )
+        group_ids = {key: group.pk for key, group in groups.items()}
+        added: set[tuple[int, int]] = set()
+        removed: set[tuple[int, int]] = set()
+        for student, item in created:
+            added.update(
+                (student.pk, group_ids[key]) for key in item.group_keys if key in group_ids
+            )
+        for student, item, row in changed:
+            self._link_difference(
+                student.pk, row["group_keys"], item.group_keys, group_ids, added, removed
+            )
         for student in leaving:
-            student.school = school
-        return new, leaving
+            self._link_difference(
+                student.pk, rows[student.las_key]["group_keys"], (), group_ids, added, removed
+            )
+        self._write_links(Student.groups.through, "student_id", "group_id", added, removed)
+        return [student for student, _ in created], leaving
+
+    @staticmethod
+    def _link_difference(
+        owner: int,
+        old: Iterable[str],
+        new: Iterable[str],
+        ids: Mapping[str, int],
+        added: set[tuple[int, int]],
+        removed: set[tuple[int, int]],
+    ) -> None:
+        old_keys, new_keys = set(old), set(new)
+        added.update((owner, ids[key]) for key in new_keys - old_keys if key in ids)
+        removed.update((owner, ids[key]) for key in old_keys - new_keys if key in ids)
+
+    @staticmethod
+    def _fill_ids(objects: list[Any], model: type[models.Model], school: School) -> None:
+        """Primary keys of objects just bulk-created, where the database did not return them."""
+        missing = [item for item in objects if item.pk is None]
+        if missing:
+            ids = dict(
+                model._default_manager.filter(
+                    school=school, las_key__in=[item.las_key for item in missing]
+                ).values_list("las_key", "id")
+            )
+            for item in missing:
+                item.pk = ids[item.las_key]
+
+    def _gone_rows(
+        self, rows: Mapping[str, dict[str, Any]], present: set[str], kind: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        if self.export.delta:
+            deleted = self.export.deleted.get(kind, set())
+            return [(key, row) for key, row in rows.items() if key in deleted]
+        return [(key, row) for key, row in rows.items() if key not in present]
 
     def _apply_staff(
         self, record: SchoolRecord, school: School, groups: Mapping[str, Group]
     ) -> None:
-        existing = {
-            member.las_key: member
-            for member in Staff.objects.filter(school=school).exclude(las_key="")
-        }
+        rows = self._rows.get(("staff", record.key), {})
+        changed_keys = self._changed[("staff", record.key)]
         records = self.staff_by_school[record.key]
-        created, changed = [], []
+        created: list[tuple[Staff, StaffRecord]] = []
+        changed: list[tuple[Staff, StaffRecord, dict[str, Any]]] = []
         for item in records:
+            row = rows.get(item.key)
+            if row is not None and item.key not in changed_keys:
+                continue
             values = {
                 "voornamen": item.voornamen,
                 "voorvoegsel": item.voorvoegsel,
@@ -668,119 +742,125 @@ class _Diff:
                 "roles": sorted(str(role) for role in item.roles),
                 "is_active": True,
             }
-            member = existing.get(item.key)
-            if member is None:
-                created.append(Staff(board=self.board, school=school, las_key=item.key, **values))
-            elif any(getattr(member, name) != value for name, value in values.items()):
-                for name, value in values.items():
-                    setattr(member, name, value)
-                changed.append(member)
-        Staff.objects.bulk_create(created, batch_size=BULK_BATCH)
+            member = Staff(
+                pk=row["id"] if row else None,
+                board=self.board,
+                school=school,
+                las_key=item.key,
+                **values,
+            )
+            if row is None:
+                created.append((member, item))
+            else:
+                changed.append((member, item, row))
+        Staff.objects.bulk_create([member for member, _ in created], batch_size=BULK_BATCH)
+        self._fill_ids([member for member, _ in created], Staff, school)
         Staff.objects.bulk_update(
-            changed, ["voornamen", "voorvoegsel", "achternaam", "email", "roles", "is_active"]
+            [member for member, _, _ in changed],
+            ["voornamen", "voorvoegsel", "achternaam", "email", "roles", "is_active"],
+            batch_size=BULK_BATCH,
         )
-        gone = self._gone(existing, {item.key for item in records}, "staff")
-        Staff.objects.filter(pk__in=[member.pk for member in gone]).update(is_active=False)
-        ids = {
-            member.las_key: member.pk
-            for member in Staff.objects.filter(school=school)
-            .exclude(las_key="")
-            .only("id", "las_key")
-        }
-        desired = {
-            (ids[item.key], groups[key].pk)
-            for item in records
-            for key in item.group_keys
-            if key in groups
-        }
-        scope = {ids[item.key] for item in records} if self.export.delta else set(ids.values())
-        self._sync_links(Staff.groups.through, "staff_id", "group_id", scope, desired)
+        gone = self._gone_rows(rows, {item.key for item in records}, "staff")
+        Staff.objects.filter(pk__in=[row["id"] for _, row in gone]).update(is_active=False)
+        group_ids = {key: group.pk for key, group in groups.items()}
+        added: set[tuple[int, int]] = set()
+        removed: set[tuple[int, int]] = set()
+        for member, item in created:
+            added.update((member.pk, group_ids[key]) for key in item.group_keys if key in group_ids)
+        for member, item, row in changed:
+            self._link_difference(
+                member.pk, row["group_keys"], item.group_keys, group_ids, added, removed
+            )
+        for _key, row in gone:
+            self._link_difference(row["id"], row["group_keys"], (), group_ids, added, removed)
+        self._write_links(Staff.groups.through, "staff_id", "group_id", added, removed)
 
     def _apply_guardians(self, record: SchoolRecord, school: School) -> None:
-        existing = {
-            guardian.las_key: guardian for guardian in Guardian.objects.filter(school=school)
-        }
+        rows = self._rows.get(("guardians", record.key), {})
+        changed_keys = self._changed[("guardians", record.key)]
         records = self._guardians_of(record.key)
-        created, changed = [], []
+        fields = ("voornamen", "voorvoegsel", "achternaam", "email", "relation")
+        created: list[Guardian] = []
+        changed: list[Guardian] = []
         for item in records:
-            values = dict(
-                zip(
-                    ("voornamen", "voorvoegsel", "achternaam", "email", "relation"),
-                    self._guardian_values(item),
-                    strict=True,
-                )
+            row = rows.get(item.key)
+            if row is not None and item.key not in changed_keys:
+                continue
+            values = dict(zip(fields, self._guardian_values(item), strict=True))
+            guardian = Guardian(
+                pk=row["id"] if row else None,
+                school=school,
+                las_key=item.key,
+                is_active=True,
+                **values,
             )
-            values["is_active"] = True
-            guardian = existing.get(item.key)
-            if guardian is None:
-                created.append(Guardian(school=school, las_key=item.key, **values))
-            elif any(getattr(guardian, name) != value for name, value in values.items()):
-                for name, value in values.items():
-                    setattr(guardian, name, value)
-                changed.append(guardian)
+            (created if row is None else changed).append(guardian)
         Guardian.objects.bulk_create(created, batch_size=BULK_BATCH)
-        Guardian.objects.bulk_update(
-            changed, ["voornamen", "voorvoegsel", "achternaam", "email", "relation", "is_active"]
-        )
-        gone = self._gone(existing, {item.key for item in records}, "guardians")
-        Guardian.objects.filter(pk__in=[guardian.pk for guardian in gone]).update(is_active=False)
-        guardian_ids = dict(Guardian.objects.filter(school=school).values_list("las_key", "id"))
+        self._fill_ids(created, Guardian, school)
+        Guardian.objects.bulk_update(changed, [*fields, "is_active"], batch_size=BULK_BATCH)
+        gone = self._gone_rows(rows, {item.key for item in records}, "guardians")
+        Guardian.objects.filter(pk__in=[row["id"] for _, row in gone]).update(is_active=False)
+        guardian_ids = {guardian.las_key: guardian.pk for guardian in created}
+        guardian_ids.update({key: row["id"] for key, row in rows.items()})
         student_ids = dict(Student.objects.filter(school=school).values_list("las_key", "id"))
-        desired = {
-            (guardian_ids[item.key], student_ids[key])
-            for item in records
-            for key in item.student_keys
-            if key in student_ids and self.student_school.get(key) == record.key
-        }
-        scope = (
-            {guardian_ids[item.key] for item in records}
-            if self.export.delta
-            else set(guardian_ids.values())
-        )
-        self._sync_links(Guardian.students.through, "guardian_id", "student_id", scope, desired)
+        added: set[tuple[int, int]] = set()
+        removed: set[tuple[int, int]] = set()
+        for item in records:
+            row = rows.get(item.key)
+            mine = [key for key in item.student_keys if self.student_school.get(key) == record.key]
+            old = row["student_keys"] if row else ()
+            self._link_difference(guardian_ids[item.key], old, mine, student_ids, added, removed)
+        for _key, row in gone:
+            self._link_difference(row["id"], row["student_keys"], (), student_ids, added, removed)
+        self._write_links(Guardian.students.through, "guardian_id", "student_id", added, removed)
 
     @staticmethod
-    def _sync_links(
+    def _write_links(
         through: type[models.Model],
         owner: str,
         other: str,
-        scope: Iterable[int],
-        desired: set[tuple[int, int]],
+        added: set[tuple[int, int]],
+        removed: set[tuple[int, int]],
     ) -> None:
-        """Make the links of the owners in ``scope`` exactly ``desired``."""
-        scope = set(scope)
-        present: set[tuple[int, int]] = set()
-        for ids in _chunks(sorted(scope)):
-            present.update(
-                through._default_manager.filter(**{f"{owner}__in": ids}).values_list(owner, other)
-            )
-        removed = present - desired
-        added = desired - present
-        by_owner: dict[int, list[int]] = defaultdict(list)
-        for owner_id, other_id in removed:
-            by_owner[owner_id].append(other_id)
-        for owner_id, others in by_owner.items():
-            through._default_manager.filter(**{owner: owner_id, f"{other}__in": others}).delete()
-        through._default_manager.bulk_create(
-            [through(**{owner: owner_id, other: other_id}) for owner_id, other_id in sorted(added)],
-            batch_size=BULK_BATCH,
+        """Insert and delete rows of a many-to-many table: plain SQL, no model objects."""
+        manager = through._default_manager
+        pairs = sorted(removed)
+        for start in range(0, len(pairs), 200):
+            condition = Q(pk__in=[])
+            for owner_id, other_id in pairs[start : start + 200]:
+                condition |= Q(**{owner: owner_id, other: other_id})
+            manager.filter(condition).delete()
+        if not added:
+            return
+        quote = connection.ops.quote_name
+        sql = (
+            f"INSERT INTO {quote(through._meta.db_table)} ({quote(owner)}, {quote(other)}) "  # noqa: S608 (names from the model)
+            "VALUES (%s, %s)"
         )
+        rows = sorted(added)
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), 10_000):
+                cursor.executemany(sql, rows[start : start + 10_000])
 
     def _link_moves(self, arrived: list[Student], actor: str) -> None:
         """Link new enrolments to a left one of the same board with the same ECK iD (a move)."""
         by_eck_id = {student.eck_id: student for student in arrived if student.eck_id}
         if not by_eck_id:
             return
-        earlier = (
-            Student.objects.filter(
-                school__board=self.board, eck_id__in=list(by_eck_id), status=StudentStatus.LEFT
-            )
+        # The board's unlinked leavers are few next to a large import: match them in memory
+        # rather than sending every new ECK iD to the database.
+        leavers = (
+            Student.objects.filter(school__board=self.board, status=StudentStatus.LEFT)
             .filter(next__isnull=True)
-            .select_related("school")
+            .exclude(eck_id="")
             .order_by("-left_on", "-pk")
+            .values_list("pk", "eck_id")
         )
+        matches = [pk for pk, eck_id in leavers.iterator() if eck_id in by_eck_id]
+        order = {pk: position for position, pk in enumerate(matches)}
+        earlier = Student.objects.filter(pk__in=matches).select_related("school")
         linked: set[int] = set()
-        for old in earlier:
+        for old in sorted(earlier, key=lambda student: order[student.pk]):
             new = by_eck_id.get(old.eck_id)
             if new is None or new.pk in linked or new.school_id == old.school_id:
                 continue

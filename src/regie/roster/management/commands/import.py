@@ -39,7 +39,7 @@ class Command(BaseCommand):
         source: Path = options["file"]
         if not source.is_file():
             raise CommandError(f"{source} is not a file")
-        run = services.upload(source, source.name, board, user=None)
+        run, export = services.upload_export(source, source.name, board, user=None)
         if run.status == ImportStatus.REFUSED:
             for problem in services.problems_from_json(run.problems):
                 self.stderr.write(str(problem))
@@ -61,7 +61,7 @@ class Command(BaseCommand):
                 progress.refresh()
 
             try:
-                services.apply(run, user=None, on_progress=on_progress)
+                services.apply(run, user=None, on_progress=on_progress, export=export)
             except services.ImportError_ as error:
                 for problem in error.problems:
                     self.stderr.write(str(problem))

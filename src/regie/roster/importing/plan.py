@@ -12,8 +12,9 @@ their pseudonyms from ``pseudonyms`` (obtained beforehand by ``roster.services``
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -648,8 +649,7 @@ class _Diff:
             else:
                 student = Student(pk=row["id"], school=school, las_key=item.key, **values)
                 changed.append((student, item, row))
-        Student.objects.bulk_create([student for student, _ in created], batch_size=BULK_BATCH)
-        self._fill_ids([student for student, _ in created], Student, school)
+        _insert([student for student, _ in created], school)
         Student.objects.bulk_update(
             [student for student, _, _ in changed],
             [*STUDENT_FIELDS, "status", "left_on", "eck_id", "stampseudonym", "updated_at"],
@@ -795,8 +795,7 @@ class _Diff:
                 **values,
             )
             (created if row is None else changed).append(guardian)
-        Guardian.objects.bulk_create(created, batch_size=BULK_BATCH)
-        self._fill_ids(created, Guardian, school)
+        _insert(created, school)
         Guardian.objects.bulk_update(changed, [*fields, "is_active"], batch_size=BULK_BATCH)
         gone = self._gone_rows(rows, {item.key for item in records}, "guardians")
         Guardian.objects.filter(pk__in=[row["id"] for _, row in gone]).update(is_active=False)
@@ -880,6 +879,51 @@ class _Diff:
                     "to_school": new.school.code,
                 },
             )
+
+
+def _insert(objects: Sequence[Student | Guardian], school: School) -> None:
+    """Insert new pupils or guardians of ``school`` with plain SQL and give them their ids.
+
+    ``bulk_create`` spends most of its time compiling every value through the field API; these
+    two tables hold only text, dates, booleans and keys, adapted here the way the backend wants
+    them (``connection.ops``), so that a large import writes at about the database's own speed.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    columns_of = [column for column in model._meta.concrete_fields if not column.primary_key]
+    getters = [_column_value(model, column, now) for column in columns_of]
+    quote = ops.quote_name
+    columns = ", ".join(quote(str(column.column)) for column in columns_of)
+    marks = ", ".join(["%s"] * len(columns_of))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), 10_000):
+            chunk = objects[start : start + 10_000]
+            cursor.executemany(sql, [tuple(get(item) for get in getters) for item in chunk])
+    ids = dict(model._default_manager.filter(school=school).values_list("las_key", "id"))
+    for item in objects:
+        item.pk = ids[item.las_key]
+        item._state.adding = False
+
+
+def _column_value(model: type[models.Model], column: Any, now: Any) -> Callable[[Any], Any]:
+    """How :func:`_insert` reads one column's value off an object, adapted for the backend."""
+    ops = connection.ops
+    read = operator.attrgetter(column.attname)
+    kind = column.get_internal_type()
+    if getattr(column, "auto_now", False) or getattr(column, "auto_now_add", False):
+        return lambda item: now
+    if kind == "DateTimeField":
+        return lambda item: ops.adapt_datetimefield_value(read(item))
+    if kind == "DateField":
+        return lambda item: ops.adapt_datefield_value(read(item))
+    if kind in {"CharField", "EmailField", "BooleanField", "ForeignKey", "OneToOneField"}:
+        return read
+    # A field type this fast path does not know: fail loudly (a test covers every model used).
+    raise TypeError(f"{model.__name__}.{column.name}: {kind} is not supported by _insert")
 
 
 STUDENT_FIELDS = (

@@ -53,7 +53,18 @@ def test_it_creates_the_school_and_everyone_in_it(rng: random.Random) -> None:
     assert school.sector == Sector.PO
     assert Student.objects.filter(school=school, status=StudentStatus.ACTIVE).count() == 6
     first = Student.objects.get(las_key="A-LL-0000")
-    assert first.eck_id == export.students[0].eck_id
+    record = export.students[0]
+    assert first.eck_id == record.eck_id
+    assert (first.roepnaam, first.voorvoegsel, first.achternaam) == (
+        record.roepnaam,
+        record.voorvoegsel,
+        record.achternaam,
+    )
+    assert first.birth_date == record.birth_date
+    assert first.gender == record.gender
+    assert first.created_at is not None
+    assert first.created_at == first.updated_at
+    assert first.previous is None
     assert sorted(first.groups.values_list("las_key", flat=True)) == ["A-G5", "A-PK"]
     assert first.guardians.get().email == "ouder0.a@ouders.example"
     teacher = Staff.objects.get(las_key="A-MW-1")

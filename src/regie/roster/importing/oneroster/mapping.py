@@ -1,0 +1,573 @@
+"""regie's Dutch profile of OneRoster 1.2 (§3 → :mod:`regie.roster.importing.records`).
+
+The files are read in dependency order: orgs, academic sessions, classes, users, enrollments,
+demographics. Schools, school years and groups are complete when their row is read. A pupil,
+staff member or guardian is kept as a light :class:`typing.NamedTuple` until the later files have
+given it its groups, demographics and guardian links, and its record is built once, at the end.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import NamedTuple, TypeVar
+
+from regie.lib.identifiers import InvalidIdentifier, check_brin, check_pgn
+from regie.roster.importing.files import SafeZip, check_upload_size, open_zip
+from regie.roster.importing.records import (
+    Gender,
+    GroupRecord,
+    GuardianRecord,
+    Limits,
+    RosterExport,
+    SchoolRecord,
+    SchoolYearRecord,
+    Sector,
+    StaffRecord,
+    StaffRole,
+    StudentRecord,
+)
+
+from .columns import (
+    CLASS_TYPES,
+    ENROLLMENT_ROLES,
+    ORG_TYPES,
+    PGN_TYPES,
+    REGIE_ROLES,
+    ROLES_COLUMN,
+    SECTOR_COLUMN,
+    SECTORS,
+    SESSION_TYPES,
+    SEXES,
+    STAFF_ROLES,
+    USER_COLUMNS,
+    USER_KINDS,
+    UserRow,
+    many,
+    words,
+)
+from .reader import Reader
+
+_YEAR = re.compile(r"[0-9]{4}")
+_USER_IDS = re.compile(r"\{[^{}]*\}(,\{[^{}]*\})*")
+_USER_ID = re.compile(r"\{([^{}]*)\}")
+
+USERS = "users.csv"
+_Value = TypeVar("_Value")
+
+
+class Pupil(NamedTuple):
+    """A :class:`StudentRecord` without what later files give it."""
+
+    school_key: str
+    roepnaam: str
+    voornamen: str
+    voorvoegsel: str
+    achternaam: str
+    year_level: str
+    eck_id: str
+    pgn: str
+    line: int
+
+
+class Member(NamedTuple):
+    """A :class:`StaffRecord` without its groups."""
+
+    school_key: str
+    voornamen: str
+    voorvoegsel: str
+    achternaam: str
+    email: str
+    roles: tuple[StaffRole, ...]
+    line: int
+
+
+class Guardian(NamedTuple):
+    """A :class:`GuardianRecord` without its pupils."""
+
+    voornamen: str
+    voorvoegsel: str
+    achternaam: str
+    email: str
+    relation: str
+    line: int
+
+
+class Parser(Reader):
+    """One parse: every file read into light tuples, then each record built once."""
+
+    def __init__(self, archive: SafeZip, upload: str) -> None:
+        super().__init__(archive, upload)
+        self.org_types: dict[str, str] = {}
+        self.sessions: dict[str, tuple[str, str]] = {}  # key → (type, parent)
+        self.class_schools: dict[str, str] = {}
+        self.students: dict[str, Pupil] = {}
+        self.staff: dict[str, Member] = {}
+        self.guardians: dict[str, Guardian] = {}
+        # user → (line, agentSourcedIds), the guardians' and the pupils' side apart
+        self.guardian_agents: dict[str, tuple[int, str]] = {}
+        self.student_agents: dict[str, tuple[int, str]] = {}
+        self.students_of: dict[str, list[str]] = {}  # guardian → pupils
+        self.groups_of: dict[str, list[str]] = {}
+        self.demographics: dict[str, tuple[date | None, Gender]] = {}
+
+    def parse(self) -> RosterExport:
+        self.manifest()
+        self.orgs()
+        self.academic_sessions()
+        self.classes()
+        self.users()
+        self.enrollments()
+        self.demographics_file()
+        for name in ("enrollments.csv", "demographics.csv"):
+            self.seen[name].clear()  # nothing refers to their rows
+        self._assemble()
+        self.export.problems = self.problems.result(self.upload)
+        return self.export
+
+    # --- orgs, sessions, classes ----------------------------------------------------------
+
+    def orgs(self) -> None:
+        name = "orgs.csv"
+        parents: list[tuple[int, str]] = []
+        columns = ("type", "parentSourcedId", "identifier", "name", SECTOR_COLUMN)
+        for line, key, deleted, values in self.rows(name, columns):
+            kind, parent, identifier, title, sector = values
+            if kind not in ORG_TYPES:
+                self.problem(name, line, "type", "not an org type of OneRoster 1.2")
+                continue
+            if deleted:
+                if kind == "school":
+                    self.delete("schools", key)
+                continue
+            self.org_types[key] = kind
+            if parent:
+                parents.append((line, parent))
+            if kind == "school":
+                self._school(line, key, identifier, title, sector)
+        for line, parent in parents:
+            if self.dangling(name, parent):
+                self.problem(name, line, "parentSourcedId", "no org has this sourcedId")
+
+    def _school(self, line: int, key: str, identifier: str, title: str, sector: str) -> None:
+        name = "orgs.csv"
+        try:
+            check_brin(identifier)
+        except InvalidIdentifier as error:
+            self.problem(name, line, "identifier", f"not a BRIN: {error}")
+            return
+        if sector and sector not in SECTORS:
+            self.problem(name, line, SECTOR_COLUMN, "must be PO, VO, MBO or HO")
+            return
+        self.export.schools.append(
+            SchoolRecord(
+                key=key,
+                brin=identifier[:4],
+                vestiging=identifier[4:],
+                name=title,
+                sector=Sector(sector) if sector else None,
+                line=line,
+            )
+        )
+
+    def school_ref(self, file: str, line: int, column: str, key: str) -> bool:
+        """Check that ``key`` names a school; report and return False when it does not."""
+        if not key:
+            self.problem(file, line, column, "missing value")
+            return False
+        kind = self.org_types.get(key)
+        if kind is not None and kind != "school":
+            self.problem(file, line, column, "this org is not a school")
+            return False
+        if kind is None and self.dangling("orgs.csv", key):
+            self.problem(file, line, column, "no org has this sourcedId")
+            return False
+        return True
+
+    def academic_sessions(self) -> None:
+        name = "academicSessions.csv"
+        columns = ("type", "startDate", "endDate", "schoolYear", "parentSourcedId", "title")
+        for line, key, deleted, values in self.rows(name, columns):
+            kind, start_text, end_text, year, parent, title = values
+            if kind not in SESSION_TYPES:
+                self.problem(name, line, "type", "not a session type of OneRoster 1.2")
+                continue
+            if deleted:
+                if kind == "schoolYear":
+                    self.delete("school_years", key)
+                continue
+            start = self.date_field(name, line, "startDate", start_text)
+            end = self.date_field(name, line, "endDate", end_text)
+            year_ok = _YEAR.fullmatch(year) is not None
+            if not year_ok:
+                self.problem(name, line, "schoolYear", "not a year (YYYY)")
+            if start is None or end is None or not year_ok:
+                continue
+            if end < start:
+                self.problem(name, line, "endDate", "ends before it starts")
+                continue
+            self.sessions[key] = (kind, parent)
+            if kind == "schoolYear":
+                self.export.school_years.append(SchoolYearRecord(key, title, start, end, line=line))
+        for key, (_kind, parent) in self.sessions.items():
+            if parent and self.dangling(name, parent):
+                line = self.seen[name][key]
+                self.problem(name, line, "parentSourcedId", "no session has this sourcedId")
+
+    def school_year_of(self, session: str) -> str:
+        """Follow ``parentSourcedId`` up to a school year; "" when there is none."""
+        visited: set[str] = set()
+        while session in self.sessions and session not in visited:
+            visited.add(session)
+            kind, parent = self.sessions[session]
+            if kind == "schoolYear":
+                return session
+            session = parent
+        return ""
+
+    def classes(self) -> None:
+        name = "classes.csv"
+        sessions = "academicSessions.csv"
+        columns = ("classType", "schoolSourcedId", "termSourcedIds", "grades", "title")
+        for line, key, deleted, values in self.rows(name, columns):
+            class_type, school, term_ids, grades, title = values
+            if deleted:
+                self.delete("groups", key)
+                continue
+            kind = CLASS_TYPES.get(class_type)
+            if kind is None:
+                self.problem(name, line, "classType", "must be homeroom or scheduled")
+            school_ok = self.school_ref(name, line, "schoolSourcedId", school)
+            terms = many(term_ids)
+            unknown = [term for term in terms if self.dangling(sessions, term)]
+            if unknown:
+                self.problem(name, line, "termSourcedIds", "no session has this sourcedId")
+            if kind is None or not school_ok or unknown:
+                continue
+            self.class_schools[key] = school
+            year_levels = many(grades)
+            self.export.groups.append(
+                GroupRecord(
+                    key=key,
+                    school_key=school,
+                    name=title,
+                    kind=kind,
+                    year_level=year_levels[0] if year_levels else "",
+                    school_year_key=self.school_year_of(terms[0]) if terms else "",
+                    line=line,
+                )
+            )
+
+    # --- users ----------------------------------------------------------------------------
+
+    def users(self) -> None:
+        for line, key, deleted, values in self.rows(USERS, USER_COLUMNS):
+            role, enabled = values[0], values[1]
+            kind = USER_KINDS.get(role)
+            if kind is None:
+                self.problem(USERS, line, "role", "not a user role of OneRoster 1.2")
+            elif kind == "ignored":
+                continue
+            elif deleted:
+                self.delete(kind, key)
+            elif enabled.lower() not in ("true", "false"):
+                self.problem(USERS, line, "enabledUser", "must be true or false")
+            elif kind == "students":
+                self._student(UserRow(line, key, *values))
+            elif kind == "staff":
+                self._staff_member(UserRow(line, key, *values))
+            else:
+                self._guardian(UserRow(line, key, *values))
+        self._link_agents()
+
+    def _user_school(self, user: UserRow, orgs: list[str]) -> str | None:
+        school = user.primary_org or (orgs[0] if orgs else "")
+        column = "primaryOrgSourcedId" if user.primary_org else "orgSourcedIds"
+        if not self.school_ref(USERS, user.line, column, school):
+            return None
+        return sys.intern(school)  # one string for all its pupils
+
+    def _orgs_ok(self, user: UserRow, orgs: list[str]) -> bool:
+        seen = self.seen["orgs.csv"]
+        for org in orgs:
+            if org not in seen and self.checkable("orgs.csv"):
+                self.problem(USERS, user.line, "orgSourcedIds", "no org has this sourcedId")
+                return False
+        return True
+
+    def _user_ids(self, user: UserRow) -> tuple[str, str] | None:
+        """The ECK iD and PGN in ``userIds``; None (after a problem) when they are bad."""
+        value = user.user_ids
+        if not value:
+            return "", ""
+        if not _USER_IDS.fullmatch(value):
+            self.problem(USERS, user.line, "userIds", "must be a list of {type:identifier}")
+            return None
+        found: dict[str, str] = {}
+        for entry in _USER_ID.findall(value):
+            kind, _colon, identifier = entry.partition(":")
+            kind = kind.strip().lower()
+            kind = "pgn" if kind in PGN_TYPES else kind
+            if kind not in ("pgn", "eckid"):
+                continue
+            if kind in found:
+                self.problem(USERS, user.line, "userIds", f"more than one {kind} identifier")
+                return None
+            found[kind] = identifier
+        if "pgn" in found:
+            try:
+                check_pgn(found["pgn"])
+            except InvalidIdentifier as error:
+                self.problem(USERS, user.line, "userIds", f"the pgn is not valid: {error}")
+                return None
+        return found.get("eckid", ""), found.get("pgn", "")
+
+    def _student(self, user: UserRow) -> None:
+        orgs = many(user.orgs)
+        school = self._user_school(user, orgs)
+        identifiers = self._user_ids(user)
+        if school is None or identifiers is None or not self._orgs_ok(user, orgs):
+            return
+        eck_id, pgn = identifiers
+        given = user.given_name
+        grades = many(user.grades)
+        self.students[user.key] = Pupil(
+            school_key=school,
+            roepnaam=user.preferred_given_name or next(iter(given.split()), ""),
+            voornamen=given,
+            voorvoegsel=user.middle_name,
+            achternaam=user.family_name,
+            year_level=grades[0] if grades else "",
+            eck_id=eck_id,
+            pgn=pgn,
+            line=user.line,
+        )
+        if user.agents:
+            self.student_agents[user.key] = (user.line, user.agents)
+
+    def _staff_member(self, user: UserRow) -> None:
+        orgs = many(user.orgs)
+        school = self._user_school(user, orgs)
+        roles: tuple[StaffRole, ...] = (STAFF_ROLES[user.role],)
+        if user.regie_roles:
+            values = user.regie_roles.split()
+            if not all(value in REGIE_ROLES for value in values):
+                self.problem(USERS, user.line, ROLES_COLUMN, "not a list of regie roles")
+                return
+            roles = tuple(StaffRole(value) for value in dict.fromkeys(values))
+        if school is None or not self._orgs_ok(user, orgs):
+            return
+        self.staff[user.key] = Member(
+            school_key=school,
+            voornamen=user.given_name,
+            voorvoegsel=user.middle_name,
+            achternaam=user.family_name,
+            email=user.email,
+            roles=roles,
+            line=user.line,
+        )
+
+    def _guardian(self, user: UserRow) -> None:
+        if not self._orgs_ok(user, many(user.orgs)):
+            return
+        self.guardians[user.key] = Guardian(
+            voornamen=user.given_name,
+            voorvoegsel=user.middle_name,
+            achternaam=user.family_name,
+            email=user.email,
+            relation=sys.intern(user.role),
+            line=user.line,
+        )
+        if user.agents:
+            self.guardian_agents[user.key] = (user.line, user.agents)
+
+    def _link_agents(self) -> None:
+        """Merge ``agentSourcedIds`` from both sides into each guardian's pupils.
+
+        A guardian's own list first, in its order; then links only the pupil's side names.
+        """
+        students, guardians, links = self.students, self.guardians, self.students_of
+        for guardian, (line, agents) in self.guardian_agents.items():
+            for agent in many(agents):
+                if agent in students:
+                    pupils = links.setdefault(guardian, [])
+                    if agent not in pupils:
+                        pupils.append(agent)
+                else:
+                    self._bad_agent(line, agent, "student")
+        for student, (line, agents) in self.student_agents.items():
+            for agent in many(agents):
+                if agent in guardians:
+                    pupils = links.setdefault(agent, [])
+                    if student not in pupils:
+                        pupils.append(student)
+                else:
+                    self._bad_agent(line, agent, "parent, guardian or relative")
+        self.guardian_agents.clear()
+        self.student_agents.clear()
+
+    def _bad_agent(self, line: int, agent: str, other: str) -> None:
+        if agent in self.students or agent in self.guardians or agent in self.staff:
+            self.problem(USERS, line, "agentSourcedIds", f"an agent is no {other}")
+        elif self.dangling(USERS, agent):
+            self.problem(USERS, line, "agentSourcedIds", "no user has this sourcedId")
+
+    def user_ref(self, file: str, line: int, column: str, user: str) -> str | None:
+        """The user a row is about; None (after a problem, if one is due) when unusable."""
+        if user in self.students or user in self.staff or user in self.guardians:
+            return user
+        if user in self.seen[USERS]:
+            return None  # a row with its own problem, deleted, or not imported
+        if self.checkable(USERS):
+            self.problem(file, line, column, "no user has this sourcedId")
+        elif USERS not in self.broken:
+            self.problem(file, line, column, "the user must be in users.csv, also in a delta")
+        return None
+
+    # --- enrollments, demographics --------------------------------------------------------
+
+    def enrollments(self) -> None:
+        name = "enrollments.csv"
+        columns = words(
+            "role userSourcedId classSourcedId schoolSourcedId beginDate endDate primary"
+        )
+        for line, _key, deleted, values in self.rows(name, columns):
+            role, user_key, group, school_key, begin, end, primary = values
+            if role not in ENROLLMENT_ROLES:
+                self.problem(name, line, "role", "not an enrollment role of OneRoster 1.2")
+                continue
+            if deleted:
+                continue
+            user = self.user_ref(name, line, "userSourcedId", user_key)
+            school_ok = self.school_ref(name, line, "schoolSourcedId", school_key)
+            school = self.class_schools.get(group)
+            if school is None and self.dangling("classes.csv", group):
+                self.problem(name, line, "classSourcedId", "no class has this sourcedId")
+                continue
+            if begin:
+                self.date_field(name, line, "beginDate", begin)
+            if end:
+                self.date_field(name, line, "endDate", end)
+            if primary not in ("", "true", "false"):
+                self.problem(name, line, "primary", "must be true or false")
+            if school is None and group in self.seen["classes.csv"]:
+                continue  # a class row with its own problem, or deleted
+            if school is not None and school_key != school:
+                self.problem(name, line, "schoolSourcedId", "not the school of the class")
+            elif user is not None and school_ok:
+                self._enroll(line, role, user, group, school)
+
+    def _enroll(self, line: int, role: str, user: str, group: str, school: str | None) -> None:
+        """Add ``group`` to the user's groups; ``school`` is None for a class outside a delta."""
+        name = "enrollments.csv"
+        if role == "student":
+            pupil = self.students.get(user)
+            if pupil is None:
+                self.problem(name, line, "userSourcedId", "the user is not a student")
+                return
+            if school is not None and pupil.school_key != school:
+                self.problem(name, line, "classSourcedId", "a class of another school")
+                return
+        elif role == "teacher":
+            if user not in self.staff:
+                self.problem(name, line, "userSourcedId", "the user is not staff")
+                return
+        else:
+            return
+        groups = self.groups_of.get(user)
+        if groups is None:
+            self.groups_of[user] = [sys.intern(group)]  # one string for all its members
+        elif group not in groups:
+            groups.append(sys.intern(group))
+
+    def demographics_file(self) -> None:
+        name = "demographics.csv"
+        for line, key, deleted, (birth, sex_name) in self.rows(name, ("birthDate", "sex")):
+            if deleted:
+                continue
+            user = self.user_ref(name, line, "sourcedId", key)
+            birth_date = self.date_field(name, line, "birthDate", birth)
+            sex = SEXES.get(sex_name)
+            if sex is None:
+                self.problem(name, line, "sex", "must be male, female, other or unspecified")
+            elif user in self.students and (birth_date is not None or not birth):
+                self.demographics[key] = (birth_date, sex)
+
+    # --- assembly -------------------------------------------------------------------------
+
+    def _assemble(self) -> None:
+        """Build each pupil, staff member and guardian record once, now that all is known.
+
+        What a record is built from is let go of as it is built, so that the light tuples and
+        the records do not fill memory together.
+        """
+        no_demographics: tuple[date | None, Gender] = (None, Gender.UNKNOWN)
+        demographics, groups_of = self.demographics, self.groups_of
+        for key, pupil in _drain(self.students):
+            birth_date, gender = demographics.pop(key, no_demographics)
+            self.export.students.append(
+                StudentRecord(
+                    key=key,
+                    school_key=pupil.school_key,
+                    roepnaam=pupil.roepnaam,
+                    voornamen=pupil.voornamen,
+                    voorvoegsel=pupil.voorvoegsel,
+                    achternaam=pupil.achternaam,
+                    birth_date=birth_date,
+                    gender=gender,
+                    year_level=pupil.year_level,
+                    group_keys=tuple(groups_of.pop(key, ())),
+                    eck_id=pupil.eck_id,
+                    pgn=pupil.pgn,
+                    line=pupil.line,
+                )
+            )
+        for key, member in _drain(self.staff):
+            self.export.staff.append(
+                StaffRecord(
+                    key=key,
+                    school_key=member.school_key,
+                    voornamen=member.voornamen,
+                    voorvoegsel=member.voorvoegsel,
+                    achternaam=member.achternaam,
+                    email=member.email,
+                    roles=member.roles,
+                    group_keys=tuple(groups_of.pop(key, ())),
+                    line=member.line,
+                )
+            )
+        for key, guardian in _drain(self.guardians):
+            self.export.guardians.append(
+                GuardianRecord(
+                    key=key,
+                    voornamen=guardian.voornamen,
+                    voorvoegsel=guardian.voorvoegsel,
+                    achternaam=guardian.achternaam,
+                    email=guardian.email,
+                    relation=guardian.relation,
+                    student_keys=tuple(self.students_of.pop(key, ())),
+                    line=guardian.line,
+                )
+            )
+
+
+def _drain(items: dict[str, _Value]) -> Iterator[tuple[str, _Value]]:
+    """``items.items()``, in order, emptying ``items`` on the way."""
+    for key in list(items):
+        yield key, items.pop(key)
+
+
+def parse_oneroster(source: Path, limits: Limits | None = None) -> RosterExport:
+    """Parse and validate a OneRoster 1.2 CSV zip; see the package docstring for the mapping.
+
+    Raises :class:`ImportRefused` when the upload is too large or empty, not a safe zip, or has
+    no usable manifest. Every other problem is in the result's ``problems``.
+    """
+    limits = limits or Limits.from_settings()
+    upload = source.name
+    check_upload_size(source, limits, upload)
+    with open_zip(source, limits, upload) as archive:
+        return Parser(archive, upload).parse()

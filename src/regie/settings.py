@@ -275,6 +275,12 @@ IMPORT_DIR = env_path(
     "Where uploaded LAS exports wait (readable by the hub only) between preview and apply.",
     documented="$REGIE_VAR_DIR/imports",
 )
+IMPORT_UPLOAD_TTL_HOURS = env_int(
+    "REGIE_IMPORT_UPLOAD_TTL_HOURS",
+    24,
+    "How long an uploaded export that was checked but not applied is kept; then it is deleted.",
+    minimum=1,
+)
 ECK_CHAIN_ID = env_str(
     "REGIE_ECK_CHAIN_ID",
     "http://purl.edustandaard.nl/begrippenkader/e7ec7d3c-c235-4513-bfb6-e54e66854795",

@@ -23,6 +23,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -131,6 +132,23 @@ def _stored_file(run: ImportRun) -> Path:
     return import_dir() / f"{run.pk}.upload"
 
 
+def purge_expired_uploads() -> int:
+    """Delete uploads that were checked but neither applied nor discarded in time.
+
+    An export can hold PGNs, so it is not kept longer than ``REGIE_IMPORT_UPLOAD_TTL_HOURS``.
+    Runs at every upload and whenever the import page is shown. Returns how many were removed.
+    """
+    cutoff = timezone.now() - timedelta(hours=settings.IMPORT_UPLOAD_TTL_HOURS)
+    expired = list(ImportRun.objects.filter(status=ImportStatus.PREVIEWED, created_at__lt=cutoff))
+    for run in expired:
+        _stored_file(run).unlink(missing_ok=True)
+        run.status = ImportStatus.DISCARDED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+        record(events.IMPORT_DISCARDED, "system", f"import:{run.pk}", {"reason": "expired"})
+    return len(expired)
+
+
 def upload(source: Path, file_name: str, board: Board, *, user: AuthUser | None) -> ImportRun:
     """Step 1: validate ``source`` whole and plan it; keep a copy for :func:`apply`."""
     return upload_export(source, file_name, board, user=user)[0]
@@ -141,6 +159,7 @@ def upload_export(
 ) -> tuple[ImportRun, RosterExport | None]:
     """:func:`upload`, also returning the parsed export, so that a caller in the same process
     (the import command, the demo) can hand it to :func:`apply` instead of parsing it again."""
+    purge_expired_uploads()
     export: RosterExport | None = None
     run = ImportRun(id=uuid.uuid4(), board=board, uploaded_by=user, file_name=file_name[:255])
     try:

@@ -174,6 +174,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     boards = list(_import_boards(request))
     if not boards:
         raise Http404
+    services.purge_expired_uploads()
     error = ""
     if request.method == "POST":
         upload = request.FILES.get("file")

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import LazySettings
 from django.db import transaction
+from django.utils import timezone
 
 from regie.audit.models import AuditEvent
 from regie.core.models import Board, School, Sector
-from regie.roster import events
+from regie.roster import events, services
+from regie.roster.importing.oneroster import write_oneroster
 from regie.roster.importing.plan import apply_export, plan_import
 from regie.roster.importing.records import RosterExport
-from regie.roster.models import Group, Guardian, Staff, Student, StudentStatus
+from regie.roster.models import (
+    Group,
+    Guardian,
+    ImportRun,
+    ImportStatus,
+    Staff,
+    Student,
+    StudentStatus,
+)
 from regie.roster.tests.exports import make_board, school_export, without_student
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +176,25 @@ def test_it_refuses_a_new_school_without_a_sector(rng: random.Random) -> None:
     assert len(plan.problems) == 1
     assert plan.problems[0].field == "sector"
     assert "new to the hub" in plan.problems[0].reason
+
+
+def test_an_upload_left_unapplied_is_deleted_after_its_time(
+    rng: random.Random, tmp_path: Path, settings: LazySettings
+) -> None:
+    board = make_board()
+    path = tmp_path / "export.zip"
+    write_oneroster(school_export(rng), path)
+    run = services.upload(path, "export.zip", board, user=None)
+    stored = Path(settings.IMPORT_DIR) / f"{run.pk}.upload"
+    assert stored.exists()
+    assert services.purge_expired_uploads() == 0
+    ImportRun.objects.filter(pk=run.pk).update(
+        created_at=timezone.now() - timedelta(hours=settings.IMPORT_UPLOAD_TTL_HOURS, minutes=1)
+    )
+    assert services.purge_expired_uploads() == 1
+    assert not stored.exists()
+    run.refresh_from_db()
+    assert run.status == ImportStatus.DISCARDED
+    with pytest.raises(services.ImportError_):
+        services.apply(run, user=None)
+    assert not Student.objects.exists()

@@ -831,15 +831,7 @@ class _Diff:
             manager.filter(condition).delete()
         if not added:
             return
-        quote = connection.ops.quote_name
-        sql = (
-            f"INSERT INTO {quote(through._meta.db_table)} ({quote(owner)}, {quote(other)}) "  # noqa: S608 (names from the model)
-            "VALUES (%s, %s)"
-        )
-        rows = sorted(added)
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), 10_000):
-                cursor.executemany(sql, rows[start : start + 10_000])
+        insert_rows(through._meta.db_table, [owner, other], sorted(added))
 
     def _link_moves(self, arrived: list[Student], actor: str) -> None:
         """Link new enrolments to a left one of the same board with the same ECK iD (a move)."""
@@ -895,18 +887,40 @@ def _insert(objects: Sequence[Student | Guardian], school: School) -> None:
     now = ops.adapt_datetimefield_value(timezone.now())
     columns_of = [column for column in model._meta.concrete_fields if not column.primary_key]
     getters = [_column_value(model, column, now) for column in columns_of]
-    quote = ops.quote_name
-    columns = ", ".join(quote(str(column.column)) for column in columns_of)
-    marks = ", ".join(["%s"] * len(columns_of))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    with connection.cursor() as cursor:
-        for start in range(0, len(objects), 10_000):
-            chunk = objects[start : start + 10_000]
-            cursor.executemany(sql, [tuple(get(item) for get in getters) for item in chunk])
+    insert_rows(
+        model._meta.db_table,
+        [str(column.column) for column in columns_of],
+        (tuple(get(item) for get in getters) for item in objects),
+    )
     ids = dict(model._default_manager.filter(school=school).values_list("las_key", "id"))
     for item in objects:
         item.pk = ids[item.las_key]
         item._state.adding = False
+
+
+def insert_rows(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert plain rows fast: ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite
+    (each is the fastest way its database offers; psycopg's executemany is several times slower
+    than COPY)."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor  # the psycopg cursor behind Django's wrapper
+            with raw.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})"  # noqa: S608 (model names)
+        batch: list[tuple[Any, ...]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 10_000:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
 
 
 def _column_value(model: type[models.Model], column: Any, now: Any) -> Callable[[Any], Any]:

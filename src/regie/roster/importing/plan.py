@@ -385,14 +385,10 @@ class _Diff:
         rows = Student.objects.filter(school=school).values(
             "id", "las_key", *STUDENT_FIELDS, "eck_id", "stampseudonym", "status"
         )
-        students: dict[str, dict[str, Any]] = {row["las_key"]: dict(row) for row in rows}
-        memberships: dict[int, set[str]] = defaultdict(set)
-        through = Student.groups.through.objects.filter(student__school=school)
-        for student_id, group_key in through.values_list("student_id", "group__las_key"):
-            memberships[student_id].add(group_key)
-        for row in students.values():
-            row["group_keys"] = memberships.get(row["id"], set())
-        return students
+        links = Student.groups.through.objects.filter(student__school=school).values_list(
+            "student_id", "group__las_key"
+        )
+        return _with_links(rows, links, "group_keys")
 
     def _existing_groups(self, school: School | None) -> dict[str, dict[str, Any]]:
         if school is None:
@@ -408,47 +404,23 @@ class _Diff:
         rows = (
             Staff.objects.filter(school=school)
             .exclude(las_key="")
-            .values(
-                "id",
-                "las_key",
-                "voornamen",
-                "voorvoegsel",
-                "achternaam",
-                "email",
-                "roles",
-                "is_active",
-            )
+            .values("id", "las_key", *PERSON_FIELDS, "email", "roles", "is_active")
         )
-        staff: dict[str, dict[str, Any]] = {row["las_key"]: dict(row) for row in rows}
-        memberships: dict[int, set[str]] = defaultdict(set)
-        through = Staff.groups.through.objects.filter(staff__school=school)
-        for staff_id, group_key in through.values_list("staff_id", "group__las_key"):
-            memberships[staff_id].add(group_key)
-        for row in staff.values():
-            row["group_keys"] = memberships.get(row["id"], set())
-        return staff
+        links = Staff.groups.through.objects.filter(staff__school=school).values_list(
+            "staff_id", "group__las_key"
+        )
+        return _with_links(rows, links, "group_keys")
 
     def _existing_guardians(self, school: School | None) -> dict[str, dict[str, Any]]:
         if school is None:
             return {}
         rows = Guardian.objects.filter(school=school).values(
-            "id",
-            "las_key",
-            "voornamen",
-            "voorvoegsel",
-            "achternaam",
-            "email",
-            "relation",
-            "is_active",
+            "id", "las_key", *PERSON_FIELDS, "email", "relation", "is_active"
         )
-        guardians: dict[str, dict[str, Any]] = {row["las_key"]: dict(row) for row in rows}
-        links: dict[int, set[str]] = defaultdict(set)
-        through = Guardian.students.through.objects.filter(guardian__school=school)
-        for guardian_id, student_key in through.values_list("guardian_id", "student__las_key"):
-            links[guardian_id].add(student_key)
-        for row in guardians.values():
-            row["student_keys"] = links.get(row["id"], set())
-        return guardians
+        links = Guardian.students.through.objects.filter(guardian__school=school).values_list(
+            "guardian_id", "student__las_key"
+        )
+        return _with_links(rows, links, "student_keys")
 
     # --- values compared ---------------------------------------------------------------------
 
@@ -938,6 +910,24 @@ def _column_value(model: type[models.Model], column: Any, now: Any) -> Callable[
         return read
     # A field type this fast path does not know: fail loudly (a test covers every model used).
     raise TypeError(f"{model.__name__}.{column.name}: {kind} is not supported by _insert")
+
+
+PERSON_FIELDS = ("voornamen", "voorvoegsel", "achternaam")
+
+
+def _with_links(
+    rows: Iterable[Mapping[str, Any]], links: Iterable[tuple[int, str]], name: str
+) -> dict[str, dict[str, Any]]:
+    """Rows by LAS key, each with the set of LAS keys it links to (groups, pupils) as ``name``."""
+    linked: dict[int, set[str]] = defaultdict(set)
+    for owner, key in links:
+        linked[owner].add(key)
+    result = {}
+    for row in rows:
+        item = dict(row)
+        item[name] = linked.get(item["id"], set())
+        result[item["las_key"]] = item
+    return result
 
 
 STUDENT_FIELDS = (

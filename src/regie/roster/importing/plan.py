@@ -564,7 +564,7 @@ class _Diff:
                 "name": item.name,
                 "kind": str(item.kind),
                 "year_level": item.year_level,
-                "school_year": years.get(item.school_year_key),
+                "school_year_id": year.pk if (year := years.get(item.school_year_key)) else None,
                 "is_active": True,
             }
             group = existing.get(item.key)

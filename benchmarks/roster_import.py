@@ -5,8 +5,8 @@ an ECK iD, so neither scrypt nor the number service is involved) and written as 
 a second zip is the same export with 1 % of the pupils renamed (``dataclasses.replace`` on their
 records). Per database, a fresh child process (``python -m benchmarks.roster_import --child URL
 FIRST SECOND VAR_DIR``) runs ``migrate``, creates the board and times, through
-``regie.roster.services``, ``upload`` (parse, validate, plan: the dry run) and ``apply`` (parse
-and plan again, write the diff in one transaction) of the first zip, then of the second (the
+``regie.roster.services``, ``upload_export`` (parse, validate, plan: the dry run) and ``apply`` (with
+the parsed export, as ``regie import`` does: compare again, write the diff in one transaction) of the first zip, then of the second (the
 re-import; its plan must say exactly the renamed pupils changed and the rest unchanged). Peak
 resident memory is VmHWM, reset to the current RSS before each step (``/proc/self/clear_refs``):
 the peak of that step in a process with Django loaded. The re-import's peaks cannot be lower than
@@ -556,8 +556,9 @@ def _section(
         "",
         f"The generated board ({_fmt(pupils)} pupils with ECK iDs, so no PGN is hashed; "
         "their guardians, groups and staff) as a OneRoster 1.2 CSV zip "
-        f"({size_mib:.1f} MiB), imported through `roster.services`: `upload` (parse, validate, "
-        "plan) + `apply` (parse and plan again, write the diff in one transaction), in a fresh "
+        f"({size_mib:.1f} MiB), imported through `roster.services`: `upload_export` (parse, "
+        "validate, plan) + `apply` (given the parsed export, as `regie import` does: compare "
+        "again, write the diff in one transaction), in a fresh "
         "process per database. Reference: the rows the import wrote (groups, pupils, staff, "
         "guardians and their links), read back and inserted again into scratch tables of the "
         "same shape (indexes and constraints), one transaction, in the same process and "

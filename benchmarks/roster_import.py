@@ -7,8 +7,8 @@ records). Per database, a fresh child process (``python -m benchmarks.roster_imp
 FIRST SECOND VAR_DIR``) runs ``migrate``, creates the board and times, through
 ``regie.roster.services``, ``upload_export`` (parse, validate, plan: the dry run) and
 ``apply`` (with the parsed export, as ``regie import`` does: compare again, write the diff in
-one transaction) of the first zip, then of the second (the re-import; its plan must say exactly the renamed pupils changed and the rest unchanged). Peak
-resident memory is VmHWM, reset to the current RSS before each step (``/proc/self/clear_refs``):
+one transaction) of the first zip, then of the second (the re-import; its plan must say
+exactly the renamed pupils changed and the rest unchanged). Peak resident memory is VmHWM, reset to the current RSS before each step (``/proc/self/clear_refs``):
 the peak of that step in a process with Django loaded. The re-import's peaks cannot be lower than
 what the first import left resident (Python keeps freed memory).
 

@@ -1,16 +1,17 @@
 """Importing 100 000 pupils (OneRoster 1.2 CSV, ECK iDs present) ÷ a raw bulk insert of their rows.
 
 The board is generated once (``generate_demo_board(pupils=N, pgn_pupils=0)``: every pupil carries
-an ECK iD, so neither scrypt nor the number service is involved) and written as a OneRoster zip;
-a second zip is the same export with 1 % of the pupils renamed (``dataclasses.replace`` on their
+an ECK iD, so neither scrypt nor the number service is involved) and written as a OneRoster zip; a
+second zip is the same export with 1 % of the pupils renamed (``dataclasses.replace`` on their
 records). Per database, a fresh child process (``python -m benchmarks.roster_import --child URL
 FIRST SECOND VAR_DIR``) runs ``migrate``, creates the board and times, through
-``regie.roster.services``, ``upload_export`` (parse, validate, plan: the dry run) and
-``apply`` (with the parsed export, as ``regie import`` does: compare again, write the diff in
-one transaction) of the first zip, then of the second (the re-import; its plan must say
-exactly the renamed pupils changed and the rest unchanged). Peak resident memory is VmHWM, reset to the current RSS before each step (``/proc/self/clear_refs``):
-the peak of that step in a process with Django loaded. The re-import's peaks cannot be lower than
-what the first import left resident (Python keeps freed memory).
+``regie.roster.services``, ``upload_export`` (parse, validate, plan: the dry run) and ``apply``
+(with the parsed export, as ``regie import`` does: compare again, write the diff in one
+transaction) of the first zip, then of the second (the re-import; its plan must say exactly the
+renamed pupils changed and the rest unchanged). Peak resident memory is VmHWM, reset to the current
+RSS before each step (``/proc/self/clear_refs``): the peak of that step in a process with Django
+loaded. The re-import's peaks cannot be lower than what the first import left resident (Python
+keeps freed memory).
 
 The reference, in the same child and database after the imports: every row the import wrote to
 the big tables (groups, pupils, pupil↔group links, staff, staff↔group links, guardians,

@@ -82,6 +82,9 @@ ImportError_ = ExportRefused  # an import cannot be applied; ``problems`` say wh
 def read_export(path: Path, file_name: str) -> RosterExport:
     """Parse a LAS export of either format, told apart by content (a zip is OneRoster CSV).
 
+    Problems name the file as ``file_name``, the name it was uploaded under (the copy on disk
+    has a name of its own).
+
     Raises :class:`ImportRefused` when the file cannot be read at all.
     """
     with path.open("rb") as handle:
@@ -89,10 +92,10 @@ def read_export(path: Path, file_name: str) -> RosterExport:
     if start.startswith(b"PK"):
         from .importing.oneroster import parse_oneroster
 
-        return parse_oneroster(path)
+        return parse_oneroster(path, name=file_name)
     from .importing.edexml import parse_edexml
 
-    return parse_edexml(path)
+    return parse_edexml(path, name=file_name)
 
 
 def problems_as_json(problems: list[Problem]) -> list[dict[str, object]]:

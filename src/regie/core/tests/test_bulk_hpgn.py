@@ -327,7 +327,6 @@ def _wait_for_lines(process: subprocess.Popen[str], output_path: Path, lines: in
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_it_resumes_after_ctrl_c_and_sigkill(tmp_path: Path, rng: random.Random) -> None:
     bsn = make_bsn(rng)
     input_path = write_lines(tmp_path / "pgns.txt", [VECTOR_PGN, "12345678", VECTOR_PGN, bsn])

@@ -510,14 +510,17 @@ def _local_attributes(attributes: dict[str, str]) -> dict[str, str]:
 # -- reading the bytes -------------------------------------------------------------------------
 
 
-def parse_edexml(source: Path, limits: Limits | None = None) -> RosterExport:
-    """Read and validate one EDEXML file. Content problems are in ``problems``.
+def parse_edexml(
+    source: Path, limits: Limits | None = None, *, name: str | None = None
+) -> RosterExport:
+    """Read and validate one EDEXML file. Content problems are in ``problems``, naming the file
+    as ``name`` (the name it was uploaded under; default: its own name on disk).
 
     Raises :class:`ImportRefused` when the file cannot be read as EDEXML at all: empty, too
     large, not XML, badly encoded, malformed, declaring a DTD or entities, or another root.
     """
     limits = limits or Limits.from_settings()
-    file = source.name
+    file = name or source.name
     size = source.stat().st_size
     if size == 0:
         raise _refused(file, None, "the file is empty")

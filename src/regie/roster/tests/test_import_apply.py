@@ -15,6 +15,7 @@ from django.utils import timezone
 from regie.audit.models import AuditEvent
 from regie.core.models import Board, School, Sector
 from regie.roster import events, services
+from regie.roster.importing.edexml import write_edexml
 from regie.roster.importing.oneroster import write_oneroster
 from regie.roster.importing.plan import apply_export, plan_import
 from regie.roster.importing.records import RosterExport
@@ -198,3 +199,15 @@ def test_an_upload_left_unapplied_is_deleted_after_its_time(
     with pytest.raises(services.ImportError_):
         services.apply(run, user=None)
     assert not Student.objects.exists()
+
+
+def test_problems_name_the_file_as_it_was_uploaded(rng: random.Random, tmp_path: Path) -> None:
+    board = make_board()
+    export = school_export(rng)
+    stored = tmp_path / "upload"  # as the upload page keeps it
+    write_edexml(export, export.schools[0].key, stored)
+    text = stored.read_text(encoding="utf-8")
+    stored.write_text(text.replace("<geboortedatum>2017-", "<geboortedatum>2017-13-", 1))
+    run = services.upload(stored, "de-vlieger.xml", board, user=None)
+    assert run.status == ImportStatus.REFUSED
+    assert {problem["file"] for problem in run.problems} == {"de-vlieger.xml"}

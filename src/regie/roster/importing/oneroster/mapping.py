@@ -560,14 +560,19 @@ def _drain(items: dict[str, _Value]) -> Iterator[tuple[str, _Value]]:
         yield key, items.pop(key)
 
 
-def parse_oneroster(source: Path, limits: Limits | None = None) -> RosterExport:
+def parse_oneroster(
+    source: Path, limits: Limits | None = None, *, name: str | None = None
+) -> RosterExport:
     """Parse and validate a OneRoster 1.2 CSV zip; see the package docstring for the mapping.
+
+    Problems about the zip itself name it as ``name`` (the name it was uploaded under; default:
+    its own name on disk); problems in its files name those files.
 
     Raises :class:`ImportRefused` when the upload is too large or empty, not a safe zip, or has
     no usable manifest. Every other problem is in the result's ``problems``.
     """
     limits = limits or Limits.from_settings()
-    upload = source.name
+    upload = name or source.name
     check_upload_size(source, limits, upload)
     with open_zip(source, limits, upload) as archive:
         return Parser(archive, upload).parse()

@@ -70,7 +70,7 @@ def load_demo_board(
         run, export = services.upload_export(path, path.name, board, user=None)
         if run.status != ImportStatus.PREVIEWED:
             problems = services.problems_from_json(run.problems)
-            raise services.ImportError_(problems)
+            raise services.ExportRefused(problems)
         services.apply(run, user=None, client=client, export=export)
     return board
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -41,8 +41,8 @@ from regie.lib.logging import get_logger
 from regie.nummervoorziening import client as nv
 
 from . import events
+from .importing.plan import ExportRefused as ExportRefused  # raised by apply: part of this API
 from .importing.plan import (
-    ExportRefused,
     ImportPlan,
     Pseudonyms,
     apply_export,
@@ -50,6 +50,7 @@ from .importing.plan import (
     count_summary,
     pgn_students,
     plan_import,
+    schools_file,
 )
 from .importing.records import ImportRefused, Problem, RosterExport
 from .models import (
@@ -71,9 +72,6 @@ ProgressCallback = Callable[[int, int], None]
 
 IMPORT_ROLES = {StaffRole.BOARD_ADMIN, StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY_OFFICER}
 SCHOOL_WIDE_ROLES = {StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY_OFFICER, StaffRole.CARE_COORDINATOR}
-
-
-ImportError_ = ExportRefused  # an import cannot be applied; ``problems`` say why
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -209,21 +207,21 @@ def apply(
     On any failure nothing of the diff is applied and the run stays previewed, to be retried.
     """
     if run.status != ImportStatus.PREVIEWED:
-        raise ImportError_(
+        raise ExportRefused(
             [Problem(run.file_name, None, None, f"this import is {run.get_status_display()}")]
         )
     stored = _stored_file(run)
     if not stored.exists():
-        raise ImportError_([Problem(run.file_name, None, None, "the uploaded file has expired")])
+        raise ExportRefused([Problem(run.file_name, None, None, "the uploaded file has expired")])
     if export is None:
         export = read_export(stored, run.file_name)
     board = run.board
     not_allowed = may_import_export(user, board, export) if user is not None else []
     if not_allowed:
-        raise ImportError_(not_allowed)
+        raise ExportRefused(not_allowed)
     problems = list(export.problems) or check_against_hub(export, board)
     if problems:  # checked again inside the transaction, but before any PGN is hashed
-        raise ImportError_(problems)
+        raise ExportRefused(problems)
     pseudonyms = obtain_pseudonyms(
         export, board, client=client, on_progress=on_progress, actor=_actor(user)
     )
@@ -253,9 +251,9 @@ def discard(run: ImportRun, *, user: AuthUser | None) -> None:
         record(events.IMPORT_DISCARDED, _actor(user), f"import:{run.pk}")
 
 
-def _pending_filter(keys: object) -> Q:
+def _pending_filter(keys: Iterable[tuple[str, str]]) -> Q:
     condition = Q(pk__in=[])
-    for code, las_key in keys:  # type: ignore[attr-defined]
+    for code, las_key in keys:
         condition |= Q(school_code=code, las_key=las_key)
     return condition
 
@@ -524,7 +522,7 @@ def may_import_export(user: User, board: Board, export: RosterExport) -> list[Pr
     }
     return [
         Problem(
-            "orgs.csv" if export.source_format.startswith("oneroster") else "EDEXML",
+            schools_file(export),
             school.line,
             "school",
             f"you may not import for school {school.brin + school.vestiging}",

@@ -229,7 +229,7 @@ def import_apply(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     run = _run(request, run_id)
     try:
         services.apply(run, user=_user(request))
-    except services.ImportError_ as error:
+    except services.ExportRefused as error:
         for problem in error.problems:
             messages.error(request, str(problem))
     else:

@@ -160,7 +160,7 @@ def test_an_officer_may_not_apply_a_board_wide_import_of_the_board_admin(
     write_oneroster(school_export(rng, code="99XB", prefix="B", sector=Sector.VO), path)
     run = services.upload(path, "bestuur.zip", world.board_a, user=world.board_admin)
     assert run.status == ImportStatus.PREVIEWED
-    with pytest.raises(services.ImportError_, match="you may not import for school 99XB"):
+    with pytest.raises(services.ExportRefused, match="you may not import for school 99XB"):
         services.apply(run, user=world.officer)
     run.refresh_from_db()
     assert run.status == ImportStatus.PREVIEWED

@@ -196,7 +196,7 @@ def test_an_upload_left_unapplied_is_deleted_after_its_time(
     assert not stored.exists()
     run.refresh_from_db()
     assert run.status == ImportStatus.DISCARDED
-    with pytest.raises(services.ImportError_):
+    with pytest.raises(services.ExportRefused):
         services.apply(run, user=None)
     assert not Student.objects.exists()
 

@@ -10,7 +10,7 @@ Nothing here calls the number service: pupils whose export carries a PGN instead
 their pseudonyms from ``pseudonyms`` (obtained beforehand by ``roster.services``).
 """
 
-from .check import check_against_hub, pgn_students, school_code
+from .check import check_against_hub, pgn_students, school_code, schools_file
 from .compare import PERSON_FIELDS, STUDENT_FIELDS
 from .run import apply_export, plan_import
 from .sql import insert_rows
@@ -34,4 +34,5 @@ __all__ = [
     "pgn_students",
     "plan_import",
     "school_code",
+    "schools_file",
 ]

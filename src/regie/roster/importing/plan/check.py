@@ -21,7 +21,7 @@ def check_against_hub(export: RosterExport, board: Board) -> list[Problem]:
     }
     for record in export.schools:
         school = known.get(school_code(record))
-        file, line = _file_of(export, "schools"), record.line
+        file, line = schools_file(export), record.line
         if school is not None and school.board_id != board.pk:
             problems.append(
                 Problem(file, line, "school", f"school {school.code} belongs to another board")
@@ -49,12 +49,9 @@ def check_against_hub(export: RosterExport, board: Board) -> list[Problem]:
     return problems
 
 
-def _file_of(export: RosterExport, kind: str) -> str:
-    if export.source_format.startswith("oneroster"):
-        return {"schools": "orgs.csv", "staff": "users.csv", "students": "users.csv"}.get(
-            kind, "users.csv"
-        )
-    return "EDEXML"
+def schools_file(export: RosterExport) -> str:
+    """The file of an export that describes its schools, for a problem about a school."""
+    return "orgs.csv" if export.source_format.startswith("oneroster") else "EDEXML"
 
 
 def pgn_students(export: RosterExport, board: Board) -> list[tuple[str, StudentRecord]]:

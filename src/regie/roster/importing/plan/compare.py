@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from django.utils import timezone
 
@@ -27,6 +27,8 @@ from regie.roster.models import Group, Guardian, Staff, Student, StudentStatus
 from .check import school_code
 from .sql import _with_links
 from .summary import ImportPlan, Pseudonyms, SchoolPlan
+
+T = TypeVar("T")
 
 PERSON_FIELDS = ("voornamen", "voorvoegsel", "achternaam")
 STUDENT_FIELDS = (
@@ -70,6 +72,12 @@ class _Comparison:
         for member in export.staff:
             self.staff_by_school[member.school_key].append(member)
         self.student_school = {student.key: student.school_key for student in export.students}
+        # A guardian belongs to every school one of their children is at.
+        self.guardians_by_school: dict[str, list[GuardianRecord]] = defaultdict(list)
+        for guardian in export.guardians:
+            schools = {self.student_school.get(key) for key in guardian.student_keys}
+            for school_key in sorted(key for key in schools if key is not None):
+                self.guardians_by_school[school_key].append(guardian)
         self.plan = ImportPlan(delta=export.delta)
         self._plans: dict[str, SchoolPlan] = {}
         # What the comparison found, for apply: the hub's rows, and the keys of changed records.
@@ -174,6 +182,14 @@ class _Comparison:
             existing_guardians, seen, "guardians", lambda row: bool(row["is_active"])
         )
 
+    def _gone(self, existing: Mapping[str, T], present: set[str], kind: str) -> list[tuple[str, T]]:
+        """What the hub has that the export takes away: in a bulk export whatever it leaves out,
+        in a delta export what it marks ``tobedeleted``."""
+        if self.export.delta:
+            deleted = self.export.deleted.get(kind, set())
+            return [(key, row) for key, row in existing.items() if key in deleted]
+        return [(key, row) for key, row in existing.items() if key not in present]
+
     def _leaving(
         self,
         existing: Mapping[str, dict[str, Any]],
@@ -181,17 +197,10 @@ class _Comparison:
         kind: str,
         active: Callable[[dict[str, Any]], bool],
     ) -> int:
-        if self.export.delta:
-            deleted = self.export.deleted.get(kind, set())
-            return sum(1 for key, row in existing.items() if key in deleted and active(row))
-        return sum(1 for key, row in existing.items() if key not in seen and active(row))
+        return sum(1 for _key, row in self._gone(existing, seen, kind) if active(row))
 
     def _guardians_of(self, school_key: str) -> list[GuardianRecord]:
-        return [
-            guardian
-            for guardian in self.export.guardians
-            if any(self.student_school.get(key) == school_key for key in guardian.student_keys)
-        ]
+        return self.guardians_by_school.get(school_key, [])
 
     # --- rows as they are in the hub ---------------------------------------------------------
 

@@ -12,16 +12,12 @@ from .summary import ExportRefused, ImportPlan, Pseudonyms
 from .write import _Diff
 
 
-def plan_import(
-    export: RosterExport,
-    board: Board,
-    pseudonyms: Mapping[tuple[str, str], Pseudonyms] | None = None,
-) -> ImportPlan:
+def plan_import(export: RosterExport, board: Board) -> ImportPlan:
     """The dry run: problems, or what applying ``export`` would change, per school."""
     problems = list(export.problems) or check_against_hub(export, board)
     if problems:
         return ImportPlan(problems=problems, delta=export.delta)
-    return _Diff(export, board, pseudonyms or {}).plan
+    return _Diff(export, board, {}).plan
 
 
 def apply_export(

@@ -110,14 +110,8 @@ class _Diff(_Comparison):
         )
         keys = {item.key for item in records}
         gone = self._gone(existing, keys, "groups")
-        Group.objects.filter(pk__in=[group.pk for group in gone]).update(is_active=False)
+        Group.objects.filter(pk__in=[group.pk for _key, group in gone]).update(is_active=False)
         return {group.las_key: group for group in Group.objects.filter(school=school)}
-
-    def _gone(self, existing: Mapping[str, Any], present: set[str], kind: str) -> list[Any]:
-        if self.export.delta:
-            deleted = self.export.deleted.get(kind, set())
-            return [row for key, row in existing.items() if key in deleted]
-        return [row for key, row in existing.items() if key not in present]
 
     def _apply_students(
         self, record: SchoolRecord, school: School, groups: Mapping[str, Group]
@@ -164,7 +158,7 @@ class _Diff(_Comparison):
                 left_on=self.today,
                 updated_at=now,
             )
-            for key, row in self._gone_rows(rows, {item.key for item in records}, "students")
+            for key, row in self._gone(rows, {item.key for item in records}, "students")
             if row["status"] == StudentStatus.ACTIVE
         ]
         Student.objects.bulk_update(
@@ -214,14 +208,6 @@ class _Diff(_Comparison):
             for item in missing:
                 item.pk = ids[item.las_key]
 
-    def _gone_rows(
-        self, rows: Mapping[str, dict[str, Any]], present: set[str], kind: str
-    ) -> list[tuple[str, dict[str, Any]]]:
-        if self.export.delta:
-            deleted = self.export.deleted.get(kind, set())
-            return [(key, row) for key, row in rows.items() if key in deleted]
-        return [(key, row) for key, row in rows.items() if key not in present]
-
     def _apply_staff(
         self, record: SchoolRecord, school: School, groups: Mapping[str, Group]
     ) -> None:
@@ -260,7 +246,7 @@ class _Diff(_Comparison):
             ["voornamen", "voorvoegsel", "achternaam", "email", "roles", "is_active"],
             batch_size=BULK_BATCH,
         )
-        gone = self._gone_rows(rows, {item.key for item in records}, "staff")
+        gone = self._gone(rows, {item.key for item in records}, "staff")
         Staff.objects.filter(pk__in=[row["id"] for _, row in gone]).update(is_active=False)
         group_ids = {key: group.pk for key, group in groups.items()}
         added: set[tuple[int, int]] = set()
@@ -297,7 +283,7 @@ class _Diff(_Comparison):
             (created if row is None else changed).append(guardian)
         _insert(created, school)
         Guardian.objects.bulk_update(changed, [*fields, "is_active"], batch_size=BULK_BATCH)
-        gone = self._gone_rows(rows, {item.key for item in records}, "guardians")
+        gone = self._gone(rows, {item.key for item in records}, "guardians")
         Guardian.objects.filter(pk__in=[row["id"] for _, row in gone]).update(is_active=False)
         guardian_ids = {guardian.las_key: guardian.pk for guardian in created}
         guardian_ids.update({key: row["id"] for key, row in rows.items()})

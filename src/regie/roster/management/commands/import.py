@@ -62,7 +62,7 @@ class Command(BaseCommand):
 
             try:
                 services.apply(run, user=None, on_progress=on_progress, export=export)
-            except services.ImportError_ as error:
+            except services.ExportRefused as error:
                 for problem in error.problems:
                     self.stderr.write(str(problem))
                 raise CommandError("nothing was changed", returncode=EXIT_PROBLEMS) from None

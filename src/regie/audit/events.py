@@ -36,6 +36,16 @@ def define(name: str, description: str) -> EventType:
     return event_type
 
 
+ADMIN_SAVED = define(
+    "admin.saved",
+    "An administrator created or changed a record in the admin (model, id, changed field names; "
+    "never the values).",
+)
+ADMIN_DELETED = define(
+    "admin.deleted", "An administrator deleted a record in the admin (model and id)."
+)
+
+
 def reference_markdown() -> str:
     lines = [
         "# Audit event types",

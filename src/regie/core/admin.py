@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from regie.audit.admin import AuditedAdmin
+
 from .models import Board, School, SchoolYear
 
 
@@ -14,19 +16,19 @@ class SchoolInline(admin.TabularInline[School, Board]):
 
 
 @admin.register(Board)
-class BoardAdmin(admin.ModelAdmin[Board]):
+class BoardAdmin(AuditedAdmin[Board]):
     list_display = ("name", "bestuursnummer", "kvk")
     search_fields = ("name", "bestuursnummer", "kvk")
     inlines = (SchoolInline,)
 
 
 @admin.register(School)
-class SchoolAdmin(admin.ModelAdmin[School]):
+class SchoolAdmin(AuditedAdmin[School]):
     list_display = ("name", "code", "sector", "board")
     list_filter = ("sector", "board")
     search_fields = ("name", "brin")
 
 
 @admin.register(SchoolYear)
-class SchoolYearAdmin(admin.ModelAdmin[SchoolYear]):
+class SchoolYearAdmin(AuditedAdmin[SchoolYear]):
     list_display = ("title", "start", "end")

@@ -13,12 +13,14 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from regie.audit.admin import AuditedAdmin
+
 from . import services
 from .models import Batch, Client
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin[Client]):
+class ClientAdmin(AuditedAdmin[Client]):
     list_display = (
         "name",
         "oin",

@@ -9,6 +9,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from regie.audit.admin import AuditedAdmin
+
 from .models import ImportRun, Staff, StaffRole
 
 
@@ -43,7 +45,7 @@ class StaffForm(forms.ModelForm[Staff]):
 
 
 @admin.register(Staff)
-class StaffAdmin(admin.ModelAdmin[Staff]):
+class StaffAdmin(AuditedAdmin[Staff]):
     form = StaffForm
     list_display = ("__str__", "school", "board", "role_list", "user", "is_active")
     list_filter = ("board", "is_active")

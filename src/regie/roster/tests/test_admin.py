@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from regie.audit.models import AuditEvent
 from regie.core.models import School, Sector
 from regie.roster.models import Staff
 from regie.roster.tests.exports import make_board
@@ -38,7 +39,13 @@ def test_it_gives_staff_roles_from_the_list_and_checks_the_school_s_board(
         "is_active": "on",
     }
     assert admin_client_.post(url, form).status_code == 302
-    assert Staff.objects.get().roles == ["teacher", "care_coordinator"]
+    staff = Staff.objects.get()
+    assert staff.roles == ["teacher", "care_coordinator"]
+    saved = AuditEvent.objects.get(event_type="admin.saved")
+    assert saved.subject == f"roster.staff:{staff.pk}"
+    assert saved.details["created"] is True
+    assert "roles" in saved.details["fields"]
+    assert "Visser" not in str(saved.details)  # field names only, never values
 
     wrong = admin_client_.post(url, {**form, "board": other.pk})
     assert wrong.status_code == 200
@@ -52,3 +59,30 @@ def test_it_gives_staff_roles_from_the_list_and_checks_the_school_s_board(
         "admin:roster_importrun_changelist",
     ):
         assert admin_client_.get(reverse(name)).status_code == 200
+
+
+def test_every_admin_change_is_in_the_audit_log(admin_client_: Client) -> None:
+    board = make_board("41001")
+    url = reverse("admin:core_board_change", args=[board.pk])
+    form = {
+        "bestuursnummer": "41001",
+        "name": "Stichting Nieuw (fictief)",
+        "kvk": "12345678",
+        "schools-TOTAL_FORMS": "1",
+        "schools-INITIAL_FORMS": "0",
+        "schools-0-brin": "99XA",
+        "schools-0-vestiging": "",
+        "schools-0-name": "A (fictief)",
+        "schools-0-sector": "PO",
+    }
+    assert admin_client_.post(url, form).status_code == 302
+    school = School.objects.get()
+    events = {
+        (e.subject, tuple(e.details["fields"]))
+        for e in AuditEvent.objects.filter(event_type="admin.saved")
+    }
+    assert events == {(f"core.board:{board.pk}", ("name",)), (f"core.school:{school.pk}", ())}
+    delete = reverse("admin:core_school_delete", args=[school.pk])
+    assert admin_client_.post(delete, {"post": "yes"}).status_code == 302
+    deleted = AuditEvent.objects.get(event_type="admin.deleted")
+    assert deleted.subject == f"core.school:{school.pk}"

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from regie.core.models import Board, School, Sector
 from regie.roster import services
+from regie.roster.importing.oneroster import write_oneroster
 from regie.roster.importing.plan import apply_export
 from regie.roster.importing.records import RosterExport, StaffRole
 from regie.roster.models import Group, ImportRun, ImportStatus, Staff, Student
@@ -154,8 +155,6 @@ def test_an_officer_may_not_import_for_another_school_of_the_board(
 def test_an_officer_may_not_apply_a_board_wide_import_of_the_board_admin(
     world: World, rng: random.Random, tmp_path: Path
 ) -> None:
-    from regie.roster.importing.oneroster import write_oneroster
-
     path = tmp_path / "bestuur.zip"
     write_oneroster(school_export(rng, code="99XB", prefix="B", sector=Sector.VO), path)
     run = services.upload(path, "bestuur.zip", world.board_a, user=world.board_admin)

@@ -78,7 +78,9 @@ def test_a_teacher_sees_only_the_pupils_of_the_groups_they_teach(world: World) -
     client = client_for(world.teacher)
     taught = Student.objects.get(las_key="A-LL-0000")
     other_group = Student.objects.get(las_key="A-LL-0005")
-    assert client.get(reverse("roster:student", args=[taught.pk])).status_code == 200
+    page = client.get(reverse("roster:student", args=[taught.pk]))
+    assert page.status_code == 200
+    assert taught.eck_id not in page.content.decode()  # pseudonyms are never shown on a page
     assert client.get(reverse("roster:student", args=[other_group.pk])).status_code == 404
     listing = client.get(reverse("roster:students")).content.decode()
     assert str(taught) in listing

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "regie.audit",
     "regie.nummervoorziening",
     "regie.roster",
+    "regie.agreements",
 ]
 
 MIDDLEWARE = [
@@ -134,6 +135,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "regie.agreements.context_processors.register",
             ],
         },
     },

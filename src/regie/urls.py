@@ -22,6 +22,7 @@ if settings.ROLE in {"all", "hub"}:
         path("inloggen/", auth_views.LoginView.as_view(), name="login"),
         path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
         path("school/", include("regie.roster.urls")),
+        path("privacy/", include("regie.agreements.urls")),
     ]
 
 if settings.ROLE in {"all", "nummervoorziening"}:

@@ -157,6 +157,15 @@ HEALTH = DataCategory(
     "Health records or medical information (a special category, AVG art. 9).",
     sensitive=True,
 )
+CONTENT = DataCategory(
+    "user.content", "Inhoud van de persoon", "User content", "Content a person made or shows."
+)
+SELF_IMAGE = DataCategory(
+    "user.content.self_image",
+    "Foto of video van de persoon",
+    "Self image",
+    "A photograph or video in which the person can be recognised.",
+)
 PRIVACY_PREFERENCES = DataCategory(
     "user.privacy_preferences",
     "Privacyvoorkeuren",
@@ -244,6 +253,8 @@ FIDESLANG_CATEGORIES: Final[tuple[DataCategory, ...]] = (
     DEVICE,
     IP_ADDRESS,
     HEALTH,
+    CONTENT,
+    SELF_IMAGE,
     PRIVACY_PREFERENCES,
 )
 REGIE_CATEGORIES: Final[tuple[DataCategory, ...]] = (

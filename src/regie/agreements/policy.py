@@ -1,0 +1,190 @@
+"""The release policy (DESIGN §1.1, §6): what of a pupil may go to a supplier for a product.
+
+    allowed(supplier, product, pupil) = agreement.active ∧ licence(pupil, product)
+        ∧ attribute ∈ schedule ∧ school_switch(attribute) ∧ (¬consent_gated ∨ consent(pupil))
+
+One function, :func:`decide`, used by every outbound channel (SSO claims, rostering, results,
+exports). It returns the allowed attribute keys *and* a :class:`Refusal` for everything that was
+not allowed, naming the condition that failed, so that pages and the audit log can explain it.
+:func:`evaluate` is the rule itself, on plain facts; :func:`facts_for` reads them from the register.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from django.db.models import Q
+from django.utils import timezone
+
+from regie.core.models import SchoolYear
+from regie.roster.models import Student
+
+from . import catalogue
+from .models import Consent, DataSchedule, Licence, ProcessingAgreement, Product, SchoolSwitch
+
+
+class Condition(StrEnum):
+    """Which condition of the policy failed. Stable values: they go into audit events."""
+
+    NO_ACTIVE_AGREEMENT = "no_active_agreement"
+    NO_LICENCE = "no_licence"
+    NOT_IN_SCHEDULE = "not_in_schedule"
+    NOT_SWITCHED_ON = "not_switched_on"
+    NO_CONSENT = "no_consent"
+    UNKNOWN_ATTRIBUTE = "unknown_attribute"
+
+
+EXPLANATIONS = {
+    Condition.NO_ACTIVE_AGREEMENT: "the board has no active processing agreement with the supplier",
+    Condition.NO_LICENCE: "the pupil has no licence for the product this school year",
+    Condition.NOT_IN_SCHEDULE: "the agreement's data schedule does not name this attribute",
+    Condition.NOT_SWITCHED_ON: "the school has not switched this attribute on",
+    Condition.NO_CONSENT: "this attribute needs consent, and there is none (or it was withdrawn)",
+    Condition.UNKNOWN_ATTRIBUTE: "not an attribute of regie's catalogue",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    attribute: str
+    condition: Condition
+
+    @property
+    def explanation(self) -> str:
+        return EXPLANATIONS[self.condition]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the register says about one (product, pupil), as plain values."""
+
+    agreement_active: bool
+    licensed: bool
+    schedule: frozenset[str] = frozenset()
+    switched_on: frozenset[str] = frozenset()
+    consents: frozenset[str] = frozenset()  # consent-gated attributes with consent in force
+    agreement_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: frozenset[str]
+    refused: tuple[Refusal, ...] = field(default=())
+    agreement_id: int | None = None
+
+    @property
+    def may_release(self) -> bool:
+        """Anything at all may go: without this, a channel releases nothing (no launch)."""
+        return bool(self.allowed)
+
+    def reasons(self) -> dict[str, str]:
+        """Attribute → failed condition, for audit details and pages."""
+        return {refusal.attribute: refusal.condition.value for refusal in self.refused}
+
+
+def evaluate(facts: Facts, requested: Iterable[str] | None = None) -> Decision:
+    """The rule. ``requested`` defaults to every attribute of the catalogue."""
+    wanted = list(dict.fromkeys(requested)) if requested is not None else list(catalogue.CATALOGUE)
+    allowed: set[str] = set()
+    refused: list[Refusal] = []
+    for key in wanted:
+        condition = _failed_condition(facts, key)
+        if condition is None:
+            allowed.add(key)
+        else:
+            refused.append(Refusal(key, condition))
+    return Decision(frozenset(allowed), tuple(refused), facts.agreement_id)
+
+
+def _failed_condition(facts: Facts, key: str) -> Condition | None:
+    if key not in catalogue.CATALOGUE:
+        return Condition.UNKNOWN_ATTRIBUTE
+    if not facts.agreement_active:
+        return Condition.NO_ACTIVE_AGREEMENT
+    if not facts.licensed:
+        return Condition.NO_LICENCE
+    if key not in facts.schedule:
+        return Condition.NOT_IN_SCHEDULE
+    if key not in facts.switched_on and key not in catalogue.DEFAULT_ON:
+        return Condition.NOT_SWITCHED_ON
+    if key in catalogue.CONSENT_GATED and key not in facts.consents:
+        return Condition.NO_CONSENT
+    return None
+
+
+# --- reading the facts from the register ---------------------------------------------------------
+
+
+def active_agreement(board_id: int, product: Product, day: date) -> ProcessingAgreement | None:
+    """The board's active agreement with the product's supplier that has a schedule for it."""
+    return (
+        ProcessingAgreement.objects.active_on(day)
+        .filter(board_id=board_id, supplier_id=product.supplier_id, schedules__product=product)
+        .order_by("-start_date", "-pk")
+        .first()
+    )
+
+
+def licences_covering(product: Product, student: Student, day: date) -> Q:
+    """The licences of this school year that cover the pupil (through a group or by name)."""
+    return Q(
+        product=product,
+        school_id=student.school_id,
+        school_year__start__lte=day,
+        school_year__end__gte=day,
+    ) & (Q(group__students=student) | Q(students=student))
+
+
+def consents_in_force(student: Student, product: Product) -> frozenset[str]:
+    """Consent-gated attributes whose latest consent record says 'given'."""
+    latest: dict[str, bool] = {}
+    records = Consent.objects.filter(student=student, product=product).order_by(
+        "attribute", "-decided_at", "-pk"
+    )
+    for attribute, given in records.values_list("attribute", "given"):
+        latest.setdefault(attribute, given)
+    return frozenset(attribute for attribute, given in latest.items() if given)
+
+
+def facts_for(product: Product, student: Student, day: date | None = None) -> Facts:
+    day = day or timezone.localdate()
+    agreement = active_agreement(student.school.board_id, product, day)
+    if agreement is None:
+        return Facts(agreement_active=False, licensed=False)
+    licensed = (
+        student.is_active
+        and Licence.objects.filter(licences_covering(product, student, day)).exists()
+    )
+    schedule = DataSchedule.objects.get(agreement=agreement, product=product).attributes()
+    switched = frozenset(
+        SchoolSwitch.objects.filter(school_id=student.school_id, product=product).values_list(
+            "attribute", flat=True
+        )
+    )
+    return Facts(
+        agreement_active=True,
+        licensed=licensed,
+        schedule=schedule,
+        switched_on=switched,
+        consents=consents_in_force(student, product),
+        agreement_id=agreement.pk,
+    )
+
+
+def decide(
+    product: Product,
+    student: Student,
+    requested: Iterable[str] | None = None,
+    *,
+    day: date | None = None,
+) -> Decision:
+    """What of ``student`` may go to ``product``'s supplier, and why the rest may not."""
+    return evaluate(facts_for(product, student, day), requested)
+
+
+def current_school_year(day: date | None = None) -> SchoolYear | None:
+    day = day or timezone.localdate()
+    return SchoolYear.objects.filter(start__lte=day, end__gte=day).first()

@@ -59,6 +59,7 @@ class Command(BaseCommand):
         settings.ROLE = "all"
         check_ready("all")
         base = f"http://127.0.0.1:{options['port']}"
+        from regie.agreements.demo import load_demo_register
         from regie.roster import demo
 
         lines = [
@@ -93,6 +94,15 @@ class Command(BaseCommand):
                     self.stdout.flush()
                     board = demo.load_demo_board(Path(settings.VAR_DIR) / "demo")
                 logins = demo.demo_logins(board)
+                load_demo_register(board)
+                statements = ", ".join(
+                    f"{base}/privacy/scholen/{school.pk}/privacyverklaring/"
+                    for school in board.schools.order_by("pk")
+                )
+                self.stdout.write(
+                    f"  Privacyregister (fg, bestuur): {base}/privacy/\n"
+                    f"  Privacyverklaringen (openbaar): {statements}\n"
+                )
                 self.stdout.write(
                     f"  Demo-schoolbestuur klaar: {board.name}; "
                     f"logins {', '.join(login.username for login in logins)}"

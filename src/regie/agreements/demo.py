@@ -198,8 +198,8 @@ def load_demo_register(board: Board) -> None:
         named = list(Student.objects.filter(groups=groups[2], status="active").order_by("pk")[:2])
         if named:
             services.grant_licence(product, school, year, students=named, user=None)
-    services.set_switch(school, product, "first_name", True, user=None)
-    services.set_switch(school, product, "year_level", True, user=None)
+    for attribute in ("groups", "year_level", "results", "first_name"):
+        services.set_switch(school, product, attribute, True, user=None)
     _consents(product, groups[:1], today)
 
     # Taalrijk: a draft, not signed yet.

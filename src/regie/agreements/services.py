@@ -850,6 +850,8 @@ def record_consent(
             f"{attribute} is not consent-gated: the school's switch decides", field="attribute"
         )
     moment = at or timezone.now()
+    if moment > timezone.now():
+        raise Refused("a consent decision cannot lie in the future", field="at")
     if decides_own_consent(student, moment.date()):
         if guardian is not None:
             raise Refused(

@@ -30,7 +30,7 @@ from regie.core import datacategories as dc
 from regie.core.models import KVK_VALIDATOR, Board, School, SchoolYear, Sector
 from regie.roster.models import Group, Guardian, Student
 
-from . import catalogue
+from . import catalogue, dpia
 
 # --- suppliers and products --------------------------------------------------------------------
 
@@ -587,7 +587,7 @@ class DpiaScreening(models.Model):
     @property
     def dpia_required(self) -> bool:
         """Two or more criteria: a DPIA is required (EDPB WP248 rev.01)."""
-        return len(self.criteria) >= 2
+        return dpia.required(self.criteria)
 
 
 class CouncilDecision(models.Model):

@@ -379,6 +379,9 @@ def transition(
         raise Refused("an agreement is offered with a data schedule for at least one product")
     if to in {AgreementStatus.SIGNED, AgreementStatus.ACTIVE}:
         _require_signatures(agreement)
+        signed = [agreement.board_signed_on, agreement.supplier_signed_on]
+        if any(when is not None and when > day for when in signed):
+            raise Refused("a signature cannot be dated in the future", field="board_signed_on")
     if to == AgreementStatus.ACTIVE:
         _require_activatable(agreement, day)
     if to == AgreementStatus.TERMINATED:

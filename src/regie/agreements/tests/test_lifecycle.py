@@ -131,6 +131,15 @@ def test_it_refuses_to_sign_without_signatures(world: World) -> None:
     refuse(agreement, Status.SIGNED, "date signed by the board")
 
 
+def test_it_refuses_a_signature_dated_in_the_future(world: World) -> None:
+    agreement = agreement_at(world, Status.OFFERED)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    services.update_agreement(
+        agreement, {**signatures(), "supplier_signed_on": tomorrow}, user=None
+    )
+    refuse(agreement, Status.SIGNED, "future")
+
+
 def test_it_refuses_to_activate_without_signatures(world: World) -> None:
     agreement = agreement_at(world, Status.SIGNED)
     services.update_agreement(agreement, {"supplier_signatory": ""}, user=None)

@@ -53,7 +53,8 @@ def test_its_consents_decide_what_the_licensed_pupils_release(world: World) -> N
         for pupil, decision in released.items()
         if decision.reasons().get("first_name") == "no_consent"
     ]
-    assert with_name and len(withdrawn) == 1  # the last guardian withdrew again
+    assert with_name
+    assert len(withdrawn) == 1  # the last guardian withdrew again
     assert all("supplier_pseudonym" in decision.allowed for decision in released.values())
     terminated = Product.objects.get(name="Topografie Oud")
     assert not policy.decide(terminated, with_name[0]).may_release

@@ -1,0 +1,308 @@
+"""Processing agreements: creating, changing, the lifecycle, deviations, offers and adoption."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import User as AuthUser
+from django.db import transaction
+from django.utils import timezone
+
+from regie.audit.services import record
+from regie.core.models import Board
+
+from .. import events
+from ..models import (
+    AgreementStatus,
+    DataSchedule,
+    Deviation,
+    Processing,
+    ProcessingAgreement,
+    Subprocessor,
+    Supplier,
+)
+from .common import Refused, _actor, _changed, _full_clean
+
+AGREEMENT_FIELDS = (
+    "title",
+    "model",
+    "version",
+    "board_signatory",
+    "board_signatory_role",
+    "board_signed_on",
+    "supplier_signatory",
+    "supplier_signatory_role",
+    "supplier_signed_on",
+    "start_date",
+    "end_date",
+)
+
+
+@transaction.atomic
+def create_agreement(
+    board: Board | None,
+    supplier: Supplier,
+    values: Mapping[str, Any],
+    *,
+    user: AuthUser | None,
+    status: str = AgreementStatus.DRAFT,
+    how: str = "form",
+) -> ProcessingAgreement:
+    """A new agreement in ``draft`` (or an offer, ``board`` None, in ``offered``)."""
+    unknown = set(values) - set(AGREEMENT_FIELDS)
+    if unknown:
+        raise Refused(f"unknown agreement fields: {', '.join(sorted(unknown))}")
+    if board is None:
+        status = AgreementStatus.OFFERED
+    elif status not in {AgreementStatus.DRAFT, AgreementStatus.OFFERED}:
+        raise Refused("a new agreement starts as draft or offered; sign and activate it next")
+    agreement = ProcessingAgreement(board=board, supplier=supplier, status=status)
+    _changed(agreement, values)
+    _full_clean(agreement)
+    _check_dates(agreement)
+    agreement.save()
+    record(
+        events.AGREEMENT_CREATED,
+        _actor(user),
+        f"agreement:{agreement.pk}",
+        {"board": board.pk if board else None, "supplier": supplier.pk, "how": how},
+    )
+    return agreement
+
+
+def _check_dates(agreement: ProcessingAgreement) -> None:
+    if agreement.start_date and agreement.end_date and agreement.end_date < agreement.start_date:
+        raise Refused("the end date lies before the start date", field="end_date")
+
+
+def _require_editable(agreement: ProcessingAgreement) -> None:
+    if not agreement.is_editable:
+        raise Refused(
+            f"the agreement is {agreement.status}: only a draft or offered agreement can be "
+            "changed (make a new version instead)"
+        )
+
+
+# Signatures and dates may still be filled in on a signed agreement (before activation).
+SIGNATURE_FIELDS = frozenset(
+    {
+        "board_signatory",
+        "board_signatory_role",
+        "board_signed_on",
+        "supplier_signatory",
+        "supplier_signatory_role",
+        "supplier_signed_on",
+        "start_date",
+        "end_date",
+    }
+)
+
+
+@transaction.atomic
+def update_agreement(
+    agreement: ProcessingAgreement, values: Mapping[str, Any], *, user: AuthUser | None
+) -> list[str]:
+    unknown = set(values) - set(AGREEMENT_FIELDS)
+    if unknown:
+        raise Refused(f"unknown agreement fields: {', '.join(sorted(unknown))}")
+    agreement = ProcessingAgreement.objects.select_for_update().get(pk=agreement.pk)
+    changing = {name for name, value in values.items() if getattr(agreement, name) != value}
+    if agreement.status == AgreementStatus.SIGNED and changing <= SIGNATURE_FIELDS:
+        pass
+    elif changing:
+        _require_editable(agreement)
+    changed = _changed(agreement, values)
+    _full_clean(agreement)
+    _check_dates(agreement)
+    if changed:
+        agreement.save()
+        record(
+            events.AGREEMENT_CHANGED,
+            _actor(user),
+            f"agreement:{agreement.pk}",
+            {"fields": sorted(changed)},
+        )
+    return changed
+
+
+@transaction.atomic
+def add_deviation(
+    agreement: ProcessingAgreement, clause: str, text: str, reason: str, *, user: AuthUser | None
+) -> Deviation:
+    _require_editable(agreement)
+    if not clause.strip() or not text.strip():
+        raise Refused("a deviation names the clause and what deviates", field="text")
+    if not reason.strip():
+        raise Refused("a deviation from the model needs a reason", field="reason")
+    deviation = Deviation.objects.create(
+        agreement=agreement, clause=clause.strip(), text=text.strip(), reason=reason.strip()
+    )
+    record(
+        events.AGREEMENT_CHANGED,
+        _actor(user),
+        f"agreement:{agreement.pk}",
+        {"deviation_added": deviation.pk},
+    )
+    return deviation
+
+
+# The lifecycle: draft → offered → signed → active → terminated → data destroyed.
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    AgreementStatus.DRAFT: frozenset({AgreementStatus.OFFERED}),
+    AgreementStatus.OFFERED: frozenset({AgreementStatus.DRAFT, AgreementStatus.SIGNED}),
+    AgreementStatus.SIGNED: frozenset({AgreementStatus.ACTIVE, AgreementStatus.TERMINATED}),
+    AgreementStatus.ACTIVE: frozenset({AgreementStatus.TERMINATED}),
+    AgreementStatus.TERMINATED: frozenset({AgreementStatus.DATA_DESTROYED}),
+    AgreementStatus.DATA_DESTROYED: frozenset(),
+}
+
+
+@transaction.atomic
+def transition(
+    agreement: ProcessingAgreement,
+    to: str,
+    *,
+    user: AuthUser | None,
+    on: date | None = None,
+) -> ProcessingAgreement:
+    """Move the agreement one step along its lifecycle, or refuse with the reason."""
+    day = on or timezone.localdate()
+    agreement = ProcessingAgreement.objects.select_for_update().get(pk=agreement.pk)
+    before = agreement.status
+    if agreement.is_offer:
+        raise Refused("an offer is not signed itself: adopt it for your board first")
+    if to not in TRANSITIONS.get(before, frozenset()):
+        raise Refused(f"an agreement cannot go from {before} to {to}")
+    if to == AgreementStatus.OFFERED and not agreement.schedules.exists():
+        raise Refused("an agreement is offered with a data schedule for at least one product")
+    if to in {AgreementStatus.SIGNED, AgreementStatus.ACTIVE}:
+        _require_signatures(agreement)
+        signed = [agreement.board_signed_on, agreement.supplier_signed_on]
+        if any(when is not None and when > day for when in signed):
+            raise Refused("a signature cannot be dated in the future", field="board_signed_on")
+    if to == AgreementStatus.ACTIVE:
+        _require_activatable(agreement, day)
+    if to == AgreementStatus.TERMINATED:
+        agreement.terminated_on = day
+        if agreement.end_date is None or agreement.end_date > day:
+            agreement.end_date = day
+    if to == AgreementStatus.DATA_DESTROYED:
+        if agreement.terminated_on and day < agreement.terminated_on:
+            raise Refused("data cannot be destroyed before the agreement ended")
+        agreement.data_destroyed_on = day
+    agreement.status = to
+    agreement.save()
+    record(
+        events.AGREEMENT_STATUS_CHANGED,
+        _actor(user),
+        f"agreement:{agreement.pk}",
+        {"from": before, "to": to, "on": day.isoformat()},
+    )
+    return agreement
+
+
+def _require_signatures(agreement: ProcessingAgreement) -> None:
+    missing = [
+        label
+        for label, value in (
+            ("board signatory", agreement.board_signatory),
+            ("date signed by the board", agreement.board_signed_on),
+            ("supplier signatory", agreement.supplier_signatory),
+            ("date signed by the supplier", agreement.supplier_signed_on),
+        )
+        if not value
+    ]
+    if missing:
+        raise Refused(f"not signed: missing {', '.join(missing)}", field="board_signatory")
+
+
+def _require_activatable(agreement: ProcessingAgreement, day: date) -> None:
+    if agreement.start_date is None:
+        raise Refused("an active agreement needs a start date", field="start_date")
+    if agreement.start_date > day:
+        raise Refused("the agreement starts later: activate it on its start date")
+    if agreement.end_date is not None and agreement.end_date < day:
+        raise Refused("the agreement's end date has passed")
+    if not agreement.schedules.exists():
+        raise Refused("an agreement without a data schedule cannot be activated")
+    other = (
+        ProcessingAgreement.objects.filter(
+            board=agreement.board, supplier=agreement.supplier, status=AgreementStatus.ACTIVE
+        )
+        .exclude(pk=agreement.pk)
+        .first()
+    )
+    if other is not None:
+        raise Refused(
+            f"the board already has an active agreement with this supplier ({other.title}, "
+            f"version {other.version}): terminate it first"
+        )
+
+
+# --- offers and adoption -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def adopt_offer(
+    offer: ProcessingAgreement, board: Board, *, user: AuthUser | None
+) -> ProcessingAgreement:
+    """Copy a supplier's published offer into an agreement of ``board`` (status ``offered``)."""
+    if not offer.is_offer or offer.status != AgreementStatus.OFFERED:
+        raise Refused("only a supplier's published offer can be adopted")
+    agreement = ProcessingAgreement.objects.create(
+        board=board,
+        supplier=offer.supplier,
+        title=offer.title,
+        model=offer.model,
+        version=offer.version,
+        status=AgreementStatus.OFFERED,
+        adopted_from=offer,
+    )
+    copy_contents(offer, agreement)
+    record(
+        events.AGREEMENT_ADOPTED,
+        _actor(user),
+        f"agreement:{agreement.pk}",
+        {"offer": offer.pk, "board": board.pk},
+    )
+    return agreement
+
+
+def copy_contents(source: ProcessingAgreement, target: ProcessingAgreement) -> None:
+    """Deviations, schedules, processings and subprocessors of ``source``, onto ``target``."""
+    for deviation in source.deviations.all():
+        Deviation.objects.create(
+            agreement=target, clause=deviation.clause, text=deviation.text, reason=deviation.reason
+        )
+    for schedule in source.schedules.prefetch_related("processings", "subprocessors"):
+        copy = DataSchedule.objects.create(
+            agreement=target,
+            product=schedule.product,
+            breach_notification_hours=schedule.breach_notification_hours,
+            destruction_days=schedule.destruction_days,
+        )
+        Processing.objects.bulk_create(
+            Processing(
+                schedule=copy,
+                purpose=item.purpose,
+                subjects=item.subjects,
+                attributes=item.attributes,
+                sources=item.sources,
+                retention_period=item.retention_period,
+                retention_unit=item.retention_unit,
+                retention_trigger=item.retention_trigger,
+            )
+            for item in schedule.processings.all()
+        )
+        Subprocessor.objects.bulk_create(
+            Subprocessor(
+                schedule=copy,
+                name=item.name,
+                kvk=item.kvk,
+                location=item.location,
+                transfer_mechanism=item.transfer_mechanism,
+            )
+            for item in schedule.subprocessors.all()
+        )

@@ -1,0 +1,209 @@
+"""Data schedules (privacybijsluiters): processings and subprocessors, validated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import User as AuthUser
+from django.db import transaction
+
+from regie.audit.services import record
+
+from .. import catalogue, events
+from ..catalogue import Subject
+from ..models import (
+    DataSchedule,
+    Processing,
+    ProcessingAgreement,
+    Product,
+    RetentionTrigger,
+    RetentionUnit,
+    Subprocessor,
+    TransferMechanism,
+)
+from .agreements import _require_editable
+from .common import Refused, _actor, _changed, _full_clean
+
+EEA = frozenset(
+    (
+        *("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE"),
+        *("IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"),
+        *("IS", "LI", "NO"),
+    )
+)
+
+
+# --- data schedules ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_schedule(
+    agreement: ProcessingAgreement,
+    product: Product,
+    *,
+    breach_notification_hours: int = 24,
+    destruction_days: int = 90,
+    user: AuthUser | None,
+) -> DataSchedule:
+    _require_editable(agreement)
+    if product.supplier_id != agreement.supplier_id:
+        raise Refused("the product is not the agreement's supplier's", field="product")
+    schedule = DataSchedule.objects.filter(agreement=agreement, product=product).first()
+    created = schedule is None
+    schedule = schedule or DataSchedule(agreement=agreement, product=product)
+    changed = _changed(
+        schedule,
+        {
+            "breach_notification_hours": breach_notification_hours,
+            "destruction_days": destruction_days,
+        },
+    )
+    _full_clean(schedule, exclude=("agreement", "product"))
+    if created or changed:
+        schedule.save()
+        record(
+            events.AGREEMENT_CHANGED,
+            _actor(user),
+            f"agreement:{agreement.pk}",
+            {"schedule": schedule.pk, "product": product.pk, "fields": sorted(changed)},
+        )
+    return schedule
+
+
+def validate_processing(
+    purpose: str,
+    subjects: Iterable[str],
+    attributes: Iterable[str],
+    retention_period: int,
+    retention_unit: str,
+    retention_trigger: str,
+) -> None:
+    if not purpose.strip():
+        raise Refused("a processing names its purpose", field="purpose")
+    subjects = list(subjects)
+    unknown_subjects = [item for item in subjects if item not in Subject.values]
+    if not subjects or unknown_subjects:
+        raise Refused(
+            f"data subjects must be some of {', '.join(Subject.values)}", field="subjects"
+        )
+    attributes = list(attributes)
+    unknown = [key for key in attributes if key not in catalogue.CATALOGUE]
+    if unknown:
+        raise Refused(
+            f"unknown attributes (not in the catalogue): {', '.join(sorted(unknown))}",
+            field="attributes",
+        )
+    if not attributes:
+        raise Refused("a processing names at least one attribute", field="attributes")
+    if not isinstance(retention_period, int) or isinstance(retention_period, bool):
+        raise Refused("the retention period is a whole number", field="retention_period")
+    if retention_period < 0:
+        raise Refused("the retention period cannot be negative", field="retention_period")
+    if retention_unit not in RetentionUnit.values:
+        raise Refused(
+            f"the retention unit is one of {', '.join(RetentionUnit.values)}",
+            field="retention_unit",
+        )
+    if retention_trigger not in RetentionTrigger.values:
+        raise Refused(
+            f"the retention trigger is one of {', '.join(RetentionTrigger.values)}",
+            field="retention_trigger",
+        )
+
+
+@transaction.atomic
+def add_processing(
+    schedule: DataSchedule,
+    *,
+    purpose: str,
+    subjects: Iterable[str],
+    attributes: Iterable[str],
+    retention_period: int,
+    retention_unit: str,
+    retention_trigger: str,
+    sources: str = "",
+    user: AuthUser | None,
+) -> Processing:
+    _require_editable(schedule.agreement)
+    subjects, attributes = list(dict.fromkeys(subjects)), list(dict.fromkeys(attributes))
+    validate_processing(
+        purpose, subjects, attributes, retention_period, retention_unit, retention_trigger
+    )
+    processing = Processing.objects.create(
+        schedule=schedule,
+        purpose=purpose.strip(),
+        subjects=subjects,
+        attributes=attributes,
+        sources=sources.strip(),
+        retention_period=retention_period,
+        retention_unit=retention_unit,
+        retention_trigger=retention_trigger,
+    )
+    record(
+        events.AGREEMENT_CHANGED,
+        _actor(user),
+        f"agreement:{schedule.agreement_id}",
+        {"schedule": schedule.pk, "processing_added": processing.pk, "attributes": attributes},
+    )
+    return processing
+
+
+@transaction.atomic
+def remove_processing(processing: Processing, *, user: AuthUser | None) -> None:
+    agreement = processing.schedule.agreement
+    _require_editable(agreement)
+    record(
+        events.AGREEMENT_CHANGED,
+        _actor(user),
+        f"agreement:{agreement.pk}",
+        {"schedule": processing.schedule_id, "processing_removed": processing.pk},
+    )
+    processing.delete()
+
+
+def validate_subprocessor(name: str, kvk: str, location: str, transfer_mechanism: str) -> None:
+    if not name.strip():
+        raise Refused("a subprocessor has a name", field="name")
+    if kvk and not (len(kvk) == 8 and kvk.isdigit()):
+        raise Refused("a KvK number has 8 digits", field="kvk")
+    if not (len(location) == 2 and location.isalpha() and location.isupper()):
+        raise Refused("the location is a two-letter country code (NL, IE, US)", field="location")
+    if transfer_mechanism not in TransferMechanism.values:
+        raise Refused(
+            f"the transfer mechanism is one of {', '.join(TransferMechanism.values)}",
+            field="transfer_mechanism",
+        )
+    if location not in EEA and transfer_mechanism == TransferMechanism.NONE:
+        raise Refused(
+            f"{location} is outside the EEA: name the transfer mechanism",
+            field="transfer_mechanism",
+        )
+
+
+@transaction.atomic
+def add_subprocessor(
+    schedule: DataSchedule,
+    *,
+    name: str,
+    kvk: str = "",
+    location: str,
+    transfer_mechanism: str = TransferMechanism.NONE,
+    user: AuthUser | None,
+) -> Subprocessor:
+    _require_editable(schedule.agreement)
+    location = location.strip().upper()
+    validate_subprocessor(name, kvk, location, transfer_mechanism)
+    subprocessor = Subprocessor.objects.create(
+        schedule=schedule,
+        name=name.strip(),
+        kvk=kvk,
+        location=location,
+        transfer_mechanism=transfer_mechanism,
+    )
+    record(
+        events.AGREEMENT_CHANGED,
+        _actor(user),
+        f"agreement:{schedule.agreement_id}",
+        {"schedule": schedule.pk, "subprocessor_added": subprocessor.pk},
+    )
+    return subprocessor

@@ -17,12 +17,12 @@ LOCALE_DIR = settings.SRC_DIR / "locale"
 HOME_TEMPLATE = settings.SRC_DIR / "core" / "templates" / "core" / "home.html"
 
 _TRANSLATE_TAG = re.compile(r'{%\s*(?:translate|trans)\s+"([^"]+)"')
-_PO_LINE = re.compile(r'^(msgid|msgstr)?\s*("(?:[^"\\]|\\.)*")\s*$')
+_PO_LINE = re.compile(r'^(msgctxt|msgid|msgstr)?\s*("(?:[^"\\]|\\.)*")\s*$')
 
 
-def read_po(path: Path) -> dict[str, str]:
-    """The translated messages of a simple .po file (no plurals, no contexts), by msgid."""
-    messages: dict[str, str] = {}
+def read_po(path: Path) -> dict[tuple[str, str], str]:
+    """The translated messages of a .po file (plurals left out), by (context, msgid)."""
+    messages: dict[tuple[str, str], str] = {}
     current: dict[str, str] = {}
     keyword = ""
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
@@ -32,7 +32,7 @@ def read_po(path: Path) -> dict[str, str]:
             current[keyword] = current.get(keyword, "") + ast.literal_eval(match.group(2))
         elif not line.strip() and current:
             if current.get("msgid") and current.get("msgstr"):
-                messages[current["msgid"]] = current["msgstr"]
+                messages[current.get("msgctxt", ""), current["msgid"]] = current["msgstr"]
             current = {}
     return messages
 
@@ -43,13 +43,29 @@ def test_it_compiled_every_po_file_into_the_committed_mo_file() -> None:
     for po_file in po_files:
         with po_file.with_suffix(".mo").open("rb") as mo_file:
             catalog = gettext.GNUTranslations(mo_file)
-        for msgid, msgstr in read_po(po_file).items():
-            assert catalog.gettext(msgid) == msgstr, f"{po_file} is newer than its .mo file"
+        for (context, msgid), msgstr in read_po(po_file).items():
+            compiled = catalog.pgettext(context, msgid) if context else catalog.gettext(msgid)
+            assert compiled == msgstr, f"{po_file} is newer than its .mo file"
 
 
 def test_it_has_an_english_translation_for_every_text_on_the_home_page() -> None:
     texts = _TRANSLATE_TAG.findall(HOME_TEMPLATE.read_text(encoding="utf-8"))
-    english = read_po(LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po")
+    english = {msgid for _, msgid in read_po(LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po")}
 
     assert texts
     assert [text for text in texts if text not in english] == []
+
+
+def test_it_leaves_no_message_untranslated_or_fuzzy() -> None:
+    """Every text of the interface has its English translation (run makemessages, then fill in)."""
+    text = (LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
+    entries = text.split("\n\n")[1:]  # the first entry is the header
+    untranslated = [
+        entry
+        for entry in entries
+        if re.search(r'msgstr(\[\d\])? ""\s*$', entry, re.M)
+        and not re.search(r'msgstr(\[\d\])? ""\n"', entry)
+    ]
+    fuzzy = [entry for entry in entries if "#, fuzzy" in entry]
+    assert untranslated == []
+    assert fuzzy == []

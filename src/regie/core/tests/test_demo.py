@@ -86,6 +86,15 @@ def run_demo(var_dir: Path) -> tuple[str, str, str]:
         assert "OBS De Vlieger (fictief)" in schools.text, schools.text[:500]
         pupils = school.get("/school/leerlingen/")
         assert pupils.text.count('href="/school/leerlingen/') >= 50  # a full first page
+        # The privacy register is filled in, and the printed privacy statement is public.
+        agreements = school.get("/privacy/overeenkomsten/")
+        assert "Verwerkersovereenkomst Rekenwereld" in agreements.text, agreements.text[:500]
+        statement_url = re.search(r"Privacyverklaringen \(openbaar\): (\S+?),", "".join(seen))
+        assert statement_url is not None, "".join(seen)
+        statement = httpx.get(statement_url[1])
+        assert statement.status_code == 200
+        assert "Rekenwereld" in statement.text
+        assert "Taalrijk Lezen" not in statement.text  # a draft: nothing goes there
         process.send_signal(signal.SIGINT)  # Ctrl-C, as the demo says
         rest, _ = process.communicate(timeout=60)
         seen.append(rest)

@@ -4,9 +4,11 @@ and services, which enforce the lifecycle and the rules and audit every step."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from regie.audit.admin import AuditedAdmin
@@ -27,6 +29,11 @@ from .models import (
 )
 
 
+HTTPS_URLS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
+
+
 class ReadOnlyMixin:
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -42,6 +49,7 @@ class ProductInline(admin.TabularInline[Product, Supplier]):
     model = Product
     extra = 0
     fields = ("name", "url", "sector", "users")
+    formfield_overrides = HTTPS_URLS
 
 
 @admin.register(Supplier)
@@ -50,6 +58,7 @@ class SupplierAdmin(AuditedAdmin[Supplier]):
     list_filter = ("convenant_status",)
     search_fields = ("name", "kvk")
     inlines = (ProductInline,)
+    formfield_overrides = HTTPS_URLS
 
 
 @admin.register(Product)
@@ -57,6 +66,7 @@ class ProductAdmin(AuditedAdmin[Product]):
     list_display = ("name", "supplier", "sector", "users")
     list_filter = ("sector", "users")
     search_fields = ("name", "supplier__name")
+    formfield_overrides = HTTPS_URLS
 
 
 class DeviationInline(ReadOnlyMixin, admin.TabularInline[Deviation, ProcessingAgreement]):

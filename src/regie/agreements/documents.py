@@ -24,7 +24,6 @@ from typing import Final
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from regie.core import datacategories as dc
 from regie.core.models import Board, School
@@ -38,8 +37,6 @@ from .models import (
     DataSchedule,
     Processing,
     ProcessingAgreement,
-    RetentionTrigger,
-    RetentionUnit,
     Subprocessor,
     Supplier,
     TransferMechanism,
@@ -47,23 +44,6 @@ from .models import (
 from .policy import active_agreement
 
 # --- wording shared by both documents ------------------------------------------------------------
-
-
-def retention_in_words(period: int, unit: str, trigger: str) -> str:
-    """``12 maanden na uitschrijving van de leerling`` (in the current language)."""
-    if unit == RetentionUnit.DAYS:
-        amount = ngettext("%(count)d dag", "%(count)d dagen", period)
-    elif unit == RetentionUnit.YEARS:
-        amount = ngettext("%(count)d jaar", "%(count)d jaar", period)
-    else:
-        amount = ngettext("%(count)d maand", "%(count)d maanden", period)
-    return f"{amount % {'count': period}} {RetentionTrigger(trigger).label}"
-
-
-def _processing_retention(processing: Processing) -> str:
-    return retention_in_words(
-        processing.retention_period, processing.retention_unit, processing.retention_trigger
-    )
 
 
 def _subject_labels(keys: Iterable[str]) -> tuple[str, ...]:
@@ -252,7 +232,7 @@ def _product_statement(school: School, schedule: DataSchedule) -> ProductStateme
         Purpose(
             purpose=processing.purpose,
             subjects=_subject_labels(processing.subjects),
-            retention=_processing_retention(processing),
+            retention=processing.retention_in_words(),
         )
         for processing in schedule.processings.all()
     )
@@ -481,7 +461,7 @@ def _processing_row(
         data_categories=_attribute_categories(processing.attributes),
         recipients=tuple(recipients),
         third_country_transfers=transfers,
-        retention=_processing_retention(processing),
+        retention=processing.retention_in_words(),
         security_measures=_security_measures(supplier),
         agreement_title=agreement.title,
         agreement_version=agreement.version,

@@ -25,6 +25,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from regie.core import datacategories as dc
 from regie.core.models import KVK_VALIDATOR, Board, School, SchoolYear, Sector
@@ -365,6 +366,17 @@ class Processing(models.Model):
 
     def __str__(self) -> str:
         return self.purpose
+
+    def retention_in_words(self) -> str:
+        """``12 maanden na uitschrijving van de leerling`` (in the current language)."""
+        period = self.retention_period
+        if self.retention_unit == RetentionUnit.DAYS:
+            amount = ngettext("%(count)d dag", "%(count)d dagen", period)
+        elif self.retention_unit == RetentionUnit.YEARS:
+            amount = ngettext("%(count)d jaar", "%(count)d jaar", period)
+        else:
+            amount = ngettext("%(count)d maand", "%(count)d maanden", period)
+        return f"{amount % {'count': period}} {RetentionTrigger(self.retention_trigger).label}"
 
     def attribute_labels(self) -> list[str]:
         return [str(catalogue.CATALOGUE[key].label) for key in self.attributes]

@@ -125,10 +125,7 @@ def _processing_row(processing: Processing) -> ProcessingRow:
     subjects = [
         str(Subject(key).label) if key in Subject.values else key for key in processing.subjects
     ]
-    retention = (
-        f"{processing.retention_period} {processing.get_retention_unit_display()} "
-        f"{processing.get_retention_trigger_display()}"
-    )
+    retention = processing.retention_in_words()
     attributes = [_attribute_row(key) for key in processing.attributes]
     return ProcessingRow(processing, subjects, attributes, retention)
 

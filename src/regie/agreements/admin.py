@@ -28,7 +28,6 @@ from .models import (
     Supplier,
 )
 
-
 HTTPS_URLS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
     models.URLField: {"assume_scheme": "https"}
 }

@@ -105,8 +105,10 @@ INSTALLED_APPS = [
     "regie.core",
     "regie.audit",
     "regie.nummervoorziening",
+    "regie.accounts",
     "regie.roster",
     "regie.agreements",
+    "regie.gateway",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +184,32 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     64 * 1024 * 1024,
     "Largest request body accepted, in bytes (a 100,000-item batch is about 20 MB of JSON).",
     minimum=1024,
+)
+
+# --- Gateway (OpenID Connect provider for suppliers) ---------------------------------------------
+
+OIDC_ISSUER = env_str(
+    "REGIE_OIDC_ISSUER",
+    "http://127.0.0.1:8000/oidc",
+    "Issuer identifier of the hub's OpenID Connect provider: its public base URL plus /oidc.",
+)
+OIDC_KEYS_DIR = env_path(
+    "REGIE_OIDC_KEYS_DIR",
+    VAR_DIR / "oidc-keys",
+    "Directory with the provider's signing keys (ES256, RS256; never in the database).",
+    documented="$REGIE_VAR_DIR/oidc-keys",
+)
+OIDC_CODE_TTL_SECONDS = env_int(
+    "REGIE_OIDC_CODE_TTL_SECONDS",
+    60,
+    "How long an authorization code may be exchanged (RFC 6749 advises at most 10 minutes).",
+    minimum=1,
+)
+OIDC_TOKEN_TTL_SECONDS = env_int(
+    "REGIE_OIDC_TOKEN_TTL_SECONDS",
+    600,
+    "Lifetime of ID and access tokens; a retired signing key stays published this long.",
+    minimum=10,
 )
 
 # --- Number service (Nummervoorziening) ------------------------------------------------------

@@ -23,6 +23,7 @@ if settings.ROLE in {"all", "hub"}:
         path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
         path("school/", include("regie.roster.urls")),
         path("privacy/", include("regie.agreements.urls")),
+        path("oidc/", include("regie.gateway.urls")),
     ]
 
 if settings.ROLE in {"all", "nummervoorziening"}:

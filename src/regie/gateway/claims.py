@@ -1,0 +1,130 @@
+"""What a supplier's client receives about a logged-in pupil: exactly what the release policy
+allows, with the supplier pseudonym as ``sub`` — the same value in every token and message type.
+
+:func:`launch_decision` is asked before a launch; :func:`for_client` builds the claims for an ID
+token or the userinfo response and records the release (attribute names, never values).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from regie.accounts.services import student_for
+from regie.agreements import policy
+from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
+from regie.agreements.models import Supplier
+from regie.audit.services import record
+from regie.nummervoorziening import client as nv
+from regie.roster.models import Gender, Student
+
+from . import events
+from .models import OAuthClient, SupplierPseudonym
+
+# The catalogue attributes an ID token or userinfo response can carry, and their claim names
+# (OIDC Core §5.1 where it has one). Results, photo and care data never go by SSO.
+CLAIM_NAMES = {
+    "first_name": "given_name",
+    "last_name": "family_name",
+    "date_of_birth": "birthdate",
+    "gender": "gender",
+    "eck_id": "eck_id",
+    "school": "school",
+    "groups": "groups",
+    "year_level": "year_level",
+    "role": "role",
+}
+SSO_ATTRIBUTES = (SUPPLIER_PSEUDONYM, *CLAIM_NAMES)
+GENDERS = {Gender.MALE: "male", Gender.FEMALE: "female", Gender.OTHER: "other"}
+
+
+class ReleaseRefused(Exception):
+    """Nothing may go to this client for this user; ``reasons`` say which condition failed."""
+
+    def __init__(self, reasons: dict[str, str]) -> None:
+        super().__init__("the release policy allows nothing for this launch")
+        self.reasons = reasons
+
+
+def launch_decision(client: OAuthClient, student: Student | None) -> policy.Decision | None:
+    """The policy's decision for a launch, or None when the login is not a pupil's."""
+    if student is None or client.product is None:
+        return None
+    return policy.decide(client.product, student, SSO_ATTRIBUTES)
+
+
+def pseudonym(student: Student, supplier: Supplier) -> str:
+    """The pupil's pseudonym at ``supplier``: kept once obtained from the number service."""
+    known = SupplierPseudonym.objects.filter(student=student, supplier=supplier).first()
+    if known is not None:
+        return known.value
+    if not student.eck_id:
+        raise ReleaseRefused({SUPPLIER_PSEUDONYM: "no_eck_id"})
+    service = nv.get_client()
+    sector_id = _sector_ids(service)[student.school.sector]
+    value = service.supplier_pseudonym(student.eck_id, supplier.kvk, sector_id)
+    try:
+        with transaction.atomic():
+            SupplierPseudonym.objects.create(student=student, supplier=supplier, value=value)
+    except IntegrityError:  # obtained by a concurrent launch: the same value
+        pass
+    return value
+
+
+_SECTORS: dict[str, dict[str, str]] = {}
+
+
+def _sector_ids(service: nv.NummervoorzieningClient) -> dict[str, str]:
+    url = settings.NV_CLIENT_URL
+    if url not in _SECTORS:
+        _SECTORS[url] = {sector.code: sector.id for sector in service.sectors()}
+    return _SECTORS[url]
+
+
+def for_client(client: OAuthClient, user: Any, *, channel: str) -> dict[str, Any]:
+    """The claims for ``user`` at ``client``; raises :class:`ReleaseRefused` when none may go."""
+    student = student_for(user)
+    decision = launch_decision(client, student)
+    if student is None or decision is None or SUPPLIER_PSEUDONYM not in decision.allowed:
+        raise ReleaseRefused(decision.reasons() if decision else {SUPPLIER_PSEUDONYM: "no_pupil"})
+    result: dict[str, Any] = {"sub": pseudonym(student, client.supplier)}
+    for attribute in sorted(decision.allowed - {SUPPLIER_PSEUDONYM}):
+        value = _value(student, attribute)
+        if value not in (None, "", []):
+            result[CLAIM_NAMES[attribute]] = value
+    record(
+        events.RELEASE,
+        f"client:{client.pk}",
+        f"student:{student.pk}",
+        {
+            "channel": channel,
+            "supplier": client.supplier_id,
+            "product": client.product_id,
+            "attributes": sorted(decision.allowed),
+        },
+    )
+    return result
+
+
+def _value(student: Student, attribute: str) -> Any:
+    if attribute == "first_name":
+        return student.roepnaam or student.voornamen
+    if attribute == "last_name":
+        return student.family_name
+    if attribute == "date_of_birth":
+        return student.birth_date.isoformat() if student.birth_date else None
+    if attribute == "gender":
+        return GENDERS.get(Gender(student.gender)) if student.gender else None
+    if attribute == "eck_id":
+        return student.eck_id
+    if attribute == "school":
+        return {"brin": student.school.code, "name": student.school.name}
+    if attribute == "groups":
+        return sorted(student.groups.filter(is_active=True).values_list("name", flat=True))
+    if attribute == "year_level":
+        return student.year_level
+    if attribute == "role":
+        return "student"
+    return None

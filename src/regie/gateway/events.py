@@ -1,0 +1,28 @@
+"""Audit event types of the gateway: what went to which supplier, and what was refused.
+
+Details name channels, suppliers, products and attribute *names*, never values or pseudonyms.
+"""
+
+from regie.audit.events import define
+
+RELEASE = define(
+    "gateway.release",
+    "Pupil data went to a supplier (channel, client, product, pupil id, attribute names).",
+)
+LAUNCH_REFUSED = define(
+    "gateway.launch.refused",
+    "A launch into a product was refused by the release policy (client, product, pupil id and "
+    "the failed condition per attribute); the supplier got access_denied.",
+)
+REQUEST_REFUSED = define(
+    "gateway.request.refused",
+    "A supplier's request was refused with a standard OAuth/OIDC error (endpoint, error code).",
+)
+CLIENT_SAVED = define(
+    "gateway.client.saved",
+    "A supplier's OAuth client was registered or changed (field names, never secrets).",
+)
+CODE_REPLAYED = define(
+    "gateway.code.replayed",
+    "An authorization code was used a second time: refused, and the tokens issued for it revoked.",
+)

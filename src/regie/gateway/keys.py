@@ -1,0 +1,116 @@
+"""The OpenID provider's signing keys: files outside the database, rotated, published as JWKS.
+
+Each key is one JSON Web Key file (private, mode 0600) named ``{alg}-{created}-{kid}.json`` in
+``REGIE_OIDC_KEYS_DIR``. The newest key of an algorithm signs; every key in the directory is
+published in the JWKS, so tokens signed with an older key stay verifiable. :func:`rotate` adds a
+new key per algorithm; :func:`retire` removes keys that stopped signing longer ago than a token
+lives (``REGIE_OIDC_TOKEN_TTL_SECONDS``), after which nothing they signed is still valid.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from joserfc.jwk import ECKey, KeySet, RSAKey
+
+ALGORITHMS = ("ES256", "RS256")
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    alg: str
+    kid: str
+    created: int
+    path: Path
+    key: ECKey | RSAKey
+
+
+def _generate(alg: str, created: int) -> dict[str, Any]:
+    kid = f"{alg.lower()}-{created}-{secrets.token_hex(4)}"
+    parameters: Any = {"kid": kid, "use": "sig", "alg": alg}
+    if alg == "ES256":
+        return ECKey.generate_key("P-256", parameters=parameters, private=True).as_dict(
+            private=True
+        )
+    return RSAKey.generate_key(2048, parameters=parameters, private=True).as_dict(private=True)
+
+
+def _write(directory: Path, data: dict[str, Any], created: int) -> Path:
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = directory / f"{data['alg'].lower()}-{created}-{data['kid'].rsplit('-', 1)[1]}.json"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(data, handle)
+    return path
+
+
+def load(directory: Path | None = None) -> list[SigningKey]:
+    """Every key in the directory, oldest first."""
+    directory = Path(directory or settings.OIDC_KEYS_DIR)
+    found = []
+    for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
+        data = json.loads(path.read_text())
+        alg = data.get("alg")
+        if alg not in ALGORITHMS:
+            continue
+        key = ECKey.import_key(data) if alg == "ES256" else RSAKey.import_key(data)
+        created = int(path.name.split("-")[1])
+        found.append(SigningKey(alg, data["kid"], created, path, key))
+    return sorted(found, key=lambda item: (item.created, item.kid))
+
+
+def ensure(directory: Path | None = None) -> list[Path]:
+    """Create a key for each algorithm that has none yet. Returns the new files."""
+    directory = Path(directory or settings.OIDC_KEYS_DIR)
+    have = {item.alg for item in load(directory)}
+    created = int(time.time())
+    return [
+        _write(directory, _generate(alg, created), created) for alg in ALGORITHMS if alg not in have
+    ]
+
+
+def rotate(directory: Path | None = None) -> list[Path]:
+    """A new signing key for every algorithm; the old ones stay published."""
+    directory = Path(directory or settings.OIDC_KEYS_DIR)
+    created = max([int(time.time())] + [item.created + 1 for item in load(directory)])
+    return [_write(directory, _generate(alg, created), created) for alg in ALGORITHMS]
+
+
+def retire(directory: Path | None = None, now: float | None = None) -> list[Path]:
+    """Remove keys that were superseded longer ago than a token lives."""
+    directory = Path(directory or settings.OIDC_KEYS_DIR)
+    now = time.time() if now is None else now
+    removed = []
+    keys = load(directory)
+    for alg in ALGORITHMS:
+        of_alg = [item for item in keys if item.alg == alg]
+        for older, newer in itertools.pairwise(of_alg):
+            if newer.created + settings.OIDC_TOKEN_TTL_SECONDS < now:
+                older.path.unlink()
+                removed.append(older.path)
+    return removed
+
+
+def signing_key(alg: str) -> SigningKey:
+    """The key that signs with ``alg`` now (the newest)."""
+    keys = [item for item in load() if item.alg == alg]
+    if not keys:
+        raise LookupError(
+            f"no {alg} signing key in REGIE_OIDC_KEYS_DIR: run `regie oidc-keys ensure`"
+        )
+    return keys[-1]
+
+
+def public_jwks() -> dict[str, Any]:
+    """The JWKS: the public halves of every key that may have signed a valid token."""
+    keys = load()
+    result: dict[str, Any] = dict(KeySet([item.key for item in keys]).as_dict(private=False))
+    return result

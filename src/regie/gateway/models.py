@@ -1,0 +1,279 @@
+"""What suppliers are given to reach the hub, and what the hub issued to them.
+
+- :class:`OAuthClient` — a supplier's registered client (from the register's suppliers): redirect
+  URIs, how it authenticates (``private_key_jwt`` with its public JWKS, or a secret stored hashed),
+  allowed scopes, the ID-token signing algorithm, and the product it launches.
+- :class:`AuthorizationCode` and :class:`AccessToken` — stored as SHA-256 hashes only: a leaked
+  database does not hand out working codes or tokens.
+- :class:`SupplierPseudonym` — the pupil's pseudonym for one supplier, obtained from the number
+  service once and kept, so that results posted by pseudonym can be matched back at the hub.
+
+The methods named ``get_*`` / ``check_*`` are the interface Authlib's OAuth 2.0 server expects
+(``ClientMixin``, ``AuthorizationCodeMixin``, ``TokenMixin``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from regie.agreements.models import Product, Supplier
+from regie.core import datacategories as dc
+from regie.roster.models import Student
+
+
+def digest(value: str) -> str:
+    """How codes and tokens are stored: their SHA-256, hex."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+class AuthMethod(models.TextChoices):
+    PRIVATE_KEY_JWT = "private_key_jwt", _("private_key_jwt (JWKS van de leverancier)")
+    CLIENT_SECRET_BASIC = "client_secret_basic", _("client_secret_basic (geheim, gehasht bewaard)")
+    CLIENT_SECRET_POST = "client_secret_post", _("client_secret_post (geheim, gehasht bewaard)")
+
+
+class SigningAlg(models.TextChoices):
+    ES256 = "ES256", "ES256"
+    RS256 = "RS256", _("RS256 (ongeveer 10× trager te ondertekenen)")
+
+
+class OAuthClient(models.Model):
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="clients", verbose_name=_("leverancier")
+    )
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="clients",
+        verbose_name=_("product"),
+        help_text=_("Het leermiddel waarin leerlingen met deze client inloggen."),
+    )
+    name = models.CharField(_("naam"), max_length=200)
+    client_id = models.CharField(_("client_id"), max_length=100, unique=True)
+    secret_hash = models.CharField(_("geheim (gehasht)"), max_length=200, blank=True)
+    auth_method = models.CharField(
+        _("authenticatie"),
+        max_length=30,
+        choices=AuthMethod.choices,
+        default=AuthMethod.PRIVATE_KEY_JWT,
+    )
+    jwks = models.JSONField(_("JWKS (publieke sleutels)"), default=dict, blank=True)
+    redirect_uris = models.JSONField(_("redirect-URI's"), default=list, blank=True)
+    post_logout_redirect_uris = models.JSONField(
+        _("redirect-URI's na uitloggen"), default=list, blank=True
+    )
+    scopes = models.JSONField(_("toegestane scopes"), default=list, blank=True)
+    signing_alg = models.CharField(
+        _("ondertekening ID-token"), max_length=5, choices=SigningAlg.choices, default="ES256"
+    )
+    is_active = models.BooleanField(_("actief"), default=True)
+    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("OAuth-client")
+        verbose_name_plural = _("OAuth-clients")
+        ordering = ("supplier__name", "name")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+    # --- Authlib's ClientMixin -------------------------------------------------------------------
+
+    @property
+    def client_metadata(self) -> dict[str, Any]:
+        return {"post_logout_redirect_uris": list(self.post_logout_redirect_uris)}
+
+    @property
+    def id_token_signed_response_alg(self) -> str:
+        return self.signing_alg
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        uris: list[str] = self.redirect_uris
+        return uris[0] if len(uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str) -> str:
+        if not scope:
+            return ""
+        allowed = set(self.scopes)
+        return " ".join(item for item in scope.split() if item in allowed)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.redirect_uris  # exact match, no patterns
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return bool(self.secret_hash) and check_password(client_secret, self.secret_hash)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return self.is_active and method == self.auth_method
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"  # no implicit or hybrid flow
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        if grant_type == "authorization_code":
+            return "openid" in self.scopes
+        if grant_type == "client_credentials":
+            return any(scope.startswith("https://purl.imsglobal.org/") for scope in self.scopes)
+        return False
+
+
+class AuthorizationCode(models.Model):
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "code_hash": dc.NOT_PERSONAL,
+        "client": dc.NOT_PERSONAL,
+        "user": dc.USERNAME,
+        "redirect_uri": dc.NOT_PERSONAL,
+        "scope": dc.NOT_PERSONAL,
+        "nonce": dc.NOT_PERSONAL,
+        "code_challenge": dc.NOT_PERSONAL,
+        "code_challenge_method": dc.NOT_PERSONAL,
+        "auth_time": dc.NOT_PERSONAL,
+        "created_at": dc.NOT_PERSONAL,
+        "used_at": dc.NOT_PERSONAL,
+    }
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    redirect_uri = models.TextField()
+    scope = models.TextField(blank=True)
+    nonce = models.CharField(max_length=255, blank=True)
+    code_challenge = models.CharField(max_length=128)
+    code_challenge_method = models.CharField(max_length=10, default="S256")
+    auth_time = models.BigIntegerField()
+    created_at = models.FloatField(default=time.time)
+    used_at = models.FloatField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"code for {self.client_id}"
+
+    def is_expired(self) -> bool:
+        return time.time() > self.created_at + settings.OIDC_CODE_TTL_SECONDS
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce or None
+
+    def get_auth_time(self) -> int:
+        return self.auth_time
+
+    def get_acr(self) -> str | None:
+        return None
+
+    def get_amr(self) -> list[str] | None:
+        return None
+
+
+class AccessToken(models.Model):
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "token_hash": dc.NOT_PERSONAL,
+        "client": dc.NOT_PERSONAL,
+        "user": dc.USERNAME,
+        "code": dc.NOT_PERSONAL,
+        "scope": dc.NOT_PERSONAL,
+        "issued_at": dc.NOT_PERSONAL,
+        "expires_in": dc.NOT_PERSONAL,
+        "revoked": dc.NOT_PERSONAL,
+    }
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    code = models.ForeignKey(
+        AuthorizationCode, on_delete=models.SET_NULL, null=True, related_name="tokens"
+    )
+    scope = models.TextField(blank=True)
+    issued_at = models.FloatField(default=time.time)
+    expires_in = models.IntegerField()
+    revoked = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"token for {self.client_id}"
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return self.client_id == client.pk
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return self.expires_in
+
+    def is_expired(self) -> bool:
+        return time.time() > self.issued_at + self.expires_in
+
+    def is_revoked(self) -> bool:
+        return self.revoked
+
+    def get_user(self) -> Any:
+        return self.user
+
+    def get_client(self) -> OAuthClient:
+        return self.client
+
+
+class SupplierPseudonym(models.Model):
+    """A pupil's pseudonym at one supplier (number service, per supplier and sector)."""
+
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "student": dc.UNIQUE_ID,
+        "supplier": dc.NOT_PERSONAL,
+        "value": dc.SUPPLIER_PSEUDONYM,
+    }
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="+")
+    value = models.CharField(max_length=300)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("student", "supplier"), name="pseudonym_per_supplier")
+        ]
+        indexes = [models.Index(fields=("supplier", "value"), name="pseudonym_lookup")]
+
+    def __str__(self) -> str:
+        return f"pseudonym of student {self.student_id} at supplier {self.supplier_id}"
+
+
+class SeenAssertion(models.Model):
+    """The ``jti`` of a client assertion already used (private_key_jwt replay protection)."""
+
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="+")
+    jti = models.CharField(max_length=255)
+    seen_at = models.FloatField(default=time.time)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("client", "jti"), name="jti_once")]
+
+    def __str__(self) -> str:
+        return self.jti

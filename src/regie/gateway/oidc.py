@@ -1,0 +1,235 @@
+"""The hub's OpenID Connect provider (OIDC Core 1.0, OAuth 2.0 RFC 6749, PKCE RFC 7636, client
+authentication with JWTs RFC 7523, RP-initiated logout), built on Authlib's server.
+
+Authlib does the protocol; this module adapts it to regie:
+
+- the authorization-code flow only (no implicit or hybrid flow), PKCE with S256 **required** for
+  every client (:class:`RequiredCodeChallenge`), codes and tokens stored as hashes, a code used
+  twice refused and its tokens revoked;
+- client authentication by ``private_key_jwt`` (the supplier's JWKS, each ``jti`` once) or a
+  secret stored hashed;
+- ID tokens signed with the provider's current key for the client's algorithm (ES256 by
+  default), ``sub`` the supplier pseudonym, and claims exactly what the release policy allows
+  (:mod:`.claims`), worked out again at every token and userinfo request.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+from typing import Any
+
+from authlib.integrations.django_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.integrations.django_oauth2.resource_protector import BearerTokenValidator
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
+from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core.grants import OpenIDCode
+from authlib.oidc.core.grants.util import create_half_hash
+from authlib.oidc.rpinitiated import EndSessionEndpoint
+from django.conf import settings
+from django.db import transaction
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from regie.audit.services import record
+
+from . import claims, events, keys
+from .models import AccessToken, AuthorizationCode, OAuthClient, SeenAssertion, digest
+
+TOKEN_PATH = "/token"  # noqa: S105 (a URL path, not a secret)
+
+
+def token_endpoint() -> str:
+    return settings.OIDC_ISSUER.rstrip("/") + TOKEN_PATH
+
+
+class RequiredCodeChallenge(CodeChallenge):  # type: ignore[misc]
+    """PKCE for every client, S256 only (RFC 7636; OAuth 2.0 Security BCP, RFC 9700 §2.1.1)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("Missing 'code_challenge': PKCE (S256) is required.")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("'code_challenge_method' must be S256.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def validate_code_verifier(self, grant: Any, result: Any) -> None:
+        if not grant.request.form.get("code_verifier"):
+            raise InvalidRequestError("Missing 'code_verifier'.")
+        super().validate_code_verifier(grant, result)
+
+
+class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["private_key_jwt", "client_secret_basic", "client_secret_post"]
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        data = request.payload.data
+        AuthorizationCode.objects.create(
+            code_hash=digest(code),
+            client=request.client,
+            user=request.user,
+            redirect_uri=request.payload.redirect_uri or "",
+            scope=request.payload.scope or "",
+            nonce=data.get("nonce") or "",
+            code_challenge=data.get("code_challenge"),
+            code_challenge_method=data.get("code_challenge_method") or "S256",
+            auth_time=int(time.time()),
+        )
+
+    def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:
+        with transaction.atomic():
+            found = (
+                AuthorizationCode.objects.select_for_update()
+                .filter(code_hash=digest(code), client=client)
+                .first()
+            )
+            if found is None or found.is_expired():
+                return None
+            if found.used_at is not None:
+                revoked = AccessToken.objects.filter(code=found).update(revoked=True)
+                record(
+                    events.CODE_REPLAYED,
+                    f"client:{client.pk}",
+                    f"client:{client.pk}",
+                    {"tokens_revoked": revoked},
+                )
+                raise InvalidGrantError("The authorization code was used already.")
+            found.used_at = time.time()
+            found.save(update_fields=["used_at"])
+            return found
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        pass  # kept (hashed, marked used) until it expires, to recognise a replay
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> Any:
+        return authorization_code.user
+
+
+class IdToken(OpenIDCode):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__(require_nonce=False)
+
+    def exists_nonce(self, nonce: str, request: Any) -> bool:
+        return AuthorizationCode.objects.filter(client=request.client, nonce=nonce).exists()
+
+    def encode_id_token(self, token: dict[str, Any], request: Any) -> str:
+        client: OAuthClient = request.client
+        signing = keys.signing_key(client.signing_alg)
+        now = int(time.time())
+        payload: dict[str, Any] = {
+            "iss": settings.OIDC_ISSUER,
+            "aud": client.client_id,
+            "iat": now,
+            "exp": now + settings.OIDC_TOKEN_TTL_SECONDS,
+        }
+        payload.update(self.get_authorization_code_claims(request.authorization_code))
+        at_hash = create_half_hash(token["access_token"], client.signing_alg)
+        if at_hash is not None:
+            payload["at_hash"] = at_hash.decode("ascii")
+        payload.update(claims.for_client(client, request.user, channel="id_token"))
+        header = {"alg": client.signing_alg, "kid": signing.kid, "typ": "JWT"}
+        return jwt.encode(header, payload, signing.key, [client.signing_alg])
+
+
+class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def get_audiences(self) -> list[str]:
+        return [token_endpoint(), settings.OIDC_ISSUER]
+
+    def validate_jti(self, claims_: Any, jti: str) -> bool:
+        client = OAuthClient.objects.filter(client_id=claims_["sub"]).first()
+        if client is None:
+            return False
+        _, created = SeenAssertion.objects.get_or_create(client=client, jti=jti)
+        return created
+
+    def resolve_client_public_key(self, client: OAuthClient) -> KeySet:
+        jwks: Any = client.jwks or {"keys": []}
+        return KeySet.import_key_set(jwks)
+
+
+class EndSession(EndSessionEndpoint):  # type: ignore[misc]
+    """RP-initiated logout: the ID-token hint must be one of ours; the view logs out."""
+
+    def get_server_jwks(self) -> dict[str, Any]:
+        return keys.public_jwks()
+
+    def get_algorithms(self) -> list[str]:
+        return list(keys.ALGORITHMS)
+
+    def end_session(self, end_session_request: Any) -> None:
+        pass
+
+
+class Server(AuthorizationServer):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__(OAuthClient, AccessToken)
+
+    def query_client(self, client_id: str) -> OAuthClient | None:
+        return OAuthClient.objects.filter(client_id=client_id, is_active=True).first()
+
+    def create_bearer_token_generator(self) -> BearerTokenGenerator:
+        from authlib.common.security import generate_token
+
+        def expires_in(client: Any, grant_type: str) -> int:
+            return int(settings.OIDC_TOKEN_TTL_SECONDS)
+
+        return BearerTokenGenerator(
+            access_token_generator=lambda *args, **kwargs: generate_token(48),
+            refresh_token_generator=None,
+            expires_generator=expires_in,
+        )
+
+    def save_token(self, token: dict[str, Any], request: Any) -> AccessToken:
+        return AccessToken.objects.create(
+            token_hash=digest(token["access_token"]),
+            client=request.client,
+            user=request.user or None,
+            code=getattr(request, "authorization_code", None),
+            scope=token.get("scope", ""),
+            expires_in=int(token["expires_in"]),
+        )
+
+    def handle_error_response(self, request: Any, error: Any) -> Any:
+        record(
+            events.REQUEST_REFUSED,
+            "system",
+            "",
+            {
+                "endpoint": str(getattr(request, "uri", "")).split("?")[0][-80:],
+                "error": error.error,
+            },
+        )
+        return super().handle_error_response(request, error)
+
+
+class HashedBearerTokens(BearerTokenValidator):  # type: ignore[misc]
+    def authenticate_token(self, token_string: str) -> AccessToken | None:
+        return (
+            AccessToken.objects.select_related("client", "user")
+            .filter(token_hash=digest(token_string))
+            .first()
+        )
+
+
+@cache
+def server() -> Server:
+    instance = Server()
+    instance.register_grant(CodeGrant, [RequiredCodeChallenge(required=True), IdToken()])
+    instance.register_client_auth_method(PrivateKeyJwt.CLIENT_AUTH_METHOD, PrivateKeyJwt())
+    instance.register_endpoint(EndSession())
+    return instance
+
+
+@cache
+def protector() -> ResourceProtector:
+    instance = ResourceProtector()
+    instance.register_token_validator(HashedBearerTokens(AccessToken))
+    return instance

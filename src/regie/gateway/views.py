@@ -1,0 +1,174 @@
+"""The OpenID provider's endpoints. Thin: Authlib (through :mod:`.oidc`) does the protocol;
+these views add the login, the release policy's say before a launch, and friendly pages."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from authlib.oauth2 import OAuth2Error
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from regie.accounts.services import student_for
+from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
+from regie.agreements.policy import EXPLANATIONS, Condition
+from regie.audit.services import record
+from regie.nummervoorziening.client import NummervoorzieningClientError
+
+from . import claims, events, keys, oidc
+from .scopes import SCOPES
+
+
+def _endpoint(path: str) -> str:
+    return settings.OIDC_ISSUER.rstrip("/") + path
+
+
+def discovery(request: HttpRequest) -> JsonResponse:
+    """OpenID Connect Discovery 1.0 §3: the provider's metadata."""
+    return JsonResponse(
+        {
+            "issuer": settings.OIDC_ISSUER,
+            "authorization_endpoint": _endpoint("/authorize"),
+            "token_endpoint": _endpoint(oidc.TOKEN_PATH),
+            "userinfo_endpoint": _endpoint("/userinfo"),
+            "jwks_uri": _endpoint("/jwks"),
+            "end_session_endpoint": _endpoint("/logout"),
+            "scopes_supported": sorted(SCOPES),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": list(keys.ALGORITHMS),
+            "token_endpoint_auth_methods_supported": oidc.CodeGrant.TOKEN_ENDPOINT_AUTH_METHODS,
+            "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256"],
+            "code_challenge_methods_supported": ["S256"],
+            "claims_supported": [
+                "sub",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                *sorted(claims.CLAIM_NAMES.values()),
+            ],
+            "claims_parameter_supported": False,
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
+        }
+    )
+
+
+def jwks(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(keys.public_jwks())
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def authorize(request: HttpRequest) -> HttpResponse:
+    """The authorization endpoint: a logged-in pupil is sent on to the supplier, or told why not."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    server = oidc.server()
+    try:
+        grant = server.get_consent_grant(request, end_user=request.user)
+    except OAuth2Error as error:
+        if getattr(error, "redirect_uri", None):
+            return server.handle_error_response(request, error)  # type: ignore[no-any-return]
+        server.handle_error_response(request, error)  # audits the refusal
+        return render(request, "gateway/error.html", {"error": error.error}, status=400)
+    client = grant.client
+    student = student_for(request.user)
+    decision = claims.launch_decision(client, student)
+    if decision is None or SUPPLIER_PSEUDONYM not in decision.allowed:
+        reasons = decision.reasons() if decision else {SUPPLIER_PSEUDONYM: "no_pupil"}
+        record(
+            events.LAUNCH_REFUSED,
+            f"user:{request.user.pk}",
+            f"student:{student.pk}" if student else f"user:{request.user.pk}",
+            {"client": client.pk, "product": client.product_id, "reasons": reasons},
+        )
+        denied = server.create_authorization_response(request, grant_user=None, grant=grant)
+        return render(
+            request,
+            "gateway/refused.html",
+            {
+                "client": client,
+                "reason": _explanation(reasons.get(SUPPLIER_PSEUDONYM, "")),
+                "back": denied["Location"],
+                "back_host": urlsplit(denied["Location"]).netloc,
+            },
+            status=403,
+        )
+    try:
+        claims.pseudonym(student, client.supplier) if student else None
+    except NummervoorzieningClientError:
+        return render(request, "gateway/unavailable.html", {"client": client}, status=503)
+    return server.create_authorization_response(  # type: ignore[no-any-return]
+        request, grant_user=request.user, grant=grant
+    )
+
+
+def _explanation(condition: str) -> str:
+    try:
+        return EXPLANATIONS[Condition(condition)]
+    except ValueError:
+        return "you are not logged in as a pupil of a school that uses this product"
+
+
+@csrf_exempt
+@require_POST
+def token(request: HttpRequest) -> HttpResponse:
+    try:
+        return oidc.server().create_token_response(request)  # type: ignore[no-any-return]
+    except claims.ReleaseRefused:
+        return JsonResponse(
+            {"error": "access_denied", "error_description": "Nothing may be released."},
+            status=400,
+        )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def userinfo(request: HttpRequest) -> HttpResponse:
+    """OIDC Core §5.3. The token in the Authorization header, or (RFC 6750 §2.2) a POST body."""
+    form_token = request.POST.get("access_token") if request.method == "POST" else None
+    if form_token and "HTTP_AUTHORIZATION" not in request.META:
+        request.META["HTTP_AUTHORIZATION"] = f"Bearer {form_token}"
+    try:
+        access = oidc.protector().acquire_token(request, ["openid"])
+    except OAuth2Error as error:
+        status, problem, headers = error()
+        response = JsonResponse(dict(problem), status=status)
+        for name, value in headers:
+            if name.lower() != "content-type":
+                response[name] = value
+        return response
+    try:
+        body: dict[str, Any] = claims.for_client(access.client, access.user, channel="userinfo")
+    except claims.ReleaseRefused:
+        return JsonResponse({"error": "access_denied"}, status=403)
+    return JsonResponse(body)
+
+
+@require_http_methods(["GET", "POST"])
+def end_session(request: HttpRequest) -> HttpResponse:
+    """RP-initiated logout 1.0: with a valid ID-token hint at once, else after confirmation."""
+    server = oidc.server()
+    try:
+        validated = server.validate_endpoint_request("end_session", request)
+    except OAuth2Error as error:
+        return render(request, "gateway/error.html", {"error": error.error}, status=400)
+    if validated.needs_confirmation and request.method != "POST":
+        return render(request, "gateway/logout.html", {"confirm": True, "params": request.GET})
+    logout(request)
+    if validated.redirect_uri:
+        return redirect(validated.redirect_uri)
+    return render(request, "gateway/logout.html", {"confirm": False})

@@ -70,6 +70,14 @@ class OAuthClient(models.Model):
         default=AuthMethod.PRIVATE_KEY_JWT,
     )
     jwks = models.JSONField(_("JWKS (publieke sleutels)"), default=dict, blank=True)
+    initiate_login_uri = models.URLField(
+        _("URI om inloggen te starten"),
+        blank=True,
+        help_text=_(
+            "Waar een tegel in 'Mijn leermiddelen' heen gaat: de leverancier start daar het "
+            "inloggen (OIDC Core §4, door derden gestart inloggen)."
+        ),
+    )
     redirect_uris = models.JSONField(_("redirect-URI's"), default=list, blank=True)
     post_logout_redirect_uris = models.JSONField(
         _("redirect-URI's na uitloggen"), default=list, blank=True

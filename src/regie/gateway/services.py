@@ -46,6 +46,7 @@ def register_client(
     scopes: Iterable[str] = ("openid",),
     post_logout_redirect_uris: Iterable[str] = (),
     signing_alg: str = SigningAlg.ES256,
+    initiate_login_uri: str = "",
     user: AuthUser | None = None,
 ) -> tuple[OAuthClient, str | None]:
     """A new client of ``supplier``; returns it and, for secret-based methods, the secret (once)."""
@@ -80,6 +81,9 @@ def register_client(
         secret_hash=secret_hash,
         auth_method=auth_method,
         jwks=public_jwks,
+        initiate_login_uri=_check_redirect_uris([initiate_login_uri])[0]
+        if initiate_login_uri
+        else "",
         redirect_uris=_check_redirect_uris(redirect_uris),
         post_logout_redirect_uris=_check_redirect_uris(post_logout_redirect_uris),
         scopes=list(dict.fromkeys(scopes)),

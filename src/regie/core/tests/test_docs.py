@@ -1,4 +1,4 @@
-"""Generated references are current: every setting and audit event type is documented."""
+"""Generated references are current: every setting, audit event type and scope is documented."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from regie.audit.events import REGISTRY as EVENT_TYPES
+from regie.gateway.scopes import SCOPES
 from regie.lib.env import REGISTRY as SETTINGS
 
 DOCS = Path(settings.BASE_DIR) / "docs"
@@ -25,6 +26,13 @@ def test_every_audit_event_type_is_documented() -> None:
     text = (DOCS / "audit-events.md").read_text(encoding="utf-8")
     for name in EVENT_TYPES:
         assert f"`{name}`" in text
+
+
+def test_every_scope_is_documented() -> None:
+    text = (DOCS / "scopes.md").read_text(encoding="utf-8")
+    for name, scope in SCOPES.items():
+        assert f"`{name}`" in text
+        assert scope.description in text
 
 
 def test_generated_pages_and_openapi_files_are_current() -> None:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from regie.audit import events
+from regie.gateway import scopes
 from regie.lib import env
 
 
@@ -18,11 +19,12 @@ def pages() -> dict[str, str]:
     return {
         "configuration.md": env.reference_markdown(),
         "audit-events.md": events.reference_markdown(),
+        "scopes.md": scopes.reference_markdown(),
     }
 
 
 class Command(BaseCommand):
-    help = "Regenerate docs/configuration.md and docs/audit-events.md, or check them."
+    help = "Regenerate docs/configuration.md, audit-events.md and scopes.md, or check them."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--check", action="store_true", help="Fail when a page differs.")

@@ -18,12 +18,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
 if settings.ROLE in {"all", "hub"}:
     from django.contrib.auth import views as auth_views
 
+    from regie.gateway import launch
+
     urlpatterns += [
         path("inloggen/", auth_views.LoginView.as_view(), name="login"),
         path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
         path("school/", include("regie.roster.urls")),
         path("privacy/", include("regie.agreements.urls")),
         path("oidc/", include("regie.gateway.urls")),
+        path("ims/oneroster/rostering/v1p2/", include("regie.gateway.oneroster.urls")),
+        path("leermiddelen/", launch.tiles, name="tiles"),
     ]
 
 if settings.ROLE in {"all", "nummervoorziening"}:

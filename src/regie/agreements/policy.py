@@ -19,11 +19,19 @@ from enum import StrEnum
 from django.db.models import Q
 from django.utils import timezone
 
-from regie.core.models import SchoolYear
+from regie.core.models import School, SchoolYear
 from regie.roster.models import Student
 
 from . import catalogue
-from .models import Consent, DataSchedule, Licence, ProcessingAgreement, Product, SchoolSwitch
+from .models import (
+    Consent,
+    DataSchedule,
+    Licence,
+    Processing,
+    ProcessingAgreement,
+    Product,
+    SchoolSwitch,
+)
 
 
 class Condition(StrEnum):
@@ -188,3 +196,132 @@ def decide(
 def current_school_year(day: date | None = None) -> SchoolYear | None:
     day = day or timezone.localdate()
     return SchoolYear.objects.filter(start__lte=day, end__gte=day).first()
+
+
+# --- many pupils at once (rostering) ------------------------------------------------------------
+
+
+def decide_many(
+    product: Product,
+    students: Iterable[Student],
+    requested: Iterable[str] | None = None,
+    *,
+    day: date | None = None,
+) -> dict[int, Decision]:
+    """:func:`decide` for many pupils (by pk), reading the register in a fixed number of queries.
+
+    Gives exactly what :func:`decide` gives for each pupil; a rostering request for a whole school
+    costs eight queries instead of about seven per pupil.
+    """
+    day = day or timezone.localdate()
+    pupils = {student.pk: student for student in students}
+    wanted = list(requested) if requested is not None else None
+    if not pupils:
+        return {}
+    school_ids = {student.school_id for student in pupils.values()}
+    boards = dict(School.objects.filter(pk__in=school_ids).values_list("pk", "board_id"))
+    agreements = _active_agreements(set(boards.values()), product, day)
+    schedules = _schedule_attributes(agreements.values(), product)
+    licensed = _licensed_students(product, pupils, school_ids, day)
+    switched: dict[int, set[str]] = {}
+    for school_id, attribute in SchoolSwitch.objects.filter(
+        school_id__in=school_ids, product=product
+    ).values_list("school_id", "attribute"):
+        switched.setdefault(school_id, set()).add(attribute)
+    consents = _consents_in_force_many(pupils, product)
+    decisions = {}
+    for pk, student in pupils.items():
+        agreement_id = agreements.get(boards[student.school_id])
+        if agreement_id is None:
+            facts = Facts(agreement_active=False, licensed=False)
+        else:
+            facts = Facts(
+                agreement_active=True,
+                licensed=student.is_active and pk in licensed,
+                schedule=schedules.get(agreement_id, frozenset()),
+                switched_on=frozenset(switched.get(student.school_id, ())),
+                consents=consents.get(pk, frozenset()),
+                agreement_id=agreement_id,
+            )
+        decisions[pk] = evaluate(facts, wanted)
+    return decisions
+
+
+def _active_agreements(board_ids: set[int], product: Product, day: date) -> dict[int, int]:
+    """Board → the pk of what :func:`active_agreement` picks for it."""
+    chosen: dict[int, int] = {}
+    rows = (
+        ProcessingAgreement.objects.active_on(day)
+        .filter(board_id__in=board_ids, supplier_id=product.supplier_id, schedules__product=product)
+        .order_by("-start_date", "-pk")
+        .values_list("board_id", "pk")
+    )
+    for board_id, agreement_id in rows:
+        chosen.setdefault(board_id, agreement_id)
+    return chosen
+
+
+def _schedule_attributes(
+    agreement_ids: Iterable[int], product: Product
+) -> dict[int, frozenset[str]]:
+    """Agreement → what its schedule for ``product`` names (as :meth:`DataSchedule.attributes`)."""
+    keys: dict[int, set[str]] = {}
+    for agreement_id, attributes in Processing.objects.filter(
+        schedule__agreement_id__in=list(agreement_ids), schedule__product=product
+    ).values_list("schedule__agreement_id", "attributes"):
+        keys.setdefault(agreement_id, set()).update(attributes)
+    return {agreement_id: frozenset(found) for agreement_id, found in keys.items()}
+
+
+def _licensed_students(
+    product: Product, pupils: dict[int, Student], school_ids: set[int], day: date
+) -> set[int]:
+    """The pupils a licence of this school year covers (:func:`licences_covering`)."""
+    licences = list(
+        Licence.objects.filter(
+            product=product,
+            school_id__in=school_ids,
+            school_year__start__lte=day,
+            school_year__end__gte=day,
+        ).values_list("pk", "school_id", "group_id")
+    )
+    school_of_group: dict[int, set[int]] = {}
+    school_of_licence: dict[int, int] = {}
+    for licence_id, school_id, group_id in licences:
+        school_of_licence[licence_id] = school_id
+        if group_id is not None:
+            school_of_group.setdefault(group_id, set()).add(school_id)
+    members = Student.groups.through.objects.filter(
+        student_id__in=list(pupils), group_id__in=list(school_of_group)
+    ).values_list("student_id", "group_id")
+    named = Licence.students.through.objects.filter(
+        student_id__in=list(pupils), licence_id__in=list(school_of_licence)
+    ).values_list("student_id", "licence_id")
+    covered = {
+        student_id
+        for student_id, group_id in members
+        if pupils[student_id].school_id in school_of_group[group_id]
+    }
+    covered.update(
+        student_id
+        for student_id, licence_id in named
+        if pupils[student_id].school_id == school_of_licence[licence_id]
+    )
+    return covered
+
+
+def _consents_in_force_many(
+    pupils: dict[int, Student], product: Product
+) -> dict[int, frozenset[str]]:
+    """Pupil → :func:`consents_in_force`."""
+    latest: dict[tuple[int, str], bool] = {}
+    records = Consent.objects.filter(student_id__in=list(pupils), product=product).order_by(
+        "student_id", "attribute", "-decided_at", "-pk"
+    )
+    for student_id, attribute, given in records.values_list("student_id", "attribute", "given"):
+        latest.setdefault((student_id, attribute), given)
+    found: dict[int, set[str]] = {}
+    for (student_id, attribute), given in latest.items():
+        if given:
+            found.setdefault(student_id, set()).add(attribute)
+    return {student_id: frozenset(attributes) for student_id, attributes in found.items()}

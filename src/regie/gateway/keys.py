@@ -15,6 +15,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +54,19 @@ def _write(directory: Path, data: dict[str, Any], created: int) -> Path:
 
 
 def load(directory: Path | None = None) -> list[SigningKey]:
-    """Every key in the directory, oldest first."""
+    """Every key in the directory, oldest first (read again when the directory changes)."""
     directory = Path(directory or settings.OIDC_KEYS_DIR)
+    if not directory.is_dir():
+        return []
+    names = tuple(sorted(path.name for path in directory.glob("*.json")))
+    return list(_load(directory, names, directory.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=8)
+def _load(directory: Path, names: tuple[str, ...], stamp: int) -> tuple[SigningKey, ...]:
+    """The keys of these files (a new file, a removed one or a change of the directory reloads)."""
     found = []
-    for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
+    for path in (directory / name for name in names):
         data = json.loads(path.read_text())
         alg = data.get("alg")
         if alg not in ALGORITHMS:
@@ -64,7 +74,7 @@ def load(directory: Path | None = None) -> list[SigningKey]:
         key = ECKey.import_key(data) if alg == "ES256" else RSAKey.import_key(data)
         created = int(path.name.split("-")[1])
         found.append(SigningKey(alg, data["kid"], created, path, key))
-    return sorted(found, key=lambda item: (item.created, item.kid))
+    return tuple(sorted(found, key=lambda item: (item.created, item.kid)))
 
 
 def ensure(directory: Path | None = None) -> list[Path]:

@@ -18,11 +18,13 @@ from __future__ import annotations
 import time
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from authlib.integrations.django_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.integrations.django_oauth2.resource_protector import BearerTokenValidator
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
+from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -38,6 +40,7 @@ from regie.audit.services import record
 
 from . import claims, events, keys
 from .models import AccessToken, AuthorizationCode, OAuthClient, SeenAssertion, digest
+from .scopes import SCOPES
 
 TOKEN_PATH = "/token"  # noqa: S105 (a URL path, not a secret)
 
@@ -68,14 +71,40 @@ class RequiredCodeChallenge(CodeChallenge):  # type: ignore[misc]
 class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = ["private_key_jwt", "client_secret_basic", "client_secret_post"]
 
+    def validate_authorization_request(self) -> str:
+        """Authlib's checks, then: what is granted of the scope must include ``openid``."""
+        redirect_uri: str = super().validate_authorization_request()
+        if "openid" not in scope_to_list(self.request.scope or ""):
+            raise InvalidScopeError(
+                "This provider serves OpenID Connect: the granted scope must include 'openid'.",
+                redirect_uri=redirect_uri,
+            )
+        return redirect_uri
+
     def save_authorization_code(self, code: str, request: Any) -> None:
         data = request.payload.data
+        # RFC 6749 §3.3: the code carries the scope as *granted* (the client's allowed scopes,
+        # request.scope), never as asked (request.payload.scope); what was ignored is audited.
+        asked = scope_to_list(request.payload.scope or "")
+        ignored = set(asked) - set(scope_to_list(request.scope or ""))
+        if ignored:  # only our own scope names go into the audit log, not the client's text
+            record(
+                events.REQUEST_REFUSED,
+                f"client:{request.client.pk}",
+                f"client:{request.client.pk}",
+                {
+                    "endpoint": _endpoint_path(request),
+                    "error": "invalid_scope",
+                    "scopes_ignored": sorted(ignored & set(SCOPES)),
+                    "unknown_scopes_ignored": len(ignored - set(SCOPES)),
+                },
+            )
         AuthorizationCode.objects.create(
             code_hash=digest(code),
             client=request.client,
             user=request.user,
             redirect_uri=request.payload.redirect_uri or "",
-            scope=request.payload.scope or "",
+            scope=request.scope or "",
             nonce=data.get("nonce") or "",
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method") or "S256",
@@ -91,7 +120,8 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
             )
             if found is None or found.is_expired():
                 return None
-            if found.used_at is not None:
+            replayed = found.used_at is not None
+            if replayed:  # committed with the block: raising inside it would roll this back
                 revoked = AccessToken.objects.filter(code=found).update(revoked=True)
                 record(
                     events.CODE_REPLAYED,
@@ -99,10 +129,12 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
                     f"client:{client.pk}",
                     {"tokens_revoked": revoked},
                 )
-                raise InvalidGrantError("The authorization code was used already.")
-            found.used_at = time.time()
-            found.save(update_fields=["used_at"])
-            return found
+            else:
+                found.used_at = time.time()
+                found.save(update_fields=["used_at"])
+        if replayed:
+            raise InvalidGrantError("The authorization code was used already.")
+        return found
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         pass  # kept (hashed, marked used) until it expires, to recognise a replay
@@ -132,7 +164,13 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
         at_hash = create_half_hash(token["access_token"], client.signing_alg)
         if at_hash is not None:
             payload["at_hash"] = at_hash.decode("ascii")
-        payload.update(claims.for_client(client, request.user, channel="id_token"))
+        try:
+            payload.update(claims.for_client(client, request.user, channel="id_token"))
+        except claims.ReleaseRefused:  # e.g. the licence ended since the launch
+            AccessToken.objects.filter(token_hash=digest(token["access_token"])).update(
+                revoked=True
+            )
+            raise InvalidGrantError("The release policy no longer allows this launch.") from None
         header = {"alg": client.signing_alg, "kid": signing.kid, "typ": "JWT"}
         return jwt.encode(header, payload, signing.key, [client.signing_alg])
 
@@ -203,11 +241,17 @@ class Server(AuthorizationServer):  # type: ignore[misc]
             "system",
             "",
             {
-                "endpoint": str(getattr(request, "uri", "")).split("?")[0][-80:],
+                "endpoint": _endpoint_path(request),
                 "error": error.error,
             },
         )
         return super().handle_error_response(request, error)
+
+
+def _endpoint_path(request: Any) -> str:
+    """The path of the endpoint, for audit details (never the query: it may carry a token)."""
+    path = getattr(request, "path", None) or str(getattr(request, "uri", "") or "")
+    return urlsplit(str(path)).path[-80:]
 
 
 class HashedBearerTokens(BearerTokenValidator):  # type: ignore[misc]
@@ -223,6 +267,9 @@ class HashedBearerTokens(BearerTokenValidator):  # type: ignore[misc]
 def server() -> Server:
     instance = Server()
     instance.register_grant(CodeGrant, [RequiredCodeChallenge(required=True), IdToken()])
+    from .oneroster.grant import RosterClientCredentials  # OneRoster: client credentials
+
+    instance.register_grant(RosterClientCredentials)
     instance.register_client_auth_method(PrivateKeyJwt.CLIENT_AUTH_METHOD, PrivateKeyJwt())
     instance.register_endpoint(EndSession())
     return instance

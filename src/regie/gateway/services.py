@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from joserfc.errors import JoseError
@@ -17,7 +16,7 @@ from regie.agreements.services import Refused
 from regie.audit.services import record
 
 from . import events
-from .models import AuthMethod, OAuthClient, SigningAlg
+from .models import AuthMethod, OAuthClient, SigningAlg, digest
 from .scopes import SCOPES
 
 
@@ -72,7 +71,7 @@ def register_client(
         public_jwks = dict(keyset.as_dict(private=False))
     else:
         secret = secrets.token_urlsafe(32)
-        secret_hash = make_password(secret)
+        secret_hash = digest(secret)
     client = OAuthClient.objects.create(
         supplier=supplier,
         product=product,

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6750 import InvalidTokenError
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
@@ -128,9 +129,15 @@ def _explanation(condition: str) -> str:
 def token(request: HttpRequest) -> HttpResponse:
     try:
         return oidc.server().create_token_response(request)  # type: ignore[no-any-return]
-    except claims.ReleaseRefused:
+    except claims.ReleaseRefused:  # RFC 6749 §5.2: the grant is no longer good
+        record(
+            events.REQUEST_REFUSED,
+            "system",
+            "",
+            {"endpoint": request.path, "error": "invalid_grant"},
+        )
         return JsonResponse(
-            {"error": "access_denied", "error_description": "Nothing may be released."},
+            {"error": "invalid_grant", "error_description": "Nothing may be released."},
             status=400,
         )
 
@@ -144,18 +151,27 @@ def userinfo(request: HttpRequest) -> HttpResponse:
         request.META["HTTP_AUTHORIZATION"] = f"Bearer {form_token}"
     try:
         access = oidc.protector().acquire_token(request, ["openid"])
+        try:
+            body: dict[str, Any] = claims.for_client(access.client, access.user, channel="userinfo")
+        except claims.ReleaseRefused:
+            # RFC 6750 §3.1: the token is no good "for other reasons" (licence or agreement ended)
+            raise InvalidTokenError(
+                "The release policy no longer allows anything for this token."
+            ) from None
     except OAuth2Error as error:
-        status, problem, headers = error()
-        response = JsonResponse(dict(problem), status=status)
-        for name, value in headers:
-            if name.lower() != "content-type":
-                response[name] = value
-        return response
-    try:
-        body: dict[str, Any] = claims.for_client(access.client, access.user, channel="userinfo")
-    except claims.ReleaseRefused:
-        return JsonResponse({"error": "access_denied"}, status=403)
+        return _bearer_error(request, error)
     return JsonResponse(body)
+
+
+def _bearer_error(request: HttpRequest, error: OAuth2Error) -> JsonResponse:
+    """An RFC 6750 §3 error (with ``WWW-Authenticate``), audited."""
+    record(events.REQUEST_REFUSED, "system", "", {"endpoint": request.path, "error": error.error})
+    status, problem, headers = error()
+    response = JsonResponse(dict(problem), status=status)
+    for name, value in headers:
+        if name.lower() != "content-type":
+            response[name] = value
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -164,7 +180,10 @@ def end_session(request: HttpRequest) -> HttpResponse:
     server = oidc.server()
     try:
         validated = server.validate_endpoint_request("end_session", request)
-    except OAuth2Error as error:
+    except OAuth2Error as error:  # §4: no redirection on an error
+        record(
+            events.REQUEST_REFUSED, "system", "", {"endpoint": request.path, "error": error.error}
+        )
         return render(request, "gateway/error.html", {"error": error.error}, status=400)
     if validated.needs_confirmation and request.method != "POST":
         return render(request, "gateway/logout.html", {"confirm": True, "params": request.GET})

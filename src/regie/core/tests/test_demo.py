@@ -35,6 +35,35 @@ def read_until(stream: IO[str], pattern: str, seen: list[str]) -> re.Match[str]:
     raise AssertionError("the demo ended before printing it:\n" + "".join(seen))
 
 
+def launch_demo_suppliers(base: str, rekenwereld: str, taalrijk: str) -> None:
+    """A demo pupil opens both demo suppliers: two pseudonyms; the draft agreement is refused."""
+    start = httpx.get(f"{rekenwereld}/")
+    assert start.status_code == 200
+    assert "Inloggen via je school (regie)" in start.text
+    pupil = httpx.Client(base_url=base, follow_redirects=True, timeout=30)
+    form = pupil.get("/inloggen/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    assert token is not None
+    pupil.post(
+        "/inloggen/",
+        data={"username": "leerling1", "password": "regie-demo", "csrfmiddlewaretoken": token[1]},
+    )
+    tiles = pupil.get("/leermiddelen/")
+    assert "Rekenwereld openen" in tiles.text, tiles.text[:500]
+    subs = []
+    for login in (f"{rekenwereld}/login", f"{taalrijk}/spelling/login"):
+        page = pupil.get(login)
+        assert page.status_code == 200, page.text[:500]
+        assert "van regie ontving" in page.text
+        sub = re.search(r'<tr data-claim="sub">.*?<td>(.*?)</td>', page.text)
+        assert sub is not None
+        subs.append(sub[1])
+    assert subs[0] != subs[1]
+    refused = pupil.get(f"{taalrijk}/login")  # Taalrijk Lezen: a draft agreement
+    assert refused.status_code == 403
+    assert "Dit leermiddel kan nu niet worden geopend" in refused.text
+
+
 def run_demo(var_dir: Path) -> tuple[str, str, str]:
     """Start the demo, use the printed API key as the printed curl example does, stop it."""
     port = free_port()
@@ -50,6 +79,8 @@ def run_demo(var_dir: Path) -> tuple[str, str, str]:
         assert process.stdout is not None
         login = read_until(process.stdout, r"login: (\S+) / (\S+)", seen)
         key = read_until(process.stdout, r"API key: (nv_\S+)", seen)[1]
+        rekenwereld = read_until(process.stdout, r"Demoleverancier Rekenwereld: (\S+)/ \(", seen)[1]
+        taalrijk = read_until(process.stdout, r"Demoleverancier Taalrijk: (\S+)/ \(", seen)[1]
         read_until(process.stdout, r"Demo-schoolbestuur klaar", seen)
         base = f"http://127.0.0.1:{port}"
         answer = httpx.post(
@@ -95,6 +126,7 @@ def run_demo(var_dir: Path) -> tuple[str, str, str]:
         assert statement.status_code == 200
         assert "Rekenwereld" in statement.text
         assert "Taalrijk Lezen" not in statement.text  # a draft: nothing goes there
+        launch_demo_suppliers(base, rekenwereld, taalrijk)
         process.send_signal(signal.SIGINT)  # Ctrl-C, as the demo says
         rest, _ = process.communicate(timeout=60)
         seen.append(rest)

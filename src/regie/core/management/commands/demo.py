@@ -2,7 +2,9 @@
 
 Creates what is missing (keys, database, demo logins, demo number-service clients), prints the
 logins and a fresh API key for the demo LAS, and serves hub and number service in one process.
-All demo data is fictional; the passwords are demo-only and the server listens on loopback only.
+The demo suppliers (``regie.demosupplier``: Rekenwereld and Taalrijk, real OpenID Connect relying
+parties) are served on the next ports and registered at the hub once the demo board is loaded.
+All demo data is fictional; the passwords are demo-only and the servers listen on loopback only.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from regie.core.management.commands.serve import check_ready, serve
+from regie.gateway import keys as oidc_keys
 from regie.lib.logging import get_logger
 from regie.nummervoorziening import services as nv_services
 from regie.nummervoorziening.keys import generate_keyring
@@ -48,6 +51,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         for path in generate_keyring(Path(settings.NV_KEYS_DIR)):
             self.stdout.write(f"created key file {path}")
+        for path in oidc_keys.ensure():
+            self.stdout.write(f"created OIDC signing key file {path}")
         call_command("migrate", interactive=False, verbosity=0)
         username, password, email = DEMO_ADMIN
         user_model = get_user_model()
@@ -59,8 +64,13 @@ class Command(BaseCommand):
         settings.ROLE = "all"
         check_ready("all")
         base = f"http://127.0.0.1:{options['port']}"
+        settings.OIDC_ISSUER = f"{base}/oidc"
+        from regie.accounts.demo import demo_pupil_logins
         from regie.agreements.demo import load_demo_register
+        from regie.demosupplier import demo as demo_suppliers
         from regie.roster import demo
+
+        suppliers = demo_suppliers.start_demo_suppliers(settings.OIDC_ISSUER, options["port"])
 
         lines = [
             "",
@@ -70,6 +80,11 @@ class Command(BaseCommand):
             f"  School (hub):     {base}/school/   logins (wachtwoord / password "
             f"{demo.DEMO_PASSWORD}):",
             *(f"    {login:12} {who}" for login, _role, who in demo.PERSONAS),
+            f"  Mijn leermiddelen (leerlingen): {base}/leermiddelen/",
+            *(
+                f"  Demoleverancier {item.app.spec.title + ':':13} {item.url}/"
+                for item in suppliers
+            ),
             f"  Nummervoorziening JSON API: {base}/nummervoorziening/api/v1/docs",
             f"  Nummervoorziening SOAP:     {base}/nummervoorziening/soap?wsdl",
             f"  Demo-LAS (OIN {DEMO_LAS[0]}) API key: {las_key}",
@@ -95,6 +110,8 @@ class Command(BaseCommand):
                     board = demo.load_demo_board(Path(settings.VAR_DIR) / "demo")
                 logins = demo.demo_logins(board)
                 load_demo_register(board)
+                demo_suppliers.register_demo_suppliers(suppliers, board)
+                pupils = demo_pupil_logins(board, demo.DEMO_PASSWORD)
                 statements = ", ".join(
                     f"{base}/privacy/scholen/{school.pk}/privacyverklaring/"
                     for school in board.schools.order_by("pk")
@@ -102,6 +119,16 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"  Privacyregister (fg, bestuur): {base}/privacy/\n"
                     f"  Privacyverklaringen (openbaar): {statements}\n"
+                )
+                self.stdout.write(
+                    f"  Leerlingen (wachtwoord / password {demo.DEMO_PASSWORD}), "
+                    f"log in op {base}/leermiddelen/ en open een leermiddel:\n"
+                    + "".join(f"    {username:12} {who}\n" for username, who in pupils)
+                    + "".join(
+                        f"  Demoleverancier {item.app.spec.title}: {item.url}/ "
+                        "(aangemeld bij regie)\n"
+                        for item in suppliers
+                    )
                 )
                 self.stdout.write(
                     f"  Demo-schoolbestuur klaar: {board.name}; "
@@ -116,11 +143,14 @@ class Command(BaseCommand):
                 if options["no_serve"]:
                     stop.set()
 
-        serve(
-            host="127.0.0.1",
-            port=options["port"],
-            threads=settings.SERVER_THREADS,
-            worker=True,
-            role="all",
-            after_start=load_board,
-        )
+        try:
+            serve(
+                host="127.0.0.1",
+                port=options["port"],
+                threads=settings.SERVER_THREADS,
+                worker=True,
+                role="all",
+                after_start=load_board,
+            )
+        finally:
+            demo_suppliers.stop_demo_suppliers(suppliers)

@@ -11,12 +11,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 def documents() -> dict[str, dict[str, Any]]:
+    from regie.gateway.oneroster.api import ROOT_PATH
+    from regie.gateway.oneroster.api import api as oneroster_api
     from regie.nummervoorziening.api import api as nummervoorziening_api
 
     return {
         "nummervoorziening.json": nummervoorziening_api.get_openapi_schema(
             path_prefix="/nummervoorziening/api/v1"
         ),
+        "oneroster.json": oneroster_api.get_openapi_schema(path_prefix=ROOT_PATH),
     }
 
 

@@ -1,0 +1,126 @@
+"""Pupil logins: which pupil a login acts as, the demo pupil logins, and the read-only admin."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import AnonymousUser, User
+from django.test import Client
+from django.urls import reverse
+
+from regie.agreements.demo import load_demo_register
+from regie.agreements.models import Licence
+from regie.agreements.tests.register import load_school
+from regie.core.models import Board, School
+from regie.roster.importing.records import StaffRole
+from regie.roster.models import Student
+from regie.roster.tests.exports import make_board, make_staff
+
+from ..demo import DEMO_PUPILS, demo_pupil_logins
+from ..models import PupilAccount
+from ..services import create_pupil_login, student_for
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "fictief-wachtwoord-123"
+
+
+@pytest.fixture
+def board() -> Board:
+    return make_board()
+
+
+@pytest.fixture
+def school(board: Board, rng: random.Random) -> School:
+    return load_school(board, rng, "99XA", "A")
+
+
+def a_pupil(school: School) -> Student:
+    return Student.objects.filter(school=school).order_by("pk")[0]
+
+
+def test_it_finds_the_pupil_of_a_pupil_login(school: School) -> None:
+    pupil = a_pupil(school)
+    user = create_pupil_login(pupil, "leerling-a", PASSWORD)
+    assert student_for(user) == pupil
+    assert authenticate(username="leerling-a", password=PASSWORD) == user
+
+
+def test_it_finds_no_pupil_for_staff_or_anonymous_visitors(board: Board, school: School) -> None:
+    user, _ = make_staff(board, school, StaffRole.TEACHER)
+    assert student_for(user) is None
+    assert student_for(AnonymousUser()) is None
+
+
+def test_it_finds_no_pupil_for_the_login_of_a_pupil_who_left(school: School) -> None:
+    pupil = a_pupil(school)
+    user = create_pupil_login(pupil, "leerling-a", PASSWORD)
+    Student.objects.filter(pk=pupil.pk).update(status="left")
+    assert student_for(user) is None
+
+
+def test_it_gives_demo_pupils_of_a_licensed_group_a_login_once(
+    board: Board, school: School
+) -> None:
+    load_demo_register(board)
+    first = demo_pupil_logins(board, PASSWORD)
+    assert [username for username, _ in first] == list(DEMO_PUPILS)
+    assert all(description.startswith("leerling ") for _, description in first)
+    pupils = {account.user.username: account.student for account in PupilAccount.objects.all()}
+    licensed = Licence.objects.filter(product__name="Rekenwereld", group__isnull=False)
+    for pupil in pupils.values():
+        assert pupil.school == school
+        assert pupil.eck_id
+        assert any(licence.covers(pupil) for licence in licensed)
+    assert len(set(pupils.values())) == len(DEMO_PUPILS)
+
+    User.objects.filter(username="leerling1").update(password="")
+    again = demo_pupil_logins(board, PASSWORD)
+    assert again == first
+    assert PupilAccount.objects.count() == len(DEMO_PUPILS)
+    assert {account.user.username: account.student for account in PupilAccount.objects.all()} == (
+        pupils
+    )
+    assert authenticate(username="leerling1", password=PASSWORD) is not None
+
+
+def test_it_replaces_a_demo_pupil_who_left(board: Board, school: School) -> None:
+    demo_pupil_logins(board, PASSWORD)
+    left = PupilAccount.objects.get(user__username="leerling2").student
+    Student.objects.filter(pk=left.pk).update(status="left")
+    demo_pupil_logins(board, PASSWORD)
+    replaced = PupilAccount.objects.get(user__username="leerling2").student
+    assert replaced != left
+    assert replaced.is_active
+    assert PupilAccount.objects.count() == len(DEMO_PUPILS)
+
+
+def test_it_never_turns_a_staff_login_into_a_demo_pupil(board: Board, school: School) -> None:
+    make_staff(board, school, StaffRole.TEACHER, username="leerling1")
+    logins = demo_pupil_logins(board, PASSWORD)
+    assert [username for username, _ in logins] == ["leerling2", "leerling3"]
+    assert not PupilAccount.objects.filter(user__username="leerling1").exists()
+
+
+def test_it_gives_a_board_without_a_primary_school_no_demo_pupils() -> None:
+    assert demo_pupil_logins(make_board("41009", "Stichting Leeg (fictief)"), PASSWORD) == []
+
+
+def test_the_admin_lists_pupil_logins_read_only_without_identifiers(school: School) -> None:
+    pupil = a_pupil(school)
+    account_user = create_pupil_login(pupil, "leerling-a", PASSWORD)
+    superuser = User.objects.create_superuser("beheer", "beheer@regie.example", PASSWORD)
+    client = Client()
+    client.force_login(superuser)
+    listing = client.get(reverse("admin:accounts_pupilaccount_changelist")).content.decode()
+    assert "leerling-a" in listing
+    assert school.name in listing
+    for identifier in (pupil.eck_id, pupil.achternaam, pupil.las_key):
+        assert identifier not in listing
+    account = PupilAccount.objects.get(user=account_user)
+    detail = client.get(reverse("admin:accounts_pupilaccount_change", args=[account.pk]))
+    assert detail.status_code == 200
+    assert pupil.eck_id not in detail.content.decode()
+    assert client.get(reverse("admin:accounts_pupilaccount_add")).status_code == 403

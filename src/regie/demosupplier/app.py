@@ -1,0 +1,391 @@
+"""The demo supplier's web application: plain WSGI, sessions in memory, pages in Dutch.
+
+Routes (``{p}`` is a product's prefix, empty for the supplier's first product):
+
+- ``GET /`` — the start page, with "Inloggen via je school (regie)" per product;
+- ``GET {p}/login`` — starts the sign-in; also the OIDC third-party-initiated login endpoint
+  (OIDC Core §4: ``iss`` must be the hub, ``target_link_uri`` must be on this supplier);
+- ``GET {p}/callback`` — the redirect URI: the code is exchanged and validated, or the hub's
+  ``error=access_denied`` is explained;
+- ``GET {p}/ontvangen`` — "Wat … van regie ontving": the ``sub`` and every claim received;
+- ``POST /logout`` — ends the session here and at the hub (RP-initiated logout, id_token_hint).
+
+The supplier is fictional and keeps nothing but what the page shows, in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from html import escape
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+from .relyingparty import PROTOCOL_CLAIMS, Pending, Received, RelyingParty, RelyingPartyError
+from .suppliers import DemoProduct, DemoSupplierSpec
+
+MAX_SESSIONS = 2000
+MAX_BODY = 8192
+CLAIM_LABELS = {
+    "sub": "Jouw pseudoniem bij deze leverancier",
+    "given_name": "Voornaam",
+    "family_name": "Achternaam",
+    "birthdate": "Geboortedatum",
+    "gender": "Geslacht",
+    "eck_id": "ECK iD",
+    "school": "School",
+    "groups": "Groepen",
+    "year_level": "Leerjaar",
+    "role": "Rol",
+}
+STATUS_TEXT = {
+    200: "OK",
+    302: "Found",
+    303: "See Other",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def redirect(cls, location: str, status: int = 302) -> Response:
+        return cls(status, "", [("Location", location)])
+
+
+@dataclass
+class Flow:
+    prefix: str
+    pending: Pending
+    target: str
+
+
+@dataclass
+class Session:
+    id: str
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    flows: dict[str, Flow] = field(default_factory=dict)
+    received: dict[str, Received] = field(default_factory=dict)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, str]
+    cookies: dict[str, str]
+
+    @classmethod
+    def from_environ(cls, environ: WSGIEnvironment) -> Request:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        form: dict[str, str] = {}
+        if method == "POST":
+            try:
+                length = min(int(environ.get("CONTENT_LENGTH") or 0), MAX_BODY)
+            except ValueError:
+                length = 0
+            form = _first(environ["wsgi.input"].read(length).decode("utf-8", "replace"))
+        cookie: SimpleCookie = SimpleCookie()
+        with contextlib.suppress(CookieError):  # a malformed header: no session
+            cookie.load(str(environ.get("HTTP_COOKIE", "")))
+        return cls(
+            method=method,
+            path=str(environ.get("PATH_INFO", "/")) or "/",
+            query=_first(str(environ.get("QUERY_STRING", ""))),
+            form=form,
+            cookies={name: morsel.value for name, morsel in cookie.items()},
+        )
+
+
+def _first(encoded: str) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(encoded).items()}
+
+
+class DemoSupplierApp:
+    """The WSGI application of one demo supplier; ``parties`` hold its OAuth clients."""
+
+    def __init__(self, spec: DemoSupplierSpec, base_url: str, issuer: str) -> None:
+        self.spec = spec
+        self.base = base_url.rstrip("/")
+        self.issuer = issuer
+        key = None
+        self.parties: dict[str, RelyingParty] = {}
+        for product in spec.products:
+            party = RelyingParty(issuer, f"{self.base}{product.prefix}/callback", key)
+            key = party.key  # one key per supplier, registered for each of its clients
+            self.parties[product.prefix] = party
+        self.cookie_name = f"{spec.key}_sessie"  # not the hub's: cookies ignore the port
+        self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def product(self, prefix: str) -> DemoProduct:
+        return next(item for item in self.spec.products if item.prefix == prefix)
+
+    def uris(self, prefix: str) -> dict[str, str]:
+        """What the hub registers for the client of the product at ``prefix``."""
+        return {
+            "initiate_login_uri": f"{self.base}{prefix}/login",
+            "redirect_uri": f"{self.base}{prefix}/callback",
+            "post_logout_redirect_uri": f"{self.base}/",
+        }
+
+    # --- WSGI ------------------------------------------------------------------------------------
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request.from_environ(environ)
+        session, is_new = self._session(request)
+        response = self.dispatch(request, session)
+        headers = [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Cache-Control", "no-store"),
+            ("Referrer-Policy", "no-referrer"),
+            ("X-Frame-Options", "DENY"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"),
+            *response.headers,
+        ]
+        if is_new:
+            headers.append(
+                ("Set-Cookie", f"{self.cookie_name}={session.id}; Path=/; HttpOnly; SameSite=Lax")
+            )
+        body = response.body.encode("utf-8")
+        headers.append(("Content-Length", str(len(body))))
+        start_response(f"{response.status} {STATUS_TEXT.get(response.status, '')}", headers)
+        return [body]
+
+    def _session(self, request: Request) -> tuple[Session, bool]:
+        with self._lock:
+            known = self._sessions.get(request.cookies.get(self.cookie_name, ""))
+            if known is not None:
+                self._sessions.move_to_end(known.id)
+                return known, False
+            session = Session(secrets.token_urlsafe(24))
+            self._sessions[session.id] = session
+            while len(self._sessions) > MAX_SESSIONS:
+                self._sessions.popitem(last=False)
+            return session, True
+
+    def dispatch(self, request: Request, session: Session) -> Response:
+        if request.path == "/":
+            return self.start_page(session) if request.method == "GET" else _not_allowed()
+        if request.path == "/logout":
+            return self.logout(request, session) if request.method == "POST" else _not_allowed()
+        for prefix in self.parties:
+            handlers = {
+                f"{prefix}/login": self.login,
+                f"{prefix}/callback": self.callback,
+                f"{prefix}/ontvangen": self.received,
+            }
+            handler = handlers.get(request.path)
+            if handler is not None:
+                if request.method != "GET":
+                    return _not_allowed()
+                return handler(request, session, prefix)
+        return self.page("Niet gevonden", "<p>Deze pagina bestaat niet.</p>", status=404)
+
+    # --- pages -----------------------------------------------------------------------------------
+
+    def start_page(self, session: Session) -> Response:
+        sections = []
+        for product in self.spec.products:
+            received = session.received.get(product.prefix)
+            status = (
+                f'<p>Je bent ingelogd. <a href="{escape(product.prefix)}/ontvangen">'
+                f"Bekijk wat {escape(product.product)} van regie ontving</a>.</p>"
+                if received
+                else ""
+            )
+            sections.append(
+                f"<section><h2>{escape(product.product)}</h2>"
+                f"<p>{escape(product.description)}</p>{status}"
+                f'<p><a class="button" href="{escape(product.prefix)}/login">'
+                "Inloggen via je school (regie)</a></p></section>"
+            )
+        body = (
+            f"<p>{escape(self.spec.title)} is een fictieve leverancier van digitale leermiddelen, "
+            "om te laten zien hoe inloggen via regie werkt. Je logt in bij je eigen school; "
+            f"{escape(self.spec.title)} krijgt alleen wat de school heeft toegestaan.</p>"
+            + "".join(sections)
+        )
+        return self.page(self.spec.title, body)
+
+    def login(self, request: Request, session: Session, prefix: str) -> Response:
+        party = self.parties[prefix]
+        issuer = request.query.get("iss")
+        if issuer is not None and issuer != party.issuer:
+            return self.problem("Deze inlogpoging komt niet van je school (onbekende uitgever).")
+        target = request.query.get("target_link_uri", "")
+        if not target.startswith(self.base + "/"):
+            target = ""  # OIDC Core §4: never redirect elsewhere (no open redirector)
+        if party.client_id is None:
+            return self.problem(
+                f"{self.spec.title} is nog niet aangemeld bij regie. Probeer het zo nog eens.",
+                status=503,
+            )
+        try:
+            url, pending = party.start(request.query.get("login_hint"))
+        except RelyingPartyError:
+            return self.problem("regie is nu niet bereikbaar. Probeer het later nog eens.", 502)
+        with self._lock:
+            if len(session.flows) > 20:
+                session.flows.clear()
+            session.flows[pending.state] = Flow(prefix, pending, target)
+        return Response.redirect(url)
+
+    def callback(self, request: Request, session: Session, prefix: str) -> Response:
+        with self._lock:
+            flow = session.flows.pop(request.query.get("state", ""), None)
+        error = request.query.get("error")
+        if error == "access_denied":
+            return self.denied()
+        if flow is None or flow.prefix != prefix:
+            return self.problem("Deze inlogpoging is verlopen of onbekend. Begin opnieuw.")
+        if error or "code" not in request.query:
+            code = error if error and re.fullmatch(r"[a-z_]{1,40}", error) else "invalid_request"
+            return self.problem(f"Inloggen via regie is niet gelukt (foutcode {code}).")
+        try:
+            received = self.parties[prefix].finish(flow.pending, request.query["code"])
+        except RelyingPartyError as failure:
+            if failure.error == "access_denied":
+                return self.denied()
+            return self.problem(f"Inloggen via regie is niet gelukt (foutcode {failure.error}).")
+        session.received[prefix] = received
+        return Response.redirect(flow.target or f"{self.base}{prefix}/ontvangen", 303)
+
+    def received(self, request: Request, session: Session, prefix: str) -> Response:
+        received = session.received.get(prefix)
+        if received is None:
+            return Response.redirect(f"{self.base}/", 303)
+        product = self.product(prefix).product
+        rows = [_row("sub", received.sub)]
+        rows += [
+            _row(name, value)
+            for name, value in sorted(received.about_the_pupil.items())
+            if name != "sub"
+        ]
+        technical = "".join(
+            f"<tr><th scope='row'><code>{escape(name)}</code></th>"
+            f"<td>{escape(_text(value))}</td></tr>"
+            for name, value in sorted(received.id_token_claims.items())
+            if name in PROTOCOL_CLAIMS
+        )
+        body = (
+            f"<p>Dit is <strong>alles</strong> wat {escape(self.spec.title)} over jou van je "
+            "school kreeg, via regie (in het ID-token en bij userinfo). Meer weet "
+            f"{escape(self.spec.title)} niet: geen naam, tenzij die hieronder staat.</p>"
+            "<table><caption>Gegevens over jou</caption>"
+            "<thead><tr><th scope='col'>Gegeven</th><th scope='col'>Waarde</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            "<p>Het pseudoniem is alleen bij deze leverancier zo: een andere leverancier krijgt "
+            "voor jou een ander pseudoniem, zodat zij je niet aan elkaar kunnen koppelen.</p>"
+            "<details><summary>Technische gegevens van het ID-token</summary>"
+            f"<table><caption>Over het token zelf</caption><tbody>{technical}</tbody></table>"
+            "</details>"
+            '<form method="post" action="/logout">'
+            f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
+            '<button type="submit">Uitloggen (ook bij regie)</button></form>'
+            '<p><a href="/">Terug naar de startpagina</a></p>'
+        )
+        return self.page(f"Wat {product} van regie ontving", body)
+
+    def logout(self, request: Request, session: Session) -> Response:
+        if not hmac.compare_digest(request.form.get("csrf", ""), session.csrf):
+            return self.problem("Deze uitlogpoging is verlopen. Probeer het opnieuw.")
+        with self._lock:
+            last = next(reversed(session.received.items()), None)
+            session.received.clear()
+            session.flows.clear()
+        if last is None:
+            return Response.redirect(f"{self.base}/", 303)
+        prefix, received = last
+        try:
+            url = self.parties[prefix].logout_url(received.id_token, f"{self.base}/")
+        except RelyingPartyError:
+            url = f"{self.base}/"
+        return Response.redirect(url, 303)
+
+    def denied(self) -> Response:
+        return self.page(
+            "De school heeft dit (nog) niet geregeld",
+            '<p class="alert" role="alert">Je school heeft dit leermiddel (nog) niet voor jou '
+            f"klaargezet. {escape(self.spec.title)} heeft geen gegevens over jou gekregen.</p>"
+            "<p>Vraag het je leerkracht als je denkt dat dit niet klopt.</p>"
+            '<p><a href="/">Terug naar de startpagina</a></p>',
+            status=403,
+        )
+
+    def problem(self, message: str, status: int = 400) -> Response:
+        return self.page(
+            "Inloggen is niet gelukt",
+            f'<p class="alert" role="alert">{escape(message)}</p>'
+            '<p><a href="/">Terug naar de startpagina</a></p>',
+            status=status,
+        )
+
+    def page(self, title: str, body: str, status: int = 200) -> Response:
+        colour = escape(self.spec.colour)
+        html = (
+            '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)} — {escape(self.spec.title)} (fictief)</title>"
+            f"<style>{_STYLE.replace('COLOUR', colour)}</style></head><body>"
+            f'<header><p class="brand">{escape(self.spec.title)} '
+            '<span class="fictional">(fictieve leverancier, demo)</span></p></header>'
+            f"<main><h1>{escape(title)}</h1>{body}</main>"
+            "<footer><p>Demo van regie: alle gegevens zijn fictief. Deze leverancier bewaart "
+            "alleen in het geheugen wat je hier ziet.</p></footer></body></html>"
+        )
+        return Response(status, html)
+
+
+def _row(name: str, value: Any) -> str:
+    label = CLAIM_LABELS.get(name, name)
+    return (
+        f'<tr data-claim="{escape(name)}"><th scope="row">{escape(label)} '
+        f"<code>{escape(name)}</code></th><td>{escape(_text(value))}</td></tr>"
+    )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_text(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_text(item)}" for key, item in value.items())
+    return str(value)
+
+
+def _not_allowed() -> Response:
+    return Response(405, "<!doctype html><title>405</title>", [("Allow", "GET, POST")])
+
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:0;color:#1a1a1a;line-height:1.5}
+header{background:COLOUR;color:#fff;padding:.75rem 1.5rem}
+.brand{font-size:1.4rem;font-weight:700;margin:0}.fictional{font-weight:400;font-size:1rem}
+main{max-width:48rem;padding:1rem 1.5rem}footer{padding:1rem 1.5rem;color:#555}
+a.button,button{display:inline-block;background:COLOUR;color:#fff;border:0;border-radius:.3rem;
+padding:.6rem 1rem;font-size:1rem;text-decoration:none;cursor:pointer}
+a.button:focus,button:focus,a:focus{outline:3px solid #ffbf47;outline-offset:2px}
+table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #999;padding:.3rem .6rem;
+text-align:left;vertical-align:top}caption{text-align:left;font-weight:700}
+.alert{border-left:.4rem solid #b00020;padding:.5rem 1rem;background:#fdecee}
+code{word-break:break-all}
+"""

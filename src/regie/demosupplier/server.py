@@ -1,0 +1,60 @@
+"""Serving a demo supplier: its own waitress server on its own port, in a thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from regie.core.management.commands.serve import run_until_stopped
+from regie.lib.logging import get_logger
+
+from .app import DemoSupplierApp
+from .suppliers import DemoSupplierSpec
+
+logger = get_logger(__name__)
+
+
+@dataclass
+class Running:
+    """A demo supplier being served; :meth:`stop` ends it."""
+
+    app: DemoSupplierApp
+    url: str
+    thread: threading.Thread
+    stopped: threading.Event
+    server: Any
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopped.set()
+        self.server.pull_trigger()
+        self.thread.join(timeout=timeout)
+
+
+def start(
+    spec: DemoSupplierSpec, issuer: str, *, host: str = "127.0.0.1", port: int | None = None
+) -> Running:
+    """Serve the demo supplier on ``port`` (default: the spec's; 0: any free one) until stopped."""
+    from waitress.server import create_server
+
+    port = spec.port if port is None else port
+    if port == 0:  # any free port, known before the app is made (its URLs name the port)
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = int(probe.getsockname()[1])
+    app = DemoSupplierApp(spec, spec.base(host, port), issuer)
+    server: Any = create_server(  # each server gets a socket map of its own
+        app, host=host, port=port, threads=4, ident=spec.key, clear_untrusted_proxy_headers=True
+    )
+    stopped = threading.Event()
+    thread = threading.Thread(
+        target=run_until_stopped,
+        args=(server, stopped),
+        kwargs={"grace_seconds": 2.0},
+        name=f"demosupplier-{spec.key}",
+        daemon=True,
+    )
+    thread.start()
+    logger.info("demosupplier.started", supplier=spec.key, url=app.base + "/")
+    return Running(app, app.base, thread, stopped, server)

@@ -1,0 +1,7 @@
+"""The gateway's fixtures (signing keys, a live hub with launchable pupils), reused here."""
+
+from __future__ import annotations
+
+from regie.gateway.tests.conftest import _oidc_keys, launchable, oidc_keys_dir
+
+__all__ = ["_oidc_keys", "launchable", "oidc_keys_dir"]

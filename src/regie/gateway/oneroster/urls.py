@@ -1,0 +1,6 @@
+"""The OneRoster endpoints, included by the root URL map at ``ims/oneroster/rostering/v1p2/``."""
+
+from .api import api
+
+urlpatterns = api.urls[0]
+app_name = "oneroster"

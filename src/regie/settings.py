@@ -158,7 +158,9 @@ USE_I18N = True
 USE_TZ = True
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "roster:schools"
+LOGIN_REDIRECT_URL = "after-login"
+# Messages in the session, not a cookie: the admin shows a new client's secret once as a message.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGOUT_REDIRECT_URL = "home"
 
 STATIC_URL = "static/"

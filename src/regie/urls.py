@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 if settings.ROLE in {"all", "hub"}:
     from django.contrib.auth import views as auth_views
 
+    from regie.accounts.views import after_login
     from regie.gateway import launch
 
     urlpatterns += [
@@ -28,6 +29,7 @@ if settings.ROLE in {"all", "hub"}:
         path("oidc/", include("regie.gateway.urls")),
         path("ims/oneroster/rostering/v1p2/", include("regie.gateway.oneroster.urls")),
         path("leermiddelen/", launch.tiles, name="tiles"),
+        path("na-inloggen/", after_login, name="after-login"),
     ]
 
 if settings.ROLE in {"all", "nummervoorziening"}:

@@ -124,3 +124,22 @@ def test_the_admin_lists_pupil_logins_read_only_without_identifiers(school: Scho
     assert detail.status_code == 200
     assert pupil.eck_id not in detail.content.decode()
     assert client.get(reverse("admin:accounts_pupilaccount_add")).status_code == 403
+
+
+def test_a_pupil_lands_on_their_learning_materials_and_staff_on_the_school_pages(
+    db: None, rng: random.Random
+) -> None:
+    board = make_board("41009", "Stichting Landing (fictief)")
+    school = load_school(board, rng, "99XD", "D")
+    pupil = school.students.order_by("pk")[0]
+    create_pupil_login(pupil, "leerling-landing", "fictief-wachtwoord-123")
+    make_staff(board, school, StaffRole.TEACHER, username="leerkracht-landing")
+    for username, landing in (
+        ("leerling-landing", "/leermiddelen/"),
+        ("leerkracht-landing", "/school/"),
+    ):
+        client = Client()
+        answer = client.post(
+            "/inloggen/", {"username": username, "password": "fictief-wachtwoord-123"}, follow=True
+        )
+        assert answer.redirect_chain[-1][0] == landing

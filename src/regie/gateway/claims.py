@@ -108,6 +108,27 @@ def for_client(client: OAuthClient, user: Any, *, channel: str) -> dict[str, Any
     return result
 
 
+def subject_for(client: OAuthClient, user: Any, *, channel: str) -> str:
+    """Only the ``sub`` (token introspection): the same pairwise value as in the ID token."""
+    student = student_for(user)
+    decision = launch_decision(client, student)
+    if student is None or decision is None or SUPPLIER_PSEUDONYM not in decision.allowed:
+        raise ReleaseRefused(decision.reasons() if decision else {SUPPLIER_PSEUDONYM: "no_pupil"})
+    value = pseudonym(student, client.supplier)
+    record(
+        events.RELEASE,
+        f"client:{client.pk}",
+        f"student:{student.pk}",
+        {
+            "channel": channel,
+            "supplier": client.supplier_id,
+            "product": client.product_id,
+            "attributes": [SUPPLIER_PSEUDONYM],
+        },
+    )
+    return value
+
+
 def _value(student: Student, attribute: str) -> Any:
     if attribute == "first_name":
         return student.roepnaam or student.voornamen

@@ -28,6 +28,7 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.core.grants.util import create_half_hash
 from authlib.oidc.rpinitiated import EndSessionEndpoint
@@ -206,6 +207,41 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
         pass
 
 
+class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+    """RFC 7662 token introspection, for the supplier's own tokens only; ``sub`` is pairwise."""
+
+    CLIENT_AUTH_METHODS = CodeGrant.TOKEN_ENDPOINT_AUTH_METHODS
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> AccessToken | None:
+        return (
+            AccessToken.objects.select_related("client", "user")
+            .filter(token_hash=digest(token_string))
+            .first()
+        )
+
+    def check_permission(self, token: AccessToken, client: OAuthClient, request: Any) -> bool:
+        return bool(token.client.supplier_id == client.supplier_id)
+
+    def introspect_token(self, token: AccessToken) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "active": True,
+            "client_id": token.client.client_id,
+            "scope": token.scope,
+            "token_type": "Bearer",
+            "iss": settings.OIDC_ISSUER,
+            "iat": int(token.issued_at),
+            "exp": int(token.issued_at + token.expires_in),
+        }
+        if token.user_id is not None:
+            try:
+                payload["sub"] = claims.subject_for(
+                    token.client, token.user, channel="introspection"
+                )
+            except claims.ReleaseRefused:
+                return {"active": False}
+        return payload
+
+
 class Server(AuthorizationServer):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(OAuthClient, AccessToken)
@@ -272,6 +308,7 @@ def server() -> Server:
     instance.register_grant(RosterClientCredentials)
     instance.register_client_auth_method(PrivateKeyJwt.CLIENT_AUTH_METHOD, PrivateKeyJwt())
     instance.register_endpoint(EndSession())
+    instance.register_endpoint(Introspection())
     return instance
 
 

@@ -10,5 +10,6 @@ urlpatterns = [
     path("authorize", views.authorize, name="authorize"),
     path("token", views.token, name="token"),
     path("userinfo", views.userinfo, name="userinfo"),
+    path("introspect", views.introspect, name="introspect"),
     path("logout", views.end_session, name="logout"),
 ]

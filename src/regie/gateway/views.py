@@ -40,6 +40,7 @@ def discovery(request: HttpRequest) -> JsonResponse:
             "userinfo_endpoint": _endpoint("/userinfo"),
             "jwks_uri": _endpoint("/jwks"),
             "end_session_endpoint": _endpoint("/logout"),
+            "introspection_endpoint": _endpoint("/introspect"),
             "scopes_supported": sorted(SCOPES),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
@@ -140,6 +141,13 @@ def token(request: HttpRequest) -> HttpResponse:
             {"error": "invalid_grant", "error_description": "Nothing may be released."},
             status=400,
         )
+
+
+@csrf_exempt
+@require_POST
+def introspect(request: HttpRequest) -> HttpResponse:
+    """RFC 7662: is this token active, and for whom (the pairwise ``sub``)?"""
+    return oidc.server().create_endpoint_response("introspection", request)  # type: ignore[no-any-return]
 
 
 @csrf_exempt

@@ -416,13 +416,17 @@ class SupplierView:
 
     def class_of(self, sourced_id: str) -> Group | None:
         for group in self.classes.values():
-            if hmac.compare_digest(self.keyed("class", group.pk), sourced_id):
+            if hmac.compare_digest(
+                self.keyed("class", group.pk).encode(), sourced_id.encode("utf-8", "replace")
+            ):
                 return group
         return None
 
     def school_of(self, sourced_id: str) -> School | None:
         for school in self.schools.values():
-            if hmac.compare_digest(self.keyed("org", school.pk), sourced_id):
+            if hmac.compare_digest(
+                self.keyed("org", school.pk).encode(), sourced_id.encode("utf-8", "replace")
+            ):
                 return school
         return None
 

@@ -81,6 +81,11 @@ def token_for(base: str, client: OAuthClient, secret: str, scope: str | None = C
 
 @pytest.fixture
 def roster(launchable: Launchable, rng: random.Random) -> Roster:
+    return build_roster(launchable, rng)
+
+
+def build_roster(launchable: Launchable, rng: random.Random) -> Roster:
+    """Two suppliers' roster clients, a school without licence and one of another board."""
     client, secret = make_client(launchable)
     other_client, other_secret = make_client(launchable, other=True)
     unlicensed = load_school(launchable.school.board, rng, "99XB", "B")

@@ -20,6 +20,7 @@ if settings.ROLE in {"all", "hub"}:
 
     from regie.accounts.views import after_login
     from regie.gateway import launch
+    from regie.gateway.gradebook import views as gradebook_views
 
     urlpatterns += [
         path("inloggen/", auth_views.LoginView.as_view(), name="login"),
@@ -28,6 +29,8 @@ if settings.ROLE in {"all", "hub"}:
         path("privacy/", include("regie.agreements.urls")),
         path("oidc/", include("regie.gateway.urls")),
         path("ims/oneroster/rostering/v1p2/", include("regie.gateway.oneroster.urls")),
+        path("ims/oneroster/gradebook/v1p2/", include("regie.gateway.gradebook.urls")),
+        path("resultaten/", gradebook_views.results, name="results"),
         path("leermiddelen/", launch.tiles, name="tiles"),
         path("na-inloggen/", after_login, name="after-login"),
     ]

@@ -26,3 +26,8 @@ CODE_REPLAYED = define(
     "gateway.code.replayed",
     "An authorization code was used a second time: refused, and the tokens issued for it revoked.",
 )
+RESULT_RECEIVED = define(
+    "gateway.result.received",
+    "A supplier put a OneRoster gradebook result for a pupil (supplier, product, line item id; "
+    "the pupil's internal id as subject, never the pseudonym or the score).",
+)

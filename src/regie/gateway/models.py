@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from regie.agreements.models import Product, Supplier
 from regie.core import datacategories as dc
-from regie.roster.models import Student
+from regie.roster.models import Group, Student
 
 
 def digest(value: str) -> str:
@@ -291,3 +291,71 @@ class SeenAssertion(models.Model):
 
     def __str__(self) -> str:
         return self.jti
+
+
+class LineItem(models.Model):
+    """A OneRoster gradebook line item (an assignment, a test) a supplier put for a class."""
+
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sourced_id = models.CharField(max_length=255)
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(_("titel"), max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("supplier", "sourced_id"), name="line_item_per_supplier"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Result(models.Model):
+    """A pupil's OneRoster gradebook result for a line item, as the supplier put it."""
+
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "supplier": dc.NOT_PERSONAL,
+        "product": dc.NOT_PERSONAL,
+        "sourced_id": dc.NOT_PERSONAL,
+        "line_item": dc.RESULTS,
+        "student": dc.UNIQUE_ID,
+        "score": dc.RESULTS,
+        "score_status": dc.RESULTS,
+        "score_date": dc.RESULTS,
+        "comment": dc.RESULTS,
+        "created_at": dc.NOT_PERSONAL,
+        "updated_at": dc.NOT_PERSONAL,
+    }
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sourced_id = models.CharField(max_length=255)
+    line_item = models.ForeignKey(LineItem, on_delete=models.CASCADE, related_name="results")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(_("score"), null=True, blank=True)
+    score_status = models.CharField(_("status"), max_length=30)
+    score_date = models.DateField(_("datum"), null=True, blank=True)
+    comment = models.CharField(_("opmerking"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("supplier", "sourced_id"), name="result_per_supplier")
+        ]
+
+    def __str__(self) -> str:
+        return f"result {self.pk} of line item {self.line_item_id}"

@@ -29,8 +29,15 @@ ROSTER_DEMOGRAPHICS_READ = Scope(
     "OneRoster 1.2: read the demographics the release policy allows.",
 )
 
+GRADEBOOK_CREATEPUT = Scope(
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.createput",
+    "OneRoster 1.2 Gradebook: put line items for licensed classes and results for licensed "
+    "pupils whose results the release policy allows.",
+)
+
 SCOPES = {
-    scope.name: scope for scope in (OPENID, PROFILE, ROSTER_CORE_READ, ROSTER_DEMOGRAPHICS_READ)
+    scope.name: scope
+    for scope in (OPENID, PROFILE, ROSTER_CORE_READ, ROSTER_DEMOGRAPHICS_READ, GRADEBOOK_CREATEPUT)
 }
 
 

@@ -14,9 +14,11 @@ from authlib.oauth2.rfc6749 import InvalidScopeError
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 
 from ..models import OAuthClient
-from ..scopes import ROSTER_CORE_READ, ROSTER_DEMOGRAPHICS_READ
+from ..scopes import GRADEBOOK_CREATEPUT, ROSTER_CORE_READ, ROSTER_DEMOGRAPHICS_READ
 
-ROSTER_SCOPES = frozenset({ROSTER_CORE_READ.name, ROSTER_DEMOGRAPHICS_READ.name})
+ROSTER_SCOPES = frozenset(
+    {ROSTER_CORE_READ.name, ROSTER_DEMOGRAPHICS_READ.name, GRADEBOOK_CREATEPUT.name}
+)
 
 
 class RosterClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]

@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 def documents() -> dict[str, dict[str, Any]]:
+    from regie.gateway.gradebook.api import ROOT_PATH as GRADEBOOK_ROOT
+    from regie.gateway.gradebook.api import api as gradebook_api
     from regie.gateway.oneroster.api import ROOT_PATH
     from regie.gateway.oneroster.api import api as oneroster_api
     from regie.nummervoorziening.api import api as nummervoorziening_api
@@ -20,6 +22,7 @@ def documents() -> dict[str, dict[str, Any]]:
             path_prefix="/nummervoorziening/api/v1"
         ),
         "oneroster.json": oneroster_api.get_openapi_schema(path_prefix=ROOT_PATH),
+        "oneroster-gradebook.json": gradebook_api.get_openapi_schema(path_prefix=GRADEBOOK_ROOT),
     }
 
 

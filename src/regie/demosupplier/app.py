@@ -8,7 +8,11 @@ Routes (``{p}`` is a product's prefix, empty for the supplier's first product):
 - ``GET {p}/callback`` — the redirect URI: the code is exchanged and validated, or the hub's
   ``error=access_denied`` is explained;
 - ``GET {p}/ontvangen`` — "Wat … van regie ontving": the ``sub`` and every claim received;
-- ``POST /logout`` — ends the session here and at the hub (RP-initiated logout, id_token_hint).
+- ``POST /logout`` — ends the session here and at the hub (RP-initiated logout, id_token_hint);
+- for a supplier with a back office (``spec.roster``): ``GET /rooster`` shows the roster last
+  fetched, ``POST /rooster/ophalen`` ("Rooster ophalen") fetches classes and pupils over OneRoster
+  REST, ``POST /rooster/resultaat`` ("Resultaat terugsturen") puts a line item for the class and
+  a result for the pupil (see :mod:`.rostering`).
 
 The supplier is fictional and keeps nothing but what the page shows, in memory.
 """
@@ -23,6 +27,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from html import escape
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -30,6 +35,7 @@ from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from .relyingparty import PROTOCOL_CLAIMS, Pending, Received, RelyingParty, RelyingPartyError
+from .rostering import Roster, RosterClient, RosterError
 from .suppliers import DemoProduct, DemoSupplierSpec
 
 MAX_SESSIONS = 2000
@@ -48,6 +54,7 @@ CLAIM_LABELS = {
 }
 STATUS_TEXT = {
     200: "OK",
+    201: "Created",
     302: "Found",
     303: "See Other",
     400: "Bad Request",
@@ -83,6 +90,8 @@ class Session:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     flows: dict[str, Flow] = field(default_factory=dict)
     received: dict[str, Received] = field(default_factory=dict)
+    roster: Roster | None = None
+    sent: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -132,6 +141,8 @@ class DemoSupplierApp:
             party = RelyingParty(issuer, f"{self.base}{product.prefix}/callback", key)
             key = party.key  # one key per supplier, registered for each of its clients
             self.parties[product.prefix] = party
+        first = self.parties[spec.products[0].prefix]
+        self.roster_client = RosterClient(first) if spec.roster else None
         self.cookie_name = f"{spec.key}_sessie"  # not the hub's: cookies ignore the port
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._lock = threading.Lock()
@@ -188,6 +199,8 @@ class DemoSupplierApp:
             return self.start_page(session) if request.method == "GET" else _not_allowed()
         if request.path == "/logout":
             return self.logout(request, session) if request.method == "POST" else _not_allowed()
+        if self.roster_client is not None and request.path.startswith("/rooster"):
+            return self.back_office(request, session, self.roster_client)
         for prefix in self.parties:
             handlers = {
                 f"{prefix}/login": self.login,
@@ -218,6 +231,13 @@ class DemoSupplierApp:
                 f"<p>{escape(product.description)}</p>{status}"
                 f'<p><a class="button" href="{escape(product.prefix)}/login">'
                 "Inloggen via je school (regie)</a></p></section>"
+            )
+        if self.roster_client is not None:
+            sections.append(
+                "<section><h2>Voor de leverancier: rooster en resultaten</h2>"
+                f"<p>Zo haalt {escape(self.spec.title)} bij regie op welke klassen en leerlingen "
+                "de school heeft klaargezet, en stuurt het resultaten terug.</p>"
+                '<p><a href="/rooster">Naar het rooster</a></p></section>'
             )
         body = (
             f"<p>{escape(self.spec.title)} is een fictieve leverancier van digitale leermiddelen, "
@@ -321,6 +341,119 @@ class DemoSupplierApp:
         except RelyingPartyError:
             url = f"{self.base}/"
         return Response.redirect(url, 303)
+
+    # --- the back office: roster and results -----------------------------------------------------
+
+    def back_office(self, request: Request, session: Session, client: RosterClient) -> Response:
+        routes = {"/rooster": "GET", "/rooster/ophalen": "POST", "/rooster/resultaat": "POST"}
+        if request.path not in routes:
+            return self.page("Niet gevonden", "<p>Deze pagina bestaat niet.</p>", status=404)
+        if request.method != routes[request.path]:
+            return _not_allowed()
+        if request.path == "/rooster":
+            return self.roster_page(session)
+        if not hmac.compare_digest(request.form.get("csrf", ""), session.csrf):
+            return self.roster_problem("Dit formulier is verlopen. Probeer het opnieuw.")
+        if request.path == "/rooster/ophalen":
+            try:
+                roster = client.sync()
+            except RosterError as failure:
+                return self.roster_problem(
+                    f"Het rooster ophalen bij regie is niet gelukt (foutcode {failure.error})."
+                )
+            with self._lock:
+                session.roster = roster
+            return Response.redirect(f"{self.base}/rooster", 303)
+        return self.send_result(request, session, client)
+
+    def send_result(self, request: Request, session: Session, client: RosterClient) -> Response:
+        roster = session.roster
+        class_id = request.form.get("class", "")
+        student_id = request.form.get("student", "")
+        title = roster.class_title(class_id) if roster else None
+        known = roster is not None and any(
+            item.sourced_id == student_id and class_id in item.class_ids for item in roster.students
+        )
+        if title is None or not known:
+            return self.roster_problem(
+                "Deze leerling of klas staat niet in het opgehaalde rooster."
+            )
+        try:
+            client.send_result(class_id, title, student_id, 8.0, date.today())
+        except RosterError as failure:
+            return self.roster_problem(
+                f"Het resultaat terugsturen is niet gelukt (foutcode {failure.error}). "
+                "Misschien staat de school het terugsturen van resultaten niet toe."
+            )
+        with self._lock:
+            session.sent.append(f"{student_id}\x1f{class_id}")
+        return Response.redirect(f"{self.base}/rooster", 303)
+
+    def roster_page(self, session: Session) -> Response:
+        roster = session.roster
+        csrf = f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
+        fetch = (
+            f'<form method="post" action="/rooster/ophalen">{csrf}'
+            '<button type="submit">Rooster ophalen</button></form>'
+        )
+        intro = (
+            f"<p>{escape(self.spec.title)} haalt bij regie op welke klassen en leerlingen de "
+            "school voor dit leermiddel heeft klaargezet (OneRoster 1.2). Leerlingen hebben "
+            f"alleen een pseudoniem: {escape(self.spec.title)} weet geen namen.</p>"
+        )
+        if roster is None:
+            return self.page("Rooster", intro + "<p>Nog geen rooster opgehaald.</p>" + fetch)
+        classes = "".join(
+            f'<tr data-class="{escape(item.sourced_id)}"><td>{escape(item.title)}</td>'
+            f"<td><code>{escape(item.sourced_id)}</code></td></tr>"
+            for item in roster.classes
+        )
+        titles = {item.sourced_id: item.title for item in roster.classes}
+        rows = []
+        for student in roster.students:
+            buttons = "".join(
+                '<form method="post" action="/rooster/resultaat">'
+                f'{csrf}<input type="hidden" name="class" value="{escape(class_id)}">'
+                f'<input type="hidden" name="student" value="{escape(student.sourced_id)}">'
+                f'<button type="submit">Resultaat terugsturen '
+                f"<span>({escape(titles.get(class_id, ''))}, cijfer 8)</span></button>"
+                + (
+                    " <span class='sent'>Verstuurd</span>"
+                    if f"{student.sourced_id}\x1f{class_id}" in session.sent
+                    else ""
+                )
+                + "</form>"
+                for class_id in student.class_ids
+                if class_id in titles
+            )
+            groups = ", ".join(titles.get(class_id, "") for class_id in student.class_ids)
+            rows.append(
+                f'<tr data-student="{escape(student.sourced_id)}">'
+                f"<td><code>{escape(student.sourced_id)}</code></td>"
+                f"<td>{escape(groups)}</td><td>{buttons}</td></tr>"
+            )
+        body = (
+            intro + f"<table><caption>Klassen ({len(roster.classes)})</caption>"
+            "<thead><tr><th scope='col'>Naam</th><th scope='col'>sourcedId</th></tr></thead>"
+            f"<tbody>{classes}</tbody></table>"
+            f"<table><caption>Leerlingen ({len(roster.students)})</caption>"
+            "<thead><tr><th scope='col'>sourcedId (pseudoniem)</th><th scope='col'>Klassen</th>"
+            "<th scope='col'>Resultaat</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            "<p>Een teruggestuurd resultaat ziet de leerkracht van de klas in regie, onder "
+            "<em>Resultaten</em>, met de naam van de leerling.</p>"
+            + fetch
+            + '<p><a href="/">Terug naar de startpagina</a></p>'
+        )
+        return self.page("Rooster", body)
+
+    def roster_problem(self, message: str, status: int = 400) -> Response:
+        return self.page(
+            "Dat is niet gelukt",
+            f'<p class="alert" role="alert">{escape(message)}</p>'
+            '<p><a href="/rooster">Terug naar het rooster</a></p>',
+            status=status,
+        )
 
     def denied(self) -> Response:
         return self.page(

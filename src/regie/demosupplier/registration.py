@@ -2,8 +2,11 @@
 
 :func:`register` gives each product of a running demo supplier an OAuth client at the hub
 (``private_key_jwt`` with the supplier's freshly generated JWKS, its ``/login`` as
-``initiate_login_uri``, ``/callback`` as redirect URI, ``/`` after logout). A client registered by
-an earlier start (same supplier, same name) is reused, with its JWKS and URIs brought up to date.
+``initiate_login_uri``, ``/callback`` as redirect URI, ``/`` after logout). A supplier with a back
+office (*Rekenwereld*) also gets a roster client for its first product: ``private_key_jwt`` with the
+same JWKS, no redirect URIs, the scopes ``roster-core.readonly`` and ``gradebook.createput`` (client
+credentials only). A client registered by an earlier start (same supplier, same name) is reused,
+with its JWKS and URIs brought up to date.
 
 :func:`ensure_second_launchable` gives *Taalrijk* a product with an **active** agreement
 (*Taalrijk Spelling*, licensed to the groups that have *Rekenwereld*), so that a pupil can see a
@@ -30,6 +33,7 @@ from regie.core.models import Board, Sector
 from regie.gateway import events as gateway_events
 from regie.gateway import services as gateway_services
 from regie.gateway.models import OAuthClient
+from regie.gateway.scopes import GRADEBOOK_CREATEPUT, ROSTER_CORE_READ
 
 from .app import DemoSupplierApp
 
@@ -37,8 +41,15 @@ SPELLING = "Taalrijk Spelling"
 SPELLING_ATTRIBUTES = [SUPPLIER_PSEUDONYM, "groups", "year_level"]
 
 
+ROSTER_SCOPES = [ROSTER_CORE_READ.name, GRADEBOOK_CREATEPUT.name]
+
+
 def client_name(product: Product) -> str:
     return f"{product.name} (demo)"
+
+
+def roster_client_name(product: Product) -> str:
+    return f"{product.name} rooster (demo)"
 
 
 @transaction.atomic
@@ -65,7 +76,41 @@ def register_clients(
         client = _save_client(supplier, product, party.public_jwks(), app.uris(prefix))
         party.client_id = client.client_id
         clients.append(client)
+    first = app.spec.products[0].prefix
+    if app.roster_client is not None and first in products:
+        roster = _save_roster_client(supplier, products[first], app.roster_client.public_jwks())
+        app.roster_client.client_id = roster.client_id
+        clients.append(roster)
     return clients
+
+
+def _save_roster_client(supplier: Supplier, product: Product, jwks: dict[str, Any]) -> OAuthClient:
+    """The back office's client: client credentials with the roster and gradebook scopes."""
+    name = roster_client_name(product)
+    existing = OAuthClient.objects.filter(supplier=supplier, product=product, name=name).first()
+    if existing is None:
+        client, _ = gateway_services.register_client(
+            supplier,
+            name=name,
+            product=product,
+            redirect_uris=[],
+            jwks=jwks,
+            scopes=ROSTER_SCOPES,
+        )
+        return client
+    existing.jwks = dict(KeySet.import_key_set(jwks).as_dict(private=False))  # type: ignore[arg-type]
+    existing.scopes = list(ROSTER_SCOPES)
+    existing.auth_method = "private_key_jwt"
+    existing.is_active = True
+    existing.full_clean()
+    existing.save()
+    record(
+        gateway_events.CLIENT_SAVED,
+        "system",
+        f"client:{existing.pk}",
+        {"created": False, "supplier": supplier.pk, "auth_method": existing.auth_method},
+    )
+    return existing
 
 
 def _save_client(

@@ -25,6 +25,7 @@ class DemoSupplierSpec:
     port: int
     colour: str
     products: tuple[DemoProduct, ...]
+    roster: bool = False  # a back office that syncs its roster and sends results back
 
     def base(self, host: str = "127.0.0.1", port: int | None = None) -> str:
         return f"http://{host}:{port or self.port}"
@@ -39,6 +40,7 @@ REKENWERELD = DemoSupplierSpec(
     products=(
         DemoProduct("Rekenwereld", "", "Adaptief oefenen met rekenen voor groep 3 tot en met 8."),
     ),
+    roster=True,
 )
 
 # "Taalrijk Lezen" has a draft agreement in the demo register: launching it is refused, as it

@@ -102,7 +102,7 @@ def test_it_signs_a_pupil_in_and_shows_the_pseudonym_and_claims_it_received(
         "sub": pseudonym_of(launchable.pupil, launchable.supplier),
         "groups": "Groep 5, Plusklas",  # switched on; the first name has no consent
     }
-    client = OAuthClient.objects.get(product=launchable.product)
+    client = OAuthClient.objects.get(name=registration.client_name(launchable.product))
     assert client.auth_method == "private_key_jwt"
     assert client.jwks == rekenwereld.app.parties[""].public_jwks()
 
@@ -198,7 +198,7 @@ def test_registering_again_reuses_the_client_with_the_new_key(
 ) -> None:
     first = serve(running, REKENWERELD, launchable, launchable.supplier, launchable.product)
     second = serve(running, REKENWERELD, launchable, launchable.supplier, launchable.product)
-    client = OAuthClient.objects.get(product=launchable.product)
+    client = OAuthClient.objects.get(name=registration.client_name(launchable.product))
     assert second.app.parties[""].client_id == first.app.parties[""].client_id
     assert client.jwks == second.app.parties[""].public_jwks()
     assert client.redirect_uris == [f"{second.url}/callback"]

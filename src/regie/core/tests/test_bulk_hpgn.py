@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from io import StringIO
 from pathlib import Path
@@ -318,12 +318,21 @@ def _start(input_path: Path, output_path: Path, workers: int) -> subprocess.Pope
     )
 
 
-def _wait_for_lines(process: subprocess.Popen[str], output_path: Path, lines: int) -> None:
-    deadline = time.monotonic() + 120
-    while not output_path.exists() or output_path.read_bytes().count(b"\n") < lines:
-        assert process.poll() is None, "the command ended before it could be interrupted"
-        assert time.monotonic() < deadline, "no output appeared"
+def _eventually(condition: Callable[[], bool], patience: float) -> bool:
+    """Poll ``condition`` until it holds or ``patience`` seconds passed (a hang guard, not a
+    timing: the caller asserts on the state)."""
+    deadline = time.monotonic() + patience
+    while not condition() and time.monotonic() < deadline:
         time.sleep(0.01)
+    return condition()
+
+
+def _wait_for_lines(process: subprocess.Popen[str], output_path: Path, lines: int) -> None:
+    def written() -> bool:
+        assert process.poll() is None, "the command ended before it could be interrupted"
+        return output_path.exists() and output_path.read_bytes().count(b"\n") >= lines
+
+    assert _eventually(written, 120), "no output appeared"
 
 
 @pytest.mark.slow
@@ -353,10 +362,9 @@ def test_it_resumes_after_ctrl_c_and_sigkill(tmp_path: Path, rng: random.Random)
         killed.kill()
         killed.communicate(timeout=60)
         assert output_path.read_text().count("\n") < 4
-        deadline = time.monotonic() + 60
-        while _group_members(killed.pid):
-            assert time.monotonic() < deadline, "workers outlived their killed parent"
-            time.sleep(0.1)
+        assert _eventually(lambda: not _group_members(killed.pid), 60), (
+            "workers outlived their killed parent"
+        )
 
         finished = _start(input_path, output_path, workers=2)
         started.append(finished)

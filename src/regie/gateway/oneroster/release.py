@@ -21,7 +21,6 @@ the hub, and two suppliers cannot match their ids.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,7 +31,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from regie.agreements import policy
 from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
@@ -41,7 +39,7 @@ from regie.core.models import Board, School, SchoolYear
 from regie.nummervoorziening import client as nv
 from regie.roster.models import Gender, Group, GroupKind, Student
 
-from .. import claims
+from .. import claims, identifiers
 from ..models import OAuthClient, SupplierPseudonym
 
 # The catalogue attributes a roster can carry (results go by the gradebook service, photos and
@@ -102,15 +100,8 @@ class SupplierView:
             return [self.client.product]
         return list(Product.objects.filter(supplier=self.supplier))
 
-    @cached_property
-    def _key(self) -> bytes:
-        return salted_hmac(
-            "regie.gateway.oneroster.sourcedId", self.supplier.kvk, algorithm="sha256"
-        ).digest()
-
     def keyed(self, kind: str, *parts: object) -> str:
-        message = ":".join([kind, *map(str, parts)]).encode("ascii")
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
+        return identifiers.keyed(self.supplier, kind, *parts)
 
     # --- licences, schools, sessions, classes (no pupil data) ------------------------------------
 

@@ -1,0 +1,38 @@
+"""Per-supplier keyed identifiers for everything that is not a pupil.
+
+A pupil's identifier at a supplier is its supplier pseudonym from the number service
+(:func:`regie.gateway.claims.pseudonym`). Schools, boards, groups, sessions, enrollments and
+staff get a **keyed id** instead: HMAC-SHA-256 under a key derived from ``SECRET_KEY`` and the
+supplier's KvK number, truncated to 32 hex characters. No internal id leaves the hub, and two
+suppliers cannot match their ids. The same (supplier, kind, parts) always gives the same id, on
+every channel — the OneRoster ``sourcedId`` of a teacher equals the ``sub`` of their launch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import lru_cache
+
+from django.utils.crypto import salted_hmac
+
+from regie.agreements.models import Supplier
+
+STAFF = "staff"
+
+
+@lru_cache(maxsize=256)
+def _key(kvk: str) -> bytes:
+    return salted_hmac("regie.gateway.oneroster.sourcedId", kvk, algorithm="sha256").digest()
+
+
+def keyed(supplier: Supplier | str, kind: str, *parts: object) -> str:
+    """The keyed id of (``kind``, ``parts``) at ``supplier`` (a Supplier or its KvK number)."""
+    kvk = supplier if isinstance(supplier, str) else supplier.kvk
+    message = ":".join([kind, *map(str, parts)]).encode("ascii")
+    return hmac.new(_key(kvk), message, hashlib.sha256).hexdigest()[:32]
+
+
+def staff_id(supplier: Supplier | str, staff_pk: int) -> str:
+    """A member of staff's identifier at ``supplier``: OIDC ``sub`` and OneRoster ``sourcedId``."""
+    return keyed(supplier, STAFF, staff_pk)

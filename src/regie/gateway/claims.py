@@ -1,12 +1,16 @@
-"""What a supplier's client receives about a logged-in pupil: exactly what the release policy
-allows, with the supplier pseudonym as ``sub`` — the same value in every token and message type.
+"""What a supplier's client receives about a logged-in user: for a pupil exactly what the
+release policy allows, with the supplier pseudonym as ``sub``; for a teacher what
+:mod:`.teachers` allows, with their keyed id as ``sub`` — the same value in every token and
+message type.
 
-:func:`launch_decision` is asked before a launch; :func:`for_client` builds the claims for an ID
-token or the userinfo response and records the release (attribute names, never values).
+:func:`refusal` is asked before a launch; :func:`for_client` builds the claims for an ID token or
+the userinfo response and records the release (attribute names, never values);
+:func:`subject_for` gives only the ``sub`` (introspection).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +24,7 @@ from regie.audit.services import record
 from regie.nummervoorziening import client as nv
 from regie.roster.models import Gender, Student
 
-from . import events
+from . import events, teachers
 from .models import OAuthClient, SupplierPseudonym
 
 # The catalogue attributes an ID token or userinfo response can carry, and their claim names
@@ -83,50 +87,90 @@ def _sector_ids(service: nv.NummervoorzieningClient) -> dict[str, str]:
     return _SECTORS[url]
 
 
-def for_client(client: OAuthClient, user: Any, *, channel: str) -> dict[str, Any]:
-    """The claims for ``user`` at ``client``; raises :class:`ReleaseRefused` when none may go."""
+@dataclass(frozen=True)
+class Release:
+    """What may go to a client about one user: the claims (``sub`` first) and, for the audit
+    log, the subject and the names of the attributes released."""
+
+    subject: str  # "student:<pk>" or "staff:<pk>"
+    attributes: tuple[str, ...]
+    claims: dict[str, Any]
+
+
+def audit_subject(user: Any) -> str:
     student = student_for(user)
+    return f"student:{student.pk}" if student is not None else f"user:{user.pk}"
+
+
+def refusal(client: OAuthClient, user: Any) -> dict[str, str] | None:
+    """Why a launch of ``client`` by ``user`` must be refused (the failed condition per
+    attribute), or None when it may go ahead: a pupil by the release policy, a teacher by
+    :mod:`.teachers`."""
+    try:
+        _release(client, user, sub_only=True)
+    except ReleaseRefused as refused:
+        return refused.reasons
+    return None
+
+
+def _release(client: OAuthClient, user: Any, *, sub_only: bool = False) -> Release:
+    student = student_for(user)
+    if student is None:
+        return _teacher_release(client, user, sub_only=sub_only)
     decision = launch_decision(client, student)
-    if student is None or decision is None or SUPPLIER_PSEUDONYM not in decision.allowed:
+    if decision is None or SUPPLIER_PSEUDONYM not in decision.allowed:
         raise ReleaseRefused(decision.reasons() if decision else {SUPPLIER_PSEUDONYM: "no_pupil"})
     result: dict[str, Any] = {"sub": pseudonym(student, client.supplier)}
+    if sub_only:
+        return Release(f"student:{student.pk}", (SUPPLIER_PSEUDONYM,), result)
     for attribute in sorted(decision.allowed - {SUPPLIER_PSEUDONYM}):
         value = _value(student, attribute)
         if value not in (None, "", []):
             result[CLAIM_NAMES[attribute]] = value
+    return Release(f"student:{student.pk}", tuple(sorted(decision.allowed)), result)
+
+
+def _teacher_release(client: OAuthClient, user: Any, *, sub_only: bool) -> Release:
+    memberships = teachers.teaching(user)
+    if client.product is None or not memberships:
+        raise ReleaseRefused({SUPPLIER_PSEUDONYM: "no_pupil"})
+    launch = teachers.decide(client.product, memberships)
+    if not isinstance(launch, teachers.TeacherLaunch):
+        raise ReleaseRefused({SUPPLIER_PSEUDONYM: str(launch)})
+    result = launch.claims(client.product)
+    subject = f"staff:{launch.staff.pk}"
+    if sub_only:
+        return Release(subject, (teachers.TEACHER_ATTRIBUTES[0],), {"sub": result["sub"]})
+    return Release(subject, teachers.TEACHER_ATTRIBUTES, result)
+
+
+def _record(client: OAuthClient, release: Release, channel: str) -> None:
     record(
         events.RELEASE,
         f"client:{client.pk}",
-        f"student:{student.pk}",
+        release.subject,
         {
             "channel": channel,
             "supplier": client.supplier_id,
             "product": client.product_id,
-            "attributes": sorted(decision.allowed),
+            "attributes": list(release.attributes),
         },
     )
-    return result
+
+
+def for_client(client: OAuthClient, user: Any, *, channel: str) -> dict[str, Any]:
+    """The claims for ``user`` at ``client``, audited; raises :class:`ReleaseRefused` when none
+    may go."""
+    release = _release(client, user)
+    _record(client, release, channel)
+    return release.claims
 
 
 def subject_for(client: OAuthClient, user: Any, *, channel: str) -> str:
     """Only the ``sub`` (token introspection): the same pairwise value as in the ID token."""
-    student = student_for(user)
-    decision = launch_decision(client, student)
-    if student is None or decision is None or SUPPLIER_PSEUDONYM not in decision.allowed:
-        raise ReleaseRefused(decision.reasons() if decision else {SUPPLIER_PSEUDONYM: "no_pupil"})
-    value = pseudonym(student, client.supplier)
-    record(
-        events.RELEASE,
-        f"client:{client.pk}",
-        f"student:{student.pk}",
-        {
-            "channel": channel,
-            "supplier": client.supplier_id,
-            "product": client.product_id,
-            "attributes": [SUPPLIER_PSEUDONYM],
-        },
-    )
-    return value
+    release = _release(client, user, sub_only=True)
+    _record(client, release, channel)
+    return str(release.claims["sub"])
 
 
 def _value(student: Student, attribute: str) -> Any:

@@ -8,7 +8,7 @@ supplier then starts the ordinary authorization-code flow. No pupil identifier i
 
 Each tile also says what the supplier receives about the pupil (the release policy's decision),
 so that pupils see the same thing the policy enforces. Teachers see the products licensed to the
-groups they teach; they cannot launch yet, and the page says so.
+groups they teach and launch them the same way (:mod:`.teachers` says what goes).
 """
 
 from __future__ import annotations
@@ -19,17 +19,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from regie.accounts.services import student_for
 from regie.agreements import catalogue, policy
 from regie.agreements.models import Licence, Product
-from regie.roster.models import Group, Staff, StaffRole, Student
+from regie.roster.models import Group, Staff, Student
 
+from . import teachers
 from .models import OAuthClient
 
 
@@ -60,14 +61,10 @@ def _launch_client(product: Product) -> OAuthClient | None:
     )
 
 
-def _this_year(day: date) -> Q:
-    return Q(school_year__start__lte=day, school_year__end__gte=day)
-
-
 def pupil_tiles(student: Student, day: date | None = None) -> list[Tile]:
     """The tiles of a pupil: licensed to them, under an active agreement of their board."""
     day = day or timezone.localdate()
-    this_year = Licence.objects.filter(_this_year(day), school_id=student.school_id)
+    this_year = Licence.objects.filter(teachers.this_year(day), school_id=student.school_id)
     candidates = (
         Product.objects.filter(licences__in=this_year)
         .select_related("supplier")
@@ -96,44 +93,37 @@ def pupil_tiles(student: Student, day: date | None = None) -> list[Tile]:
     return tiles
 
 
-def teaching(user: AbstractBaseUser | AnonymousUser) -> list[Staff]:
-    """The user's active staff memberships with the teacher role."""
-    if not user.is_authenticated:
-        return []
-    memberships = Staff.objects.filter(user_id=user.pk, is_active=True, school__isnull=False)
-    return [staff for staff in memberships if staff.has_role(StaffRole.TEACHER)]
-
-
-def teacher_tiles(teaching: list[Staff], day: date | None = None) -> list[Tile]:
-    """The products licensed to the groups a teacher teaches (group or named-pupil licences)."""
+def teacher_tiles(memberships: list[Staff], day: date | None = None) -> list[Tile]:
+    """The products licensed to the groups a teacher teaches (group or named-pupil licences)
+    under an active agreement; launchable as in :mod:`.teachers`."""
     day = day or timezone.localdate()
-    groups = Group.objects.filter(teachers__in=teaching, is_active=True).distinct()
-    licences = (
-        Licence.objects.filter(_this_year(day))
-        .filter(Q(group__in=groups) | Q(students__groups__in=groups, students__status="active"))
-        .select_related("product__supplier", "school", "group")
+    groups = Group.objects.filter(teachers__in=memberships, is_active=True)
+    candidates = (
+        Product.objects.filter(
+            Q(licences__group__in=groups)
+            | Q(licences__students__groups__in=groups, licences__students__status="active"),
+            teachers.this_year_of("licences__", day),
+        )
+        .select_related("supplier")
         .distinct()
+        .order_by("name", "pk")
     )
-    by_product: dict[int, tuple[Product, set[str]]] = {}
-    for licence in licences:
-        product = licence.product
-        if policy.active_agreement(licence.school.board_id, product, day) is None:
+    tiles = []
+    for product in candidates:
+        launch = teachers.decide(product, memberships, day)
+        if not isinstance(launch, teachers.TeacherLaunch):
             continue
-        _, names = by_product.setdefault(product.pk, (product, set()))
-        if licence.group is not None:
-            names.add(licence.group.name)
-        else:
-            names.update(
-                groups.filter(students__in=licence.students.all()).values_list("name", flat=True)
-            )
-    ordered = sorted(by_product.values(), key=lambda item: (item[0].name, item[0].pk))
-    return [Tile(product, "", groups=tuple(sorted(names))) for product, names in ordered]
+        client = _launch_client(product)
+        url = third_party_login_url(client, product) if client is not None else ""
+        receives = (str(_("je eigen code bij de leverancier")), str(_("je rol")), str(_("school")))
+        tiles.append(Tile(product, url, (*receives, str(_("groepen"))), launch.groups))
+    return tiles
 
 
 @login_required
 def tiles(request: HttpRequest) -> HttpResponse:
     student = student_for(request.user)
-    memberships = teaching(request.user)
+    memberships = teachers.teaching(request.user)
     return render(
         request,
         "gateway/tiles.html",

@@ -13,12 +13,13 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from regie.accounts.services import student_for
 from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
-from regie.agreements.policy import EXPLANATIONS, Condition
+from regie.agreements.policy import Condition
 from regie.audit.services import record
 from regie.nummervoorziening.client import NummervoorzieningClientError
 
@@ -87,14 +88,15 @@ def authorize(request: HttpRequest) -> HttpResponse:
         server.handle_error_response(request, error)  # audits the refusal
         return render(request, "gateway/error.html", {"error": error.error}, status=400)
     client = grant.client
-    student = student_for(request.user)
-    decision = claims.launch_decision(client, student)
-    if decision is None or SUPPLIER_PSEUDONYM not in decision.allowed:
-        reasons = decision.reasons() if decision else {SUPPLIER_PSEUDONYM: "no_pupil"}
+    try:
+        reasons = claims.refusal(client, request.user)
+    except NummervoorzieningClientError:
+        return render(request, "gateway/unavailable.html", {"client": client}, status=503)
+    if reasons is not None:
         record(
             events.LAUNCH_REFUSED,
             f"user:{request.user.pk}",
-            f"student:{student.pk}" if student else f"user:{request.user.pk}",
+            claims.audit_subject(request.user),
             {"client": client.pk, "product": client.product_id, "reasons": reasons},
         )
         denied = server.create_authorization_response(request, grant_user=None, grant=grant)
@@ -109,20 +111,29 @@ def authorize(request: HttpRequest) -> HttpResponse:
             },
             status=403,
         )
-    try:
-        claims.pseudonym(student, client.supplier) if student else None
-    except NummervoorzieningClientError:
-        return render(request, "gateway/unavailable.html", {"client": client}, status=503)
     return server.create_authorization_response(  # type: ignore[no-any-return]
         request, grant_user=request.user, grant=grant
     )
 
 
+# Why a launch was refused, for the person launching (by the failed condition).
+EXPLANATIONS: dict[str, Promise] = {
+    Condition.NO_ACTIVE_AGREEMENT: _(
+        "je schoolbestuur heeft (nog) geen actieve verwerkersovereenkomst met deze leverancier"
+    ),
+    Condition.NO_LICENCE: _("er is dit schooljaar geen licentie voor jou of je groep"),
+    Condition.NOT_IN_SCHEDULE: _("de overeenkomst staat niet toe dat je schoolpseudoniem meegaat"),
+    Condition.NOT_SWITCHED_ON: _("de school heeft dit leermiddel niet aangezet"),
+    Condition.NO_CONSENT: _("er is geen toestemming gegeven"),
+    "no_eck_id": _("je school heeft nog geen ECK iD voor jou gekregen"),
+}
+NOT_A_PUPIL = _(
+    "je bent niet ingelogd als leerling of leerkracht van een school met dit leermiddel"
+)
+
+
 def _explanation(condition: str) -> str:
-    try:
-        return EXPLANATIONS[Condition(condition)]
-    except ValueError:
-        return "you are not logged in as a pupil of a school that uses this product"
+    return str(EXPLANATIONS.get(condition, NOT_A_PUPIL))
 
 
 @csrf_exempt

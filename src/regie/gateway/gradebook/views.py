@@ -8,8 +8,8 @@ from django.shortcuts import render
 
 from regie.roster.models import Group
 
-from ..launch import teaching
 from ..models import Result
+from ..teachers import teaching
 
 
 @login_required

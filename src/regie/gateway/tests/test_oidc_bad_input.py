@@ -455,10 +455,21 @@ def test_a_product_whose_agreement_ended_cannot_be_launched(launchable: Launchab
     assert_nothing_issued()
 
 
-def test_a_staff_login_cannot_launch_as_a_pupil(launchable: Launchable) -> None:
+def test_a_teacher_of_no_licensed_group_cannot_launch(launchable: Launchable) -> None:
     rp = register(launchable)
     make_staff(launchable.school.board, launchable.school, StaffRole.TEACHER, username="mw-a")
     session = logged_in(launchable.base, "mw-a")
+    refused_page(rp.authorize(session), rp)
+    (launch,) = refusals("gateway.launch.refused")
+    assert launch["reasons"] == {"supplier_pseudonym": "no_licence"}
+    assert not AuthorizationCode.objects.exists()
+    assert_nothing_issued()
+
+
+def test_a_login_that_is_neither_pupil_nor_teacher_cannot_launch(launchable: Launchable) -> None:
+    rp = register(launchable)
+    make_staff(launchable.school.board, launchable.school, StaffRole.SCHOOL_ADMIN, username="mw-b")
+    session = logged_in(launchable.base, "mw-b")
     refused_page(rp.authorize(session), rp)
     (launch,) = refusals("gateway.launch.refused")
     assert launch["reasons"] == {"supplier_pseudonym": "no_pupil"}

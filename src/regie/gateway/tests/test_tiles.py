@@ -17,7 +17,13 @@ from playwright.sync_api import Page, Route, expect
 
 from regie.accounts.services import create_pupil_login
 from regie.agreements import services as register
-from regie.agreements.models import Licence, Product, Supplier
+from regie.agreements.models import (
+    AgreementStatus,
+    Licence,
+    ProcessingAgreement,
+    Product,
+    Supplier,
+)
 from regie.agreements.tests.register import (
     license_group,
     load_school,
@@ -169,7 +175,7 @@ def test_it_shows_a_pupil_outside_the_licensed_group_no_tile(setting: Setting) -
     assert "Rekenwereld" not in page
 
 
-def test_it_shows_a_teacher_the_products_of_their_groups_without_a_launch(
+def test_it_shows_a_teacher_the_products_of_their_groups_with_a_launch(
     setting: Setting,
 ) -> None:
     launch_client(setting.supplier, setting.product)
@@ -180,9 +186,38 @@ def test_it_shows_a_teacher_the_products_of_their_groups_without_a_launch(
     page = tiles_page(user)
     assert "Rekenwereld" in page
     assert setting.group.name in page
-    assert "leerkrachten: binnenkort" in page
-    assert 'class="launch"' not in page
-    assert "app.rekenwereld.example" not in page
+    assert escape(expected_launch(setting.product, ISSUER, LOGIN_URI)) in page
+    assert "je eigen code bij de leverancier, je rol, school, groepen" in page
+
+
+def test_a_teacher_gets_no_tile_when_the_agreement_is_not_active(setting: Setting) -> None:
+    launch_client(setting.supplier, setting.product)
+    user, teacher = make_staff(
+        setting.school.board, setting.school, StaffRole.TEACHER, username="leerkracht-a"
+    )
+    teacher.groups.add(setting.group)
+    ProcessingAgreement.objects.filter(supplier=setting.supplier).update(
+        status=AgreementStatus.TERMINATED
+    )
+    assert "Rekenwereld" not in tiles_page(user)
+
+
+def test_a_teacher_sees_a_product_licensed_to_named_pupils_of_their_group(
+    setting: Setting,
+) -> None:
+    launch_client(setting.supplier, setting.product)
+    setting.licence.delete()
+    named = Licence.objects.create(
+        product=setting.product, school=setting.school, school_year=setting.licence.school_year
+    )
+    named.students.add(setting.pupil)
+    user, teacher = make_staff(
+        setting.school.board, setting.school, StaffRole.TEACHER, username="leerkracht-a"
+    )
+    teacher.groups.add(setting.group)
+    page = tiles_page(user)
+    assert escape(expected_launch(setting.product, ISSUER, LOGIN_URI)) in page
+    assert f"Voor: {setting.group.name}" in page
 
 
 def test_it_shows_a_teacher_of_other_groups_nothing(setting: Setting) -> None:

@@ -5,8 +5,9 @@ wrapped in :class:`Pii`, whose ``str``, ``repr`` and ``format`` render a mask, s
 reach a log line, an exception message or a template by accident (the pattern of *Fides*' ``Pii``).
 
 As a second line of defence, a processor masks anything in a log event that looks like an
-identifier regie handles (a 9-digit PGN, a hex digest of 32 or more characters, a pseudonym URI),
-also in messages from other libraries that pass through the standard library's logging.
+identifier regie handles (a 9-digit PGN, a hex digest of 32 or more characters, a pseudonym URI,
+a JWT, the query string of a URL), also in messages from other libraries that pass through the
+standard library's logging — such as Django's record of a request that failed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ MASK = "«masked»"
 _IDENTIFIER_PATTERNS = re.compile(
     r"(?<![0-9A-Za-z-])\d{8,9}(?![0-9A-Za-z-])|[0-9a-fA-F]{32,}|/sp/\d+/[0-9a-f]+",
 )
+# The query string of a URL path (Django logs the request of a 500 with it: an ID-token hint, a
+# code or a state may be in it) and JWTs (compact JWS: their claims are only base64url-encoded).
+_QUERY_STRING = re.compile(r"(/[^\s?'\"<>]*)\?[^\s'\"<>]+")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 
 
 class Pii(Generic[T]):
@@ -52,7 +57,9 @@ class Pii(Generic[T]):
 
 
 def mask_text(text: str) -> str:
-    """Mask every identifier-shaped run in ``text``."""
+    """Mask every identifier-shaped run, JWT and URL query string in ``text``."""
+    text = _JWT.sub(MASK, text)
+    text = _QUERY_STRING.sub(lambda match: f"{match[1]}?{MASK}", text)
     return _IDENTIFIER_PATTERNS.sub(MASK, text)
 
 

@@ -153,3 +153,19 @@ def test_the_safety_net_masks_identifier_shaped_text() -> None:
     assert hpgn not in text
     assert hpgn[:40] not in text
     assert mask_text("2026-11-22T15:00:00Z batch 3 of 12") == "2026-11-22T15:00:00Z batch 3 of 12"
+
+
+def test_the_safety_net_masks_query_strings_and_jwts() -> None:
+    """Django logs a failed request with its full path: an ID-token hint, a code or a state in
+    the query must not reach the log; nor may a JWT anywhere (its claims are only encoded)."""
+    hint = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJodHRwczovL252LmV4YW1wbGUvMS9hYmMifQ.c2lnbmF0dXJl"
+    logged = mask_text(
+        f"Internal Server Error: /oidc/logout request=\"<WSGIRequest: GET "
+        f"'/oidc/logout?id_token_hint={hint}&state=xyz'>\" and a bare {hint}"
+    )
+    assert hint not in logged
+    assert "xyz" not in logged
+    assert "id_token_hint" not in logged
+    assert "Internal Server Error: /oidc/logout " in logged
+    assert f"'/oidc/logout?{MASK}'" in logged
+    assert mask_text("why? because") == "why? because"

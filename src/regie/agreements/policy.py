@@ -25,7 +25,6 @@ from regie.roster.models import Student
 from . import catalogue
 from .models import (
     Consent,
-    DataSchedule,
     Licence,
     Processing,
     ProcessingAgreement,
@@ -157,8 +156,17 @@ def consents_in_force(student: Student, product: Product) -> frozenset[str]:
     return frozenset(attribute for attribute, given in latest.items() if given)
 
 
-def facts_for(product: Product, student: Student, day: date | None = None) -> Facts:
+def facts_for(
+    product: Product,
+    student: Student,
+    day: date | None = None,
+    requested: Iterable[str] | None = None,
+) -> Facts:
+    """The register's facts for (product, pupil). With ``requested``, only what deciding those
+    attributes needs is read: no switches when all of them are on by default, no consent records
+    when none of them is consent-gated (:func:`evaluate` does not look at them then)."""
     day = day or timezone.localdate()
+    wanted = frozenset(requested) if requested is not None else frozenset(catalogue.CATALOGUE)
     agreement = active_agreement(student.school.board_id, product, day)
     if agreement is None:
         return Facts(agreement_active=False, licensed=False)
@@ -166,18 +174,27 @@ def facts_for(product: Product, student: Student, day: date | None = None) -> Fa
         student.is_active
         and Licence.objects.filter(licences_covering(product, student, day)).exists()
     )
-    schedule = DataSchedule.objects.get(agreement=agreement, product=product).attributes()
-    switched = frozenset(
-        SchoolSwitch.objects.filter(school_id=student.school_id, product=product).values_list(
-            "attribute", flat=True
+    schedule: set[str] = set()
+    for attributes in Processing.objects.filter(
+        schedule__agreement=agreement, schedule__product=product
+    ).values_list("attributes", flat=True):
+        schedule.update(attributes)
+    switched: frozenset[str] = frozenset()
+    if not wanted <= catalogue.DEFAULT_ON:
+        switched = frozenset(
+            SchoolSwitch.objects.filter(school_id=student.school_id, product=product).values_list(
+                "attribute", flat=True
+            )
         )
-    )
+    consents: frozenset[str] = frozenset()
+    if wanted & catalogue.CONSENT_GATED:
+        consents = consents_in_force(student, product)
     return Facts(
         agreement_active=True,
         licensed=licensed,
-        schedule=schedule,
+        schedule=frozenset(schedule),
         switched_on=switched,
-        consents=consents_in_force(student, product),
+        consents=consents,
         agreement_id=agreement.pk,
     )
 
@@ -190,7 +207,8 @@ def decide(
     day: date | None = None,
 ) -> Decision:
     """What of ``student`` may go to ``product``'s supplier, and why the rest may not."""
-    return evaluate(facts_for(product, student, day), requested)
+    wanted = list(requested) if requested is not None else None
+    return evaluate(facts_for(product, student, day, wanted), wanted)
 
 
 def current_school_year(day: date | None = None) -> SchoolYear | None:

@@ -52,11 +52,14 @@ class ReleaseRefused(Exception):
         self.reasons = reasons
 
 
-def launch_decision(client: OAuthClient, student: Student | None) -> policy.Decision | None:
-    """The policy's decision for a launch, or None when the login is not a pupil's."""
+def launch_decision(
+    client: OAuthClient, student: Student | None, requested: tuple[str, ...] | None = None
+) -> policy.Decision | None:
+    """The policy's decision for a launch (of ``requested``, by default everything SSO can
+    carry), or None when the login is not a pupil's."""
     if student is None or client.product is None:
         return None
-    return policy.decide(client.product, student, SSO_ATTRIBUTES)
+    return policy.decide(client.product, student, requested or SSO_ATTRIBUTES)
 
 
 def pseudonym(student: Student, supplier: Supplier) -> str:
@@ -117,7 +120,7 @@ def _release(client: OAuthClient, user: Any, *, sub_only: bool = False) -> Relea
     student = student_for(user)
     if student is None:
         return _teacher_release(client, user, sub_only=sub_only)
-    decision = launch_decision(client, student)
+    decision = launch_decision(client, student, (SUPPLIER_PSEUDONYM,) if sub_only else None)
     if decision is None or SUPPLIER_PSEUDONYM not in decision.allowed:
         raise ReleaseRefused(decision.reasons() if decision else {SUPPLIER_PSEUDONYM: "no_pupil"})
     result: dict[str, Any] = {"sub": pseudonym(student, client.supplier)}

@@ -16,6 +16,9 @@ Authlib does the protocol; this module adapts it to regie:
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +47,31 @@ from .models import AccessToken, AuthorizationCode, OAuthClient, SeenAssertion, 
 from .scopes import SCOPES
 
 TOKEN_PATH = "/token"  # noqa: S105 (a URL path, not a secret)
+
+# Authlib validates an authorization request twice (for the consent decision, then again when it
+# answers): within one request, the client and the nonce check are looked up once.
+_request_cache: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar(
+    "regie_oidc_request_cache", default=None
+)
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """Remember client and nonce lookups until the block ends (one HTTP request)."""
+    token = _request_cache.set({})
+    try:
+        yield
+    finally:
+        _request_cache.reset(token)
+
+
+def _cached(kind: str, key: str, lookup: Any) -> Any:
+    found = _request_cache.get()
+    if found is None:
+        return lookup()
+    if (kind, key) not in found:
+        found[(kind, key)] = lookup()
+    return found[(kind, key)]
 
 
 def token_endpoint() -> str:
@@ -115,7 +143,8 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:
         with transaction.atomic():
             found = (
-                AuthorizationCode.objects.select_for_update()
+                AuthorizationCode.objects.select_for_update(of=("self",))
+                .select_related("user")
                 .filter(code_hash=digest(code), client=client)
                 .first()
             )
@@ -149,7 +178,13 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
         super().__init__(require_nonce=False)
 
     def exists_nonce(self, nonce: str, request: Any) -> bool:
-        return AuthorizationCode.objects.filter(client=request.client, nonce=nonce).exists()
+        return bool(
+            _cached(
+                "nonce",
+                f"{request.client.pk}:{nonce}",
+                AuthorizationCode.objects.filter(client=request.client, nonce=nonce).exists,
+            )
+        )
 
     def encode_id_token(self, token: dict[str, Any], request: Any) -> str:
         client: OAuthClient = request.client
@@ -214,7 +249,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> AccessToken | None:
         return (
-            AccessToken.objects.select_related("client", "user")
+            AccessToken.objects.select_related("client__supplier", "client__product", "user")
             .filter(token_hash=digest(token_string))
             .first()
         )
@@ -247,7 +282,14 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         super().__init__(OAuthClient, AccessToken)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        return OAuthClient.objects.filter(client_id=client_id, is_active=True).first()
+        found: OAuthClient | None = _cached(
+            "client",
+            client_id,
+            OAuthClient.objects.filter(client_id=client_id, is_active=True)
+            .select_related("supplier", "product")
+            .first,
+        )
+        return found
 
     def create_bearer_token_generator(self) -> BearerTokenGenerator:
         from authlib.common.security import generate_token
@@ -293,7 +335,7 @@ def _endpoint_path(request: Any) -> str:
 class HashedBearerTokens(BearerTokenValidator):  # type: ignore[misc]
     def authenticate_token(self, token_string: str) -> AccessToken | None:
         return (
-            AccessToken.objects.select_related("client", "user")
+            AccessToken.objects.select_related("client__supplier", "client__product", "user")
             .filter(token_hash=digest(token_string))
             .first()
         )

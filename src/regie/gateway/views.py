@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6750 import InvalidTokenError
 from django.conf import settings
 from django.contrib.auth import logout
@@ -79,6 +80,19 @@ def authorize(request: HttpRequest) -> HttpResponse:
     """The authorization endpoint: a logged-in pupil is sent on to the supplier, or told why not."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    if _indescribable(request):
+        record(
+            events.REQUEST_REFUSED,
+            "system",
+            "",
+            {"endpoint": request.path, "error": "invalid_request"},
+        )
+        return render(request, "gateway/error.html", {"error": "invalid_request"}, status=400)
+    with oidc.request_scope():
+        return _authorize(request)
+
+
+def _authorize(request: HttpRequest) -> HttpResponse:
     server = oidc.server()
     try:
         grant = server.get_consent_grant(request, end_user=request.user)
@@ -130,6 +144,20 @@ EXPLANATIONS: dict[str, Promise] = {
 NOT_A_PUPIL = _(
     "je bent niet ingelogd als leerling of leerkracht van een school met dit leermiddel"
 )
+
+
+# Authlib repeats these in an error's description, and refuses to build one (ValueError, a 500)
+# when they hold characters RFC 6749 §5.2 does not allow there: such a request is invalid_request.
+_REPEATED_IN_ERRORS = ("response_type", "redirect_uri")
+
+
+def _indescribable(request: HttpRequest) -> bool:
+    params = request.POST if request.method == "POST" else request.GET
+    return any(
+        invalid_error_characters(value)
+        for name in _REPEATED_IN_ERRORS
+        for value in params.getlist(name)
+    )
 
 
 def _explanation(condition: str) -> str:

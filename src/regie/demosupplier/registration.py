@@ -21,16 +21,13 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from joserfc.jwk import KeySet
 
 from regie.agreements import policy
 from regie.agreements import services as register_services
 from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
 from regie.agreements.demo import SUPPLIERS
 from regie.agreements.models import AgreementStatus, Licence, ProcessingAgreement, Product, Supplier
-from regie.audit.services import record
 from regie.core.models import Board, Sector
-from regie.gateway import events as gateway_events
 from regie.gateway import services as gateway_services
 from regie.gateway.models import OAuthClient
 from regie.gateway.scopes import GRADEBOOK_CREATEPUT, ROSTER_CORE_READ
@@ -98,19 +95,7 @@ def _save_roster_client(supplier: Supplier, product: Product, jwks: dict[str, An
             scopes=ROSTER_SCOPES,
         )
         return client
-    existing.jwks = dict(KeySet.import_key_set(jwks).as_dict(private=False))  # type: ignore[arg-type]
-    existing.scopes = list(ROSTER_SCOPES)
-    existing.auth_method = "private_key_jwt"
-    existing.is_active = True
-    existing.full_clean()
-    existing.save()
-    record(
-        gateway_events.CLIENT_SAVED,
-        "system",
-        f"client:{existing.pk}",
-        {"created": False, "supplier": supplier.pk, "auth_method": existing.auth_method},
-    )
-    return existing
+    return gateway_services.update_client(existing, jwks=jwks, scopes=ROSTER_SCOPES, is_active=True)
 
 
 def _save_client(
@@ -130,21 +115,14 @@ def _save_client(
         )
         return client
     # The demo supplier made a new key at this start: the hub learns its public half.
-    existing.jwks = dict(KeySet.import_key_set(jwks).as_dict(private=False))  # type: ignore[arg-type]
-    existing.redirect_uris = [uris["redirect_uri"]]
-    existing.post_logout_redirect_uris = [uris["post_logout_redirect_uri"]]
-    existing.initiate_login_uri = uris["initiate_login_uri"]
-    existing.auth_method = "private_key_jwt"
-    existing.is_active = True
-    existing.full_clean()
-    existing.save()
-    record(
-        gateway_events.CLIENT_SAVED,
-        "system",
-        f"client:{existing.pk}",
-        {"created": False, "supplier": supplier.pk, "auth_method": existing.auth_method},
+    return gateway_services.update_client(
+        existing,
+        jwks=jwks,
+        redirect_uris=[uris["redirect_uri"]],
+        post_logout_redirect_uris=[uris["post_logout_redirect_uri"]],
+        initiate_login_uri=uris["initiate_login_uri"],
+        is_active=True,
     )
-    return existing
 
 
 @transaction.atomic

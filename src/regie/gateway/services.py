@@ -33,6 +33,30 @@ def _check_redirect_uris(uris: Iterable[str]) -> list[str]:
     return checked
 
 
+def _check_login_uri(uri: str) -> str:
+    return _check_redirect_uris([uri])[0] if uri else ""
+
+
+def _check_scopes(scopes: Iterable[str]) -> list[str]:
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise Refused(f"unknown scopes: {', '.join(unknown)}", field="scopes")
+    return list(dict.fromkeys(scopes))
+
+
+def _public_jwks(jwks: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The public half of a supplier's JWKS, or :class:`Refused` when it is none."""
+    if isinstance(jwks, Mapping) and jwks.get("keys") == []:
+        raise Refused("private_key_jwt needs the supplier's public keys (JWKS)", field="jwks")
+    try:
+        keyset = KeySet.import_key_set(dict(jwks or {}))  # type: ignore[arg-type]
+    except (JoseError, ValueError, KeyError, TypeError):
+        raise Refused("the JWKS is not a valid JSON Web Key Set", field="jwks") from None
+    if not keyset.keys:
+        raise Refused("private_key_jwt needs the supplier's public keys (JWKS)", field="jwks")
+    return dict(keyset.as_dict(private=False))
+
+
 @transaction.atomic
 def register_client(
     supplier: Supplier,
@@ -55,20 +79,12 @@ def register_client(
         raise Refused(f"the authentication is one of {', '.join(AuthMethod.values)}")
     if signing_alg not in SigningAlg.values:
         raise Refused(f"the signing algorithm is one of {', '.join(SigningAlg.values)}")
-    unknown = sorted(set(scopes) - set(SCOPES))
-    if unknown:
-        raise Refused(f"unknown scopes: {', '.join(unknown)}", field="scopes")
+    checked_scopes = _check_scopes(scopes)
     secret = None
     secret_hash = ""
     public_jwks: dict[str, Any] = {}
     if auth_method == AuthMethod.PRIVATE_KEY_JWT:
-        try:
-            keyset = KeySet.import_key_set(dict(jwks or {}))  # type: ignore[arg-type]
-        except (JoseError, ValueError, KeyError, TypeError):
-            raise Refused("the JWKS is not a valid JSON Web Key Set", field="jwks") from None
-        if not keyset.keys:
-            raise Refused("private_key_jwt needs the supplier's public keys (JWKS)", field="jwks")
-        public_jwks = dict(keyset.as_dict(private=False))
+        public_jwks = _public_jwks(jwks)
     else:
         secret = secrets.token_urlsafe(32)
         secret_hash = digest(secret)
@@ -80,12 +96,10 @@ def register_client(
         secret_hash=secret_hash,
         auth_method=auth_method,
         jwks=public_jwks,
-        initiate_login_uri=_check_redirect_uris([initiate_login_uri])[0]
-        if initiate_login_uri
-        else "",
+        initiate_login_uri=_check_login_uri(initiate_login_uri),
         redirect_uris=_check_redirect_uris(redirect_uris),
         post_logout_redirect_uris=_check_redirect_uris(post_logout_redirect_uris),
-        scopes=list(dict.fromkeys(scopes)),
+        scopes=checked_scopes,
         signing_alg=signing_alg,
     )
     record(
@@ -95,3 +109,51 @@ def register_client(
         {"created": True, "supplier": supplier.pk, "auth_method": auth_method},
     )
     return client, secret
+
+
+_UNCHANGED: Any = object()
+
+
+@transaction.atomic
+def update_client(
+    client: OAuthClient,
+    *,
+    redirect_uris: Iterable[str] = _UNCHANGED,
+    post_logout_redirect_uris: Iterable[str] = _UNCHANGED,
+    initiate_login_uri: str = _UNCHANGED,
+    jwks: Mapping[str, Any] = _UNCHANGED,
+    scopes: Iterable[str] = _UNCHANGED,
+    is_active: bool = _UNCHANGED,
+    user: AuthUser | None = None,
+) -> OAuthClient:
+    """Change a client's URIs, public keys (``private_key_jwt`` clients), scopes or whether it is
+    active, checked as at registration; audited with the names of the fields that changed.
+    The authentication method and the secret do not change here (register a new client)."""
+    changes: dict[str, Any] = {}
+    if redirect_uris is not _UNCHANGED:
+        changes["redirect_uris"] = _check_redirect_uris(redirect_uris)
+    if post_logout_redirect_uris is not _UNCHANGED:
+        changes["post_logout_redirect_uris"] = _check_redirect_uris(post_logout_redirect_uris)
+    if initiate_login_uri is not _UNCHANGED:
+        changes["initiate_login_uri"] = _check_login_uri(initiate_login_uri)
+    if jwks is not _UNCHANGED:
+        if client.auth_method != AuthMethod.PRIVATE_KEY_JWT:
+            raise Refused("only a private_key_jwt client has public keys", field="jwks")
+        changes["jwks"] = _public_jwks(jwks)
+    if scopes is not _UNCHANGED:
+        changes["scopes"] = _check_scopes(scopes)
+    if is_active is not _UNCHANGED:
+        changes["is_active"] = bool(is_active)
+    changed = sorted(name for name, value in changes.items() if getattr(client, name) != value)
+    if not changed:
+        return client
+    for name in changed:
+        setattr(client, name, changes[name])
+    client.save(update_fields=changed)
+    record(
+        events.CLIENT_SAVED,
+        "system" if user is None else f"user:{user.pk}",
+        f"client:{client.pk}",
+        {"created": False, "supplier": client.supplier_id, "fields": changed},
+    )
+    return client

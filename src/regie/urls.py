@@ -24,6 +24,7 @@ if settings.ROLE in {"all", "hub"}:
 
     urlpatterns += [
         path("inloggen/", auth_views.LoginView.as_view(), name="login"),
+        path("inloggen/", include("regie.accounts.urls")),
         path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
         path("school/", include("regie.roster.urls")),
         path("privacy/", include("regie.agreements.urls")),

@@ -1,12 +1,43 @@
-"""Where a login lands: pupils on their learning materials, staff on the school pages."""
+"""Where a login lands, and logging in through the school's own identity provider.
+
+The upstream login is two views around :mod:`.services`: :func:`upstream_start` (a button on the
+login page posts here) keeps ``state``, ``nonce`` and the PKCE verifier in the visitor's session
+and sends them to their school's provider; :func:`upstream_callback` takes them out again (once),
+lets the service check the provider's answer and find the person, and logs them in. A refusal is a
+page in plain Dutch that says nobody was logged in; the service has audited it.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+import time
+from dataclasses import dataclass
+from typing import Any
 
-from .services import student_for
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from . import oidc
+from .models import IdentityProvider
+from .services import (
+    UpstreamLoginRefused,
+    finish_upstream_login,
+    start_upstream_login,
+    student_for,
+)
+
+PENDING_KEY = "accounts.upstream.pending"
+PENDING_MAX = 3  # logins started in other windows at the same time
+PENDING_TTL_SECONDS = 600
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @login_required
@@ -14,3 +45,171 @@ def after_login(request: HttpRequest) -> HttpResponse:
     if student_for(request.user) is not None:
         return redirect("tiles")
     return redirect("roster:schools")
+
+
+# --- The school's own identity provider -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Explanation:
+    status: int
+    title: Promise
+    text: Promise
+
+
+_NOT_TRUSTED = Explanation(
+    502,
+    _("Je school kon niet bevestigen wie je bent"),
+    _(
+        "Het antwoord van %(provider)s klopte niet, dus regie vertrouwt het niet. Probeer het "
+        "opnieuw; blijft dit gebeuren, meld het dan bij de beheerder van je school."
+    ),
+)
+_NOT_KNOWN = Explanation(
+    403,
+    _("Je bent bij je school bekend, maar niet in regie"),
+    _(
+        "%(provider)s heeft bevestigd wie je bent, maar in regie is (nog) geen account van "
+        "%(board)s aan je schoolaccount gekoppeld. Vraag de beheerder van je school om je "
+        "account in regie te koppelen."
+    ),
+)
+_TOO_LITTLE = Explanation(
+    403,
+    _("Je school gaf niet genoeg gegevens door"),
+    _(
+        "%(provider)s gaf regie niet door wie je bent, of alleen een e-mailadres dat niet "
+        "bevestigd is. De beheerder van je school kan de instellingen nakijken."
+    ),
+)
+EXPLANATIONS: dict[str, Explanation] = {
+    "unknown_person": _NOT_KNOWN,
+    "link_outside_board": _NOT_KNOWN,
+    "missing_claim": _TOO_LITTLE,
+    "email_unverified": _TOO_LITTLE,
+    "inactive_login": Explanation(
+        403,
+        _("Je account in regie staat uit"),
+        _("Je school heeft je account in regie uitgezet. Vraag de beheerder van je school."),
+    ),
+    "ambiguous_person": Explanation(
+        403,
+        _("Je e-mailadres hoort bij meer dan één account"),
+        _(
+            "In regie hoort je e-mailadres bij meer dan één account. De beheerder van je school "
+            "moet dat eerst rechtzetten."
+        ),
+    ),
+    "state_mismatch": Explanation(
+        400,
+        _("Deze inlogpoging is verlopen"),
+        _(
+            "regie herkent deze inlogpoging niet: hij is verlopen, al gebruikt, of in een ander "
+            "venster begonnen. Begin opnieuw bij Inloggen."
+        ),
+    ),
+    "missing_code": _NOT_TRUSTED,
+    "upstream_error": Explanation(
+        403,
+        _("Inloggen bij je school is niet gelukt"),
+        _(
+            "%(provider)s heeft het inloggen afgebroken of geweigerd. Probeer het opnieuw; lukt "
+            "het niet, vraag het dan de beheerder van je school."
+        ),
+    ),
+    "upstream_unavailable": Explanation(
+        502,
+        _("%(provider)s is nu niet bereikbaar"),
+        _(
+            "regie kon de inlogdienst van je school niet bereiken. Probeer het over een paar "
+            "minuten opnieuw."
+        ),
+    ),
+}
+
+
+def _refused_page(
+    request: HttpRequest, provider: IdentityProvider, refused: UpstreamLoginRefused
+) -> HttpResponse:
+    explanation = EXPLANATIONS.get(refused.reason, _NOT_TRUSTED)
+    names = {"provider": provider.name, "board": provider.board.name}
+    context = {
+        "title": str(explanation.title) % names,
+        "text": str(explanation.text) % names,
+        "reason": refused.reason,
+    }
+    return render(request, "accounts/upstream_refused.html", context, status=explanation.status)
+
+
+def _redirect_uri(request: HttpRequest, provider: IdentityProvider) -> str:
+    return request.build_absolute_uri(reverse("accounts:upstream-callback", args=[provider.pk]))
+
+
+def _safe_next(request: HttpRequest, next_url: str) -> str:
+    allowed = url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return next_url if next_url and allowed else ""
+
+
+def _keep(
+    session: SessionBase, provider: IdentityProvider, pending: oidc.Pending, next_url: str
+) -> None:
+    kept: dict[str, dict[str, Any]] = dict(session.get(PENDING_KEY) or {})
+    kept[pending.state] = {
+        "provider": provider.pk,
+        "nonce": pending.nonce,
+        "code_verifier": pending.code_verifier,
+        "next": next_url,
+        "started": int(time.time()),
+    }
+    newest = sorted(kept.items(), key=lambda item: item[1]["started"])[-PENDING_MAX:]
+    session[PENDING_KEY] = dict(newest)
+
+
+def _take(
+    session: SessionBase, provider: IdentityProvider, state: str
+) -> tuple[oidc.Pending | None, str]:
+    """The login started for ``state`` at ``provider`` (removed: a state is used once)."""
+    kept: dict[str, dict[str, Any]] = dict(session.get(PENDING_KEY) or {})
+    entry = kept.pop(state, None) if state else None
+    if entry is not None:
+        session[PENDING_KEY] = kept
+    fresh = entry is not None and time.time() - entry["started"] <= PENDING_TTL_SECONDS
+    if entry is None or not fresh or entry["provider"] != provider.pk:
+        return None, ""
+    pending = oidc.Pending(state, entry["nonce"], entry["code_verifier"])
+    return pending, str(entry["next"])
+
+
+@require_POST
+@never_cache
+def upstream_start(request: HttpRequest, provider_id: int) -> HttpResponse:
+    """Send the visitor to their school's identity provider (a button on the login page)."""
+    provider = get_object_or_404(
+        IdentityProvider.objects.usable().select_related("board"), pk=provider_id
+    )
+    try:
+        url, pending = start_upstream_login(provider, _redirect_uri(request, provider))
+    except UpstreamLoginRefused as refused:
+        return _refused_page(request, provider, refused)
+    _keep(request.session, provider, pending, _safe_next(request, request.POST.get("next", "")))
+    return HttpResponseRedirect(url)
+
+
+@require_GET
+@never_cache
+def upstream_callback(request: HttpRequest, provider_id: int) -> HttpResponse:
+    """Where the identity provider sends the visitor back (OIDC Core §3.1.2.5)."""
+    provider = get_object_or_404(
+        IdentityProvider.objects.usable().select_related("board"), pk=provider_id
+    )
+    pending, next_url = _take(request.session, provider, request.GET.get("state", ""))
+    try:
+        user = finish_upstream_login(
+            provider, pending, request.GET.dict(), _redirect_uri(request, provider)
+        )
+    except UpstreamLoginRefused as refused:
+        return _refused_page(request, provider, refused)
+    login(request, user, backend=MODEL_BACKEND)  # a new session key (session fixation)
+    return redirect(next_url or "after-login")

@@ -18,7 +18,9 @@ with ECK iDs, a supplier with an active agreement for a product licensed for the
 logins (``create_pupil_login``; their passwords hashed with Django's fast MD5 hasher only to save
 setup time, the timed part never checks one) with a session each written to the session store as
 ``django.contrib.auth.login`` does, and an OAuth client (``register_client``, the secret hashed as
-in production). Every benchmark client is its own pupil session. One untimed launch per session
+in production); the child hands the client's secret and the session keys to the benchmark in a
+file only its user can read (mode 0600), never on stdout or a command line. Every benchmark
+client is its own pupil session. One untimed launch per session
 before the timed part obtains each pupil's supplier pseudonym from the number service once (it
 is kept in ``SupplierPseudonym``), so the timed part measures the hub, not the number service.
 
@@ -550,7 +552,10 @@ def deploy_hub(directory: Path, servers: int) -> tuple[Hub, dict[str, Any]]:
     hub.command("nv-keys", "generate")
     hub.command("oidc-keys", "ensure")
     hub.env["REGIE_NV_API_KEY"] = _api_key(hub)
-    created = json.loads(hub.child("--setup").strip().splitlines()[-1])
+    handoff = directory / "setup.json"  # the setup child's client secret and sessions, 0600
+    hub.env["REGIE_BENCH_HANDOFF"] = str(handoff)
+    hub.child("--setup")
+    created = json.loads(handoff.read_text(encoding="utf-8"))
     hub.number_service = hub.start("nummervoorziening", nv_port, "number-service")
     for number, port in enumerate(hub_ports, 1):
         hub.processes.append(hub.start("hub", port, f"hub-{number}"))
@@ -588,9 +593,10 @@ def deploy_peer(directory: Path, servers: int, client_id: str, secret: str) -> P
         with (directory / f"peer-{number}.log").open("wb") as log:
             provider.processes.append(
                 subprocess.Popen(
-                    [node, "server.mjs", str(port), client_id, secret, REDIRECT],
+                    [node, "server.mjs", str(port), client_id, REDIRECT],
                     cwd=PEER,
-                    env={**os.environ, "NODE_ENV": "production"},
+                    # the secret in the environment (only this user can read it), not on argv
+                    env={**os.environ, "NODE_ENV": "production", "PEER_CLIENT_SECRET": secret},
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )
@@ -673,7 +679,19 @@ def _setup_child() -> None:
         redirect_uris=[REDIRECT],
         auth_method="client_secret_basic",
     )
-    print(json.dumps({"client_id": client.client_id, "secret": secret, "sessions": sessions}))
+    # For the parent (and the profile child): in a file only this user can read, not on stdout.
+    descriptor = os.open(
+        os.environ["REGIE_BENCH_HANDOFF"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
+    )
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump({"client_id": client.client_id, "secret": secret, "sessions": sessions}, handle)
+
+
+def _handoff() -> dict[str, Any]:
+    created: dict[str, Any] = json.loads(
+        Path(os.environ["REGIE_BENCH_HANDOFF"]).read_text(encoding="utf-8")
+    )
+    return created
 
 
 PROFILED = (
@@ -896,16 +914,7 @@ def run() -> str:
         interleaved([regie] if peer is None else [regie, peer], stop)
         print("  profiling the hub in-process …", flush=True)
         profile = json.loads(
-            hub.child(
-                "--profile",
-                created["client_id"],
-                # a URL-safe secret may start with "-", which argparse would take for an option
-                "=" + created["secret"],
-                created["sessions"][0],
-                extra={"REGIE_ROLE": "hub"},
-            )
-            .strip()
-            .splitlines()[-1]
+            hub.child("--profile", extra={"REGIE_ROLE": "hub"}).strip().splitlines()[-1]
         )
         _stop(running)
         signing = signing_rates()
@@ -1092,14 +1101,14 @@ def _explained(profile: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--profile", nargs=3, metavar=("CLIENT", "SECRET", "SESSION"))
+    parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     configure_logging(level="WARNING")
     if options.setup:
         _setup_child()
     elif options.profile:
-        client_id, secret, session_key = options.profile
-        _profile_child(client_id, secret.removeprefix("="), session_key)
+        created = _handoff()
+        _profile_child(created["client_id"], created["secret"], created["sessions"][0])
     else:
         print(run())
 

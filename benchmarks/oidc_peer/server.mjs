@@ -8,7 +8,7 @@
 // logs the interaction in at once (as `login_hint`, or a fixed account) — the benchmark's
 // warm-up launch; every later launch is authorize → code → token → userinfo.
 //
-//   node server.mjs PORT CLIENT_ID CLIENT_SECRET REDIRECT_URI
+//   PEER_CLIENT_SECRET=... node server.mjs PORT CLIENT_ID REDIRECT_URI
 //
 // Prints "ready" on standard output once listening.
 
@@ -17,9 +17,10 @@ import * as http from 'node:http';
 
 import Provider from 'oidc-provider';
 
-const [port, clientId, clientSecret, redirectUri] = process.argv.slice(2);
-if (!redirectUri) {
-  console.error('usage: node server.mjs PORT CLIENT_ID CLIENT_SECRET REDIRECT_URI');
+const [port, clientId, redirectUri] = process.argv.slice(2);
+const clientSecret = process.env.PEER_CLIENT_SECRET; // not on the command line
+if (!redirectUri || !clientSecret) {
+  console.error('usage: PEER_CLIENT_SECRET=... node server.mjs PORT CLIENT_ID REDIRECT_URI');
   process.exit(2);
 }
 

@@ -1,0 +1,142 @@
+"""Full SSO launches per second (authorize → code → token → userinfo) ÷ node's oidc-provider.
+
+A launch is what a pupil's click on a tile costs the provider: the authorization request with a
+logged-in session (its own PKCE verifier, state and nonce) answered by a redirect with a code,
+the code exchanged at the token endpoint (``client_secret_basic``, the verifier; an ES256 ID
+token back), and userinfo with the access token. The client checks the state, the nonce in the
+ID token and that the ID token's ``sub`` is userinfo's; one ID token per provider is verified
+against its JWKS.
+
+regie is deployed as in production, in subprocesses: a fresh database (SQLite in a temporary
+``REGIE_VAR_DIR``, or ``DATABASE_URL`` when set), ``regie migrate``, ``regie nv-keys generate``,
+``regie oidc-keys ensure``, ``regie nv-client register`` for the hub's API key; the number service
+alone on ``regie serve --role nummervoorziening`` and, one per core, ``regie serve --role hub``
+processes (waitress, threaded) on one database, the benchmark's own round-robin spreading every
+request over their ports. The fictional data come from a child (``python -m benchmarks.sso
+--setup``) through the register's test helpers: a board, a school whose group has 200 pupils
+with ECK iDs, a supplier with an active agreement for a product licensed for the group, pupil
+logins (``create_pupil_login``; their passwords hashed with Django's fast MD5 hasher only to save
+setup time, the timed part never checks one) with a session each written to the session store as
+``django.contrib.auth.login`` does, and an OAuth client (``register_client``, the secret hashed as
+in production); the child hands the client's secret and the session keys to the benchmark in a
+file only its user can read (mode 0600), never on stdout or a command line. Every benchmark
+client is its own pupil session. One untimed launch per session
+before the timed part obtains each pupil's supplier pseudonym from the number service once (it
+is kept in ``SupplierPseudonym``), so the timed part measures the hub, not the number service.
+
+The peer, in the same run with the same clients and concurrency: node's ``oidc-provider``
+(``benchmarks/oidc_peer``, installed with ``npm ci``), one client alike (the same redirect URI,
+``client_secret_basic``, PKCE required, ES256 ID tokens), its in-memory adapter, a fixed account,
+and a grant for ``openid`` so that a session launches without consent; the session comes from the
+untimed launch through a login endpoint that finishes the interaction at once. One node process
+per core; as an in-memory adapter cannot be shared, each benchmark client stays with one process
+(node's cluster module would spread one client's requests over workers that do not know its
+session).
+
+Reported per concurrency level (8, 32, 64 clients, 15 s each): launches/s, p50/p99 of a launch and
+of each step, CPU seconds per launch of the provider's processes and of the benchmark client
+(which shares the machine), the ratio regie ÷ oidc-provider and the aims (≥ 1.0, ≥ 500/s); a
+short cProfile of the hub's three steps in-process (``--profile``); and, in-process, the time to
+sign an ID token with ES256 and with RS256 (joserfc). ``REGIE_BENCH_PROFILE=FILE`` keeps the
+profile's statistics. Standalone: ``python -m benchmarks.sso``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from regie.lib.logging import configure_logging
+
+from .children import handoff, profile_child, setup_child, signing_rates
+from .common import SESSION_COOKIE, TIME_LIMIT_SECONDS, Aborted
+from .deploy import deploy_hub, deploy_peer, stop_all
+from .flow import Contender, Provider, Session, contender, interleaved
+from .report import failure_section, section
+
+
+def run() -> str:
+    servers = os.cpu_count() or 1
+    directory = Path(tempfile.mkdtemp(prefix="regie-bench-sso-"))
+    stop = threading.Event()
+    running: list[subprocess.Popen[bytes]] = []
+
+    def abort() -> None:
+        stop.set()
+        stop_all(running)
+
+    watchdog = threading.Timer(TIME_LIMIT_SECONDS, abort)
+    watchdog.daemon = True
+    watchdog.start()
+    peer: Contender | None = None
+    peer_note = ""
+    try:
+        print(f"  deploying regie ({servers} hub processes + the number service) …", flush=True)
+        hub, created = deploy_hub(directory, servers)
+        running += hub.all_processes()
+        provider = Provider(
+            name="regie",
+            ports=hub.hub_ports,
+            authorize_path="/oidc/authorize",
+            token_path="/oidc/token",  # noqa: S106 (a URL path)
+            userinfo_path="/oidc/userinfo",
+            jwks_path="/oidc/jwks",
+            client_id=created["client_id"],
+            secret=created["secret"],
+            round_robin=True,
+            processes=hub.processes,
+        )
+        sessions = [Session({SESSION_COOKIE: key}) for key in created["sessions"]]
+        nv = [process for process in [hub.number_service] if process is not None]
+        regie = contender(provider, sessions, False, nv)
+        print(f"  deploying oidc-provider ({servers} node processes) …", flush=True)
+        deployed = deploy_peer(directory, servers, created["client_id"], created["secret"])
+        if isinstance(deployed, str):
+            peer_note = deployed
+        else:
+            running += deployed.processes
+            peer = contender(deployed, [Session() for _ in sessions], True)
+        interleaved([regie] if peer is None else [regie, peer], stop)
+        print("  profiling the hub in-process …", flush=True)
+        profile = json.loads(
+            hub.child("--profile", extra={"REGIE_ROLE": "hub"}).strip().splitlines()[-1]
+        )
+        stop_all(running)
+        signing = signing_rates()
+    except Aborted:
+        return failure_section(f"aborted after {TIME_LIMIT_SECONDS:.0f} s", directory)
+    except Exception as error:  # a benchmark reports, it does not crash the run
+        if stop.is_set():
+            return failure_section(f"aborted after {TIME_LIMIT_SECONDS:.0f} s", directory)
+        return failure_section(f"{type(error).__name__}: {error}", directory)
+    finally:
+        watchdog.cancel()
+        stop_all(running)
+        shutil.rmtree(directory, ignore_errors=True)
+    return section(servers, regie, peer, peer_note, profile, signing)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    configure_logging(level="WARNING")
+    if options.setup:
+        setup_child()
+    elif options.profile:
+        created = handoff()
+        profile_child(created["client_id"], created["secret"], created["sessions"][0])
+    else:
+        print(run())
+
+
+if __name__ == "__main__":
+    main()

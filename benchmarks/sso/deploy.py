@@ -1,0 +1,206 @@
+"""Deploying the contenders: regie as in production, and node's oidc-provider."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .common import HUB_OIN, PEER, REDIRECT, REGIE, ROOT, free_port
+from .flow import Provider, Session
+
+# --- the deployments -----------------------------------------------------------------------------
+
+
+@dataclass
+class Hub:
+    directory: Path
+    env: dict[str, str]
+    hub_ports: list[int] = field(default_factory=list)
+    nv_port: int = 0
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    number_service: subprocess.Popen[bytes] | None = None
+
+    def command(self, *arguments: str) -> str:
+        completed = subprocess.run(
+            [REGIE, *arguments], env=self.env, capture_output=True, text=True, check=False
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"`regie {arguments[0]}` failed: {completed.stderr.strip()[-2000:]}")
+        return completed.stdout
+
+    def child(self, *arguments: str, extra: dict[str, str] | None = None) -> str:
+        completed = subprocess.run(
+            [sys.executable, "-m", "benchmarks.sso", *arguments],
+            env={**self.env, **(extra or {})},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"{arguments[0]} failed: {completed.stderr.strip()[-2000:]}")
+        return completed.stdout
+
+    def start(self, role: str, port: int, name: str) -> subprocess.Popen[bytes]:
+        with (self.directory / f"{name}.log").open("wb") as log:
+            return subprocess.Popen(
+                [REGIE, "serve", "--role", role, "--port", str(port), "--no-worker"],
+                env={**self.env, "REGIE_ROLE": role},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def all_processes(self) -> list[subprocess.Popen[bytes]]:
+        return self.processes + ([self.number_service] if self.number_service else [])
+
+
+def stop_all(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_up(
+    ports: Sequence[int], path: str, processes: Sequence[subprocess.Popen[bytes]]
+) -> None:
+
+    deadline = time.monotonic() + 60
+    for port in ports:
+        while True:
+            for process in processes:
+                if process.poll() is not None:
+                    raise RuntimeError(f"a server exited with {process.returncode} at start")
+            try:
+                if Session().request(port, "GET", path).status < 500:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no answer on port {port} after 60 s")
+            time.sleep(0.2)
+
+
+def _api_key(hub: Hub) -> str:
+    try:
+        output = hub.command(
+            "nv-client", "register", "--oin", HUB_OIN, "--name", "regie-hub (benchmark, fictief)"
+        )
+    except RuntimeError as error:  # a reused DATABASE_URL: the client is there from a last run
+        if "already registered" not in str(error):
+            raise
+        output = hub.command("nv-client", "new-key", "--oin", HUB_OIN)
+    for line in output.splitlines():
+        if "API key" in line:
+            return line.rsplit(" ", 1)[-1].strip()
+    raise RuntimeError("`regie nv-client` printed no API key")
+
+
+def deploy_hub(directory: Path, servers: int) -> tuple[Hub, dict[str, Any]]:
+    hub_ports = [free_port() for _ in range(servers)]
+    nv_port = free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "REGIE_VAR_DIR": str(directory / "var"),
+            "REGIE_NV_KEYS_DIR": str(directory / "nv-keys"),
+            "REGIE_OIDC_KEYS_DIR": str(directory / "oidc-keys"),
+            "REGIE_SECRET_KEY": secrets.token_urlsafe(50),
+            "REGIE_OIDC_ISSUER": f"http://127.0.0.1:{hub_ports[0]}/oidc",
+            "REGIE_NV_URL": f"http://127.0.0.1:{nv_port}/nummervoorziening",
+            "REGIE_INPROCESS_WORKER": "false",
+            "REGIE_LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "regie.settings",
+            "PYTHONPATH": os.pathsep.join(
+                [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
+        }
+    )
+    hub = Hub(directory=directory, env=env, hub_ports=hub_ports, nv_port=nv_port)
+    hub.command("migrate", "--noinput")
+    hub.command("nv-keys", "generate")
+    hub.command("oidc-keys", "ensure")
+    hub.env["REGIE_NV_API_KEY"] = _api_key(hub)
+    handoff = directory / "setup.json"  # the setup child's client secret and sessions, 0600
+    hub.env["REGIE_BENCH_HANDOFF"] = str(handoff)
+    hub.child("--setup")
+    created = json.loads(handoff.read_text(encoding="utf-8"))
+    hub.number_service = hub.start("nummervoorziening", nv_port, "number-service")
+    for number, port in enumerate(hub_ports, 1):
+        hub.processes.append(hub.start("hub", port, f"hub-{number}"))
+    _wait_until_up([nv_port, *hub_ports], "/healthz", hub.all_processes())
+    return hub, created
+
+
+def deploy_peer(directory: Path, servers: int, client_id: str, secret: str) -> Provider | str:
+    """The peer's processes, or why it could not run."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        return "node or npm is not installed"
+    installed = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=PEER,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if installed.returncode != 0:
+        return f"`npm ci` failed: {installed.stderr.strip()[-500:]}"
+    ports = [free_port() for _ in range(servers)]
+    provider = Provider(
+        name="oidc-provider",
+        ports=ports,
+        authorize_path="/auth",
+        token_path="/token",  # noqa: S106 (a URL path, not a secret)
+        userinfo_path="/me",
+        jwks_path="/jwks",
+        client_id=client_id,
+        secret=secret,
+        round_robin=False,
+    )
+    for number, port in enumerate(ports, 1):
+        with (directory / f"peer-{number}.log").open("wb") as log:
+            provider.processes.append(
+                subprocess.Popen(
+                    [node, "server.mjs", str(port), client_id, REDIRECT],
+                    cwd=PEER,
+                    # the secret in the environment (only this user can read it), not on argv
+                    env={**os.environ, "NODE_ENV": "production", "PEER_CLIENT_SECRET": secret},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    _wait_until_up(ports, "/.well-known/openid-configuration", provider.processes)
+    return provider
+
+
+def node_version() -> str:
+    node = shutil.which("node")
+    if node is None:
+        return "none"
+    completed = subprocess.run([node, "--version"], capture_output=True, text=True, check=False)
+    return completed.stdout.strip()
+
+
+def peer_version() -> str:
+    try:
+        package = json.loads((PEER / "node_modules" / "oidc-provider" / "package.json").read_text())
+    except OSError:
+        return "?"
+    version: str = package["version"]
+    return version

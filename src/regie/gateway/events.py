@@ -7,7 +7,8 @@ from regie.audit.events import define
 
 RELEASE = define(
     "gateway.release",
-    "Pupil data went to a supplier (channel, client, product, pupil id, attribute names).",
+    "Pupil or teacher data went to a supplier (channel, client, product, the person's internal id "
+    "or counts, attribute names).",
 )
 LAUNCH_REFUSED = define(
     "gateway.launch.refused",
@@ -30,4 +31,9 @@ RESULT_RECEIVED = define(
     "gateway.result.received",
     "A supplier put a OneRoster gradebook result for a pupil (supplier, product, line item id; "
     "the pupil's internal id as subject, never the pseudonym or the score).",
+)
+RESULT_DELETED = define(
+    "gateway.result.deleted",
+    "A supplier deleted one of its OneRoster gradebook results, itself or with its line item "
+    "(supplier, product, line item id; the pupil's internal id as subject).",
 )

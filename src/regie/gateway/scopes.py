@@ -35,9 +35,28 @@ GRADEBOOK_CREATEPUT = Scope(
     "pupils whose results the release policy allows.",
 )
 
+GRADEBOOK_READ = Scope(
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.readonly",
+    "OneRoster 1.2 Gradebook: read back the supplier's own line items and results.",
+)
+GRADEBOOK_DELETE = Scope(
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.delete",
+    "OneRoster 1.2 Gradebook: delete the supplier's own line items and results (at once, with "
+    "the line item's results).",
+)
+GRADEBOOK_SCOPES = (GRADEBOOK_CREATEPUT, GRADEBOOK_READ, GRADEBOOK_DELETE)
+
 SCOPES = {
     scope.name: scope
-    for scope in (OPENID, PROFILE, ROSTER_CORE_READ, ROSTER_DEMOGRAPHICS_READ, GRADEBOOK_CREATEPUT)
+    for scope in (
+        OPENID,
+        PROFILE,
+        ROSTER_CORE_READ,
+        ROSTER_DEMOGRAPHICS_READ,
+        GRADEBOOK_CREATEPUT,
+        GRADEBOOK_READ,
+        GRADEBOOK_DELETE,
+    )
 }
 
 

@@ -46,7 +46,7 @@ def discovery(request: HttpRequest) -> JsonResponse:
             "scopes_supported": sorted(SCOPES),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code"],
+            "grant_types_supported": ["authorization_code", "client_credentials"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": list(keys.ALGORITHMS),
             "token_endpoint_auth_methods_supported": oidc.CodeGrant.TOKEN_ENDPOINT_AUTH_METHODS,

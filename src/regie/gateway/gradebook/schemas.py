@@ -1,4 +1,7 @@
-"""The shapes of the OneRoster 1.2 gradebook objects a supplier puts, and what it gets back."""
+"""The shapes of the OneRoster 1.2 gradebook objects a supplier puts, and what it gets back.
+
+Text may not contain NUL (a database cannot store it); an id with one can never be known.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +11,21 @@ from typing import Literal
 from ninja import Field, Schema
 from typing_extensions import TypedDict
 
+NO_NUL = r"^[^\x00]*$"
+
 
 class Ref(Schema):
     """A GUIDRef as a supplier sends it; only ``sourcedId`` is read."""
 
-    sourcedId: str = Field(min_length=1, max_length=255)
+    sourcedId: str = Field(min_length=1, max_length=255, pattern=NO_NUL)
     href: str | None = Field(default=None, max_length=2000)
     type: str | None = Field(default=None, max_length=50)
 
 
 class LineItemIn(Schema):
-    sourcedId: str | None = Field(default=None, max_length=255)
+    sourcedId: str | None = Field(default=None, max_length=255, pattern=NO_NUL)
     status: str | None = Field(default=None, max_length=30)
-    title: str = Field(min_length=1, max_length=255)
+    title: str = Field(min_length=1, max_length=255, pattern=NO_NUL)
     class_: Ref = Field(alias="class")
 
 
@@ -29,18 +34,35 @@ class PutLineItem(Schema):
 
 
 class ResultIn(Schema):
-    sourcedId: str | None = Field(default=None, max_length=255)
+    sourcedId: str | None = Field(default=None, max_length=255, pattern=NO_NUL)
     status: str | None = Field(default=None, max_length=30)
     lineItem: Ref
     student: Ref
-    score: float | None = None
+    score: float | None = Field(default=None, allow_inf_nan=False)
     scoreStatus: Literal["exempt", "fully graded", "not submitted", "partially graded", "submitted"]
     scoreDate: date | None = None
-    comment: str | None = Field(default=None, max_length=1000)
+    comment: str | None = Field(default=None, max_length=1000, pattern=NO_NUL)
 
 
 class PutResult(Schema):
     result: ResultIn
+
+
+class Paging(Schema):
+    """The binding's query parameters of a collection (checked again by ``oneroster.query``)."""
+
+    limit: int | None = Field(default=None, ge=1, le=999_999_999)
+    offset: int | None = Field(default=None, ge=0, le=999_999_999)
+    sort: str | None = Field(default=None, max_length=100)
+    orderBy: Literal["asc", "desc"] | None = None
+    filter: str | None = Field(default=None, max_length=2000)
+    fields: str | None = Field(default=None, max_length=2000)
+
+
+class Selection(Schema):
+    """Field selection of a single object."""
+
+    fields: str | None = Field(default=None, max_length=2000)
 
 
 class GUIDRef(TypedDict, total=False):
@@ -81,3 +103,11 @@ class SingleLineItem(TypedDict):
 
 class SingleResult(TypedDict):
     result: Result
+
+
+class LineItems(TypedDict):
+    lineItems: list[LineItem]
+
+
+class Results(TypedDict):
+    results: list[Result]

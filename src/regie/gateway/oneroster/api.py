@@ -5,9 +5,10 @@ bearer token from the hub's token endpoint (client credentials) with
 ``roster-core.readonly`` — ``demographics`` needs ``roster-demographics.readonly`` — and shows
 only what :class:`.release.SupplierView` lets the token's supplier see. Errors are the binding's
 ``imsx_StatusInfo`` payloads (:mod:`.errors`); an id the supplier may not see is answered exactly
-like an id that does not exist. Each response with pupil data is one ``gateway.release`` audit
-event (channel ``oneroster``, counts and attribute names only); each refusal a
-``gateway.request.refused``. The committed OpenAPI file is ``docs/openapi/oneroster.json``.
+like an id that does not exist. Each response with pupil or teacher data is one
+``gateway.release`` audit event (channel ``oneroster``, counts and attribute names only, pupils
+and staff apart); each refusal a ``gateway.request.refused``. The committed OpenAPI file is
+``docs/openapi/oneroster.json``.
 """
 
 from __future__ import annotations
@@ -211,17 +212,24 @@ def _audit_release(
     window: Sequence[Record],
     fields: Sequence[str] | None,
 ) -> None:
-    """One event per response with pupil data: how many pupils, which attributes."""
+    """One event per response with pupil or teacher data: how many of each, which attributes."""
     pupils: set[int] = set()
+    staff: set[int] = set()
     attributes: set[str] = set()
+    staff_attributes: set[str] = set()
     for item in window:
-        if "_pupil" not in item:
+        if "_pupil" in item:
+            pupils.add(item["_pupil"])
+            names = attributes
+        elif "_staff" in item:
+            staff.add(item["_staff"])
+            names = staff_attributes
+        else:
             continue
-        pupils.add(item["_pupil"])
         for name, released in item["_released"].items():
             if fields is None or name in fields:
-                attributes.update(released)
-    if not pupils:
+                names.update(released)
+    if not pupils and not staff:
         return
     record(
         events.RELEASE,
@@ -234,6 +242,8 @@ def _audit_release(
             "products": sorted(product.pk for product in view.products),
             "pupils": len(pupils),
             "attributes": sorted(attributes),
+            "staff": len(staff),
+            "staff_attributes": sorted(staff_attributes),
         },
     )
 
@@ -357,7 +367,7 @@ def get_user(request: HttpRequest, sourced_id: str) -> HttpResponse:
 
 @api.get("/students", response={200: schemas.Users, **R}, operation_id="getAllStudents")
 def get_all_students(request: HttpRequest) -> HttpResponse:
-    return collection(request, "users", SupplierView.user_records, USER_ALL, USER_FIELDS)
+    return collection(request, "users", SupplierView.student_records, USER_ALL, USER_FIELDS)
 
 
 @api.get(
@@ -366,16 +376,12 @@ def get_all_students(request: HttpRequest) -> HttpResponse:
     operation_id="getStudent",
 )
 def get_student(request: HttpRequest, sourced_id: str) -> HttpResponse:
-    return single(request, "user", SupplierView.user_records, USER_ALL, sourced_id)
-
-
-def _no_teachers(view: SupplierView) -> list[Record]:
-    return []  # the release policy covers pupils; staff are not released (docs/oneroster-rest.md)
+    return single(request, "user", SupplierView.student_records, USER_ALL, sourced_id)
 
 
 @api.get("/teachers", response={200: schemas.Users, **R}, operation_id="getAllTeachers")
 def get_all_teachers(request: HttpRequest) -> HttpResponse:
-    return collection(request, "users", _no_teachers, USER_ALL, USER_FIELDS)
+    return collection(request, "users", SupplierView.teacher_records, USER_ALL, USER_FIELDS)
 
 
 @api.get(
@@ -384,7 +390,27 @@ def get_all_teachers(request: HttpRequest) -> HttpResponse:
     operation_id="getTeacher",
 )
 def get_teacher(request: HttpRequest, sourced_id: str) -> HttpResponse:
-    return single(request, "user", _no_teachers, USER_ALL, sourced_id)
+    return single(request, "user", SupplierView.teacher_records, USER_ALL, sourced_id)
+
+
+def _members(
+    sourced_id: str,
+    enrollments: Callable[[SupplierView], list[Record]],
+    users: Callable[[SupplierView], list[Record]],
+) -> Callable[[SupplierView], list[Record]]:
+    """The users enrolled in one visible class (404 for a class the supplier may not see)."""
+
+    def build(view: SupplierView) -> list[Record]:
+        if view.class_of(sourced_id) is None:
+            raise UnknownObject("there is no class with this sourcedId that you may see")
+        members = {
+            item["user"]["sourcedId"]
+            for item in enrollments(view)
+            if item["class"]["sourcedId"] == sourced_id
+        }
+        return [item for item in users(view) if item["sourcedId"] in members]
+
+    return build
 
 
 @api.get(
@@ -393,15 +419,38 @@ def get_teacher(request: HttpRequest, sourced_id: str) -> HttpResponse:
     operation_id="getStudentsForClass",
 )
 def get_students_for_class(request: HttpRequest, sourced_id: str) -> HttpResponse:
+    build = _members(
+        sourced_id, SupplierView.student_enrollment_records, SupplierView.student_records
+    )
+    return collection(request, "users", build, USER_ALL, USER_FIELDS)
+
+
+@api.get(
+    "/classes/{sourced_id}/teachers",
+    response={200: schemas.Users, **R},
+    operation_id="getTeachersForClass",
+)
+def get_teachers_for_class(request: HttpRequest, sourced_id: str) -> HttpResponse:
+    build = _members(
+        sourced_id, SupplierView.teacher_enrollment_records, SupplierView.teacher_records
+    )
+    return collection(request, "users", build, USER_ALL, USER_FIELDS)
+
+
+@api.get(
+    "/schools/{sourced_id}/teachers",
+    response={200: schemas.Users, **R},
+    operation_id="getTeachersForSchool",
+)
+def get_teachers_for_school(request: HttpRequest, sourced_id: str) -> HttpResponse:
     def build(view: SupplierView) -> list[Record]:
-        if view.class_of(sourced_id) is None:
-            raise UnknownObject("there is no class with this sourcedId that you may see")
-        members = {
-            item["user"]["sourcedId"]
-            for item in view.enrollment_records()
-            if item["class"]["sourcedId"] == sourced_id
-        }
-        return [item for item in view.user_records() if item["sourcedId"] in members]
+        if view.school_of(sourced_id) is None:
+            raise UnknownObject("there is no school with this sourcedId that you may see")
+        return [
+            item
+            for item in view.teacher_records()
+            if any(role["org"]["sourcedId"] == sourced_id for role in item["roles"])
+        ]
 
     return collection(request, "users", build, USER_ALL, USER_FIELDS)
 

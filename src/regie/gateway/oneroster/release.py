@@ -13,6 +13,13 @@ release policy allows — built once per request, in a fixed number of queries.
   attribute is allowed; **enrollments** only for those pupils.
 - Pupils this supplier was given before (a ``SupplierPseudonym`` exists) who are no longer
   visible — they left, or the licence went — are listed as ``tobedeleted`` with nothing else.
+- Visible **teachers**: active staff with the teacher role who teach a visible class
+  (``Group.teachers``), with ``sourcedId`` = :func:`regie.gateway.identifiers.staff_id` (the
+  ``sub`` of their launch), the role ``teacher`` at the schools of those classes, and enrollments
+  with the role ``teacher``. Names and e-mail addresses of staff are not released (not even read
+  from the database): the release policy and the data schedules have no basis for staff data yet.
+  A teacher who no longer teaches a visible class is simply absent: without storing what went
+  out, the hub cannot know that a supplier was given them before, so there is no ``tobedeleted``.
 
 Schools, boards, classes, sessions and enrollments get a per-supplier keyed id (HMAC-SHA-256
 under a key derived from ``SECRET_KEY`` and the supplier's KvK number): no internal id leaves
@@ -37,7 +44,7 @@ from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
 from regie.agreements.models import Licence, Product, Supplier
 from regie.core.models import Board, School, SchoolYear
 from regie.nummervoorziening import client as nv
-from regie.roster.models import Gender, Group, GroupKind, Student
+from regie.roster.models import Gender, Group, GroupKind, Staff, StaffRole, Student
 
 from .. import claims, identifiers
 from ..models import OAuthClient, SupplierPseudonym
@@ -57,6 +64,19 @@ ROSTER_ATTRIBUTES = (
     "date_of_birth",
 )
 SEX = {Gender.MALE: "male", Gender.FEMALE: "female", Gender.OTHER: "other"}
+# What a teacher's records release, as attribute names for the audit log (the teacher launch
+# uses the same names, regie.gateway.teachers).
+STAFF_ID = "staff_id"
+TEACHER_RELEASED: dict[str, tuple[str, ...]] = {
+    "sourcedId": (STAFF_ID,),
+    "roles": ("role", "school"),
+    "primaryOrg": ("school",),
+}
+TEACHER_ENROLLMENT_RELEASED: dict[str, tuple[str, ...]] = {
+    "sourcedId": ("groups",),
+    "user": (STAFF_ID, "groups"),
+    "class": ("groups",),
+}
 # Up to this many missing pseudonyms are asked for one by one; more go in one batch.
 SINGLE_LOOKUPS_UP_TO = 5
 
@@ -83,12 +103,23 @@ class Pupil:
 
 
 @dataclass
+class Teacher:
+    """A visible teacher: staff pk, id at the supplier, classes, schools (the primary first)."""
+
+    pk: int
+    sourced_id: str
+    groups: list[int]
+    schools: list[int]
+
+
+@dataclass
 class SupplierView:
     """The roster as ``client``'s supplier may see it today. ``base`` is the API's root URL."""
 
     client: OAuthClient
     base: str
     day: date = field(default_factory=timezone.localdate)
+    _ids: dict[tuple[object, ...], str] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def supplier(self) -> Supplier:
@@ -101,7 +132,12 @@ class SupplierView:
         return list(Product.objects.filter(supplier=self.supplier))
 
     def keyed(self, kind: str, *parts: object) -> str:
-        return identifiers.keyed(self.supplier, kind, *parts)
+        """:func:`identifiers.keyed` at this supplier, each id computed once per request."""
+        key = (kind, *parts)
+        found = self._ids.get(key)
+        if found is None:
+            found = self._ids[key] = identifiers.keyed(self.supplier, kind, *parts)
+        return found
 
     # --- licences, schools, sessions, classes (no pupil data) ------------------------------------
 
@@ -139,9 +175,18 @@ class SupplierView:
     def sessions(self) -> dict[int, SchoolYear]:
         return {licence.school_year_id: licence.school_year for licence in self.licences}
 
+    @cached_property
+    def _changed(self) -> dict[int, datetime]:
+        """School pk → when the supplier's view of it last changed: its newest visible licence."""
+        changed: dict[int, datetime] = {}
+        for licence in self.licences:
+            known = changed.get(licence.school_id)
+            if known is None or licence.created_at > known:
+                changed[licence.school_id] = licence.created_at
+        return changed
+
     def _school_changed(self, school_id: int) -> datetime:
-        """When the supplier's view of the school last changed: its newest visible licence."""
-        return max(lic.created_at for lic in self.licences if lic.school_id == school_id)
+        return self._changed[school_id]
 
     def org_records(self) -> list[Record]:
         records = []
@@ -235,10 +280,12 @@ class SupplierView:
         """Pupils the policy lets this supplier have, by pk, with what it allows for each."""
         licence_ids = [lic.pk for lic in self.licences]
         group_ids = [lic.group_id for lic in self.licences if lic.group_id is not None]
+        # Subqueries rather than joins: no DISTINCT over a pupil's groups, no long IN lists.
+        in_groups = Student.groups.through.objects.filter(group_id__in=group_ids)
+        named = Licence.students.through.objects.filter(licence_id__in=licence_ids)
         candidates = list(
             Student.objects.filter(school_id__in=list(self.schools))
-            .filter(Q(groups__in=group_ids) | Q(licences__in=licence_ids))
-            .distinct()
+            .filter(Q(pk__in=in_groups.values("student_id")) | Q(pk__in=named.values("student_id")))
             .order_by("pk")
         )
         allowed: dict[int, set[str]] = {}
@@ -266,11 +313,14 @@ class SupplierView:
         }
 
     def _pseudonyms(self, students: list[Student]) -> dict[int, str]:
-        known = dict(
-            SupplierPseudonym.objects.filter(
-                supplier=self.supplier, student_id__in=[student.pk for student in students]
+        wanted = {student.pk for student in students}
+        known = {  # by school rather than by a list of a thousand ids: far cheaper to build
+            student_id: value
+            for student_id, value in SupplierPseudonym.objects.filter(
+                supplier=self.supplier, student__school_id__in=list(self.schools)
             ).values_list("student_id", "value")
-        )
+            if student_id in wanted
+        }
         missing = [s for s in students if s.pk not in known and s.eck_id]
         if len(missing) <= SINGLE_LOOKUPS_UP_TO:
             for student in missing:
@@ -292,36 +342,41 @@ class SupplierView:
     @cached_property
     def memberships(self) -> list[tuple[int, int]]:
         """(pupil pk, group pk) of the policy-visible pupils' active groups."""
-        return list(
+        visible = self.decisions
+        rows = (
             Student.groups.through.objects.filter(
-                student_id__in=list(self.decisions), group__is_active=True
+                student__school_id__in=list(self.schools), group__is_active=True
             )
             .order_by("student_id", "group_id")
             .values_list("student_id", "group_id")
         )
+        return [(student_id, group_id) for student_id, group_id in rows if student_id in visible]
 
     def user_records(self) -> list[Record]:
+        """``users``: the pupils (with those to be deleted) and the teachers."""
+        return self.student_records() + self.teacher_records()
+
+    def student_records(self) -> list[Record]:
         records = [self._user(pupil) for pupil in self.pupils.values()]
         active = {pupil.pseudonym for pupil in self.pupils.values()}
-        gone = (
-            SupplierPseudonym.objects.filter(supplier=self.supplier)
-            .exclude(student_id__in=list(self.pupils))
-            .select_related("student")
-            .order_by("pk")
+        gone: dict[str, int] = {}  # pseudonym → the pupil it was first stored for
+        stored = SupplierPseudonym.objects.filter(supplier=self.supplier).order_by("pk")
+        for student_id, value in stored.values_list("student_id", "value"):
+            if student_id not in self.pupils and value not in active and value not in gone:
+                gone[value] = student_id
+        changed = dict(
+            Student.objects.filter(pk__in=set(gone.values())).values_list("pk", "updated_at")
+            if gone
+            else ()
         )
-        seen: set[str] = set()
-        for row in gone:
-            if row.value in active or row.value in seen:
-                continue
-            seen.add(row.value)
-            changed = row.student.updated_at
+        for value, student_id in gone.items():
             records.append(
                 {
-                    "sourcedId": row.value,
+                    "sourcedId": value,
                     "status": "tobedeleted",
-                    "dateLastModified": moment(changed),
+                    "dateLastModified": moment(changed[student_id]),
                     "_released": {"sourcedId": (SUPPLIER_PSEUDONYM,)},
-                    "_pupil": row.student_id,
+                    "_pupil": student_id,
                 }
             )
         return records
@@ -379,6 +434,9 @@ class SupplierView:
         return records
 
     def enrollment_records(self) -> list[Record]:
+        return self.student_enrollment_records() + self.teacher_enrollment_records()
+
+    def student_enrollment_records(self) -> list[Record]:
         records = []
         for student_id, group_id in self.memberships:
             pupil = self.pupils.get(student_id)
@@ -404,6 +462,86 @@ class SupplierView:
                 }
             )
         return records
+
+    # --- teachers ---------------------------------------------------------------------------------
+
+    @cached_property
+    def teachers(self) -> dict[int, Teacher]:
+        """Active staff with the teacher role who teach a visible class, by pk. Only their pk,
+        school and roles are read: nothing else about them is released."""
+        taught: dict[int, list[int]] = {}
+        for staff_id, group_id in (
+            Staff.groups.through.objects.filter(group_id__in=list(self.classes))
+            .order_by("staff_id", "group_id")
+            .values_list("staff_id", "group_id")
+        ):
+            taught.setdefault(staff_id, []).append(group_id)
+        found: dict[int, Teacher] = {}
+        members = (
+            Staff.objects.filter(pk__in=list(taught), is_active=True)
+            .only("pk", "school", "roles", "is_active")
+            .order_by("pk")
+        )
+        for staff in members:
+            if not staff.has_role(StaffRole.TEACHER):
+                continue
+            groups = taught[staff.pk]
+            schools = sorted({self.classes[group_id].school_id for group_id in groups})
+            if staff.school_id in schools:  # their own school is the primary role's org
+                schools.remove(staff.school_id)
+                schools.insert(0, staff.school_id)
+            sourced_id = identifiers.staff_id(self.supplier, staff.pk)
+            found[staff.pk] = Teacher(staff.pk, sourced_id, groups, schools)
+        return found
+
+    def teacher_records(self) -> list[Record]:
+        records = []
+        for teacher in self.teachers.values():
+            orgs = [ref(self.base, "org", "orgs", self.keyed("org", pk)) for pk in teacher.schools]
+            records.append(
+                {
+                    "sourcedId": teacher.sourced_id,
+                    "status": "active",
+                    "dateLastModified": moment(max(self._changed[pk] for pk in teacher.schools)),
+                    "enabledUser": True,
+                    "roles": [
+                        {
+                            "roleType": "primary" if number == 0 else "secondary",
+                            "role": "teacher",
+                            "org": org,
+                        }
+                        for number, org in enumerate(orgs)
+                    ],
+                    "primaryOrg": orgs[0],
+                    "_released": TEACHER_RELEASED,
+                    "_staff": teacher.pk,
+                }
+            )
+        return records
+
+    def teacher_enrollment_records(self) -> list[Record]:
+        records = []
+        for teacher in self.teachers.values():
+            user = ref(self.base, "user", "users", teacher.sourced_id)
+            for group_id in teacher.groups:
+                school_id = self.classes[group_id].school_id
+                records.append(
+                    {
+                        "sourcedId": self.keyed("enrollment-teacher", group_id, teacher.pk),
+                        "status": "active",
+                        "dateLastModified": moment(self._changed[school_id]),
+                        "role": "teacher",
+                        "primary": False,
+                        "user": user,
+                        "class": ref(self.base, "class", "classes", self.keyed("class", group_id)),
+                        "school": ref(self.base, "org", "orgs", self.keyed("org", school_id)),
+                        "_released": TEACHER_ENROLLMENT_RELEASED,
+                        "_staff": teacher.pk,
+                    }
+                )
+        return records
+
+    # --- lookups by sourcedId ---------------------------------------------------------------------
 
     def class_of(self, sourced_id: str) -> Group | None:
         for group in self.classes.values():

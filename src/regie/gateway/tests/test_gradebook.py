@@ -7,18 +7,24 @@ from __future__ import annotations
 
 import random
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 
 from regie.agreements import services as register
 from regie.agreements.models import Processing
-from regie.agreements.tests.register import load_school
+from regie.agreements.tests.register import license_group, load_school
 from regie.audit.models import AuditEvent
 from regie.gateway import claims
 from regie.gateway.models import LineItem, OAuthClient, Result
 from regie.gateway.oneroster.release import SupplierView
-from regie.gateway.scopes import GRADEBOOK_CREATEPUT, ROSTER_CORE_READ
+from regie.gateway.scopes import (
+    GRADEBOOK_CREATEPUT,
+    GRADEBOOK_DELETE,
+    GRADEBOOK_READ,
+    ROSTER_CORE_READ,
+)
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Group, GroupKind, Student
 from regie.roster.tests.exports import client_for, make_staff
@@ -216,3 +222,210 @@ def test_oversized_and_invalid_bodies_and_wrong_scopes_are_refused(
     no_token = httpx.put(f"{hub.base}{ROOT}/results/r-1", json=result_body(pseudonym))
     assert no_token.status_code == 401
     assert not Result.objects.exists()
+
+
+# --- reading back and deleting -------------------------------------------------------------------
+
+READ = GRADEBOOK_READ.name
+DELETE = GRADEBOOK_DELETE.name
+ALL = (GRADEBOOK, READ, DELETE)
+
+
+def full_gradebook(hub: Launchable, *, other: bool = False) -> tuple[httpx.Client, OAuthClient]:
+    """A client with all three gradebook scopes, and an API client with one token for them."""
+    client, secret = make_client(hub, other=other, scopes=ALL)
+    token = token_for(hub.base, client, secret, scope=" ".join(ALL))
+    api = httpx.Client(base_url=f"{hub.base}{ROOT}", headers={"Authorization": f"Bearer {token}"})
+    return api, client
+
+
+def with_a_result(hub: Launchable) -> tuple[httpx.Client, OAuthClient, str]:
+    allow_results(hub)
+    api, client = full_gradebook(hub)
+    assert line_item(api, client, hub.group).status_code == 201
+    pseudonym = claims.pseudonym(hub.pupil, hub.supplier)
+    answer = api.put("/results/r-1", json=result_body(pseudonym))
+    assert answer.status_code == 201, answer.text
+    return api, client, pseudonym
+
+
+def test_a_supplier_reads_back_its_own_line_items_and_results(launchable: Launchable) -> None:
+    hub = launchable
+    api, client, pseudonym = with_a_result(hub)
+    klass = class_id(client, hub.group)
+    before = AuditEvent.objects.filter(event_type="gateway.release").count()
+
+    items = api.get("/lineItems")
+    assert items.status_code == 200, items.text
+    assert [item["sourcedId"] for item in items.json()["lineItems"]] == ["li-1"]
+    assert items.json()["lineItems"][0]["class"]["sourcedId"] == klass
+    assert items.headers["X-Total-Count"] == "1"
+    one = api.get("/lineItems/li-1", params={"fields": "sourcedId,title"})
+    assert one.json() == {"lineItem": {"sourcedId": "li-1", "title": "Tafels oefenen"}}
+    assert api.get(f"/classes/{klass}/lineItems").json()["lineItems"][0]["sourcedId"] == "li-1"
+
+    result = api.get("/results/r-1").json()["result"]
+    assert result["student"]["sourcedId"] == pseudonym
+    assert result["lineItem"]["sourcedId"] == "li-1"
+    assert (result["score"], result["scoreStatus"], result["scoreDate"]) == (
+        8.5,
+        "fully graded",
+        "2026-11-30",
+    )
+    student_path = quote(pseudonym, safe="")
+    for path in (
+        "/results",
+        f"/classes/{klass}/results",
+        f"/classes/{klass}/lineItems/li-1/results",
+        f"/classes/{klass}/students/{student_path}/results",
+    ):
+        answer = api.get(path)
+        assert answer.status_code == 200, (path, answer.text)
+        assert [item["sourcedId"] for item in answer.json()["results"]] == ["r-1"], path
+
+    filtered = api.get("/results", params={"filter": "scoreStatus='exempt'"})
+    assert filtered.json() == {"results": []}
+    assert api.get("/results", params={"sort": "student"}).status_code == 400
+
+    releases = AuditEvent.objects.filter(event_type="gateway.release").order_by("pk")[before:]
+    assert len(releases) == 5  # one per answer with a result; none for line items or no results
+    assert all(event.details["pupils"] == 1 for event in releases)
+    assert "results" in releases[0].details["attributes"]
+    assert all(pseudonym not in str(event.details) for event in releases)
+
+
+def test_another_suppliers_ids_are_unknown_and_nothing_is_deleted(launchable: Launchable) -> None:
+    hub = launchable
+    _, client, _ = with_a_result(hub)
+    other, _ = full_gradebook(hub, other=True)
+    klass = class_id(client, hub.group)
+    for path in ("/lineItems/li-1", "/results/r-1", f"/classes/{klass}/lineItems"):
+        answer = other.get(path)
+        assert answer.status_code == 404, (path, answer.text)
+        assert minor(answer) == "unknownobject"
+    for path in ("/lineItems/li-1", "/results/r-1"):
+        assert other.delete(path).status_code == 404
+    assert other.get("/lineItems").json() == {"lineItems": []}
+    assert other.get("/results").json() == {"results": []}
+    assert LineItem.objects.count() == Result.objects.count() == 1
+
+
+def test_reading_and_deleting_need_their_own_scopes(launchable: Launchable) -> None:
+    hub = launchable
+    _, _, pseudonym = with_a_result(hub)
+
+    def only(scope: str) -> httpx.Client:
+        client, secret = make_client(hub, scopes=(scope,))
+        token = token_for(hub.base, client, secret, scope=scope)
+        return httpx.Client(
+            base_url=f"{hub.base}{ROOT}", headers={"Authorization": f"Bearer {token}"}
+        )
+
+    writer, reader, deleter = only(GRADEBOOK), only(READ), only(DELETE)
+    for answer in (
+        writer.get("/results/r-1"),
+        writer.delete("/results/r-1"),
+        reader.delete("/results/r-1"),
+        reader.put("/results/r-1", json=result_body(pseudonym)),
+        deleter.get("/results/r-1"),
+        deleter.get("/lineItems"),
+    ):
+        assert answer.status_code == 403, answer.text
+        assert minor(answer) == "forbidden"
+    assert Result.objects.count() == 1
+    assert reader.get("/results/r-1").status_code == 200
+    assert deleter.delete("/results/r-1").status_code == 204
+
+
+def test_deleting_a_result_removes_it_and_is_audited(launchable: Launchable) -> None:
+    hub = launchable
+    api, _, pseudonym = with_a_result(hub)
+    answer = api.delete("/results/r-1")
+    assert answer.status_code == 204
+    assert answer.content == b""
+    assert not Result.objects.exists()
+    assert LineItem.objects.count() == 1
+    assert api.get("/results/r-1").status_code == 404
+    assert api.delete("/results/r-1").status_code == 404
+    event = AuditEvent.objects.get(event_type="gateway.result.deleted")
+    assert event.subject == f"student:{hub.pupil.pk}"
+    assert event.details["with_line_item"] is False
+    assert pseudonym not in str(event.details)
+
+
+def test_deleting_a_line_item_deletes_its_results(launchable: Launchable) -> None:
+    hub = launchable
+    api, _, _ = with_a_result(hub)
+    assert api.delete("/lineItems/li-1").status_code == 204
+    assert not LineItem.objects.exists()
+    assert not Result.objects.exists()
+    assert api.get("/lineItems/li-1").status_code == 404
+    event = AuditEvent.objects.get(event_type="gateway.result.deleted")
+    assert event.details["with_line_item"] is True
+    teacher, staff = make_staff(hub.school.board, hub.school, StaffRole.TEACHER)
+    staff.groups.add(hub.group)
+    assert "Tafels oefenen" not in client_for(teacher).get("/resultaten/").content.decode()
+
+
+def test_a_result_for_a_pupil_not_in_the_line_items_class_is_refused(
+    launchable: Launchable,
+) -> None:
+    hub = launchable
+    allow_results(hub)
+    api, client = full_gradebook(hub)
+    other_group = Group.objects.create(
+        school=hub.school, las_key="A-G6", name="Groep 6", kind=GroupKind.GROUP
+    )
+    license_group(hub.product, other_group)  # visible to the supplier, but hub.pupil is not in it
+    assert line_item(api, client, other_group).status_code == 201, "the class is visible"
+    before = refusals()
+    answer = api.put("/results/r-1", json=result_body(claims.pseudonym(hub.pupil, hub.supplier)))
+    assert answer.status_code == 422, answer.text
+    assert minor(answer) == "invaliddata"
+    assert not Result.objects.exists()
+    assert refusals() == before + 1
+    assert not AuditEvent.objects.filter(event_type="gateway.result.received").exists()
+
+
+def test_a_line_item_with_results_cannot_move_to_another_class(launchable: Launchable) -> None:
+    hub = launchable
+    api, client, _ = with_a_result(hub)
+    other_group = Group.objects.create(
+        school=hub.school, las_key="A-G6", name="Groep 6", kind=GroupKind.GROUP
+    )
+    license_group(hub.product, other_group)
+    answer = line_item(api, client, other_group)
+    assert answer.status_code == 422, answer.text
+    assert LineItem.objects.get().group_id == hub.group.pk
+
+
+def test_ids_and_texts_with_nul_are_refused_not_a_server_error(launchable: Launchable) -> None:
+    """No database stores NUL: such an id can never be known, such a text never be put."""
+    hub = launchable
+    api, client, pseudonym = with_a_result(hub)
+    for answer in (
+        api.get("/lineItems/li%001"),
+        api.delete("/results/r%00"),
+        api.put(
+            "/lineItems/li%002", json={"lineItem": {"title": "x", "class": {"sourcedId": "c"}}}
+        ),
+        api.put(
+            "/lineItems/li-1",
+            json={
+                "lineItem": {
+                    "title": "a\u0000b",
+                    "class": {"sourcedId": class_id(client, hub.group)},
+                }
+            },
+        ),
+        api.put("/results/r-1", json=result_body(pseudonym, comment="\u0000")),
+        api.put("/results/r-1", json=result_body("\u0000")),
+        api.put(
+            f"/lineItems/{'x' * 256}",
+            json={"lineItem": {"title": "x", "class": {"sourcedId": "c"}}},
+        ),
+    ):
+        assert answer.status_code == 400, answer.text
+        assert minor(answer) == "invaliddata"
+    assert Result.objects.get().comment == "Goed gedaan"
+    assert LineItem.objects.get().title == "Tafels oefenen"

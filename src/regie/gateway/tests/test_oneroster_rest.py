@@ -209,27 +209,34 @@ def test_each_endpoint_answers_with_the_binding_shapes(roster: Roster) -> None:
     in_school = api.get(f"/schools/{school['sourcedId']}/classes").json()["classes"]
     assert sorted(item["title"] for item in in_school) == titles
 
-    users = api.get("/users").json()["users"]
+    users = api.get("/students").json()["users"]
     pupils = roster.hub.group.students.count()
     assert len(users) == pupils
     assert {user["status"] for user in users} == {"active"}
     assert all(user["roles"][0]["role"] == "student" for user in users)
-    assert api.get("/students").json()["users"] == users
+    teachers = api.get("/teachers").json()["users"]
+    assert [user["roles"][0]["role"] for user in teachers] == ["teacher"]  # of the licensed group
+    everyone = api.get("/users").json()["users"]
+    assert everyone == sorted(users + teachers, key=lambda user: user["sourcedId"])
     one_user = api.get(f"/users/{quote(users[0]['sourcedId'], safe='')}").json()["user"]
     assert one_user == users[0]
     student = api.get(f"/students/{quote(users[0]['sourcedId'], safe='')}").json()["user"]
     assert student == users[0]
-    assert api.get("/teachers").json()["users"] == []
+    teacher = api.get(f"/teachers/{teachers[0]['sourcedId']}").json()["user"]
+    assert teacher == api.get(f"/users/{teachers[0]['sourcedId']}").json()["user"] == teachers[0]
+    assert api.get(f"/students/{teachers[0]['sourcedId']}").status_code == 404
+    assert api.get(f"/teachers/{quote(users[0]['sourcedId'], safe='')}").status_code == 404
 
     in_class = api.get(f"/classes/{group['sourcedId']}/students").json()["users"]
     assert sorted(user["sourcedId"] for user in in_class) == sorted(u["sourcedId"] for u in users)
 
     enrollments = api.get("/enrollments").json()["enrollments"]
-    assert {item["role"] for item in enrollments} == {"student"}
-    assert {item["user"]["sourcedId"] for item in enrollments} == {u["sourcedId"] for u in users}
-    assert (
-        len(enrollments)
-        == pupils + Student.objects.filter(groups__las_key="A-PK", school=roster.hub.school).count()
+    assert {item["role"] for item in enrollments} == {"student", "teacher"}
+    assert {item["user"]["sourcedId"] for item in enrollments} == {u["sourcedId"] for u in everyone}
+    assert len(enrollments) == (
+        pupils
+        + Student.objects.filter(groups__las_key="A-PK", school=roster.hub.school).count()
+        + len(teachers)
     )
     one_enrollment = api.get(f"/enrollments/{enrollments[0]['sourcedId']}").json()["enrollment"]
     assert one_enrollment == enrollments[0]
@@ -238,9 +245,10 @@ def test_each_endpoint_answers_with_the_binding_shapes(roster: Roster) -> None:
 def test_a_pupils_sourced_id_is_the_suppliers_pseudonym_and_differs_per_supplier(
     roster: Roster,
 ) -> None:
-    mine = {user["sourcedId"] for user in core(roster).get("/users").json()["users"]}
+    mine = {user["sourcedId"] for user in core(roster).get("/students").json()["users"]}
     other_token = token_for(roster.hub.base, roster.other_client, roster.other_secret)
-    theirs = {user["sourcedId"] for user in roster.api(other_token).get("/users").json()["users"]}
+    answer = roster.api(other_token).get("/students")
+    theirs = {user["sourcedId"] for user in answer.json()["users"]}
     stored = set(
         SupplierPseudonym.objects.filter(supplier=roster.hub.supplier).values_list(
             "value", flat=True
@@ -268,14 +276,15 @@ def test_it_releases_only_the_fields_the_policy_allows(roster: Roster) -> None:
     register.record_consent(
         hub.pupil, hub.product, "first_name", True, guardian=hub.pupil.guardians.get(), user=None
     )
-    users = core(roster).get("/users").json()["users"]
+    users = core(roster).get("/students").json()["users"]
     named = [user for user in users if "givenName" in user]
     assert [user["givenName"] for user in named] == [hub.pupil.roepnaam]
     assert all("familyName" not in user and "primaryOrg" not in user for user in users)
     other_token = token_for(roster.hub.base, roster.other_client, roster.other_secret)
     other = roster.api(other_token)
     assert all("givenName" not in user for user in other.get("/users").json()["users"])
-    assert other.get("/enrollments").json()["enrollments"] == []
+    enrolled = other.get("/enrollments").json()["enrollments"]
+    assert [item["role"] for item in enrolled] == ["teacher"]  # 'groups' is off: no pupils
     both = token_for(roster.hub.base, roster.client, roster.secret, f"{CORE} {DEMOGRAPHICS}")
     assert roster.api(both).get("/demographics").json()["demographics"] == []
 
@@ -449,8 +458,8 @@ def test_pupils_who_left_or_lost_the_licence_appear_as_tobedeleted(
         "dateLastModified": after[gone]["dateLastModified"],
     }
     since = before[gone]["dateLastModified"]
-    delta = api.get("/users", params={"filter": f"dateLastModified>'{since}'"}).json()["users"]
-    assert [user["sourcedId"] for user in delta] == [gone]
+    delta = api.get("/students", params={"filter": f"dateLastModified>'{since}'"}).json()
+    assert [user["sourcedId"] for user in delta["users"]] == [gone]
     assert [
         e for e in api.get("/enrollments").json()["enrollments"] if e["user"]["sourcedId"] == gone
     ] == []
@@ -473,9 +482,9 @@ def test_each_response_with_pupil_data_is_one_release_event_without_identifiers(
     api.get("/orgs")
     api.get("/classes")
     assert not releases()
-    users = api.get("/users", params={"limit": 3}).json()["users"]
-    api.get("/enrollments")
-    api.get("/users", params={"fields": "status"})
+    users = api.get("/students", params={"limit": 3}).json()["users"]
+    api.get("/enrollments", params={"filter": "role='student'"})
+    api.get("/students", params={"fields": "status"})
     events = releases()
     assert len(events) == 3
     first = events[0].details
@@ -484,6 +493,7 @@ def test_each_response_with_pupil_data_is_one_release_event_without_identifiers(
     assert first["products"] == [roster.hub.product.pk]
     assert first["pupils"] == 3
     assert first["attributes"] == ["supplier_pseudonym"]
+    assert (first["staff"], first["staff_attributes"]) == (0, [])
     assert events[1].details["attributes"] == ["groups", "supplier_pseudonym"]
     assert events[2].details["attributes"] == []
     text = " ".join(str(event.details) + event.subject for event in events)

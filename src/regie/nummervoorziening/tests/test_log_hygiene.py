@@ -160,7 +160,7 @@ def test_the_safety_net_masks_query_strings_and_jwts() -> None:
     the query must not reach the log; nor may a JWT anywhere (its claims are only encoded)."""
     hint = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJodHRwczovL252LmV4YW1wbGUvMS9hYmMifQ.c2lnbmF0dXJl"
     logged = mask_text(
-        f"Internal Server Error: /oidc/logout request=\"<WSGIRequest: GET "
+        f'Internal Server Error: /oidc/logout request="<WSGIRequest: GET '
         f"'/oidc/logout?id_token_hint={hint}&state=xyz'>\" and a bare {hint}"
     )
     assert hint not in logged

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 def documents() -> dict[str, dict[str, Any]]:
+    from regie.gateway import openapi as gateway_openapi
     from regie.gateway.gradebook.api import ROOT_PATH as GRADEBOOK_ROOT
     from regie.gateway.gradebook.api import api as gradebook_api
     from regie.gateway.oneroster.api import ROOT_PATH
@@ -23,6 +24,7 @@ def documents() -> dict[str, dict[str, Any]]:
         ),
         "oneroster.json": oneroster_api.get_openapi_schema(path_prefix=ROOT_PATH),
         "oneroster-gradebook.json": gradebook_api.get_openapi_schema(path_prefix=GRADEBOOK_ROOT),
+        "gateway.json": gateway_openapi.document(),
     }
 
 

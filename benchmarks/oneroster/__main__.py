@@ -1,0 +1,5 @@
+"""``python -m benchmarks.oneroster``."""
+
+from . import main
+
+main()

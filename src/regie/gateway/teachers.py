@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from regie.agreements import policy
@@ -71,22 +71,14 @@ def this_year_of(prefix: str, day: date) -> Q:
     return Q(**{f"{prefix}school_year__start__lte": day, f"{prefix}school_year__end__gte": day})
 
 
-def licensed_group_names(staff: Staff, licences: list[Licence]) -> set[str]:
-    """Names of ``staff``'s active groups that ``licences`` cover (by group or by pupils)."""
-    groups = Group.objects.filter(teachers=staff, is_active=True)
-    names: set[str] = set()
-    for licence in licences:
-        if licence.school_id != staff.school_id:
-            continue
-        if licence.group_id is not None:
-            names.update(groups.filter(pk=licence.group_id).values_list("name", flat=True))
-        else:
-            names.update(
-                groups.filter(students__in=licence.students.filter(status="active"))
-                .values_list("name", flat=True)
-                .distinct()
-            )
-    return names
+def licensed_group_names(staff: Staff, licences: QuerySet[Licence]) -> set[str]:
+    """Names of ``staff``'s active groups that ``licences`` cover (by group, or by active pupils
+    named on a licence), in one query."""
+    covered = Q(licences__in=licences) | Q(
+        students__licences__in=licences, students__status="active"
+    )
+    found = Group.objects.filter(covered, teachers=staff, is_active=True)
+    return set(found.values_list("name", flat=True).distinct())
 
 
 def decide(
@@ -100,9 +92,7 @@ def decide(
         if policy.active_agreement(staff.school.board_id, product, day) is None:
             failed = policy.Condition.NO_ACTIVE_AGREEMENT
             continue
-        licences = list(
-            Licence.objects.filter(this_year(day), product=product, school=staff.school)
-        )
+        licences = Licence.objects.filter(this_year(day), product=product, school=staff.school)
         names = licensed_group_names(staff, licences)
         if names:
             return TeacherLaunch(staff, tuple(sorted(names)))

@@ -5,9 +5,10 @@ A fictional primary school (through the real importer): 1 000 pupils with ECK iD
 groups, year level on its schedule, switched on) for a product licensed for every group; a roster
 client (``client_secret_basic``, scope ``roster-core.readonly``).
 
-regie is deployed as in production, in subprocesses (as ``benchmarks/sso.py`` does): a fresh
-database, ``regie migrate``, the number service's keys and the hub's API key there, the data
-from a child (``python -m benchmarks.oneroster --setup``), the number service on its own
+regie is deployed as in production, in subprocesses (with ``benchmarks/serving.py``, as the SSO
+benchmark is): a fresh database, ``regie migrate``, the number service's keys and the hub's API key there, the data
+from a child (``python -m benchmarks.oneroster --setup``, which hands the client's secret over
+in a 0600 file), the number service on its own
 ``regie serve --role nummervoorziening`` (its worker in-process) and one
 ``regie serve --role hub --no-worker`` (waitress). The benchmark is the only client: one
 keep-alive connection (``http.client``), one request at a time, so a request's time is the
@@ -42,6 +43,7 @@ autovacuum would make within a minute). Standalone: ``python -m benchmarks.onero
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -52,8 +54,9 @@ from typing import Any
 
 from benchmarks.roster_import import find_pg_ctl, postgres_cluster
 
+from ..serving import Session, cpu_seconds
 from .common import PUPILS, REPETITIONS, REQUESTS, ROSTER, percentile
-from .hub import Hub, Session, cpu_seconds, deploy, scratch_database
+from .hub import Hub, deploy, scratch_database
 from .report import section
 
 __all__ = ["main", "run"]
@@ -111,8 +114,10 @@ def measure(label: str, database_url: str, directory: Path) -> dict[str, Any]:
     try:
         token = hub.token(created["client_id"], created["secret"])
         result = _over_http(hub, token)
-        result["inprocess"] = hub.child(
-            "--inprocess", str(created["school"]), extra={"REGIE_BENCH_TOKEN": token}
+        result["inprocess"] = json.loads(
+            hub.child("--inprocess", str(created["school"]), extra={"REGIE_BENCH_TOKEN": token})
+            .strip()
+            .splitlines()[-1]
         )
     finally:
         hub.stop()

@@ -12,6 +12,7 @@ import time
 from datetime import date
 from typing import Any
 
+from ..serving import write_handoff
 from .common import (
     ATTRIBUTES,
     CORE_SCOPE,
@@ -99,7 +100,7 @@ def _export(rng: random.Random, code: str) -> Any:
 
 
 def setup_child() -> None:
-    """Create the fictional school, supplier, agreement, licences and client; print JSON."""
+    """Create the fictional school, supplier, agreement, licences and client; hand them over."""
     import django
 
     django.setup()
@@ -140,7 +141,7 @@ def setup_child() -> None:
     if connection.vendor == "postgresql":  # planner statistics, as autovacuum would soon make
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    print(json.dumps({"client_id": client.client_id, "secret": secret, "school": school.pk}))
+    write_handoff({"client_id": client.client_id, "secret": secret, "school": school.pk})
 
 
 # (file, function, label, top level): the top-level parts do not overlap; the others are "of which".

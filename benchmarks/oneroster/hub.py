@@ -5,15 +5,9 @@ client to time it: the hub on ``regie serve --role hub``, the number service on 
 from __future__ import annotations
 
 import base64
-import http.client
-import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,77 +15,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from ..serving import (
+    HANDOFF,
+    REGIE,
+    ROOT,
+    Session,
+    free_port,
+    nv_api_key,
+    read_handoff,
+    regie_command,
+    run_child,
+    stop_all,
+    wait_until_up,
+)
 from .common import CORE_SCOPE
-
-ROOT = Path(__file__).resolve().parents[2]
-REGIE = str(Path(sys.executable).with_name("regie"))
-HUB_OIN = "00000001000000000077"
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]  # names in lower case
-    body: bytes
-
-    def json(self) -> dict[str, Any]:
-        value: dict[str, Any] = json.loads(self.body)
-        return value
-
-
-class Session:
-    """One keep-alive connection per port (``http.client``: the client shares the machine, and
-    its CPU per request is what it takes from the server)."""
-
-    def __init__(self) -> None:
-        self._connections: dict[int, http.client.HTTPConnection] = {}
-
-    def request(
-        self,
-        port: int,
-        method: str,
-        path: str,
-        body: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Answer:
-        sent = dict(headers or {})
-        if body is not None:
-            sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        for attempt in (1, 2):
-            connection = self._connections.get(port)
-            if connection is None:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-                self._connections[port] = connection
-            try:
-                connection.request(method, path, body=body, headers=sent)
-                response = connection.getresponse()
-                content = response.read()
-                break
-            except (ConnectionError, http.client.HTTPException):
-                connection.close()
-                del self._connections[port]
-                if attempt == 2:
-                    raise
-        headers_in = {name.lower(): value for name, value in response.getheaders()}
-        return Answer(response.status, headers_in, content)
-
-    def close(self) -> None:
-        for connection in self._connections.values():
-            connection.close()
-        self._connections.clear()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a running process has used so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @dataclass
@@ -105,27 +42,12 @@ class Hub:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def command(self, *arguments: str) -> str:
-        completed = subprocess.run(
-            [REGIE, *arguments], env=self.env, capture_output=True, text=True, check=False
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(f"`regie {arguments[0]}` failed: {completed.stderr.strip()[-2000:]}")
-        return completed.stdout
+        return regie_command(self.env, *arguments)
 
-    def child(self, *arguments: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
-        """``python -m benchmarks.oneroster ARGUMENTS`` on this database; its last line, parsed."""
-        completed = subprocess.run(
-            [sys.executable, "-m", "benchmarks.oneroster", *arguments],
-            env={**self.env, "REGIE_ROLE": "hub", **(extra or {})},
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(f"{arguments[0]} failed: {completed.stderr.strip()[-2000:]}")
-        result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-        return result
+    def child(self, *arguments: str, extra: dict[str, str] | None = None) -> str:
+        """``python -m benchmarks.oneroster ARGUMENTS`` on this database; its stdout."""
+        env = {**self.env, "REGIE_ROLE": "hub", **(extra or {})}
+        return run_child("benchmarks.oneroster", env, *arguments)
 
     def start(self, role: str, port: int, *, worker: bool) -> subprocess.Popen[bytes]:
         command = [REGIE, "serve", "--role", role, "--port", str(port)]
@@ -154,42 +76,7 @@ class Hub:
         return token
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_until_up(hub: Hub) -> None:
-    deadline = time.monotonic() + 60
-    for port in (hub.nv_port, hub.port):
-        while True:
-            for process in hub.processes:
-                if process.poll() is not None:
-                    raise RuntimeError(f"a server exited with {process.returncode} at start")
-            try:
-                if Session().request(port, "GET", "/healthz").status < 500:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"no answer on port {port} after 60 s")
-            time.sleep(0.2)
-
-
-def _api_key(hub: Hub) -> str:
-    output = hub.command(
-        "nv-client", "register", "--oin", HUB_OIN, "--name", "regie-hub (benchmark, fictief)"
-    )
-    for line in output.splitlines():
-        if "API key" in line:
-            return line.rsplit(" ", 1)[-1].strip()
-    raise RuntimeError("`regie nv-client` printed no API key")
+        stop_all(self.processes)
 
 
 def deploy(directory: Path, database_url: str) -> tuple[Hub, dict[str, Any]]:
@@ -214,12 +101,15 @@ def deploy(directory: Path, database_url: str) -> tuple[Hub, dict[str, Any]]:
     hub.command("migrate", "--noinput")
     hub.command("nv-keys", "generate")
     hub.command("oidc-keys", "ensure")
-    hub.env["REGIE_NV_API_KEY"] = _api_key(hub)
-    created = hub.child("--setup")
+    hub.env["REGIE_NV_API_KEY"] = nv_api_key(hub.command)
+    handoff = directory / "setup.json"  # the client secret, 0600: not on stdout
+    hub.env[HANDOFF] = str(handoff)
+    hub.child("--setup")
+    created = read_handoff(handoff)
     try:
         hub.number_service = hub.start("nummervoorziening", hub.nv_port, worker=True)
         hub.server = hub.start("hub", hub.port, worker=False)
-        _wait_until_up(hub)
+        wait_until_up([hub.nv_port, hub.port], "/healthz", hub.processes)
     except BaseException:
         hub.stop()
         raise

@@ -55,10 +55,11 @@ from pathlib import Path
 
 from regie.lib.logging import configure_logging
 
-from .children import handoff, profile_child, setup_child, signing_rates
+from ..serving import Session, read_handoff, stop_all
+from .children import profile_child, setup_child, signing_rates
 from .common import SESSION_COOKIE, TIME_LIMIT_SECONDS, Aborted
-from .deploy import deploy_hub, deploy_peer, stop_all
-from .flow import Contender, Provider, Session, contender, interleaved
+from .deploy import deploy_hub, deploy_peer
+from .flow import Contender, Provider, contender, interleaved
 from .report import failure_section, section
 
 
@@ -132,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if options.setup:
         setup_child()
     elif options.profile:
-        created = handoff()
+        created = read_handoff()
         profile_child(created["client_id"], created["secret"], created["sessions"][0])
     else:
         print(run())

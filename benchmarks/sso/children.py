@@ -13,13 +13,13 @@ import secrets
 import string
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
+from ..serving import write_handoff
 from .common import CONCURRENCY, PROFILE_LAUNCHES, PUPILS, REDIRECT, SESSION_COOKIE, b64url
 
 # --- the children: setup and profile (Django in-process) -----------------------------------------
@@ -80,18 +80,7 @@ def setup_child() -> None:
         auth_method="client_secret_basic",
     )
     # For the parent (and the profile child): in a file only this user can read, not on stdout.
-    descriptor = os.open(
-        os.environ["REGIE_BENCH_HANDOFF"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
-    )
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump({"client_id": client.client_id, "secret": secret, "sessions": sessions}, handle)
-
-
-def handoff() -> dict[str, Any]:
-    created: dict[str, Any] = json.loads(
-        Path(os.environ["REGIE_BENCH_HANDOFF"]).read_text(encoding="utf-8")
-    )
-    return created
+    write_handoff({"client_id": client.client_id, "secret": secret, "sessions": sessions})
 
 
 PROFILED = (

@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import os
 import resource
-import socket
-import sys
 from pathlib import Path
 
 # REGIE_BENCH_SSO_LEVELS ("8,32") and REGIE_BENCH_SSO_SECONDS shorten a run while exploring;
@@ -15,14 +13,11 @@ CONCURRENCY = tuple(int(n) for n in os.environ.get("REGIE_BENCH_SSO_LEVELS", "8,
 ROUND_SECONDS = float(os.environ.get("REGIE_BENCH_SSO_SECONDS", "15"))
 PUPILS = 200
 REDIRECT = "https://app.rekenwereld.example/callback"
-HUB_OIN = "00000001000000000077"
 AIM_RATE = 500.0
 AIM_RATIO = 1.0
 TIME_LIMIT_SECONDS = 480.0
 PROFILE_LAUNCHES = 12
-ROOT = Path(__file__).resolve().parents[2]
 PEER = Path(__file__).resolve().parents[1] / "oidc_peer"
-REGIE = str(Path(sys.executable).with_name("regie"))
 SESSION_COOKIE = "sessionid"
 
 
@@ -36,19 +31,6 @@ class LaunchFailed(Exception):
 
 def fmt(number: float) -> str:
     return f"{number:,.0f}".replace(",", " ")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a running process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def own_cpu_seconds() -> float:

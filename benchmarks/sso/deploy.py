@@ -6,17 +6,24 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .common import HUB_OIN, PEER, REDIRECT, REGIE, ROOT, free_port
-from .flow import Provider, Session
+from ..serving import (
+    HANDOFF,
+    REGIE,
+    ROOT,
+    free_port,
+    nv_api_key,
+    read_handoff,
+    regie_command,
+    run_child,
+    wait_until_up,
+)
+from .common import PEER, REDIRECT
+from .flow import Provider
 
 # --- the deployments -----------------------------------------------------------------------------
 
@@ -31,25 +38,10 @@ class Hub:
     number_service: subprocess.Popen[bytes] | None = None
 
     def command(self, *arguments: str) -> str:
-        completed = subprocess.run(
-            [REGIE, *arguments], env=self.env, capture_output=True, text=True, check=False
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(f"`regie {arguments[0]}` failed: {completed.stderr.strip()[-2000:]}")
-        return completed.stdout
+        return regie_command(self.env, *arguments)
 
     def child(self, *arguments: str, extra: dict[str, str] | None = None) -> str:
-        completed = subprocess.run(
-            [sys.executable, "-m", "benchmarks.sso", *arguments],
-            env={**self.env, **(extra or {})},
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(f"{arguments[0]} failed: {completed.stderr.strip()[-2000:]}")
-        return completed.stdout
+        return run_child("benchmarks.sso", {**self.env, **(extra or {})}, *arguments)
 
     def start(self, role: str, port: int, name: str) -> subprocess.Popen[bytes]:
         with (self.directory / f"{name}.log").open("wb") as log:
@@ -62,53 +54,6 @@ class Hub:
 
     def all_processes(self) -> list[subprocess.Popen[bytes]]:
         return self.processes + ([self.number_service] if self.number_service else [])
-
-
-def stop_all(processes: Sequence[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_up(
-    ports: Sequence[int], path: str, processes: Sequence[subprocess.Popen[bytes]]
-) -> None:
-
-    deadline = time.monotonic() + 60
-    for port in ports:
-        while True:
-            for process in processes:
-                if process.poll() is not None:
-                    raise RuntimeError(f"a server exited with {process.returncode} at start")
-            try:
-                if Session().request(port, "GET", path).status < 500:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"no answer on port {port} after 60 s")
-            time.sleep(0.2)
-
-
-def _api_key(hub: Hub) -> str:
-    try:
-        output = hub.command(
-            "nv-client", "register", "--oin", HUB_OIN, "--name", "regie-hub (benchmark, fictief)"
-        )
-    except RuntimeError as error:  # a reused DATABASE_URL: the client is there from a last run
-        if "already registered" not in str(error):
-            raise
-        output = hub.command("nv-client", "new-key", "--oin", HUB_OIN)
-    for line in output.splitlines():
-        if "API key" in line:
-            return line.rsplit(" ", 1)[-1].strip()
-    raise RuntimeError("`regie nv-client` printed no API key")
 
 
 def deploy_hub(directory: Path, servers: int) -> tuple[Hub, dict[str, Any]]:
@@ -135,15 +80,15 @@ def deploy_hub(directory: Path, servers: int) -> tuple[Hub, dict[str, Any]]:
     hub.command("migrate", "--noinput")
     hub.command("nv-keys", "generate")
     hub.command("oidc-keys", "ensure")
-    hub.env["REGIE_NV_API_KEY"] = _api_key(hub)
+    hub.env["REGIE_NV_API_KEY"] = nv_api_key(hub.command)
     handoff = directory / "setup.json"  # the setup child's client secret and sessions, 0600
-    hub.env["REGIE_BENCH_HANDOFF"] = str(handoff)
+    hub.env[HANDOFF] = str(handoff)
     hub.child("--setup")
-    created = json.loads(handoff.read_text(encoding="utf-8"))
+    created = read_handoff(handoff)
     hub.number_service = hub.start("nummervoorziening", nv_port, "number-service")
     for number, port in enumerate(hub_ports, 1):
         hub.processes.append(hub.start("hub", port, f"hub-{number}"))
-    _wait_until_up([nv_port, *hub_ports], "/healthz", hub.all_processes())
+    wait_until_up([nv_port, *hub_ports], "/healthz", hub.all_processes())
     return hub, created
 
 
@@ -185,7 +130,7 @@ def deploy_peer(directory: Path, servers: int, client_id: str, secret: str) -> P
                     stderr=subprocess.STDOUT,
                 )
             )
-    _wait_until_up(ports, "/.well-known/openid-configuration", provider.processes)
+    wait_until_up(ports, "/.well-known/openid-configuration", provider.processes)
     return provider
 
 

@@ -13,12 +13,12 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from ..serving import Session, cpu_seconds
 from .common import (
     CONCURRENCY,
     REDIRECT,
@@ -26,79 +26,8 @@ from .common import (
     Aborted,
     LaunchFailed,
     b64url,
-    cpu_seconds,
     own_cpu_seconds,
 )
-
-# --- a lean HTTP client: one keep-alive connection per port, cookies by name ---------------------
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> dict[str, Any]:
-        value: dict[str, Any] = json.loads(self.body)
-        return value
-
-
-class Session:
-    """One browser-like client: its cookies (by name; every server here is 127.0.0.1) and a
-    connection per port. ``http.client`` rather than httpx: the client shares the machine, and
-    its CPU per request is what it takes from the servers."""
-
-    def __init__(self, cookies: dict[str, str] | None = None) -> None:
-        self.cookies = dict(cookies or {})
-        self._connections: dict[int, http.client.HTTPConnection] = {}
-
-    def request(
-        self,
-        port: int,
-        method: str,
-        path: str,
-        body: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Answer:
-        sent = dict(headers or {})
-        if self.cookies:
-            sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        if body is not None:
-            sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        for attempt in (1, 2):
-            connection = self._connections.get(port)
-            if connection is None:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-                self._connections[port] = connection
-            try:
-                connection.request(method, path, body=body, headers=sent)
-                response = connection.getresponse()
-                content = response.read()
-                break
-            except (ConnectionError, http.client.HTTPException):
-                connection.close()
-                del self._connections[port]
-                if attempt == 2:
-                    raise
-        for header, value in response.getheaders():
-            if header.lower() == "set-cookie":
-                self._keep_cookie(value)
-        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, content)
-
-    def _keep_cookie(self, header: str) -> None:
-        name, _, rest = header.partition("=")
-        value, _, attributes = rest.partition(";")
-        if not value or "expires=thu, 01 jan 1970" in attributes.lower():
-            self.cookies.pop(name.strip(), None)
-        else:
-            self.cookies[name.strip()] = value.strip()
-
-    def close(self) -> None:
-        for connection in self._connections.values():
-            connection.close()
-        self._connections.clear()
-
 
 # --- the flow ------------------------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ groups, year level on its schedule, switched on) for a product licensed for ever
 client (``client_secret_basic``, scope ``roster-core.readonly``).
 
 regie is deployed as in production, in subprocesses (with ``benchmarks/serving.py``, as the SSO
-benchmark is): a fresh database, ``regie migrate``, the number service's keys and the hub's API key there, the data
-from a child (``python -m benchmarks.oneroster --setup``, which hands the client's secret over
-in a 0600 file), the number service on its own
+benchmark is): a fresh database, ``regie migrate``, the number service's keys and the hub's API
+key there, the data from a child (``python -m benchmarks.oneroster --setup``, which hands the
+client's secret over in a 0600 file), the number service on its own
 ``regie serve --role nummervoorziening`` (its worker in-process) and one
 ``regie serve --role hub --no-worker`` (waitress). The benchmark is the only client: one
 keep-alive connection (``http.client``), one request at a time, so a request's time is the

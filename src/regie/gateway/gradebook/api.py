@@ -32,17 +32,14 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query
-from ninja.errors import HttpError, ValidationError
 from ninja.params.functions import Path
 
 from regie.agreements import policy
 from regie.audit.services import record
-from regie.nummervoorziening.client import NummervoorzieningClientError
 
 from .. import events
 from ..models import LineItem, OAuthClient, Result, SupplierPseudonym
-from ..oneroster import api as roster_api
-from ..oneroster import query
+from ..oneroster import binding, query
 from ..oneroster import schemas as roster_schemas
 from ..oneroster.errors import InvalidData, OneRosterError, UnknownObject
 from ..oneroster.query import Record
@@ -52,7 +49,6 @@ from . import records, schemas
 from .records import RESULTS
 
 ROOT_PATH = "/ims/oneroster/gradebook/v1p2"
-ROSTER_ROOT = roster_api.ROOT_PATH
 MAX_BODY_BYTES = 64 * 1024
 MAX_ID = 255
 
@@ -79,7 +75,7 @@ class Unprocessable(OneRosterError):
     status = 422
 
 
-class GradebookToken(roster_api.RosterToken):
+class GradebookToken(binding.RosterToken):
     """A bearer token with the operation's gradebook scope, and a body no larger than the limit."""
 
     def __call__(self, request: HttpRequest) -> OAuthClient:
@@ -112,14 +108,7 @@ api = NinjaAPI(
     docs_url=None,
 )
 
-api.add_exception_handler(OneRosterError, roster_api._on_oneroster_error)  # type: ignore[arg-type]
-api.add_exception_handler(ValidationError, roster_api._on_validation)  # type: ignore[arg-type]
-api.add_exception_handler(HttpError, roster_api._on_http_error)  # type: ignore[arg-type]
-api.add_exception_handler(
-    NummervoorzieningClientError,
-    roster_api._on_number_service,  # type: ignore[arg-type]
-)
-api.add_exception_handler(Exception, roster_api._on_unexpected)  # type: ignore[arg-type]
+binding.install_error_handlers(api)
 
 R: dict[int, Any] = {
     400: roster_schemas.StatusInfo,
@@ -137,11 +126,6 @@ def _path_id(max_length: int = MAX_ID) -> Any:
     return Path(..., max_length=max_length, pattern=schemas.NO_NUL)
 
 
-def _view(request: HttpRequest) -> SupplierView:
-    client: OAuthClient = request.auth  # type: ignore[attr-defined]
-    return SupplierView(client, request.build_absolute_uri(ROSTER_ROOT))
-
-
 def _root(request: HttpRequest) -> str:
     return request.build_absolute_uri(ROOT_PATH)
 
@@ -152,13 +136,11 @@ def _same_id(path_id: str, body_id: str | None) -> None:
 
 
 def _created(body: Any) -> HttpResponse:
-    response = roster_api._json(body)
-    response.status_code = 201
-    return response
+    return binding.json_response(body, status=201)
 
 
 # Collections: paging, sorting, filtering and field selection exactly as the rostering service
-# (``roster_api.collection``); single objects as its ``single``, looked up in the database.
+# (``binding.collection``); single objects as its ``single``, looked up in the database.
 
 
 def _single(
@@ -167,13 +149,13 @@ def _single(
     find: Callable[[SupplierView], Record | None],
     fields: tuple[str, ...],
 ) -> HttpResponse:
-    selection = query.parse_selection(roster_api._params(request), fields)
-    view = _view(request)
+    selection = query.parse_selection(binding.params(request), fields)
+    view = binding.view_for(request)
     found = find(view)
     if found is None:
         raise UnknownObject(f"there is no {name} with this sourcedId that you may see")
-    roster_api._audit_release(request, view, [found], selection)
-    return roster_api._json({name: query.select(found, selection)})
+    binding.audit_release(request, view, [found], selection)
+    return binding.json_response({name: query.select(found, selection)})
 
 
 def _own_item(view: SupplierView, sourced_id: str) -> LineItem:
@@ -216,7 +198,7 @@ def get_all_line_items(request: HttpRequest, paging: Query[schemas.Paging]) -> H
     def build(view: SupplierView) -> list[Record]:
         return records.line_item_records(view, records.own_line_items(view))
 
-    return roster_api.collection(
+    return binding.collection(
         request, "lineItems", build, records.LINE_ITEM_FIELDS, records.LINE_ITEM_FILTERABLE
     )
 
@@ -249,7 +231,7 @@ def put_line_item(
 ) -> HttpResponse:
     given = body.lineItem
     _same_id(sourced_id, given.sourcedId)
-    view = _view(request)
+    view = binding.view_for(request)
     group = view.class_of(given.class_.sourcedId)
     if group is None:
         raise UnknownObject("there is no class with this sourcedId that you may see")
@@ -265,7 +247,7 @@ def put_line_item(
             defaults={"group": group, "title": given.title, "product": view.client.product},
         )
     answer = {"lineItem": records.line_item_record(view, item)}
-    return _created(answer) if created else roster_api._json(answer)
+    return _created(answer) if created else binding.json_response(answer)
 
 
 @api.delete(
@@ -276,7 +258,7 @@ def put_line_item(
     description=f"Needs the scope `{GRADEBOOK_DELETE.name}`.",
 )
 def delete_line_item(request: HttpRequest, sourced_id: str = _path_id()) -> HttpResponse:
-    view = _view(request)
+    view = binding.view_for(request)
     with transaction.atomic():
         item = _own_item(view, sourced_id)
         for result in item.results.all():
@@ -297,7 +279,7 @@ def delete_line_item(request: HttpRequest, sourced_id: str = _path_id()) -> Http
 )
 def get_all_results(request: HttpRequest, paging: Query[schemas.Paging]) -> HttpResponse:
     build = _results_of(request, lambda view: {})
-    return roster_api.collection(
+    return binding.collection(
         request, "results", build, records.RESULT_FIELDS, records.RESULT_FILTERABLE
     )
 
@@ -332,7 +314,7 @@ def put_result(
 ) -> HttpResponse:
     given = body.result
     _same_id(sourced_id, given.sourcedId)
-    view = _view(request)
+    view = binding.view_for(request)
     item = records.own_line_items(view).filter(sourced_id=given.lineItem.sourcedId).first()
     if item is None or item.group_id not in view.classes:
         raise UnknownObject("there is no lineItem with this sourcedId that you may see")
@@ -383,7 +365,7 @@ def put_result(
         )
     stored = records.result_record(view, _root(request), result, known.value)
     answer = {"result": query.select(stored, None)}
-    return _created(answer) if created else roster_api._json(answer)
+    return _created(answer) if created else binding.json_response(answer)
 
 
 @api.delete(
@@ -394,7 +376,7 @@ def put_result(
     description=f"Needs the scope `{GRADEBOOK_DELETE.name}`.",
 )
 def delete_result(request: HttpRequest, sourced_id: str = _path_id()) -> HttpResponse:
-    view = _view(request)
+    view = binding.view_for(request)
     with transaction.atomic():
         result = records.own_results(view).filter(sourced_id=sourced_id).first()
         if result is None:
@@ -435,7 +417,7 @@ def get_line_items_for_class(
         group_id = _class(view, class_sourced_id)
         return records.line_item_records(view, records.own_line_items(view).filter(group=group_id))
 
-    return roster_api.collection(
+    return binding.collection(
         request, "lineItems", build, records.LINE_ITEM_FIELDS, records.LINE_ITEM_FILTERABLE
     )
 
@@ -451,7 +433,7 @@ def get_results_for_class(
     request: HttpRequest, paging: Query[schemas.Paging], class_sourced_id: str = _path_id()
 ) -> HttpResponse:
     build = _results_of(request, lambda view: {"line_item__group": _class(view, class_sourced_id)})
-    return roster_api.collection(
+    return binding.collection(
         request, "results", build, records.RESULT_FIELDS, records.RESULT_FILTERABLE
     )
 
@@ -477,7 +459,7 @@ def get_results_for_line_item_for_class(
         return {"line_item": item}
 
     build = _results_of(request, narrow)
-    return roster_api.collection(
+    return binding.collection(
         request, "results", build, records.RESULT_FIELDS, records.RESULT_FILTERABLE
     )
 
@@ -505,6 +487,6 @@ def get_results_for_student_for_class(
         return {"line_item__group": group_id, "student": known.student_id}
 
     build = _results_of(request, narrow)
-    return roster_api.collection(
+    return binding.collection(
         request, "results", build, records.RESULT_FIELDS, records.RESULT_FILTERABLE
     )

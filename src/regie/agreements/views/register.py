@@ -10,13 +10,14 @@ reason (HTTP 400) and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -57,6 +58,7 @@ from .common import (
 )
 
 STATUS_ORDER = list(AgreementStatus.values)
+T = TypeVar("T")
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -72,6 +74,46 @@ def _form_page(
     """A form page; 400 when the submitted form has errors (nothing was changed)."""
     status = 400 if form.is_bound and form.errors else 200
     return render(request, template, {"form": form, **context}, status=status)
+
+
+def _form_flow(
+    request: HttpRequest,
+    form: forms.Form,
+    template: str,
+    context: dict[str, Any],
+    *,
+    save: Callable[[], T],
+    saved: str,
+    then: Callable[[T], HttpResponse],
+    edited: Model | None = None,
+) -> HttpResponse:
+    """The register's form pages in one flow: a valid form is saved through the service, with a
+    success message and ``then``'s redirect; an invalid form or the service's refusal re-renders
+    the page with the reason (400) and changes nothing. ``edited`` is the object a form edits,
+    reloaded after a refusal so the page shows what is stored."""
+    if form.is_bound and form.is_valid():
+        try:
+            result = save()
+        except services.Refused as error:
+            add_refusal(form, error)
+            if edited is not None:
+                edited.refresh_from_db()
+        else:
+            messages.success(request, saved)
+            return then(result)
+    return _form_page(request, template, form, context)
+
+
+def _to_supplier(supplier: Supplier) -> HttpResponse:
+    return redirect("agreements:supplier", supplier_id=supplier.pk)
+
+
+def _to_product(product: Product) -> HttpResponse:
+    return redirect("agreements:product", product_id=product.pk)
+
+
+def _to_agreement(agreement_id: int) -> Callable[[object], HttpResponse]:
+    return lambda _saved: redirect("agreements:agreement", agreement_id=agreement_id)
 
 
 def _board(request: HttpRequest, raw: str | None) -> Board:
@@ -183,15 +225,15 @@ def supplier_list(request: HttpRequest) -> HttpResponse:
 def supplier_create(request: HttpRequest) -> HttpResponse:
     user = require_board_editor(request)
     form = SupplierForm(_data(request))
-    if form.is_bound and form.is_valid():
-        try:
-            supplier = services.save_supplier(form.cleaned_data, user=user)
-        except services.Refused as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, _("De leverancier is opgeslagen."))
-            return redirect("agreements:supplier", supplier_id=supplier.pk)
-    return _form_page(request, "agreements/supplier_form.html", form, {"supplier": None})
+    return _form_flow(
+        request,
+        form,
+        "agreements/supplier_form.html",
+        {"supplier": None},
+        save=lambda: services.save_supplier(form.cleaned_data, user=user),
+        saved=_("De leverancier is opgeslagen."),
+        then=_to_supplier,
+    )
 
 
 @login_required
@@ -222,16 +264,16 @@ def supplier_edit(request: HttpRequest, supplier_id: int) -> HttpResponse:
     user = require_board_editor(request)
     supplier = get_object_or_404(Supplier, pk=supplier_id)
     form = SupplierForm(_data(request), initial=SupplierForm.initial_for(supplier))
-    if form.is_bound and form.is_valid():
-        try:
-            services.save_supplier(form.cleaned_data, supplier=supplier, user=user)
-        except services.Refused as error:
-            add_refusal(form, error)
-            supplier.refresh_from_db()
-        else:
-            messages.success(request, _("De leverancier is opgeslagen."))
-            return redirect("agreements:supplier", supplier_id=supplier.pk)
-    return _form_page(request, "agreements/supplier_form.html", form, {"supplier": supplier})
+    return _form_flow(
+        request,
+        form,
+        "agreements/supplier_form.html",
+        {"supplier": supplier},
+        save=lambda: services.save_supplier(form.cleaned_data, supplier=supplier, user=user),
+        saved=_("De leverancier is opgeslagen."),
+        then=_to_supplier,
+        edited=supplier,
+    )
 
 
 @login_required
@@ -239,16 +281,15 @@ def product_create(request: HttpRequest, supplier_id: int) -> HttpResponse:
     user = require_board_editor(request)
     supplier = get_object_or_404(Supplier, pk=supplier_id)
     form = ProductForm(_data(request))
-    if form.is_bound and form.is_valid():
-        try:
-            product = services.save_product(supplier, form.cleaned_data, user=user)
-        except services.Refused as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, _("Het product is opgeslagen."))
-            return redirect("agreements:product", product_id=product.pk)
-    context = {"supplier": supplier, "product": None}
-    return _form_page(request, "agreements/product_form.html", form, context)
+    return _form_flow(
+        request,
+        form,
+        "agreements/product_form.html",
+        {"supplier": supplier, "product": None},
+        save=lambda: services.save_product(supplier, form.cleaned_data, user=user),
+        saved=_("Het product is opgeslagen."),
+        then=_to_product,
+    )
 
 
 def _screening(board: Board, product: Product) -> tuple[Board, DpiaScreening | None, list[str]]:
@@ -280,17 +321,18 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
     user = require_board_editor(request)
     product = get_object_or_404(Product.objects.select_related("supplier"), pk=product_id)
     form = ProductForm(_data(request), initial=ProductForm.initial_for(product))
-    if form.is_bound and form.is_valid():
-        try:
-            services.save_product(product.supplier, form.cleaned_data, product=product, user=user)
-        except services.Refused as error:
-            add_refusal(form, error)
-            product.refresh_from_db()
-        else:
-            messages.success(request, _("Het product is opgeslagen."))
-            return redirect("agreements:product", product_id=product.pk)
-    context = {"supplier": product.supplier, "product": product}
-    return _form_page(request, "agreements/product_form.html", form, context)
+    return _form_flow(
+        request,
+        form,
+        "agreements/product_form.html",
+        {"supplier": product.supplier, "product": product},
+        save=lambda: services.save_product(
+            product.supplier, form.cleaned_data, product=product, user=user
+        ),
+        saved=_("Het product is opgeslagen."),
+        then=_to_product,
+        edited=product,
+    )
 
 
 @login_required
@@ -350,17 +392,17 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
 def agreement_create(request: HttpRequest) -> HttpResponse:
     user = require_board_editor(request)
     form = AgreementCreateForm(_data(request), boards=services.editable_boards(user))
-    if form.is_bound and form.is_valid():
-        try:
-            agreement = services.create_agreement(
-                form.cleaned_data["board"], form.cleaned_data["supplier"], form.values(), user=user
-            )
-        except services.Refused as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, _("De verwerkersovereenkomst is aangemaakt als concept."))
-            return redirect("agreements:agreement", agreement_id=agreement.pk)
-    return _form_page(request, "agreements/agreement_form.html", form, {"agreement": None})
+    return _form_flow(
+        request,
+        form,
+        "agreements/agreement_form.html",
+        {"agreement": None},
+        save=lambda: services.create_agreement(
+            form.cleaned_data["board"], form.cleaned_data["supplier"], form.values(), user=user
+        ),
+        saved=_("De verwerkersovereenkomst is aangemaakt als concept."),
+        then=lambda agreement: redirect("agreements:agreement", agreement_id=agreement.pk),
+    )
 
 
 def _next_statuses(agreement: ProcessingAgreement) -> list[tuple[str, str]]:
@@ -397,15 +439,15 @@ def agreement_edit(request: HttpRequest, agreement_id: int) -> HttpResponse:
     user = require_board_editor(request)
     agreement = agreement_or_404(request, agreement_id)
     form = AgreementForm(_data(request), initial=AgreementForm.initial_for(agreement))
-    if form.is_bound and form.is_valid():
-        try:
-            services.update_agreement(agreement, form.values(), user=user)
-        except services.Refused as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, _("De verwerkersovereenkomst is opgeslagen."))
-            return redirect("agreements:agreement", agreement_id=agreement.pk)
-    return _form_page(request, "agreements/agreement_form.html", form, {"agreement": agreement})
+    return _form_flow(
+        request,
+        form,
+        "agreements/agreement_form.html",
+        {"agreement": agreement},
+        save=lambda: services.update_agreement(agreement, form.values(), user=user),
+        saved=_("De verwerkersovereenkomst is opgeslagen."),
+        then=_to_agreement(agreement.pk),
+    )
 
 
 @login_required
@@ -430,15 +472,15 @@ def deviation_add(request: HttpRequest, agreement_id: int) -> HttpResponse:
     user = require_board_editor(request)
     agreement = agreement_or_404(request, agreement_id)
     form = DeviationForm(_data(request))
-    if form.is_bound and form.is_valid():
-        try:
-            services.add_deviation(agreement, **form.cleaned_data, user=user)
-        except services.Refused as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, _("De afwijking is toegevoegd."))
-            return redirect("agreements:agreement", agreement_id=agreement.pk)
-    return _form_page(request, "agreements/deviation_form.html", form, {"agreement": agreement})
+    return _form_flow(
+        request,
+        form,
+        "agreements/deviation_form.html",
+        {"agreement": agreement},
+        save=lambda: services.add_deviation(agreement, **form.cleaned_data, user=user),
+        saved=_("De afwijking is toegevoegd."),
+        then=_to_agreement(agreement.pk),
+    )
 
 
 @login_required
@@ -446,56 +488,73 @@ def schedule_add(request: HttpRequest, agreement_id: int) -> HttpResponse:
     user = require_board_editor(request)
     agreement = agreement_or_404(request, agreement_id)
     form = ScheduleForm(_data(request), agreement=agreement)
-    if form.is_bound and form.is_valid():
+
+    def save() -> DataSchedule:
         values = form.cleaned_data
-        try:
-            services.save_schedule(
-                agreement,
-                values["product"],
-                breach_notification_hours=values["breach_notification_hours"],
-                destruction_days=values["destruction_days"],
-                user=user,
-            )
-        except services.Refused as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, _("De privacybijsluiter is opgeslagen."))
-            return redirect("agreements:agreement", agreement_id=agreement.pk)
-    return _form_page(request, "agreements/schedule_form.html", form, {"agreement": agreement})
+        return services.save_schedule(
+            agreement,
+            values["product"],
+            breach_notification_hours=values["breach_notification_hours"],
+            destruction_days=values["destruction_days"],
+            user=user,
+        )
+
+    return _form_flow(
+        request,
+        form,
+        "agreements/schedule_form.html",
+        {"agreement": agreement},
+        save=save,
+        saved=_("De privacybijsluiter is opgeslagen."),
+        then=_to_agreement(agreement.pk),
+    )
+
+
+def _schedule_part_add(
+    request: HttpRequest,
+    schedule_id: int,
+    form_class: type[forms.Form],
+    add: Callable[..., object],
+    template: str,
+    saved: str,
+) -> HttpResponse:
+    """Add a processing or a subprocessor to one of the user's boards' data schedules."""
+    user = require_board_editor(request)
+    schedule = _schedule_or_404(request, schedule_id)
+    form = form_class(_data(request))
+    return _form_flow(
+        request,
+        form,
+        template,
+        {"schedule": schedule, "agreement": schedule.agreement},
+        save=lambda: add(schedule, **form.cleaned_data, user=user),
+        saved=saved,
+        then=_to_agreement(schedule.agreement_id),
+    )
 
 
 @login_required
 def processing_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
-    user = require_board_editor(request)
-    schedule = _schedule_or_404(request, schedule_id)
-    form = ProcessingForm(_data(request))
-    if form.is_bound and form.is_valid():
-        try:
-            services.add_processing(schedule, **form.cleaned_data, user=user)
-        except services.Refused as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, _("De verwerking is toegevoegd."))
-            return redirect("agreements:agreement", agreement_id=schedule.agreement_id)
-    context = {"schedule": schedule, "agreement": schedule.agreement}
-    return _form_page(request, "agreements/processing_form.html", form, context)
+    return _schedule_part_add(
+        request,
+        schedule_id,
+        ProcessingForm,
+        services.add_processing,
+        "agreements/processing_form.html",
+        _("De verwerking is toegevoegd."),
+    )
 
 
 @login_required
 def subprocessor_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
-    user = require_board_editor(request)
-    schedule = _schedule_or_404(request, schedule_id)
-    form = SubprocessorForm(_data(request))
-    if form.is_bound and form.is_valid():
-        try:
-            services.add_subprocessor(schedule, **form.cleaned_data, user=user)
-        except services.Refused as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, _("De subverwerker is toegevoegd."))
-            return redirect("agreements:agreement", agreement_id=schedule.agreement_id)
-    context = {"schedule": schedule, "agreement": schedule.agreement}
-    return _form_page(request, "agreements/subprocessor_form.html", form, context)
+    return _schedule_part_add(
+        request,
+        schedule_id,
+        SubprocessorForm,
+        services.add_subprocessor,
+        "agreements/subprocessor_form.html",
+        _("De subverwerker is toegevoegd."),
+    )
 
 
 @login_required

@@ -68,7 +68,7 @@ def setup_child() -> None:
             user = create_pupil_login(student, f"bench-{run}-{number:03d}", secrets.token_hex(8))
             store = engine.SessionStore()
             store[SESSION_KEY] = str(user.pk)
-            store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
             store[HASH_SESSION_KEY] = user.get_session_auth_hash()
             store.save()
             sessions.append(store.session_key)

@@ -80,7 +80,8 @@ DATABASES = {
             "Database URL: SQLite by default; postgres://user:pass@host/name for PostgreSQL.",
             documented="sqlite:///$REGIE_VAR_DIR/regie.sqlite3",
         ),
-        conn_max_age=60,
+        conn_max_age=60,  # a connection per worker thread, not per request (SQLite too)
+        conn_health_checks=True,  # a restarted database costs one reconnect, not failed requests
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -90,7 +91,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file (not memory), so that server and worker subprocesses in tests share it; one per test
     # run, so that runs side by side do not clobber each other.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-regie-{os.getpid()}.sqlite3")}
@@ -122,6 +122,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = ["regie.accounts.backends.AccountBackend"]
 
 ROOT_URLCONF = "regie.urls"
 WSGI_APPLICATION = "regie.wsgi.application"

@@ -61,12 +61,32 @@ def student_for(user: AbstractBaseUser | AnonymousUser) -> Student | None:
     """The active enrolment a logged-in pupil acts as, or None for anyone else."""
     if not user.is_authenticated:
         return None
+    if getattr(user, FRESH_ACCOUNT, False) and PUPIL_ACCOUNT.is_cached(user):
+        cached = PUPIL_ACCOUNT.get_cached_value(user)  # None: the user is no pupil
+        if isinstance(cached, PupilAccount) and cached.student.status == "active":
+            return cached.student
+        return None
     account = (
         PupilAccount.objects.filter(user_id=user.pk, student__status="active")
         .select_related("student__school")
         .first()
     )
     return account.student if account else None
+
+
+PUPIL_ACCOUNT = PupilAccount.user.field.remote_field
+PUPIL_ACCOUNT_PATH = "pupil_account__student__school"
+"""What :func:`student_for` needs, for ``select_related`` from a user (``user__`` + this)."""
+FRESH_ACCOUNT = "_regie_pupil_account_read"
+
+
+def read_with_account(user: Any) -> Any:
+    """Tell :func:`student_for` that ``user`` was just read from the database with
+    ``select_related(PUPIL_ACCOUNT_PATH)``, so that it asks no query of its own. Only then: a user
+    object kept longer may hold an account read before the pupil left."""
+    if user is not None:
+        setattr(user, FRESH_ACCOUNT, True)
+    return user
 
 
 def create_pupil_login(student: Student, username: str, password: str) -> AuthUser:

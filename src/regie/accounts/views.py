@@ -37,7 +37,7 @@ from .services import (
 PENDING_KEY = "accounts.upstream.pending"
 PENDING_MAX = 3  # logins started in other windows at the same time
 PENDING_TTL_SECONDS = 600
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "regie.accounts.backends.AccountBackend"
 
 
 @login_required

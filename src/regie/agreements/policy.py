@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from django.db.models import Q
+from django.db.models import Exists, Q, Subquery
 from django.utils import timezone
 
 from regie.core.models import School, SchoolYear
@@ -25,6 +25,7 @@ from regie.roster.models import Student
 from . import catalogue
 from .models import (
     Consent,
+    DataSchedule,
     Licence,
     Processing,
     ProcessingAgreement,
@@ -162,32 +163,46 @@ def facts_for(
     day: date | None = None,
     requested: Iterable[str] | None = None,
 ) -> Facts:
-    """The register's facts for (product, pupil). With ``requested``, only what deciding those
-    attributes needs is read: no switches when all of them are on by default, no consent records
-    when none of them is consent-gated (:func:`evaluate` does not look at them then)."""
+    """The register's facts for (product, pupil). Which agreement is active, whether a licence
+    covers the pupil and what the schedule names are one query; the school's switches and the
+    pupil's consents are read only when deciding an attribute needs them (:func:`evaluate` looks at
+    switches only for scheduled attributes that are not on by default, at consents only for
+    scheduled consent-gated ones, and at neither without a licence). With ``requested``, only
+    those attributes count."""
     day = day or timezone.localdate()
     wanted = frozenset(requested) if requested is not None else frozenset(catalogue.CATALOGUE)
-    agreement = active_agreement(student.school.board_id, product, day)
-    if agreement is None:
-        return Facts(agreement_active=False, licensed=False)
-    licensed = (
-        student.is_active
-        and Licence.objects.filter(licences_covering(product, student, day)).exists()
+    chosen = (
+        ProcessingAgreement.objects.active_on(day)
+        .filter(
+            board_id=student.school.board_id,
+            supplier_id=product.supplier_id,
+            schedules__product=product,
+        )
+        .order_by("-start_date", "-pk")
+        .values("pk")[:1]
     )
+    rows = list(
+        DataSchedule.objects.filter(product=product, agreement_id=Subquery(chosen))
+        .annotate(licensed=Exists(Licence.objects.filter(licences_covering(product, student, day))))
+        .values_list("agreement_id", "licensed", "processings__attributes")
+    )
+    if not rows:
+        return Facts(agreement_active=False, licensed=False)
+    agreement_id = rows[0][0]
+    licensed = student.is_active and bool(rows[0][1])
     schedule: set[str] = set()
-    for attributes in Processing.objects.filter(
-        schedule__agreement=agreement, schedule__product=product
-    ).values_list("attributes", flat=True):
-        schedule.update(attributes)
+    for _agreement, _licensed, attributes in rows:
+        schedule.update(attributes or ())
+    deciding = wanted & schedule if licensed else frozenset()
     switched: frozenset[str] = frozenset()
-    if not wanted <= catalogue.DEFAULT_ON:
+    if not deciding <= catalogue.DEFAULT_ON:
         switched = frozenset(
             SchoolSwitch.objects.filter(school_id=student.school_id, product=product).values_list(
                 "attribute", flat=True
             )
         )
     consents: frozenset[str] = frozenset()
-    if wanted & catalogue.CONSENT_GATED:
+    if deciding & catalogue.CONSENT_GATED:
         consents = consents_in_force(student, product)
     return Facts(
         agreement_active=True,
@@ -195,7 +210,7 @@ def facts_for(
         schedule=frozenset(schedule),
         switched_on=switched,
         consents=consents,
-        agreement_id=agreement.pk,
+        agreement_id=agreement_id,
     )
 
 

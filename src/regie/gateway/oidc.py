@@ -40,6 +40,7 @@ from django.db import transaction
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from regie.accounts.services import PUPIL_ACCOUNT_PATH, read_with_account
 from regie.audit.services import record
 
 from . import claims, events, keys
@@ -72,6 +73,11 @@ def _cached(kind: str, key: str, lookup: Any) -> Any:
     if (kind, key) not in found:
         found[(kind, key)] = lookup()
     return found[(kind, key)]
+
+
+def storable(text: str) -> bool:
+    """Whether a database can hold or look up ``text``: PostgreSQL refuses NUL in text."""
+    return "\x00" not in text
 
 
 def token_endpoint() -> str:
@@ -144,12 +150,13 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         with transaction.atomic():
             found = (
                 AuthorizationCode.objects.select_for_update(of=("self",))
-                .select_related("user")
+                .select_related("user", f"user__{PUPIL_ACCOUNT_PATH}")
                 .filter(code_hash=digest(code), client=client)
                 .first()
             )
             if found is None or found.is_expired():
                 return None
+            read_with_account(found.user)
             replayed = found.used_at is not None
             if replayed:  # committed with the block: raising inside it would roll this back
                 revoked = AccessToken.objects.filter(code=found).update(revoked=True)
@@ -178,6 +185,8 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
         super().__init__(require_nonce=False)
 
     def exists_nonce(self, nonce: str, request: Any) -> bool:
+        if not storable(nonce):
+            raise InvalidRequestError("'nonce' holds a character that cannot be stored (NUL).")
         return bool(
             _cached(
                 "nonce",
@@ -218,6 +227,8 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
         return [token_endpoint(), settings.OIDC_ISSUER]
 
     def validate_jti(self, claims_: Any, jti: str) -> bool:
+        if not (storable(str(jti)) and storable(str(claims_["sub"]))):
+            return False
         client = OAuthClient.objects.filter(client_id=claims_["sub"]).first()
         if client is None:
             return False
@@ -248,11 +259,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = CodeGrant.TOKEN_ENDPOINT_AUTH_METHODS
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> AccessToken | None:
-        return (
-            AccessToken.objects.select_related("client__supplier", "client__product", "user")
-            .filter(token_hash=digest(token_string))
-            .first()
-        )
+        return access_token(token_string)
 
     def check_permission(self, token: AccessToken, client: OAuthClient, request: Any) -> bool:
         return bool(token.client.supplier_id == client.supplier_id)
@@ -282,6 +289,8 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         super().__init__(OAuthClient, AccessToken)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
+        if not storable(client_id):  # no client has it, and PostgreSQL would refuse to look
+            return None
         found: OAuthClient | None = _cached(
             "client",
             client_id,
@@ -332,13 +341,23 @@ def _endpoint_path(request: Any) -> str:
     return urlsplit(str(path)).path[-80:]
 
 
+def access_token(token_string: str) -> AccessToken | None:
+    """The stored token for a bearer value, with its client and its user (a pupil's account too)."""
+    found = (
+        AccessToken.objects.select_related(
+            "client__supplier", "client__product", "user", f"user__{PUPIL_ACCOUNT_PATH}"
+        )
+        .filter(token_hash=digest(token_string))
+        .first()
+    )
+    if found is not None:
+        read_with_account(found.user)
+    return found
+
+
 class HashedBearerTokens(BearerTokenValidator):  # type: ignore[misc]
     def authenticate_token(self, token_string: str) -> AccessToken | None:
-        return (
-            AccessToken.objects.select_related("client__supplier", "client__product", "user")
-            .filter(token_hash=digest(token_string))
-            .first()
-        )
+        return access_token(token_string)
 
 
 @cache

@@ -7,7 +7,9 @@ import random
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from regie.agreements.demo import load_demo_register
@@ -18,6 +20,7 @@ from regie.roster.importing.records import StaffRole
 from regie.roster.models import Student
 from regie.roster.tests.exports import make_board, make_staff
 
+from ..backends import AccountBackend
 from ..demo import DEMO_PUPILS, demo_pupil_logins
 from ..models import PupilAccount
 from ..services import create_pupil_login, student_for
@@ -59,6 +62,23 @@ def test_it_finds_no_pupil_for_the_login_of_a_pupil_who_left(school: School) -> 
     user = create_pupil_login(pupil, "leerling-a", PASSWORD)
     Student.objects.filter(pk=pupil.pk).update(status="left")
     assert student_for(user) is None
+
+
+def test_the_session_user_comes_with_its_pupil_account(board: Board, school: School) -> None:
+    """The backend reads a pupil's account with the user: who the pupil is costs no query, and a
+    pupil who left is no pupil at the next request (the user is read again)."""
+    pupil = a_pupil(school)
+    user = create_pupil_login(pupil, "leerling-a", PASSWORD)
+    staff, _ = make_staff(board, school, StaffRole.TEACHER)
+    backend = AccountBackend()
+    with CaptureQueriesContext(connection) as asked:
+        read = backend.get_user(user.pk)
+        assert student_for(read) == pupil
+        assert student_for(backend.get_user(staff.pk)) is None
+    assert len(asked) == 2
+    Student.objects.filter(pk=pupil.pk).update(status="left")
+    assert student_for(read) == pupil  # as read with the user, before the pupil left
+    assert student_for(backend.get_user(user.pk)) is None
 
 
 def test_it_gives_demo_pupils_of_a_licensed_group_a_login_once(

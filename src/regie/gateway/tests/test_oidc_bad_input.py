@@ -189,6 +189,33 @@ def test_it_shows_an_error_page_for_an_unknown_client(launchable: Launchable) ->
     assert not AuthorizationCode.objects.exists()
 
 
+def test_a_nul_in_a_client_id_or_nonce_is_refused_not_a_server_error(
+    launchable: Launchable,
+) -> None:
+    """PostgreSQL cannot look up text with NUL in it: such a value is no client and no nonce."""
+    rp = register(launchable)
+    session = logged_in(launchable.base, launchable.pupil_user.username)
+    unknown = rp.authorize(session, client_id=f"{rp.client_id}\x00")
+    assert unknown.status_code == 400
+    assert "invalid_client" in unknown.text
+    nonce = rp.authorize(session, nonce="n\x00nce")
+    assert nonce.status_code == 302
+    assert redirect_query(nonce, rp.redirect_uri)["error"] == "invalid_request"
+    exchange = httpx.post(
+        f"{launchable.base}/oidc/token",
+        data={"grant_type": "authorization_code", "code": "x", "redirect_uri": rp.redirect_uri},
+        auth=(f"{rp.client_id}\x00", rp.secret or ""),
+    )
+    assert exchange.status_code == 401
+    assert exchange.json()["error"] == "invalid_client"
+    logout = session.get("/oidc/logout", params={"client_id": "\x00"})
+    unknown_logout = session.get("/oidc/logout", params={"client_id": "regie-onbekend"})
+    assert logout.status_code == unknown_logout.status_code < 500  # as for any unknown client
+    assert refused_with("invalid_client")
+    assert_nothing_issued()
+    assert not AuthorizationCode.objects.exists()
+
+
 def test_it_never_redirects_to_an_unregistered_redirect_uri(launchable: Launchable) -> None:
     rp = register(launchable)
     session = logged_in(launchable.base, launchable.pupil_user.username)

@@ -1,0 +1,125 @@
+"""A launch (authorize → token → userinfo) reads the register in a number of queries that does not
+grow with what surrounds the pupil: more groups, licences, consents, switches and other boards'
+agreements. The SSO benchmark (``benchmarks/sso``) and docs/performance.md count on it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from regie.agreements import services as register
+from regie.agreements.tests.register import license_group, make_agreement, school_year
+from regie.gateway import services
+from regie.gateway.models import OAuthClient, SupplierPseudonym
+from regie.roster.models import Group, GroupKind, Guardian
+from regie.roster.tests.exports import make_board
+
+from .conftest import Launchable
+
+pytestmark = pytest.mark.django_db
+
+REDIRECT = "https://app.rekenwereld.example/callback"
+# authorize: session, user with the pupil's account, client, nonce, the policy's facts, the
+# pseudonym, the code. token: client, the code (in a transaction: 4), the access token, facts,
+# switches, consents, pseudonym, groups, the release event. userinfo: the access token with its
+# client and user, facts, switches, consents, pseudonym, groups, the release event.
+MOST = {"authorize": 7, "token": 12, "userinfo": 7}
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def launch_queries(
+    browser: Client, client: OAuthClient, secret: str
+) -> tuple[dict[str, int], dict[str, Any]]:
+    """The queries of each step of one launch, and the claims userinfo released."""
+    verifier = secrets.token_urlsafe(48)
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client.client_id,
+            "redirect_uri": REDIRECT,
+            "scope": "openid",
+            "state": secrets.token_urlsafe(8),
+            "nonce": secrets.token_urlsafe(8),
+            "code_challenge": b64url(hashlib.sha256(verifier.encode()).digest()),
+            "code_challenge_method": "S256",
+        }
+    )
+    basic = "Basic " + b64url(f"{client.client_id}:{secret}".encode())
+    with CaptureQueriesContext(connection) as authorize:
+        answer = browser.get(f"/oidc/authorize?{query}")
+    assert answer.status_code == 302
+    code = parse_qs(urlsplit(answer["Location"]).query)["code"][0]
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
+    with CaptureQueriesContext(connection) as token:
+        answer = browser.post("/oidc/token", form, HTTP_AUTHORIZATION=basic)
+    assert answer.status_code == 200
+    bearer = f"Bearer {answer.json()['access_token']}"
+    with CaptureQueriesContext(connection) as userinfo:
+        answer = browser.get("/oidc/userinfo", HTTP_AUTHORIZATION=bearer)
+    assert answer.status_code == 200
+    counts = {"authorize": len(authorize), "token": len(token), "userinfo": len(userinfo)}
+    return counts, answer.json()
+
+
+def test_a_launch_takes_the_same_queries_however_much_surrounds_the_pupil(
+    launchable: Launchable,
+) -> None:
+    client, secret = services.register_client(
+        launchable.supplier,
+        name="Rekenwereld",
+        product=launchable.product,
+        redirect_uris=[REDIRECT],
+        auth_method="client_secret_basic",
+    )
+    assert secret is not None
+    pupil = launchable.pupil
+    SupplierPseudonym.objects.create(  # obtained at an earlier launch: no number service
+        student=pupil, supplier=launchable.supplier, value="https://nv.regie.example/lp/1/0a1b"
+    )
+    browser = Client(HTTP_HOST="localhost")
+    browser.force_login(launchable.pupil_user)
+    launch_queries(browser, client, secret)  # the first request of a process loads the URLs
+    few, claims = launch_queries(browser, client, secret)
+    assert few == MOST
+    groups_before = claims["groups"]
+    assert "Groep 5" in groups_before
+    assert "given_name" not in claims  # no consent for the first name yet
+
+    school = launchable.school
+    for number in range(3):
+        group = Group.objects.create(
+            school=school, las_key=f"EXTRA-{number}", name=f"Extra {number}", kind=GroupKind.GROUP
+        )
+        group.students.add(pupil)
+        license_group(launchable.product, group)
+    register.grant_licence(launchable.product, school, school_year(), students=[pupil], user=None)
+    register.set_switch(school, launchable.product, "first_name", True, user=None)
+    guardian = Guardian.objects.filter(students=pupil).first()
+    assert guardian is not None
+    for given in (True, False, True):
+        register.record_consent(
+            pupil, launchable.product, "first_name", given, guardian=guardian, user=None
+        )
+    make_agreement(
+        make_board("41009", "Stichting Elders (fictief)"), launchable.supplier, [launchable.product]
+    )
+    more, claims = launch_queries(browser, client, secret)
+    assert more == few
+    assert len(claims["groups"]) > len(groups_before)
+    assert claims["given_name"]  # consent in force now

@@ -18,6 +18,8 @@ from enum import StrEnum
 
 from django.db.models import Exists, Q, Subquery
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from regie.core.models import School, SchoolYear
 from regie.roster.models import Student
@@ -45,13 +47,18 @@ class Condition(StrEnum):
     UNKNOWN_ATTRIBUTE = "unknown_attribute"
 
 
-EXPLANATIONS = {
-    Condition.NO_ACTIVE_AGREEMENT: "the board has no active processing agreement with the supplier",
-    Condition.NO_LICENCE: "the pupil has no licence for the product this school year",
-    Condition.NOT_IN_SCHEDULE: "the agreement's data schedule does not name this attribute",
-    Condition.NOT_SWITCHED_ON: "the school has not switched this attribute on",
-    Condition.NO_CONSENT: "this attribute needs consent, and there is none (or it was withdrawn)",
-    Condition.UNKNOWN_ATTRIBUTE: "not an attribute of regie's catalogue",
+# Why an attribute may not go, for the pages that show a decision (Dutch, with English available).
+EXPLANATIONS: dict[Condition, Promise] = {
+    Condition.NO_ACTIVE_AGREEMENT: _(
+        "het schoolbestuur heeft geen actieve verwerkersovereenkomst met de leverancier"
+    ),
+    Condition.NO_LICENCE: _("de leerling heeft dit schooljaar geen licentie voor het product"),
+    Condition.NOT_IN_SCHEDULE: _("de privacybijsluiter van de overeenkomst noemt dit gegeven niet"),
+    Condition.NOT_SWITCHED_ON: _("de school heeft dit gegeven niet aangezet"),
+    Condition.NO_CONSENT: _(
+        "voor dit gegeven is toestemming nodig, en die is er niet (of is ingetrokken)"
+    ),
+    Condition.UNKNOWN_ATTRIBUTE: _("geen gegeven uit de catalogus van regie"),
 }
 
 
@@ -62,7 +69,7 @@ class Refusal:
 
     @property
     def explanation(self) -> str:
-        return EXPLANATIONS[self.condition]
+        return str(EXPLANATIONS[self.condition])
 
 
 @dataclass(frozen=True)

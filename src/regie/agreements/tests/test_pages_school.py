@@ -316,7 +316,7 @@ def test_it_records_a_guardians_consent_and_its_withdrawal(world: World) -> None
     assert Consent.objects.filter(student=pupil).count() == 2  # the history stays
     overview = client.get(consents_url(pupil))
     assert "ingetrokken" in overview.content.decode()
-    assert policy.EXPLANATIONS[Condition.NO_CONSENT] in overview.content.decode()
+    assert str(policy.EXPLANATIONS[Condition.NO_CONSENT]) in overview.content.decode()
 
 
 def test_it_refuses_a_decision_without_a_guardian_for_a_pupil_under_16(world: World) -> None:

@@ -36,7 +36,6 @@ from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.core.grants.util import create_half_hash
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from django.conf import settings
-from django.db import transaction
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -147,30 +146,31 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         )
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:
-        with transaction.atomic():
-            found = (
-                AuthorizationCode.objects.select_for_update(of=("self",))
-                .select_related("user", f"user__{PUPIL_ACCOUNT_PATH}")
-                .filter(code_hash=digest(code), client=client)
-                .first()
+        """The client's unexpired code, spent by this call. Spending is one conditional
+        ``UPDATE`` (atomic in both databases): of two exchanges of one code exactly one wins; the
+        other, like any later one, is a replay that revokes the code's tokens."""
+        found = (
+            AuthorizationCode.objects.select_related("user", f"user__{PUPIL_ACCOUNT_PATH}")
+            .filter(code_hash=digest(code), client=client)
+            .first()
+        )
+        if found is None or found.is_expired():
+            return None
+        now = time.time()
+        spent = AuthorizationCode.objects.filter(pk=found.pk, used_at__isnull=True).update(
+            used_at=now
+        )
+        if not spent:
+            revoked = AccessToken.objects.filter(code=found).update(revoked=True)
+            record(
+                events.CODE_REPLAYED,
+                f"client:{client.pk}",
+                f"client:{client.pk}",
+                {"tokens_revoked": revoked},
             )
-            if found is None or found.is_expired():
-                return None
-            read_with_account(found.user)
-            replayed = found.used_at is not None
-            if replayed:  # committed with the block: raising inside it would roll this back
-                revoked = AccessToken.objects.filter(code=found).update(revoked=True)
-                record(
-                    events.CODE_REPLAYED,
-                    f"client:{client.pk}",
-                    f"client:{client.pk}",
-                    {"tokens_revoked": revoked},
-                )
-            else:
-                found.used_at = time.time()
-                found.save(update_fields=["used_at"])
-        if replayed:
             raise InvalidGrantError("The authorization code was used already.")
+        found.used_at = now
+        read_with_account(found.user)
         return found
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:

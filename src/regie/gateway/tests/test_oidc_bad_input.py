@@ -13,6 +13,8 @@ import hashlib
 import html
 import re
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -350,6 +352,26 @@ def test_a_replayed_code_is_refused_and_revokes_its_tokens(launchable: Launchabl
     assert revoked.status_code == 401
     assert "invalid_token" in revoked.headers["www-authenticate"]
     assert AccessToken.objects.count() == 1
+
+
+def test_of_two_simultaneous_exchanges_of_one_code_exactly_one_gets_tokens(
+    launchable: Launchable,
+) -> None:
+    rp = register(launchable)
+    session = logged_in(launchable.base, launchable.pupil_user.username)
+    for _round in range(3):
+        code, verifier = rp.code(session)
+        start = threading.Barrier(2)
+
+        def exchange(_: int, code: str = code, verifier: str = verifier, start: Any = start) -> int:
+            start.wait()
+            return rp.exchange(code, verifier).status_code
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = sorted(pool.map(exchange, range(2)))
+        assert answers == [200, 400]
+    assert len(refusals("gateway.code.replayed")) == 3
+    assert AccessToken.objects.count() == 3
 
 
 def test_it_refuses_an_expired_code(launchable: Launchable) -> None:

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from regie.core.management.commands.serve import run_until_stopped
+from regie.core.management.commands.serve import run_until_stopped, stop_serving
 from regie.lib.logging import get_logger
 
 from .app import DemoSupplierApp
@@ -27,8 +27,7 @@ class Running:
     server: Any
 
     def stop(self, timeout: float = 10.0) -> None:
-        self.stopped.set()
-        self.server.pull_trigger()
+        stop_serving(self.server, self.stopped)
         self.thread.join(timeout=timeout)
 
 

@@ -31,7 +31,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from regie.core.management.commands.serve import run_until_stopped
+from regie.core.management.commands.serve import run_until_stopped, stop_serving
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -247,6 +247,5 @@ def serve(auth_method: str = "client_secret_basic") -> Iterator[RunningProvider]
     try:
         yield RunningProvider(app, url)
     finally:
-        stopped.set()
-        server.pull_trigger()
+        stop_serving(server, stopped)
         thread.join(timeout=10)

@@ -133,8 +133,7 @@ def serve(
 
     def shut_down(signum: int, frame: FrameType | None) -> None:
         logger.info("server.stopping", signal=signal.Signals(signum).name)
-        stop.set()
-        server.pull_trigger()  # wake the loop now rather than at its next poll timeout
+        stop_serving(server, stop)  # wake the loop now rather than at its next poll timeout
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
@@ -148,7 +147,7 @@ def serve(
                 after_start(stop)
             finally:
                 connection.close()
-                server.pull_trigger()
+                wake(server)
 
         threading.Thread(target=run_after_start, name="regie-after-start", daemon=True).start()
     try:
@@ -158,6 +157,25 @@ def serve(
         if worker_thread is not None:
             worker_thread.join(timeout=10)
     logger.info("server.stopped")
+
+
+# Waking waitress's loop (a write to its trigger) and closing that trigger never overlap: a pull
+# after the close would write to a closed (or by then reused) file descriptor. Reentrant, since a
+# signal handler may wake the loop in the thread that is closing it.
+_TRIGGER = threading.RLock()
+
+
+def wake(server: Any) -> None:
+    """Wake the loop of :func:`run_until_stopped` now; does nothing once it has shut down."""
+    with _TRIGGER:
+        if not getattr(server, "_regie_trigger_closed", False):
+            server.pull_trigger()
+
+
+def stop_serving(server: Any, stop: threading.Event) -> None:
+    """End :func:`run_until_stopped` from any thread or a signal handler, at once."""
+    stop.set()
+    wake(server)
 
 
 def run_until_stopped(server: Any, stop: threading.Event, grace_seconds: float = 30.0) -> None:
@@ -185,6 +203,8 @@ def run_until_stopped(server: Any, stop: threading.Event, grace_seconds: float =
         wasyncore.loop(timeout=0.05, map=socket_map, use_poll=use_poll, count=1)
     if server.active_channels:
         logger.warning("server.requests_cut_off", connections=len(server.active_channels))
-    server.trigger.close()
+    with _TRIGGER:
+        server._regie_trigger_closed = True
+        server.trigger.close()
     wasyncore.close_all(socket_map)
     server.task_dispatcher.shutdown()

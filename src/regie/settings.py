@@ -20,6 +20,7 @@ from regie.lib.env import (
     env_list,
     env_path,
     env_secret,
+    env_secret_list,
     env_str,
 )
 
@@ -67,6 +68,22 @@ def _generated_secret_key(path: Path) -> str:
 
 
 SECRET_KEY = _configured_secret_key or _generated_secret_key(VAR_DIR / "secret-key")
+SECRET_KEY_FALLBACKS = env_secret_list(
+    "REGIE_SECRET_KEY_FALLBACKS",
+    "Earlier secret keys, still accepted while the secret key is rotated: sessions and signed "
+    "values made with them stay valid, and identity-provider secrets sealed with them still open "
+    "(save each provider again to reseal it). Remove them when that is done.",
+)
+IDENTIFIER_KEY = (
+    env_secret(
+        "REGIE_IDENTIFIER_KEY",
+        None,
+        "The key of the per-supplier keyed ids (OneRoster sourcedIds, teachers' sub). Unset: the "
+        "secret key. Before rotating the secret key, set this to the current secret key, or every "
+        "supplier sees new ids for schools, classes and teachers.",
+    )
+    or SECRET_KEY
+)
 
 ALLOWED_HOSTS = env_list(
     "REGIE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"], "Host names this server answers to."

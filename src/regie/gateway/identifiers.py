@@ -2,8 +2,10 @@
 
 A pupil's identifier at a supplier is its supplier pseudonym from the number service
 (:func:`regie.gateway.claims.pseudonym`). Schools, boards, groups, sessions, enrollments and
-staff get a **keyed id** instead: HMAC-SHA-256 under a key derived from ``SECRET_KEY`` and the
-supplier's KvK number, truncated to 32 hex characters. No internal id leaves the hub, and two
+staff get a **keyed id** instead: HMAC-SHA-256 under a key derived from ``IDENTIFIER_KEY``
+(``REGIE_IDENTIFIER_KEY``; by default the secret key) and the supplier's KvK number, truncated to
+32 hex characters. The secret key can be rotated without changing these ids by keeping the old one
+as the identifier key. No internal id leaves the hub, and two
 suppliers cannot match their ids. The same (supplier, kind, parts) always gives the same id, on
 every channel — the OneRoster ``sourcedId`` of a teacher equals the ``sub`` of their launch.
 """
@@ -14,6 +16,7 @@ import hashlib
 import hmac
 from functools import lru_cache
 
+from django.conf import settings
 from django.utils.crypto import salted_hmac
 
 from regie.agreements.models import Supplier
@@ -22,15 +25,17 @@ STAFF = "staff"
 
 
 @lru_cache(maxsize=256)
-def _key(kvk: str) -> bytes:
-    return salted_hmac("regie.gateway.oneroster.sourcedId", kvk, algorithm="sha256").digest()
+def _key(identifier_key: str, kvk: str) -> bytes:
+    return salted_hmac(
+        "regie.gateway.oneroster.sourcedId", kvk, secret=identifier_key, algorithm="sha256"
+    ).digest()
 
 
 def keyed(supplier: Supplier | str, kind: str, *parts: object) -> str:
     """The keyed id of (``kind``, ``parts``) at ``supplier`` (a Supplier or its KvK number)."""
     kvk = supplier if isinstance(supplier, str) else supplier.kvk
     message = ":".join([kind, *map(str, parts)]).encode("ascii")
-    return hmac.new(_key(kvk), message, hashlib.sha256).hexdigest()[:32]
+    return hmac.new(_key(settings.IDENTIFIER_KEY, kvk), message, hashlib.sha256).hexdigest()[:32]
 
 
 def staff_id(supplier: Supplier | str, staff_pk: int) -> str:

@@ -91,6 +91,16 @@ def env_secret(
     return default if raw is None else raw
 
 
+def env_secret_list(name: str, help: str, *, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Secrets, comma- or newline-separated, from ``NAME`` or the file ``NAME_FILE``; empty when
+    unset; never documented by value."""
+    _declare(environ, name, "(none)", f"{help} Comma- or newline-separated.", "secret list", True)
+    raw = _raw(name, environ, secret=True)
+    if raw is None:
+        return []
+    return [item.strip() for item in raw.replace("\n", ",").split(",") if item.strip()]
+
+
 def env_bool(
     name: str, default: bool, help: str, *, environ: Mapping[str, str] | None = None
 ) -> bool:

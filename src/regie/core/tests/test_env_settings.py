@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from regie.lib.env import env_bool, env_choice, env_int, env_list, env_secret, env_str
+from regie.lib.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_secret,
+    env_secret_list,
+    env_str,
+)
 
 
 def test_it_uses_defaults_when_unset() -> None:
@@ -52,6 +60,15 @@ def test_it_reads_secrets_from_a_file(tmp_path: Path) -> None:
         == "s3cr3t-value"
     )
     assert env_str("REGIE_TEST_STR", "x", "h", environ={"REGIE_TEST_STR": "y"}) == "y"
+
+
+def test_it_reads_a_list_of_secrets_from_the_variable_or_a_file(tmp_path: Path) -> None:
+    name = "REGIE_TEST_SECRETS"
+    assert env_secret_list(name, "h", environ={}) == []
+    assert env_secret_list(name, "h", environ={name: " oud-1 , oud-2 ,"}) == ["oud-1", "oud-2"]
+    listed = tmp_path / "secrets"
+    listed.write_text("oud-1\noud-2\n\n")
+    assert env_secret_list(name, "h", environ={f"{name}_FILE": str(listed)}) == ["oud-1", "oud-2"]
 
 
 def test_an_unreadable_secret_file_names_the_variable(tmp_path: Path) -> None:

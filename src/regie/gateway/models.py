@@ -161,6 +161,7 @@ class AuthorizationCode(models.Model):
         "auth_time": dc.NOT_PERSONAL,
         "created_at": dc.NOT_PERSONAL,
         "used_at": dc.NOT_PERSONAL,
+        "replayed_at": dc.NOT_PERSONAL,
     }
 
     code_hash = models.CharField(max_length=64, unique=True)
@@ -174,6 +175,9 @@ class AuthorizationCode(models.Model):
     auth_time = models.BigIntegerField()
     created_at = models.FloatField(default=time.time)
     used_at = models.FloatField(null=True, blank=True)
+    # When a second exchange of the code was refused: a token issued for it is revoked at once,
+    # also one whose exchange was under way at that moment.
+    replayed_at = models.FloatField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"code for {self.client_id}"

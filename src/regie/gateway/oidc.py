@@ -47,6 +47,7 @@ from .models import AccessToken, AuthorizationCode, OAuthClient, SeenAssertion, 
 from .scopes import SCOPES
 
 TOKEN_PATH = "/token"  # noqa: S105 (a URL path, not a secret)
+NONCE_MAX_LENGTH = AuthorizationCode._meta.get_field("nonce").max_length or 255
 
 # Authlib validates an authorization request twice (for the consent decision, then again when it
 # answers): within one request, the client and the nonce check are looked up once.
@@ -147,8 +148,9 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:
         """The client's unexpired code, spent by this call. Spending is one conditional
-        ``UPDATE`` (atomic in both databases): of two exchanges of one code exactly one wins; the
-        other, like any later one, is a replay that revokes the code's tokens."""
+        ``UPDATE`` (atomic in both databases): a second exchange, at once or later, is a replay
+        that marks the code and revokes its tokens; a token whose exchange was still under way
+        then is refused in :meth:`Server.save_token`."""
         found = (
             AuthorizationCode.objects.select_related("user", f"user__{PUPIL_ACCOUNT_PATH}")
             .filter(code_hash=digest(code), client=client)
@@ -161,6 +163,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
             used_at=now
         )
         if not spent:
+            AuthorizationCode.objects.filter(pk=found.pk).update(replayed_at=now)
             revoked = AccessToken.objects.filter(code=found).update(revoked=True)
             record(
                 events.CODE_REPLAYED,
@@ -187,6 +190,8 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
     def exists_nonce(self, nonce: str, request: Any) -> bool:
         if not storable(nonce):
             raise InvalidRequestError("'nonce' holds a character that cannot be stored (NUL).")
+        if len(nonce) > NONCE_MAX_LENGTH:
+            raise InvalidRequestError(f"'nonce' may be at most {NONCE_MAX_LENGTH} characters.")
         return bool(
             _cached(
                 "nonce",
@@ -313,14 +318,24 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         )
 
     def save_token(self, token: dict[str, Any], request: Any) -> AccessToken:
-        return AccessToken.objects.create(
+        code: AuthorizationCode | None = getattr(request, "authorization_code", None)
+        saved = AccessToken.objects.create(
             token_hash=digest(token["access_token"]),
             client=request.client,
             user=request.user or None,
-            code=getattr(request, "authorization_code", None),
+            code=code,
             scope=token.get("scope", ""),
             expires_in=int(token["expires_in"]),
         )
+        # A replay refused after this exchange spent the code, but before the token was saved,
+        # could not revoke it: look now (RFC 6749 §4.1.2: deny, and revoke what the code gave).
+        if code is not None and (
+            AccessToken.objects.filter(pk=saved.pk, code__replayed_at__isnull=False).update(
+                revoked=True
+            )
+        ):
+            raise InvalidGrantError("The authorization code was used already.")
+        return saved
 
     def handle_error_response(self, request: Any, error: Any) -> Any:
         record(

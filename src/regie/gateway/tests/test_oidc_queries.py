@@ -29,9 +29,10 @@ pytestmark = pytest.mark.django_db
 REDIRECT = "https://app.rekenwereld.example/callback"
 # authorize: session, user with the pupil's account, client, nonce, the policy's facts, the
 # pseudonym, the code. token: client, the code, spending it (one conditional UPDATE), the access
-# token, facts, switches, consents, pseudonym, groups, the release event. userinfo: the access
-# token with its client and user, facts, switches, consents, pseudonym, groups, the release event.
-MOST = {"authorize": 7, "token": 10, "userinfo": 7}
+# token and whether a replay meanwhile revokes it, facts, switches, consents, pseudonym, groups,
+# the release event. userinfo: the access token with its client and user, facts, switches,
+# consents, pseudonym, groups, the release event.
+MOST = {"authorize": 7, "token": 11, "userinfo": 7}
 
 
 def b64url(data: bytes) -> str:

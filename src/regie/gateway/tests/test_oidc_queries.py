@@ -5,8 +5,6 @@ agreements. The SSO benchmark (``benchmarks/sso``) and docs/performance.md count
 from __future__ import annotations
 
 import base64
-import hashlib
-import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -15,18 +13,17 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from regie.agreements import services as register
+from regie.agreements import services as register_services
 from regie.agreements.tests.register import license_group, make_agreement, school_year
-from regie.gateway import services
-from regie.gateway.models import OAuthClient, SupplierPseudonym
+from regie.gateway.models import SupplierPseudonym
 from regie.roster.models import Group, GroupKind, Guardian
 from regie.roster.tests.exports import make_board
 
 from .conftest import Launchable
+from .test_oidc_bad_input import Rp, register
 
 pytestmark = pytest.mark.django_db
 
-REDIRECT = "https://app.rekenwereld.example/callback"
 # authorize: session, user with the pupil's account, client, nonce, the policy's facts, the
 # pseudonym, the code. token: client, the code, spending it (one conditional UPDATE), the access
 # token and whether a replay meanwhile revokes it, facts, switches, consents, pseudonym, groups,
@@ -35,28 +32,10 @@ REDIRECT = "https://app.rekenwereld.example/callback"
 MOST = {"authorize": 7, "token": 11, "userinfo": 7}
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def launch_queries(
-    browser: Client, client: OAuthClient, secret: str
-) -> tuple[dict[str, int], dict[str, Any]]:
+def launch_queries(browser: Client, rp: Rp) -> tuple[dict[str, int], dict[str, Any]]:
     """The queries of each step of one launch, and the claims userinfo released."""
-    verifier = secrets.token_urlsafe(48)
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": client.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid",
-            "state": secrets.token_urlsafe(8),
-            "nonce": secrets.token_urlsafe(8),
-            "code_challenge": b64url(hashlib.sha256(verifier.encode()).digest()),
-            "code_challenge_method": "S256",
-        }
-    )
-    basic = "Basic " + b64url(f"{client.client_id}:{secret}".encode())
+    query = urlencode(rp.authorization_params())
+    basic = "Basic " + base64.b64encode(f"{rp.client_id}:{rp.secret}".encode()).decode("ascii")
     with CaptureQueriesContext(connection) as authorize:
         answer = browser.get(f"/oidc/authorize?{query}")
     assert answer.status_code == 302
@@ -64,8 +43,8 @@ def launch_queries(
     form = {
         "grant_type": "authorization_code",
         "code": code,
-        "redirect_uri": REDIRECT,
-        "code_verifier": verifier,
+        "redirect_uri": rp.redirect_uri,
+        "code_verifier": rp.verifier,
     }
     with CaptureQueriesContext(connection) as token:
         answer = browser.post("/oidc/token", form, HTTP_AUTHORIZATION=basic)
@@ -81,22 +60,15 @@ def launch_queries(
 def test_a_launch_takes_the_same_queries_however_much_surrounds_the_pupil(
     launchable: Launchable,
 ) -> None:
-    client, secret = services.register_client(
-        launchable.supplier,
-        name="Rekenwereld",
-        product=launchable.product,
-        redirect_uris=[REDIRECT],
-        auth_method="client_secret_basic",
-    )
-    assert secret is not None
+    rp = register(launchable)
     pupil = launchable.pupil
     SupplierPseudonym.objects.create(  # obtained at an earlier launch: no number service
         student=pupil, supplier=launchable.supplier, value="https://nv.regie.example/lp/1/0a1b"
     )
     browser = Client(HTTP_HOST="localhost")
     browser.force_login(launchable.pupil_user)
-    launch_queries(browser, client, secret)  # the first request of a process loads the URLs
-    few, claims = launch_queries(browser, client, secret)
+    launch_queries(browser, rp)  # the first request of a process loads the URLs
+    few, claims = launch_queries(browser, rp)
     assert few == MOST
     groups_before = claims["groups"]
     assert "Groep 5" in groups_before
@@ -109,18 +81,20 @@ def test_a_launch_takes_the_same_queries_however_much_surrounds_the_pupil(
         )
         group.students.add(pupil)
         license_group(launchable.product, group)
-    register.grant_licence(launchable.product, school, school_year(), students=[pupil], user=None)
-    register.set_switch(school, launchable.product, "first_name", True, user=None)
+    register_services.grant_licence(
+        launchable.product, school, school_year(), students=[pupil], user=None
+    )
+    register_services.set_switch(school, launchable.product, "first_name", True, user=None)
     guardian = Guardian.objects.filter(students=pupil).first()
     assert guardian is not None
     for given in (True, False, True):
-        register.record_consent(
+        register_services.record_consent(
             pupil, launchable.product, "first_name", given, guardian=guardian, user=None
         )
     make_agreement(
         make_board("41009", "Stichting Elders (fictief)"), launchable.supplier, [launchable.product]
     )
-    more, claims = launch_queries(browser, client, secret)
+    more, claims = launch_queries(browser, rp)
     assert more == few
     assert len(claims["groups"]) > len(groups_before)
     assert claims["given_name"]  # consent in force now

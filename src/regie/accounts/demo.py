@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from regie.core.models import Board, School, Sector
+from regie.core.models import Board, School, SchoolYear, Sector
 from regie.roster.models import Group, GroupKind, Student, StudentStatus
 
 from .models import PupilAccount
@@ -35,9 +35,8 @@ def _groups(school: School) -> list[Group]:
     today = timezone.localdate()
     groups = Group.objects.filter(school=school, is_active=True).order_by("year_level", "name")
     licensed = groups.filter(
+        SchoolYear.containing(today, "licences__school_year__"),
         licences__product__name=DEMO_PRODUCT,
-        licences__school_year__start__lte=today,
-        licences__school_year__end__gte=today,
     ).distinct()
     return list(licensed) or list(groups.filter(kind=GroupKind.GROUP))
 

@@ -41,7 +41,6 @@ from .models import (
     Supplier,
     TransferMechanism,
 )
-from .policy import active_agreement
 
 # --- wording shared by both documents ------------------------------------------------------------
 
@@ -178,7 +177,7 @@ def privacy_statement(school: School, day: date | None = None) -> PrivacyStateme
     board = school.board
     products = []
     for product in services.licensed_products(school, day).select_related("supplier"):
-        agreement = active_agreement(board.pk, product, day)
+        agreement = ProcessingAgreement.objects.governing_for(board.pk, product, day)
         if agreement is None:
             continue  # no active agreement: the product receives nothing
         schedule = (

@@ -155,6 +155,23 @@ class AgreementQuerySet(models.QuerySet["ProcessingAgreement"]):
             start_date__lte=day,
         )
 
+    def governing(self, product: Product, day: date) -> AgreementQuerySet:
+        """The agreements that can govern what goes to ``product``'s supplier on ``day``: active,
+        with a data schedule for the product. Per board the first is the governing one (the latest
+        start, then the latest made); :meth:`governing_for` picks it."""
+        return (
+            self.active_on(day)
+            .filter(supplier_id=product.supplier_id, schedules__product=product)
+            .order_by("-start_date", "-pk")
+        )
+
+    def governing_for(
+        self, board_id: int, product: Product, day: date
+    ) -> ProcessingAgreement | None:
+        """The board's agreement that governs ``product`` on ``day``: without one, nothing about
+        the board's pupils or staff goes to the supplier for it (:mod:`.policy`)."""
+        return self.governing(product, day).filter(board_id=board_id).first()
+
 
 class ProcessingAgreement(models.Model):
     """A verwerkersovereenkomst between a board (controller) and a supplier (processor)."""
@@ -421,6 +438,19 @@ class Subprocessor(models.Model):
 # --- the school's decisions ----------------------------------------------------------------------
 
 
+class LicenceQuerySet(models.QuerySet["Licence"]):
+    def in_force_on(self, day: date) -> LicenceQuerySet:
+        """The licences of the school year ``day`` falls in."""
+        return self.filter(SchoolYear.containing(day, "school_year__"))
+
+    def covering(self, student: Student) -> LicenceQuerySet:
+        """The licences of the pupil's school for their group or naming them (whether they are
+        still enrolled is the caller's question, as in :meth:`Licence.covers`)."""
+        return self.filter(
+            Q(group__students=student) | Q(students=student), school_id=student.school_id
+        )
+
+
 class Licence(models.Model):
     """The school bought a product for a group or for named pupils, for one school year."""
 
@@ -460,6 +490,8 @@ class Licence(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+
+    objects = LicenceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("licentie")

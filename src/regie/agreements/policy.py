@@ -1,17 +1,28 @@
-"""The release policy (DESIGN §1.1, §6): what of a pupil may go to a supplier for a product.
+"""The release policy (DESIGN §1.1, §6): what of a pupil or a teacher may go to a supplier for a
+product.
 
     allowed(supplier, product, pupil) = agreement.active ∧ licence(pupil, product)
         ∧ attribute ∈ schedule ∧ school_switch(attribute) ∧ (¬consent_gated ∨ consent(pupil))
 
-One function, :func:`decide`, used by every outbound channel (SSO claims, rostering, results,
-exports). It returns the allowed attribute keys *and* a :class:`Refusal` for everything that was
-not allowed, naming the condition that failed, so that pages and the audit log can explain it.
-:func:`evaluate` is the rule itself, on plain facts; :func:`facts_for` reads them from the register.
+A teacher is released by the same rule at one of their schools, with a licence for a group they
+teach (or for named pupils of it) as their licence and :data:`STAFF_RELEASE` as their schedule (no
+data schedule covers staff data, so no switch or consent widens it):
+
+    allowed(supplier, product, teacher) = ∃ school of the teacher: agreement.active
+        ∧ licence(a group they teach, product) ∧ attribute ∈ STAFF_RELEASE
+
+:func:`decide` (pupils) and :func:`decide_staff` (teachers) are used by every outbound channel
+(SSO claims, the tiles, rostering, results, exports). They return the allowed attribute keys *and*
+a :class:`Refusal` for everything that was not allowed, naming the condition that failed, so that
+pages and the audit log can explain it. :func:`evaluate` and :func:`evaluate_staff` are the rule
+itself, on plain facts; :func:`facts_for` and :func:`staff_facts_for` read them from the register
+(which agreement governs: ``ProcessingAgreement.objects.governing``; which licences are in force:
+``Licence.objects.in_force_on``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -22,7 +33,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from regie.core.models import School, SchoolYear
-from regie.roster.models import Student
+from regie.roster.models import Group, Staff, StaffRole, Student, StudentStatus
 
 from . import catalogue
 from .models import (
@@ -89,6 +100,9 @@ class Decision:
     allowed: frozenset[str]
     refused: tuple[Refusal, ...] = field(default=())
     agreement_id: int | None = None
+    # An active agreement and a licence cover the person for the product: it is theirs (a tile
+    # shows it), whatever else was refused.
+    covered: bool = False
 
     @property
     def may_release(self) -> bool:
@@ -111,7 +125,8 @@ def evaluate(facts: Facts, requested: Iterable[str] | None = None) -> Decision:
             allowed.add(key)
         else:
             refused.append(Refusal(key, condition))
-    return Decision(frozenset(allowed), tuple(refused), facts.agreement_id)
+    covered = facts.agreement_active and facts.licensed
+    return Decision(frozenset(allowed), tuple(refused), facts.agreement_id, covered)
 
 
 def _failed_condition(facts: Facts, key: str) -> Condition | None:
@@ -131,26 +146,6 @@ def _failed_condition(facts: Facts, key: str) -> Condition | None:
 
 
 # --- reading the facts from the register ---------------------------------------------------------
-
-
-def active_agreement(board_id: int, product: Product, day: date) -> ProcessingAgreement | None:
-    """The board's active agreement with the product's supplier that has a schedule for it."""
-    return (
-        ProcessingAgreement.objects.active_on(day)
-        .filter(board_id=board_id, supplier_id=product.supplier_id, schedules__product=product)
-        .order_by("-start_date", "-pk")
-        .first()
-    )
-
-
-def licences_covering(product: Product, student: Student, day: date) -> Q:
-    """The licences of this school year that cover the pupil (through a group or by name)."""
-    return Q(
-        product=product,
-        school_id=student.school_id,
-        school_year__start__lte=day,
-        school_year__end__gte=day,
-    ) & (Q(group__students=student) | Q(students=student))
 
 
 def consents_in_force(student: Student, product: Product) -> frozenset[str]:
@@ -179,18 +174,14 @@ def facts_for(
     day = day or timezone.localdate()
     wanted = frozenset(requested) if requested is not None else frozenset(catalogue.CATALOGUE)
     chosen = (
-        ProcessingAgreement.objects.active_on(day)
-        .filter(
-            board_id=student.school.board_id,
-            supplier_id=product.supplier_id,
-            schedules__product=product,
-        )
-        .order_by("-start_date", "-pk")
+        ProcessingAgreement.objects.governing(product, day)
+        .filter(board_id=student.school.board_id)
         .values("pk")[:1]
     )
+    covering = Licence.objects.in_force_on(day).covering(student).filter(product=product)
     rows = list(
         DataSchedule.objects.filter(product=product, agreement_id=Subquery(chosen))
-        .annotate(licensed=Exists(Licence.objects.filter(licences_covering(product, student, day))))
+        .annotate(licensed=Exists(covering))
         .values_list("agreement_id", "licensed", "processings__attributes")
     )
     if not rows:
@@ -235,7 +226,7 @@ def decide(
 
 def current_school_year(day: date | None = None) -> SchoolYear | None:
     day = day or timezone.localdate()
-    return SchoolYear.objects.filter(start__lte=day, end__gte=day).first()
+    return SchoolYear.objects.filter(SchoolYear.containing(day)).first()
 
 
 # --- many pupils at once (rostering) ------------------------------------------------------------
@@ -260,7 +251,7 @@ def decide_many(
         return {}
     school_ids = {student.school_id for student in pupils.values()}
     boards = dict(School.objects.filter(pk__in=school_ids).values_list("pk", "board_id"))
-    agreements = _active_agreements(set(boards.values()), product, day)
+    agreements = _governing_agreements(set(boards.values()), product, day)
     schedules = _schedule_attributes(agreements.values(), product)
     licensed = _licensed_students(product, pupils, school_ids, day)
     switched: dict[int, set[str]] = {}
@@ -287,13 +278,12 @@ def decide_many(
     return decisions
 
 
-def _active_agreements(board_ids: set[int], product: Product, day: date) -> dict[int, int]:
-    """Board → the pk of what :func:`active_agreement` picks for it."""
+def _governing_agreements(board_ids: set[int], product: Product, day: date) -> dict[int, int]:
+    """Board → the pk of the agreement that governs ``product`` there (``governing_for``)."""
     chosen: dict[int, int] = {}
     rows = (
-        ProcessingAgreement.objects.active_on(day)
-        .filter(board_id__in=board_ids, supplier_id=product.supplier_id, schedules__product=product)
-        .order_by("-start_date", "-pk")
+        ProcessingAgreement.objects.governing(product, day)
+        .filter(board_id__in=board_ids)
         .values_list("board_id", "pk")
     )
     for board_id, agreement_id in rows:
@@ -316,14 +306,11 @@ def _schedule_attributes(
 def _licensed_students(
     product: Product, pupils: dict[int, Student], school_ids: set[int], day: date
 ) -> set[int]:
-    """The pupils a licence of this school year covers (:func:`licences_covering`)."""
+    """The pupils a licence of this school year covers (``Licence.objects.covering``)."""
     licences = list(
-        Licence.objects.filter(
-            product=product,
-            school_id__in=school_ids,
-            school_year__start__lte=day,
-            school_year__end__gte=day,
-        ).values_list("pk", "school_id", "group_id")
+        Licence.objects.in_force_on(day)
+        .filter(product=product, school_id__in=school_ids)
+        .values_list("pk", "school_id", "group_id")
     )
     school_of_group: dict[int, set[int]] = {}
     school_of_licence: dict[int, int] = {}
@@ -365,3 +352,129 @@ def _consents_in_force_many(
         if given:
             found.setdefault(student_id, set()).add(attribute)
     return {student_id: frozenset(attributes) for student_id, attributes in found.items()}
+
+
+# --- teachers ------------------------------------------------------------------------------------
+
+STAFF_ID = "staff_id"
+# What a teacher's launch may carry: their keyed id at the supplier (the staff's counterpart of the
+# supplier pseudonym), the role, the school and the names of their licensed groups — the
+# organisational facts a supplier needs to show a teacher their classes. No data schedule covers
+# staff data, so this is a teacher's whole schedule: never a name or an e-mail address.
+STAFF_RELEASE = (STAFF_ID, "role", "school", "groups")
+
+
+@dataclass(frozen=True)
+class StaffFacts:
+    """What the register says about one (product, school membership of a teacher), as plain
+    values."""
+
+    staff_id: int
+    agreement_active: bool
+    licensed_groups: frozenset[str] = frozenset()  # their active groups a licence covers
+    agreement_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StaffDecision(Decision):
+    """A :class:`Decision` about a teacher: the membership it releases and its licensed groups."""
+
+    staff_id: int | None = None
+    groups: tuple[str, ...] = ()
+
+
+def evaluate_staff(
+    memberships: Sequence[StaffFacts], requested: Iterable[str] | None = None
+) -> StaffDecision:
+    """The rule for a teacher, on the facts of each of their school memberships (oldest first).
+
+    The first membership whose board has an active agreement and whose groups a licence covers
+    is the one released, with its licensed groups. Each requested attribute (by default
+    :data:`STAFF_RELEASE`) is answered as a pupil's is, with :data:`STAFF_RELEASE` as the schedule.
+    When no membership qualifies, the condition named is the earliest of the rule that failed at
+    any of their schools (no active agreement before no licence)."""
+    wanted = list(dict.fromkeys(requested)) if requested is not None else list(STAFF_RELEASE)
+    released = next((facts for facts in memberships if _covers(facts)), None)
+    failed: Condition | None = None
+    if released is None:
+        without_agreement = any(not facts.agreement_active for facts in memberships)
+        failed = Condition.NO_ACTIVE_AGREEMENT if without_agreement else Condition.NO_LICENCE
+    allowed: set[str] = set()
+    refused: list[Refusal] = []
+    for key in wanted:
+        condition = _staff_failed_condition(key, failed)
+        if condition is None:
+            allowed.add(key)
+        else:
+            refused.append(Refusal(key, condition))
+    if released is None:
+        return StaffDecision(frozenset(allowed), tuple(refused))
+    return StaffDecision(
+        frozenset(allowed),
+        tuple(refused),
+        released.agreement_id,
+        covered=True,
+        staff_id=released.staff_id,
+        groups=tuple(sorted(released.licensed_groups)),
+    )
+
+
+def _covers(facts: StaffFacts) -> bool:
+    return facts.agreement_active and bool(facts.licensed_groups)
+
+
+def _staff_failed_condition(key: str, failed: Condition | None) -> Condition | None:
+    if key not in catalogue.CATALOGUE and key not in STAFF_RELEASE:
+        return Condition.UNKNOWN_ATTRIBUTE
+    if failed is not None:
+        return failed
+    if key not in STAFF_RELEASE:
+        return Condition.NOT_IN_SCHEDULE
+    return None
+
+
+def staff_facts_for(
+    product: Product, memberships: Sequence[Staff], day: date | None = None
+) -> tuple[StaffFacts, ...]:
+    """The register's facts for ``product`` and each of a teacher's school memberships: which
+    agreement governs at their boards is one query; their licensed groups one more per
+    membership with an agreement. A membership that is not an active teacher's at a school
+    teaches no licensed group."""
+    day = day or timezone.localdate()
+    boards = {staff.pk: staff.school.board_id for staff in memberships if staff.school is not None}
+    agreements = _governing_agreements(set(boards.values()), product, day) if boards else {}
+    found = []
+    for staff in memberships:
+        board_id = boards.get(staff.pk)
+        agreement_id = None if board_id is None else agreements.get(board_id)
+        if agreement_id is None:
+            found.append(StaffFacts(staff.pk, agreement_active=False))
+            continue
+        groups: frozenset[str] = frozenset()
+        if staff.school_id is not None and staff.is_active and staff.has_role(StaffRole.TEACHER):
+            groups = _licensed_groups(product, staff, staff.school_id, day)
+        found.append(StaffFacts(staff.pk, True, groups, agreement_id))
+    return tuple(found)
+
+
+def _licensed_groups(product: Product, staff: Staff, school_id: int, day: date) -> frozenset[str]:
+    """Names of ``staff``'s active groups that a licence of their school in force on ``day``
+    covers (by group, or by active pupils named on it), in one query."""
+    in_force = Licence.objects.in_force_on(day).filter(product=product, school_id=school_id)
+    covered = Q(licences__in=in_force) | Q(
+        students__licences__in=in_force, students__status=StudentStatus.ACTIVE
+    )
+    found = Group.objects.filter(covered, teachers=staff, is_active=True).order_by()
+    return frozenset(found.values_list("name", flat=True).distinct())
+
+
+def decide_staff(
+    product: Product,
+    memberships: Sequence[Staff],
+    requested: Iterable[str] | None = None,
+    *,
+    day: date | None = None,
+) -> StaffDecision:
+    """What of a teacher (their school memberships, oldest first) may go to ``product``'s
+    supplier, and why the rest may not."""
+    return evaluate_staff(staff_facts_for(product, memberships, day), requested)

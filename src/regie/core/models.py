@@ -11,6 +11,7 @@ These hold no personal data.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from django.core.validators import RegexValidator
@@ -111,3 +112,10 @@ class SchoolYear(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @staticmethod
+    def containing(day: date, through: str = "") -> models.Q:
+        """The school year ``day`` falls in, as a condition on ``through`` (empty for school years
+        themselves, or a relation such as ``"licences__school_year__"``). Licences in force
+        (``Licence.objects.in_force_on``) and the current school year are this condition."""
+        return models.Q(**{f"{through}start__lte": day, f"{through}end__gte": day})

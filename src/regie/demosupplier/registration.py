@@ -149,7 +149,7 @@ def ensure_second_launchable(board: Board) -> Product | None:
     today = timezone.localdate()
     if not ProcessingAgreement.objects.filter(board=board, schedules__product=product).exists():
         _active_agreement(board, taalrijk, product, today)
-    if policy.active_agreement(board.pk, product, today) is None:
+    if ProcessingAgreement.objects.governing_for(board.pk, product, today) is None:
         return product  # somebody ended it since: leave it so
     year = policy.current_school_year(today)
     licensed = Licence.objects.filter(

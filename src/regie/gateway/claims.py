@@ -1,7 +1,7 @@
-"""What a supplier's client receives about a logged-in user: for a pupil exactly what the
-release policy allows, with the supplier pseudonym as ``sub``; for a teacher what
-:mod:`.teachers` allows, with their keyed id as ``sub`` — the same value in every token and
-message type.
+"""What a supplier's client receives about a logged-in user: exactly what the release policy
+allows (:func:`regie.agreements.policy.decide` for a pupil, ``decide_staff`` for a teacher), with
+the supplier pseudonym (a pupil) or the keyed staff id (a teacher, :mod:`.teachers`) as ``sub`` —
+the same value in every token and message type.
 
 :func:`refusal` is asked before a launch; :func:`for_client` builds the claims for an ID token or
 the userinfo response and records the release (attribute names, never values);
@@ -107,8 +107,8 @@ def audit_subject(user: Any) -> str:
 
 def refusal(client: OAuthClient, user: Any) -> dict[str, str] | None:
     """Why a launch of ``client`` by ``user`` must be refused (the failed condition per
-    attribute), or None when it may go ahead: a pupil by the release policy, a teacher by
-    :mod:`.teachers`."""
+    attribute), or None when it may go ahead: the release policy's one decision about the
+    ``sub`` (and, for a pupil, whether their pseudonym can be obtained)."""
     try:
         _release(client, user, sub_only=True)
     except ReleaseRefused as refused:
@@ -137,14 +137,14 @@ def _teacher_release(client: OAuthClient, user: Any, *, sub_only: bool) -> Relea
     memberships = teachers.teaching(user)
     if client.product is None or not memberships:
         raise ReleaseRefused({SUPPLIER_PSEUDONYM: "no_pupil"})
-    launch = teachers.decide(client.product, memberships)
-    if not isinstance(launch, teachers.TeacherLaunch):
-        raise ReleaseRefused({SUPPLIER_PSEUDONYM: str(launch)})
-    result = launch.claims(client.product)
-    subject = f"staff:{launch.staff.pk}"
-    if sub_only:
-        return Release(subject, (teachers.TEACHER_ATTRIBUTES[0],), {"sub": result["sub"]})
-    return Release(subject, teachers.TEACHER_ATTRIBUTES, result)
+    requested = (policy.STAFF_ID,) if sub_only else None
+    decision = policy.decide_staff(client.product, memberships, requested)
+    if policy.STAFF_ID not in decision.allowed:
+        raise ReleaseRefused({SUPPLIER_PSEUDONYM: decision.reasons()[policy.STAFF_ID]})
+    staff = teachers.released(memberships, decision)
+    attributes = tuple(key for key in policy.STAFF_RELEASE if key in decision.allowed)
+    result = teachers.claims(client.supplier, staff, decision)
+    return Release(f"staff:{staff.pk}", attributes, result)
 
 
 def _record(client: OAuthClient, release: Release, channel: str) -> None:

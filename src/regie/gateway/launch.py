@@ -1,14 +1,15 @@
 """'Mijn leermiddelen': the tiles a pupil or teacher launches their learning materials from.
 
 A pupil sees one tile per product licensed to them this school year (through a group or by name)
-whose board has an active agreement with the supplier. A tile launches through OpenID Connect
+whose board has an active agreement with the supplier: the products the release policy's decision
+covers them for, one decision per product of their school. A tile launches through OpenID Connect
 Core 1.0 §4 (*Initiating Login from a Third Party*): the link goes to the client's
 ``initiate_login_uri`` with ``iss`` (this hub) and ``target_link_uri`` (the product), and the
 supplier then starts the ordinary authorization-code flow. No pupil identifier is in the link.
 
 Each tile also says what the supplier receives about the pupil (the release policy's decision),
 so that pupils see the same thing the policy enforces. Teachers see the products licensed to the
-groups they teach and launch them the same way (:mod:`.teachers` says what goes).
+groups they teach (the policy's decision for staff) and launch them the same way.
 """
 
 from __future__ import annotations
@@ -19,19 +20,27 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from regie.accounts.services import student_for
 from regie.agreements import catalogue, policy
 from regie.agreements.models import Licence, Product
-from regie.roster.models import Group, Staff, Student
+from regie.roster.models import Staff, Student
 
 from . import teachers
 from .models import OAuthClient
+
+# What a teacher's tile says the supplier receives, per attribute of the staff release.
+STAFF_LABELS: dict[str, Promise] = {
+    policy.STAFF_ID: _("je eigen code bij de leverancier"),
+    "role": _("je rol"),
+    "school": _("school"),
+    "groups": _("groepen"),
+}
 
 
 @dataclass(frozen=True)
@@ -61,23 +70,25 @@ def _launch_client(product: Product) -> OAuthClient | None:
     )
 
 
-def pupil_tiles(student: Student, day: date | None = None) -> list[Tile]:
-    """The tiles of a pupil: licensed to them, under an active agreement of their board."""
-    day = day or timezone.localdate()
-    this_year = Licence.objects.filter(teachers.this_year(day), school_id=student.school_id)
-    candidates = (
-        Product.objects.filter(licences__in=this_year)
+def _licensed_at(school_ids: set[int], day: date) -> list[Product]:
+    """The products with a licence in force at these schools: the policy decides which are whose."""
+    in_force = Licence.objects.in_force_on(day).filter(school_id__in=school_ids)
+    return list(
+        Product.objects.filter(licences__in=in_force)
         .select_related("supplier")
         .distinct()
         .order_by("name", "pk")
     )
+
+
+def pupil_tiles(student: Student, day: date | None = None) -> list[Tile]:
+    """The tiles of a pupil: licensed to them, under an active agreement of their board."""
+    day = day or timezone.localdate()
     tiles = []
-    for product in candidates:
-        if not Licence.objects.filter(policy.licences_covering(product, student, day)).exists():
-            continue
-        if policy.active_agreement(student.school.board_id, product, day) is None:
-            continue
+    for product in _licensed_at({student.school_id}, day):
         decision = policy.decide(product, student, day=day)
+        if not decision.covered:
+            continue
         receives = tuple(
             str(attribute.label)
             for attribute in catalogue.ATTRIBUTES
@@ -94,29 +105,21 @@ def pupil_tiles(student: Student, day: date | None = None) -> list[Tile]:
 
 
 def teacher_tiles(memberships: list[Staff], day: date | None = None) -> list[Tile]:
-    """The products licensed to the groups a teacher teaches (group or named-pupil licences)
-    under an active agreement; launchable as in :mod:`.teachers`."""
+    """The products the release policy lets a teacher launch: licensed to a group they teach
+    (group or named-pupil licences) under an active agreement."""
     day = day or timezone.localdate()
-    groups = Group.objects.filter(teachers__in=memberships, is_active=True)
-    candidates = (
-        Product.objects.filter(
-            Q(licences__group__in=groups)
-            | Q(licences__students__groups__in=groups, licences__students__status="active"),
-            teachers.this_year_of("licences__", day),
-        )
-        .select_related("supplier")
-        .distinct()
-        .order_by("name", "pk")
-    )
+    schools = {staff.school_id for staff in memberships if staff.school_id is not None}
     tiles = []
-    for product in candidates:
-        launch = teachers.decide(product, memberships, day)
-        if not isinstance(launch, teachers.TeacherLaunch):
+    for product in _licensed_at(schools, day):
+        decision = policy.decide_staff(product, memberships, day=day)
+        if not decision.may_release:
             continue
         client = _launch_client(product)
         url = third_party_login_url(client, product) if client is not None else ""
-        receives = (str(_("je eigen code bij de leverancier")), str(_("je rol")), str(_("school")))
-        tiles.append(Tile(product, url, (*receives, str(_("groepen"))), launch.groups))
+        receives = tuple(
+            str(label) for key, label in STAFF_LABELS.items() if key in decision.allowed
+        )
+        tiles.append(Tile(product, url, receives, decision.groups))
     return tiles
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import User as AuthUser
 from django.db import models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from regie.audit.services import record
@@ -24,7 +24,6 @@ from ..models import (
     Product,
     SchoolSwitch,
 )
-from ..policy import active_agreement
 from .common import Refused, _actor
 
 AGE_OF_OWN_CONSENT = 16
@@ -51,7 +50,8 @@ def grant_licence(
         raise Refused("the group is not of this school", field="group")
     if any(pupil.school_id != school.pk for pupil in pupils):
         raise Refused("every pupil on a licence is of this school", field="students")
-    if active_agreement(school.board_id, product, timezone.localdate()) is None:
+    today = timezone.localdate()
+    if ProcessingAgreement.objects.governing_for(school.board_id, product, today) is None:
         raise Refused(
             "the board has no active processing agreement with a data schedule for this "
             "product: activate one first",
@@ -238,7 +238,5 @@ def licensed_products(school: School, day: date | None = None) -> QuerySet[Produ
     """Products the school holds a licence for in the school year of ``day``."""
     day = day or timezone.localdate()
     return Product.objects.filter(
-        Q(licences__school=school)
-        & Q(licences__school_year__start__lte=day)
-        & Q(licences__school_year__end__gte=day)
+        licences__in=Licence.objects.in_force_on(day).filter(school=school)
     ).distinct()

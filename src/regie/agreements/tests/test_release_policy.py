@@ -239,7 +239,7 @@ def test_it_answers_only_what_was_requested(world: World) -> None:
         ("groups", Condition.NOT_SWITCHED_ON)
     ]
     assert policy.decide(world.product, world.pupil(), []) == Decision(
-        frozenset(), (), world.agreement.pk
+        frozenset(), (), world.agreement.pk, covered=True
     )
 
 

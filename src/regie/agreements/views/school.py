@@ -175,9 +175,7 @@ class SwitchRow:
 
 
 def _licensed_pupils(school: School, product: Product, day: date) -> QuerySet[Student]:
-    licences = Licence.objects.filter(
-        product=product, school=school, school_year__start__lte=day, school_year__end__gte=day
-    )
+    licences = Licence.objects.in_force_on(day).filter(product=product, school=school)
     return (
         Student.objects.filter(school=school, status=StudentStatus.ACTIVE)
         .filter(Q(licences__in=licences) | Q(groups__licences__in=licences))
@@ -298,9 +296,7 @@ class ProductConsents:
 
 
 def _licensed_products(student: Student, day: date) -> QuerySet[Product]:
-    covering = Licence.objects.filter(
-        school_id=student.school_id, school_year__start__lte=day, school_year__end__gte=day
-    ).filter(Q(group__students=student) | Q(students=student))
+    covering = Licence.objects.in_force_on(day).covering(student)
     return (
         Product.objects.filter(licences__in=covering)
         .select_related("supplier")

@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from regie.agreements import policy
 from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
-from regie.agreements.models import Licence, Product, Supplier
+from regie.agreements.models import Licence, ProcessingAgreement, Product, Supplier
 from regie.core.models import Board, School, SchoolYear
 from regie.nummervoorziening import client as nv
 from regie.roster.models import Gender, Group, GroupKind, Staff, StaffRole, Student
@@ -144,11 +144,8 @@ class SupplierView:
     @cached_property
     def licences(self) -> list[Licence]:
         found = (
-            Licence.objects.filter(
-                product__in=self.products,
-                school_year__start__lte=self.day,
-                school_year__end__gte=self.day,
-            )
+            Licence.objects.in_force_on(self.day)
+            .filter(product__in=self.products)
             .select_related("school__board", "school_year", "group")
             .order_by("pk")
         )
@@ -157,7 +154,9 @@ class SupplierView:
         for licence in found:
             key = (licence.school.board_id, licence.product_id)
             if key not in active:
-                agreement = policy.active_agreement(key[0], licence.product, self.day)
+                agreement = ProcessingAgreement.objects.governing_for(
+                    key[0], licence.product, self.day
+                )
                 active[key] = agreement is not None
             if active[key]:
                 kept.append(licence)

@@ -16,8 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from regie.agreements import services as register_services
 from regie.agreements.tests.register import license_group, make_agreement, school_year
 from regie.gateway.models import SupplierPseudonym
+from regie.roster.importing.records import StaffRole
 from regie.roster.models import Group, GroupKind, Guardian
-from regie.roster.tests.exports import make_board
+from regie.roster.tests.exports import make_board, make_staff
 
 from .conftest import Launchable
 from .test_oidc_bad_input import Rp, register
@@ -30,6 +31,10 @@ pytestmark = pytest.mark.django_db
 # the release event. userinfo: the access token with its client and user, facts, switches,
 # consents, pseudonym, groups, the release event.
 MOST = {"authorize": 7, "token": 11, "userinfo": 7}
+# A teacher's launch: the same steps, with the release policy's staff facts (the teacher's
+# memberships, the governing agreement, their licensed groups: three queries) instead of the
+# pupil's facts, switches, consents, pseudonym and groups.
+MOST_TEACHER = {"authorize": 8, "token": 9, "userinfo": 5}
 
 
 def launch_queries(browser: Client, rp: Rp) -> tuple[dict[str, int], dict[str, Any]]:
@@ -98,3 +103,39 @@ def test_a_launch_takes_the_same_queries_however_much_surrounds_the_pupil(
     assert more == few
     assert len(claims["groups"]) > len(groups_before)
     assert claims["given_name"]  # consent in force now
+
+
+def test_a_teachers_launch_takes_the_same_queries_however_much_surrounds_them(
+    launchable: Launchable,
+) -> None:
+    rp = register(launchable)
+    school = launchable.school
+    user, teacher = make_staff(school.board, school, StaffRole.TEACHER, username="mw-leerkracht")
+    teacher.groups.add(launchable.group)
+    browser = Client(HTTP_HOST="localhost")
+    browser.force_login(user)
+    launch_queries(browser, rp)  # the first request of a process loads the URLs
+    few, claims = launch_queries(browser, rp)
+    assert few == MOST_TEACHER
+    assert claims["groups"] == [launchable.group.name]
+
+    for number in range(3):  # more groups they teach, licensed by group
+        group = Group.objects.create(
+            school=school, las_key=f"EXTRA-{number}", name=f"Extra {number}", kind=GroupKind.GROUP
+        )
+        teacher.groups.add(group)
+        license_group(launchable.product, group)
+    named = Group.objects.create(  # and one licensed through a named pupil
+        school=school, las_key="EXTRA-NAMED", name="Extra named", kind=GroupKind.GROUP
+    )
+    named.students.add(launchable.pupil)
+    teacher.groups.add(named)
+    register_services.grant_licence(
+        launchable.product, school, school_year(), students=[launchable.pupil], user=None
+    )
+    make_agreement(
+        make_board("41009", "Stichting Elders (fictief)"), launchable.supplier, [launchable.product]
+    )
+    more, claims = launch_queries(browser, rp)
+    assert more == few
+    assert len(claims["groups"]) == 5

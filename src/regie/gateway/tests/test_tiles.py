@@ -11,7 +11,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from django.conf import LazySettings
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from playwright.sync_api import Page, Route, expect
 
@@ -234,6 +236,48 @@ def test_it_gives_a_login_that_is_neither_pupil_nor_teacher_a_friendly_empty_sta
     page = tiles_page(user)
     assert "Bij jouw account horen geen leermiddelen" in page
     assert "Rekenwereld" not in page
+
+
+def tiles_queries(user: User) -> int:
+    client = Client()
+    client.force_login(user)
+    client.get(reverse("tiles"))  # the first request of a process loads the URLs
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("tiles")).status_code == 200
+    return len(queries)
+
+
+def more_products(setting: Setting, count: int) -> None:
+    """``count`` more products of suppliers with an active agreement, licensed for the group."""
+    for number in range(count):
+        supplier = make_supplier(f"Uitgever {number} (fictief)", f"9900010{number}")
+        product = make_product(supplier, f"Leermiddel{number}")
+        make_agreement(setting.school.board, supplier, [product])
+        license_group(product, setting.group)
+        register.set_switch(setting.school, product, "groups", True, user=None)
+        launch_client(supplier, product, f"https://app{number}.leverancier.example/login")
+
+
+# Per product on a pupil's page: the release policy's decision (its facts, the school's switches
+# and the pupil's consents) and the product's launch client; nothing read beside the policy.
+PUPIL_QUERIES_PER_PRODUCT = 4
+# On a teacher's page: the policy's staff facts (the governing agreement, their licensed groups)
+# and the launch client.
+TEACHER_QUERIES_PER_PRODUCT = 3
+
+
+def test_the_page_asks_the_release_policy_once_per_product(setting: Setting) -> None:
+    launch_client(setting.supplier, setting.product)
+    user, teacher = make_staff(
+        setting.school.board, setting.school, StaffRole.TEACHER, username="leerkracht-a"
+    )
+    teacher.groups.add(setting.group)
+    pupil_before, teacher_before = tiles_queries(setting.pupil_user), tiles_queries(user)
+    more_products(setting, 2)
+    assert tiles_page(setting.pupil_user).count('class="launch"') == 3
+    assert tiles_page(user).count('class="launch"') == 3
+    assert tiles_queries(setting.pupil_user) - pupil_before == 2 * PUPIL_QUERIES_PER_PRODUCT
+    assert tiles_queries(user) - teacher_before == 2 * TEACHER_QUERIES_PER_PRODUCT
 
 
 def test_it_sends_an_anonymous_visitor_to_the_login(db: None) -> None:

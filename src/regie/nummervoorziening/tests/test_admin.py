@@ -28,6 +28,7 @@ def test_it_registers_a_client_and_shows_its_key_once(admin_http: HttpClient) ->
         {
             "oin": "00000003333333333000",
             "name": "LAS Zonnebloem (fictief)",
+            "role": "las",
             "daily_batch_quota": "5",
             "is_active": "on",
         },
@@ -49,7 +50,7 @@ def test_it_registers_a_client_and_shows_its_key_once(admin_http: HttpClient) ->
 def test_it_refuses_a_malformed_oin(admin_http: HttpClient) -> None:
     response = admin_http.post(
         "/admin/nummervoorziening/client/add/",
-        {"oin": "12345", "name": "x", "daily_batch_quota": "5"},
+        {"oin": "12345", "name": "x", "role": "las", "daily_batch_quota": "5"},
     )
     assert response.status_code == 200
     assert "20 digits" in response.content.decode()

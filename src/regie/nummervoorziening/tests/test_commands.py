@@ -101,7 +101,9 @@ def test_nv_keys_names_the_file_it_cannot_read(own_keys: Path) -> None:
 
 @pytest.mark.django_db
 def test_nv_client_registers_and_manages_a_client() -> None:
-    registered, _ = run("nv_client", "register", "--oin", LAS_OIN, "--name", "LAS (fictief)")
+    registered, _ = run(
+        "nv_client", "register", "--oin", LAS_OIN, "--name", "LAS (fictief)", "--role", "las"
+    )
     key = registered.rsplit("API key (shown once): ", 1)[1].strip()
     client = Client.objects.get(oin=LAS_OIN)
     assert services.authenticate_api_key(key) == client
@@ -118,7 +120,7 @@ def test_nv_client_registers_and_manages_a_client() -> None:
     assert client.daily_batch_quota == 7
     assert client.is_blocked()
     listed, _ = run("nv_client", "list")
-    assert f"{LAS_OIN}  LAS (fictief)  quota=7/day  blocked" in listed
+    assert f"{LAS_OIN}  LAS (fictief)  role=las  quota=7/day  blocked" in listed
     run("nv_client", "unblock", "--oin", LAS_OIN)
     client.refresh_from_db()
     assert not client.is_blocked()
@@ -134,7 +136,7 @@ def test_nv_client_registers_and_manages_a_client() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("register", "--oin", "123", "--name", "x"), "OIN"),
+        (("register", "--oin", "123", "--name", "x", "--role", "las"), "OIN"),
         (("new-key", "--oin", "00000009999999999999"), "no client is registered"),
         (("block", "--oin", LAS_OIN, "--until", "tomorrow"), "ISO date-time"),
         (("set-quota", "--oin", LAS_OIN, "-1"), "0 or more"),

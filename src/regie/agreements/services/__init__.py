@@ -76,6 +76,15 @@ from .common import (
 from .common import (
     User as User,
 )
+from .declarations import (
+    declaration_pending as declaration_pending,
+)
+from .declarations import (
+    declare_suppliers as declare_suppliers,
+)
+from .declarations import (
+    declared_suppliers as declared_suppliers,
+)
 from .obligations import (
     record_council_decision as record_council_decision,
 )

@@ -464,6 +464,15 @@ def agreement_transition(request: HttpRequest, agreement_id: int) -> HttpRespons
     messages.success(
         request, _("De status is nu: %(status)s.") % {"status": agreement.get_status_display()}
     )
+    if services.declaration_pending():
+        messages.warning(
+            request,
+            _(
+                "De nummervoorziening kon niet worden bijgewerkt met de leveranciers van het "
+                "bestuur: zij was niet bereikbaar. regie probeert het op de achtergrond opnieuw; "
+                "de beheerder kan het ook meteen doen met ‘regie nv-suppliers sync’."
+            ),
+        )
     return redirect("agreements:agreement", agreement_id=agreement.pk)
 
 

@@ -95,13 +95,22 @@ from .obligations import (
     screening_for as screening_for,
 )
 from .schedules import (
+    ECK_ID as ECK_ID,
+)
+from .schedules import (
     EEA as EEA,
+)
+from .schedules import (
+    EckIdRecipient as EckIdRecipient,
 )
 from .schedules import (
     add_processing as add_processing,
 )
 from .schedules import (
     add_subprocessor as add_subprocessor,
+)
+from .schedules import (
+    eck_id_recipients as eck_id_recipients,
 )
 from .schedules import (
     remove_processing as remove_processing,

@@ -30,7 +30,7 @@ from regie.roster.importing.records import StaffRole
 from regie.roster.tests.exports import client_for, make_board, make_staff
 
 from .. import events
-from ..models import AgreementStatus, ProcessingAgreement, Supplier
+from ..models import AgreementStatus, ProcessingAgreement, Product, Supplier
 from ..services import declarations
 from .register import make_agreement, make_product, make_supplier
 
@@ -108,7 +108,7 @@ def hub_declarations() -> list[tuple[list[str], list[str], str]]:
     ]
 
 
-def supplier_with_product(name: str, kvk: str) -> tuple[Supplier, list[object]]:
+def supplier_with_product(name: str, kvk: str) -> tuple[Supplier, list[Product]]:
     supplier = make_supplier(f"{name} (fictief)", kvk)
     return supplier, [make_product(supplier, name)]
 

@@ -134,11 +134,19 @@ def nv_api_key(command: Callable[..., str]) -> str:
     database has the client already)."""
     try:
         output = command(
-            "nv-client", "register", "--oin", HUB_OIN, "--name", "regie-hub (benchmark, fictief)"
+            "nv-client",
+            "register",
+            "--oin",
+            HUB_OIN,
+            "--name",
+            "regie-hub (benchmark, fictief)",
+            "--role",
+            "hub",
         )
     except RuntimeError as error:
         if "already registered" not in str(error):
             raise
+        command("nv-client", "set-role", "--oin", HUB_OIN, "hub")  # a database from before roles
         output = command("nv-client", "new-key", "--oin", HUB_OIN)
     for line in output.splitlines():
         if "API key" in line:

@@ -18,6 +18,11 @@ from regie.nummervoorziening.models import Client
 
 LAS_OIN = "00000001234567890000"
 OTHER_OIN = "00000009876543210000"
+HUB_OIN = "00000001000000000055"
+# The supplier (KvK number) the number service's tests obtain pseudonyms for: declared by
+# ``hub_client``; UNDECLARED_KVK is a supplier that client did not declare.
+SUPPLIER_KVK = "12345678"
+UNDECLARED_KVK = "87654321"
 
 
 @pytest.fixture(scope="session")
@@ -35,12 +40,20 @@ def _nv_keys(settings: LazySettings, keys_dir: Path) -> None:
 @pytest.fixture
 def las_client(db: None) -> tuple[Client, str]:
     """A registered LAS client at the number service and its API key."""
-    return nv_services.register_client(oin=LAS_OIN, name="Demo LAS (fictief)")
+    return nv_services.register_client(oin=LAS_OIN, name="Demo LAS (fictief)", role="las")
 
 
 @pytest.fixture
 def other_client(db: None) -> tuple[Client, str]:
-    return nv_services.register_client(oin=OTHER_OIN, name="Andere LAS (fictief)")
+    return nv_services.register_client(oin=OTHER_OIN, name="Andere LAS (fictief)", role="las")
+
+
+@pytest.fixture
+def hub_client(db: None) -> tuple[Client, str]:
+    """A registered hub client that declared one supplier (``SUPPLIER_KVK``), and its API key."""
+    return nv_services.register_client(
+        oin=HUB_OIN, name="regie-hub (fictief)", role="hub", suppliers=[SUPPLIER_KVK]
+    )
 
 
 def make_bsn(rng: random.Random) -> str:

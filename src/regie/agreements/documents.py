@@ -2,7 +2,8 @@
 
 - :func:`privacy_statement` — what a school tells parents and pupils (AVG art. 12–14): what the
   hub holds, which products receive what (only products with a licence this school year *and* an
-  active processing agreement: the others receive nothing), retention in words, subprocessors,
+  active processing agreement: the others receive nothing), which suppliers receive the ECK iD
+  (the same number at each, so they can link a pupil's data), retention in words, subprocessors,
   the rights and how to exercise them, the privacy officer and the participation council's
   decision in force. A tree of dataclasses with texts in the current language; no HTML.
 - :func:`processing_register` — the register of processing activities (AVG art. 30(1)) of a
@@ -163,6 +164,8 @@ class PrivacyStatement:
     board: Organisation
     hub: HubFacts
     products: tuple[ProductStatement, ...]
+    # The suppliers that receive the pupil's ECK iD (the same number at each of them), by name.
+    eck_id_suppliers: tuple[str, ...]
     rights: tuple[Right, ...]
     answer_within: str
     complaint: str
@@ -186,6 +189,11 @@ def privacy_statement(school: School, day: date | None = None) -> PrivacyStateme
             .get()
         )
         products.append(_product_statement(school, schedule))
+    eck_id_suppliers = dict.fromkeys(
+        product.supplier.name
+        for product in products
+        if any(item.key == services.ECK_ID for item in product.data)
+    )
     return PrivacyStatement(
         day=day,
         school_name=school.name,
@@ -193,6 +201,7 @@ def privacy_statement(school: School, day: date | None = None) -> PrivacyStateme
         board=Organisation(board.name, board.kvk),
         hub=_hub_facts(),
         products=tuple(products),
+        eck_id_suppliers=tuple(eck_id_suppliers),
         rights=_rights(),
         answer_within=_(
             "De school beantwoordt uw verzoek binnen een maand. Is een verzoek ingewikkeld, of "

@@ -50,3 +50,9 @@ COUNCIL_DECISION_RECORDED = define(
     "The participation council's decision on the privacy regulation was recorded (document "
     "version, date, decision).",
 )
+SUPPLIERS_DECLARED = define(
+    "agreements.suppliers.declared",
+    "The hub declared to the number service the suppliers its boards have a signed or active "
+    "agreement with, and the list changed (KvK numbers added and removed; why: transition, "
+    "retry, sync or refused).",
+)

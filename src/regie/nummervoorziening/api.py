@@ -1,7 +1,10 @@
 """The number service's JSON API (django-ninja), next to the SOAP endpoint in ``soap.py``.
 
-Same operations as ``shared/interop/eckid.wsdl`` plus supplier pseudonyms; errors are RFC 9457
-problem details. Identifiers travel only in request and response bodies, never in a URL.
+Same operations as ``eckid.wsdl`` plus supplier pseudonyms and a client's own registration;
+errors are RFC 9457 problem details. Identifiers travel only in request and response bodies, never
+in a URL. Supplier pseudonyms are for a hub client only, for the suppliers in its registration,
+which the hub declares itself (``PUT /clients/me/suppliers``); a refusal is a 403 problem
+(``operation-not-permitted`` or ``supplier-not-declared``).
 The committed OpenAPI file is ``docs/openapi/nummervoorziening.json`` (``regie openapi``).
 """
 
@@ -109,6 +112,30 @@ class SupplierPseudonymOut(Schema):
     supplierPseudonym: str
 
 
+class RegistrationOut(Schema):
+    oin: str
+    name: str
+    role: str = Field(description="las or hub.")
+    suppliers: list[str] = Field(
+        description="The suppliers (KvK number or OIN) this client obtains supplier pseudonyms "
+        "for; empty for a LAS."
+    )
+
+
+class SuppliersIn(Schema):
+    suppliers: list[str] = Field(
+        description="Every supplier (KvK number or OIN, as the hub asks for pseudonyms with) its "
+        "boards have a signed or active processing agreement with. Replaces the previous list.",
+        max_length=services.MAX_CLIENT_SUPPLIERS,
+    )
+
+
+class SuppliersOut(Schema):
+    suppliers: list[str]
+    added: list[str]
+    removed: list[str]
+
+
 # Batch items are TypedDicts, not Schemas: pydantic validates them in its compiled core, about
 # twenty times faster than per-item models (a 100,000-item batch: 0.07 s instead of 1–2 s),
 # with the same OpenAPI shape and the same validation errors.
@@ -211,10 +238,31 @@ def retrieve_eck_id(request: HttpRequest, body: EckIdIn) -> dict[str, str]:
     return {"eckId": eck_id}
 
 
+@api.get("/clients/me", response=RegistrationOut, summary="This client's own registration")
+def own_registration(request: HttpRequest) -> dict[str, Any]:
+    client = client_of(request)
+    return {
+        "oin": client.oin,
+        "name": client.name,
+        "role": client.role,
+        "suppliers": client.supplier_ids(),
+    }
+
+
+@api.put(
+    "/clients/me/suppliers",
+    response=SuppliersOut,
+    summary="A hub declares its suppliers (replaces the list; hub clients only)",
+)
+def declare_suppliers(request: HttpRequest, body: SuppliersIn) -> dict[str, list[str]]:
+    change = services.declare_suppliers(client_of(request), body.suppliers)
+    return {"suppliers": change.suppliers, "added": change.added, "removed": change.removed}
+
+
 @api.post(
     "/supplier-pseudonyms",
     response=SupplierPseudonymOut,
-    summary="ECK iD → supplier pseudonym for a supplier and sector",
+    summary="ECK iD → supplier pseudonym for a supplier and sector (hub clients only)",
 )
 def retrieve_supplier_pseudonym(request: HttpRequest, body: SupplierPseudonymIn) -> dict[str, str]:
     pseudonym = services.retrieve_supplier_pseudonym(
@@ -262,7 +310,7 @@ def submit_eck_id_batch(request: HttpRequest, body: EckIdBatchIn) -> Status[dict
 @api.post(
     "/batches/supplier-pseudonyms",
     response={202: BatchSubmitted},
-    summary="Submit a batch of ECK iDs",
+    summary="Submit a batch of ECK iDs for supplier pseudonyms (hub clients only)",
 )
 def submit_supplier_batch(request: HttpRequest, body: SupplierBatchIn) -> Status[dict[str, UUID]]:
     items = [(item["index"], item["eckId"]) for item in body.items]

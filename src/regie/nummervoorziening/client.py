@@ -8,6 +8,14 @@ its Python internals. One pooled ``httpx.Client`` per configuration, from :func:
     stampseudonym = client.stampseudonym(hpgn)
     result = client.run_batch("eckid", stampseudonyms, chain_id=chain, sector_id=sector)
 
+Supplier pseudonyms are for a hub client only, for the suppliers its registration names. The hub
+declares them itself (:meth:`NummervoorzieningClient.declare_suppliers`: those its boards have a
+signed or active processing agreement with). When the number service refuses a supplier as
+undeclared (:class:`SupplierNotDeclared`), a client with a *supplier declarer*
+(:func:`set_supplier_declarer`, set by the hub's agreements app) lets it declare the hub's
+suppliers and asks once more, so that a hub heals itself after a declaration was lost to an
+outage.
+
 Errors are typed. The server's RFC 9457 problem details become a
 :class:`NummervoorzieningClientError` subclass with the problem's ``code``, ``status`` and
 ``detail``; a server that cannot be reached (refused, timed out, broken connection) becomes
@@ -19,12 +27,12 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, partial
 from types import TracebackType
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -40,7 +48,9 @@ logger = get_logger(__name__)
 USER_AGENT = "regie-nummervoorziening-client/0.1"
 API_PATH = "/api/v1/"
 
+T = TypeVar("T")
 BatchKindName = Literal["stampseudonym", "eckid", "supplier"]
+SupplierDeclarer = Callable[["NummervoorzieningClient"], object]
 _BATCH_PATHS: dict[str, tuple[str, str]] = {
     # kind → (submit path, name of the value field of one item)
     "stampseudonym": ("batches/stampseudonyms", "hpgn"),
@@ -106,6 +116,18 @@ class SubstitutionRefused(NummervoorzieningClientError):
     default_code = "substitution-conflict"
 
 
+class OperationNotPermitted(NummervoorzieningClientError):
+    """This client's role does not allow the call (supplier pseudonyms for a LAS client)."""
+
+    default_code = "operation-not-permitted"
+
+
+class SupplierNotDeclared(NummervoorzieningClientError):
+    """The supplier is not among the suppliers this hub client declared."""
+
+    default_code = "supplier-not-declared"
+
+
 class BatchNotFound(NummervoorzieningClientError):
     default_code = "batch-not-found"
 
@@ -149,6 +171,8 @@ _ERRORS_BY_CODE: dict[str, type[NummervoorzieningClientError]] = {
     "batch-too-large": BatchTooLarge,
     "daily-batch-quota-exceeded": QuotaExceeded,
     "substitution-conflict": SubstitutionRefused,
+    "operation-not-permitted": OperationNotPermitted,
+    "supplier-not-declared": SupplierNotDeclared,
     "service-unavailable": NummervoorzieningUnavailable,
 }
 _ERRORS_BY_STATUS: dict[int, type[NummervoorzieningClientError]] = {
@@ -217,6 +241,25 @@ class Sector:
 
 
 @dataclass(frozen=True)
+class Registration:
+    """This client's registration at the number service."""
+
+    oin: str
+    name: str
+    role: str  # "las" or "hub"
+    suppliers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SupplierDeclaration:
+    """The suppliers after a declaration, and which were added and removed by it."""
+
+    suppliers: tuple[str, ...]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class BatchProgress:
     batch_id: str
     kind: str
@@ -263,14 +306,18 @@ class NummervoorzieningClient:
         *,
         max_batch_items: int | None = None,
         transport: httpx.BaseTransport | None = None,
+        supplier_declarer: SupplierDeclarer | None = None,
     ) -> None:
         """``base_url`` is where the number service is mounted (``REGIE_NV_URL``).
 
         ``max_batch_items`` is the largest batch ``run_batch`` submits (default: the
         ``NV_BATCH_MAX_ITEMS`` setting); a server that refuses that size gets halves.
+        ``supplier_declarer(client)`` declares the hub's suppliers when a supplier is refused as
+        undeclared (then the call is made once more); without it that refusal is raised.
         """
         self.base_url = base_url.rstrip("/")
         self.max_batch_items = max_batch_items
+        self.supplier_declarer = supplier_declarer
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -357,13 +404,56 @@ class NummervoorzieningClient:
         return value
 
     def supplier_pseudonym(self, eck_id: str, supplier_id: str, sector_id: str) -> str:
-        body = self._request(
-            "POST",
-            "supplier-pseudonyms",
-            {"eckId": eck_id, "supplierId": supplier_id, "sectorId": sector_id},
+        """The pupil's pseudonym at a supplier (hub clients, for declared suppliers)."""
+        body = self._declaring(
+            lambda: self._request(
+                "POST",
+                "supplier-pseudonyms",
+                {"eckId": eck_id, "supplierId": supplier_id, "sectorId": sector_id},
+            )
         )
         value: str = body["supplierPseudonym"]
         return value
+
+    # --- This client's registration --------------------------------------------------------------
+
+    def registration(self) -> Registration:
+        """This client's role and (for a hub) the suppliers it may obtain pseudonyms for."""
+        body = self._request("GET", "clients/me")
+        return Registration(
+            oin=body["oin"],
+            name=body["name"],
+            role=body["role"],
+            suppliers=tuple(body["suppliers"]),
+        )
+
+    def declare_suppliers(self, supplier_ids: Collection[str]) -> SupplierDeclaration:
+        """Declare every supplier this hub obtains pseudonyms for (replaces the previous list)."""
+        body = self._request("PUT", "clients/me/suppliers", {"suppliers": sorted(supplier_ids)})
+        declaration = SupplierDeclaration(
+            suppliers=tuple(body["suppliers"]),
+            added=tuple(body["added"]),
+            removed=tuple(body["removed"]),
+        )
+        logger.info(
+            "nv.client.suppliers_declared",
+            suppliers=len(declaration.suppliers),
+            added=len(declaration.added),
+            removed=len(declaration.removed),
+        )
+        return declaration
+
+    def _declaring(self, call: Callable[[], T]) -> T:
+        """``call()``; when it is refused for an undeclared supplier and this client has a
+        supplier declarer, let it declare the hub's suppliers and call once more."""
+        try:
+            return call()
+        except SupplierNotDeclared:
+            if self.supplier_declarer is None:
+                raise
+            logger.warning("nv.client.supplier_not_declared", action="declaring again")
+            self.supplier_declarer(self)
+            return call()
 
     def replace_stampseudonym(
         self, hpgn_new: str, hpgn_old: str, effective_date: datetime | date | None = None
@@ -431,7 +521,7 @@ class NummervoorzieningClient:
         self, eck_ids: Sequence[str] | Mapping[int, str], supplier_id: str, sector_id: str
     ) -> str:
         context = {"supplierId": supplier_id, "sectorId": sector_id}
-        return self._submit("supplier", _indexed(eck_ids), context)
+        return self._declaring(lambda: self._submit("supplier", _indexed(eck_ids), context))
 
     def batch_progress(self, batch_id: str) -> BatchProgress:
         body = self._request("GET", f"batches/{quote(batch_id, safe='')}")
@@ -447,6 +537,9 @@ class NummervoorzieningClient:
     def retrieve_batch(self, batch_id: str) -> BatchResult:
         """A finished batch's results, once: :class:`BatchNotFinished` while it is running,
         :class:`BatchAlreadyRetrieved` the second time."""
+        return self._declaring(lambda: self._retrieve(batch_id))
+
+    def _retrieve(self, batch_id: str) -> BatchResult:
         body = self._request("POST", f"batches/{quote(batch_id, safe='')}/retrieve")
         result = BatchResult(
             success={item["index"]: item["value"] for item in body["success"]},
@@ -481,6 +574,31 @@ class NummervoorzieningClient:
         """
         if kind not in _BATCH_PATHS:
             raise ValueError(f"unknown batch kind {kind!r}; one of {', '.join(_BATCH_PATHS)}")
+        run = partial(
+            self._run_batch,
+            kind,
+            values,
+            chain_id=chain_id,
+            sector_id=sector_id,
+            supplier_id=supplier_id,
+            max_wait_seconds=max_wait_seconds,
+            first_poll_seconds=first_poll_seconds,
+            max_poll_seconds=max_poll_seconds,
+        )
+        return self._declaring(run) if kind == "supplier" else run()
+
+    def _run_batch(
+        self,
+        kind: BatchKindName,
+        values: Sequence[str] | Mapping[int, str],
+        *,
+        chain_id: str,
+        sector_id: str,
+        supplier_id: str,
+        max_wait_seconds: float,
+        first_poll_seconds: float,
+        max_poll_seconds: float,
+    ) -> BatchResult:
         context = {
             "stampseudonym": {},
             "eckid": {"chainId": chain_id, "sectorId": sector_id},
@@ -494,7 +612,7 @@ class NummervoorzieningClient:
         pause = first_poll_seconds
         while pending:
             if self.batch_progress(pending[0]).finished:
-                result.update(self.retrieve_batch(pending.popleft()))
+                result.update(self._retrieve(pending.popleft()))
                 pause = first_poll_seconds
                 continue
             if time.monotonic() + pause > deadline:
@@ -539,6 +657,24 @@ def _aware(moment: datetime | date) -> datetime:
 
 # --- From settings -------------------------------------------------------------------------------
 
+_supplier_declarer: SupplierDeclarer | None = None
+
+
+def set_supplier_declarer(declarer: SupplierDeclarer | None) -> None:
+    """What :func:`get_client`'s client calls when a supplier is refused as undeclared, before it
+    asks once more. The hub's agreements app sets it when Django starts: it declares the suppliers
+    the hub's boards have a signed or active processing agreement with."""
+    global _supplier_declarer
+    _supplier_declarer = declarer
+
+
+def _current_supplier_declarer(client: NummervoorzieningClient) -> object:
+    if _supplier_declarer is None:
+        raise SupplierNotDeclared(
+            "the supplier is not declared, and this hub has nothing set up to declare it"
+        )
+    return _supplier_declarer(client)
+
 
 @cache
 def get_client() -> NummervoorzieningClient:
@@ -548,6 +684,7 @@ def get_client() -> NummervoorzieningClient:
         settings.NV_CLIENT_URL,
         settings.NV_CLIENT_API_KEY,
         float(settings.NV_CLIENT_TIMEOUT_SECONDS),
+        supplier_declarer=_current_supplier_declarer,
     )
 
 

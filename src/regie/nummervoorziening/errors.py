@@ -49,6 +49,28 @@ class TemporaryBlocked(NummervoorzieningError):
     soap_name = "TemporaryBlockedException"
 
 
+class OperationNotPermitted(NummervoorzieningError):
+    """The client's role does not allow this operation (a LAS asking for supplier pseudonyms).
+
+    ``eckid.wsdl`` declares no fault types, and none of its operations is refused by role; the
+    name is regie's, for a supplier batch that a client may no longer retrieve over SOAP.
+    """
+
+    code = "operation-not-permitted"
+    status = 403
+    title = "Operation not permitted for this client"
+    soap_name = "AuthorizationException"
+
+
+class SupplierNotDeclared(NummervoorzieningError):
+    """A hub asked for a supplier that is not in its registration."""
+
+    code = "supplier-not-declared"
+    status = 403
+    title = "Supplier not declared by this client"
+    soap_name = "AuthorizationException"
+
+
 class BatchNotFound(NummervoorzieningError):
     code = "batch-not-found"
     status = 404

@@ -11,7 +11,18 @@ API_KEY_ISSUED = define(
 )
 CLIENT_CHANGED = define(
     "nummervoorziening.client.changed",
-    "An operator changed a number-service client's daily batch quota or block (old and new value).",
+    "An operator changed a number-service client's role, daily batch quota or block "
+    "(old and new value).",
+)
+CLIENT_SUPPLIERS_CHANGED = define(
+    "nummervoorziening.client.suppliers_changed",
+    "The suppliers a hub client may obtain supplier pseudonyms for changed: declared by the hub "
+    "itself (actor: the client's OIN) or set by an operator; the supplier ids added and removed.",
+)
+REQUEST_REFUSED = define(
+    "nummervoorziening.request.refused",
+    "A client's call was refused for lack of permission: its role does not allow the operation, "
+    "or the supplier is not in its registration (operation, reason and supplier id; no values).",
 )
 SUBSTITUTION_RECORDED = define(
     "nummervoorziening.substitution.recorded",

@@ -1,5 +1,9 @@
 """What the number service stores: client registrations, substitutions and pending batches.
 
+A client registration holds the client's role (a LAS or a hub) and, for a hub, the suppliers for
+which it may obtain supplier pseudonyms (:class:`ClientSupplier`, by the identifier the hub asks
+with: the supplier's KvK number or OIN). Supplier identifiers are not personal data.
+
 Nothing else. No PGN, HPgn or issued pseudonym is stored: a substitution holds two *anchors*
 (keyed blinds of HPgns that never leave the service), and a batch holds its items only until a
 worker has processed them and its results only until they are retrieved or expire.
@@ -24,6 +28,15 @@ def default_daily_quota() -> int:
     return int(settings.NV_DEFAULT_DAILY_BATCH_QUOTA)
 
 
+class ClientRole(models.TextChoices):
+    """What a client may obtain. Both roles have every operation of the national ``eckid.wsdl``
+    (stampseudonyms, ECK iDs, substitutions, their batches); only a hub obtains supplier
+    pseudonyms, and only for the suppliers in its registration."""
+
+    LAS = "las", _("LAS (leerlingadministratie)")
+    HUB = "hub", _("hub van een schoolbestuur")
+
+
 class Client(models.Model):
     """A party allowed to call the number service (a LAS, a hub), identified by its OIN."""
 
@@ -31,6 +44,16 @@ class Client(models.Model):
 
     oin = models.CharField(_("OIN"), max_length=20, unique=True, validators=[OIN_VALIDATOR])
     name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(
+        _("rol"),
+        max_length=8,
+        choices=ClientRole.choices,
+        default=ClientRole.LAS,
+        help_text=_(
+            "Een LAS vraagt stampseudoniemen en ECK iD's op; alleen een hub krijgt "
+            "leverancierspseudoniemen, en alleen voor zijn eigen leveranciers."
+        ),
+    )
     api_key_prefix = models.CharField(
         max_length=16, unique=True, null=True, blank=True, editable=False
     )
@@ -61,6 +84,38 @@ class Client(models.Model):
 
     def is_blocked(self, now: datetime | None = None) -> bool:
         return self.blocked_until is not None and self.blocked_until > (now or timezone.now())
+
+    def supplier_ids(self) -> list[str]:
+        """The suppliers this client may obtain supplier pseudonyms for, sorted."""
+        return sorted(self.suppliers.values_list("supplier_id", flat=True))
+
+
+class ClientSupplier(models.Model):
+    """A supplier for which a hub client may obtain supplier pseudonyms.
+
+    Set by the operator (``regie nv-client suppliers``, the admin) or declared by the hub itself
+    (``PUT /clients/me/suppliers``): the suppliers its boards have a signed or active processing
+    agreement with.
+    """
+
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="suppliers")
+    supplier_id = models.CharField(_("leverancier (KvK-nummer of OIN)"), max_length=20)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("leverancier van een client")
+        verbose_name_plural = _("leveranciers van een client")
+        ordering = ("client", "supplier_id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("client", "supplier_id"), name="nv_client_supplier_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.supplier_id
 
 
 class Substitution(models.Model):

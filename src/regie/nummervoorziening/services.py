@@ -3,6 +3,12 @@
 Interfaces authenticate the caller into a :class:`Client`, call one function below and render its
 result or its :mod:`errors` exception. Nothing here returns or raises a message that contains an
 identifier; HPgns are held only in local variables (and, for pending batches, until processed).
+
+Permissions follow the client's role (:class:`~.models.ClientRole`). Every operation of the
+national ``eckid.wsdl`` is open to both roles; supplier pseudonyms (single, batch, and retrieving
+a supplier batch) only to a hub, and only for a supplier in its registration
+(:func:`check_supplier_permitted`). The registration's suppliers are set by an operator or
+declared by the hub itself (:func:`declare_suppliers`); every change and every refusal is audited.
 """
 
 from __future__ import annotations
@@ -42,14 +48,26 @@ from .errors import (
     ContentRemoved,
     InvalidInput,
     NotFinished,
+    NummervoorzieningError,
+    OperationNotPermitted,
     QuotaExceeded,
     SubstitutionConflict,
+    SupplierNotDeclared,
     TemporaryBlocked,
     UnknownChain,
     UnknownSector,
 )
 from .keys import load_keyring
-from .models import Batch, BatchChunk, BatchKind, BatchStatus, Client, Substitution
+from .models import (
+    Batch,
+    BatchChunk,
+    BatchKind,
+    BatchStatus,
+    Client,
+    ClientRole,
+    ClientSupplier,
+    Substitution,
+)
 from .registry import Chain, Sector, get_registry
 
 logger = get_logger(__name__)
@@ -58,6 +76,8 @@ APPLICATION_VERSION = "regie-nummervoorziening 0.1.0"
 API_KEY_PREFIX = "nv"
 _LOOKUP_SLICE = 500
 _MAX_SUBSTITUTION_DEPTH = 64
+# More suppliers than any board has agreements with; a longer list is a mistake, not a hub.
+MAX_CLIENT_SUPPLIERS = 5000
 
 
 # --- Keys ----------------------------------------------------------------------------------------
@@ -84,22 +104,51 @@ def _hash_api_key(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode("utf-8")).hexdigest()
 
 
+def _role(role: str) -> ClientRole:
+    try:
+        return ClientRole(role)
+    except ValueError:
+        raise InvalidInput(
+            f"a client's role is one of {', '.join(ClientRole.values)}", code="invalid-role"
+        ) from None
+
+
 def register_client(
-    *, oin: str, name: str, daily_batch_quota: int | None = None, actor: str = SYSTEM
+    *,
+    oin: str,
+    name: str,
+    role: str,
+    daily_batch_quota: int | None = None,
+    suppliers: Iterable[str] = (),
+    actor: str = SYSTEM,
 ) -> tuple[Client, str]:
-    """Register a client by OIN and issue its first API key (shown once, stored hashed)."""
+    """Register a client by OIN and role (a hub with the suppliers it may obtain pseudonyms for)
+    and issue its first API key (shown once, stored hashed)."""
     try:
         check_oin(oin)
     except InvalidIdentifier as error:
         raise InvalidInput(str(error), code="invalid-oin") from None
+    checked_role = _role(role)
+    supplier_ids = _supplier_ids(suppliers)
+    if supplier_ids and checked_role != ClientRole.HUB:
+        raise InvalidInput("only a hub client has suppliers", code="not-a-hub")
     if Client.objects.filter(oin=oin).exists():
         raise InvalidInput("a client with this OIN is already registered", code="duplicate-oin")
-    client = Client(oin=oin, name=name)
-    if daily_batch_quota is not None:
-        client.daily_batch_quota = daily_batch_quota
-    client.save()
-    record(events.CLIENT_REGISTERED, actor, f"nv-client:{oin}", {"name": name})
-    return client, issue_api_key(client, actor=actor)
+    with transaction.atomic():
+        client = Client(oin=oin, name=name, role=checked_role)
+        if daily_batch_quota is not None:
+            client.daily_batch_quota = daily_batch_quota
+        client.save()
+        record(
+            events.CLIENT_REGISTERED,
+            actor,
+            f"nv-client:{oin}",
+            {"name": name, "role": checked_role.value},
+        )
+        if supplier_ids:
+            _replace_suppliers(client, supplier_ids, actor)
+        key = issue_api_key(client, actor=actor)
+    return client, key
 
 
 def issue_api_key(client: Client, *, actor: str = SYSTEM) -> str:
@@ -136,6 +185,162 @@ def set_blocked_until(client: Client, until: datetime | None, *, actor: str = SY
         client.audit_actor,
         {"blocked_until": [moment.isoformat() if moment else None for moment in (old, until)]},
     )
+
+
+def set_role(client: Client, role: str, *, actor: str = SYSTEM) -> None:
+    """Make ``client`` a LAS or a hub. A client that stops being a hub loses its suppliers."""
+    new = _role(role)
+    old = client.role
+    if new == old:
+        return
+    with transaction.atomic():
+        client.role = new
+        client.save(update_fields=["role"])
+        record(events.CLIENT_CHANGED, actor, client.audit_actor, {"role": [old, new.value]})
+        if new != ClientRole.HUB:
+            _replace_suppliers(client, [], actor)
+
+
+# --- A hub client's suppliers --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SupplierChange:
+    """A client's suppliers after a change, and which were added and removed."""
+
+    suppliers: list[str]
+    added: list[str]
+    removed: list[str]
+
+
+def _supplier_ids(values: Iterable[str]) -> list[str]:
+    """Distinct, valid supplier ids, sorted; refused as a whole, naming the first bad position."""
+    checked: set[str] = set()
+    for position, value in enumerate(values):
+        if position >= MAX_CLIENT_SUPPLIERS:
+            raise InvalidInput(
+                f"a client has at most {MAX_CLIENT_SUPPLIERS} suppliers", code="too-many-suppliers"
+            )
+        try:
+            checked.add(_supplier(value if isinstance(value, str) else ""))
+        except InvalidInput:
+            raise InvalidInput(
+                f"supplier {position + 1} in the list is not a KvK number (8 digits) "
+                "or an OIN (20 digits)",
+                code="invalid-supplier-id",
+            ) from None
+    return sorted(checked)
+
+
+def _replace_suppliers(client: Client, wanted: list[str], actor: str) -> SupplierChange:
+    """Make ``wanted`` (valid, distinct) the client's suppliers; audit what changed."""
+    with transaction.atomic():
+        # Serialise concurrent changes of one client's list (two declarations at once).
+        Client.objects.select_for_update().filter(pk=client.pk).exists()
+        current = set(client.suppliers.values_list("supplier_id", flat=True))
+        added = sorted(set(wanted) - current)
+        removed = sorted(current - set(wanted))
+        if removed:
+            client.suppliers.filter(supplier_id__in=removed).delete()
+        ClientSupplier.objects.bulk_create(
+            ClientSupplier(client=client, supplier_id=supplier_id) for supplier_id in added
+        )
+        if added or removed:
+            record(
+                events.CLIENT_SUPPLIERS_CHANGED,
+                actor,
+                client.audit_actor,
+                {"added": added, "removed": removed},
+            )
+    return SupplierChange(sorted(wanted), added, removed)
+
+
+def _require_hub(client: Client) -> None:
+    if client.role != ClientRole.HUB:
+        raise InvalidInput(
+            "only a hub client has suppliers; make it a hub first (set-role)", code="not-a-hub"
+        )
+
+
+def set_suppliers(
+    client: Client, supplier_ids: Iterable[str], *, actor: str = SYSTEM
+) -> SupplierChange:
+    """An operator sets the suppliers a hub client may obtain supplier pseudonyms for."""
+    _require_hub(client)
+    return _replace_suppliers(client, _supplier_ids(supplier_ids), actor)
+
+
+def add_suppliers(
+    client: Client, supplier_ids: Iterable[str], *, actor: str = SYSTEM
+) -> SupplierChange:
+    _require_hub(client)
+    wanted = set(client.supplier_ids()) | set(_supplier_ids(supplier_ids))
+    return _replace_suppliers(client, _supplier_ids(wanted), actor)
+
+
+def remove_suppliers(
+    client: Client, supplier_ids: Iterable[str], *, actor: str = SYSTEM
+) -> SupplierChange:
+    """Remove suppliers from a hub client's list; one that is not on it is refused."""
+    _require_hub(client)
+    leaving = set(_supplier_ids(supplier_ids))
+    current = set(client.supplier_ids())
+    if leaving - current:
+        raise InvalidInput(
+            f"not in this client's suppliers: {', '.join(sorted(leaving - current))}",
+            code="unknown-supplier",
+        )
+    return _replace_suppliers(client, sorted(current - leaving), actor)
+
+
+def _refuse(
+    client: Client, error: NummervoorzieningError, operation: str, supplier_id: str = ""
+) -> NummervoorzieningError:
+    """``error``, after recording the refusal (committed even when the caller's work is not)."""
+    details = {"operation": operation, "reason": error.code}
+    if supplier_id:
+        details["supplier"] = supplier_id
+    record(events.REQUEST_REFUSED, client.audit_actor, details=details)
+    logger.info("nv.request.refused", client=client.oin, operation=operation, reason=error.code)
+    return error
+
+
+def declare_suppliers(client: Client, supplier_ids: Iterable[str]) -> SupplierChange:
+    """A hub declares its suppliers (those its boards have a signed or active processing agreement
+    with): from now on it obtains supplier pseudonyms for these only. Refused for a LAS."""
+    if client.role != ClientRole.HUB:
+        raise _refuse(
+            client,
+            OperationNotPermitted("only a hub client declares suppliers"),
+            "declare-suppliers",
+        )
+    return _replace_suppliers(client, _supplier_ids(supplier_ids), client.audit_actor)
+
+
+def check_supplier_permitted(client: Client, supplier_id: str, operation: str) -> str:
+    """The valid ``supplier_id``, if ``client`` may obtain its pseudonyms; refused (and audited)
+    for a client that is not a hub, and for a supplier not in the hub's registration."""
+    if client.role != ClientRole.HUB:
+        raise _refuse(
+            client,
+            OperationNotPermitted(
+                "supplier pseudonyms are for a hub client only; this client is registered as "
+                f"{client.role}"
+            ),
+            operation,
+        )
+    supplier = _supplier(supplier_id)
+    if not client.suppliers.filter(supplier_id=supplier).exists():
+        raise _refuse(
+            client,
+            SupplierNotDeclared(
+                "this supplier is not among the suppliers declared for this client; a hub "
+                "declares those its boards have an agreement with (PUT clients/me/suppliers)"
+            ),
+            operation,
+            supplier,
+        )
+    return supplier
 
 
 def _usable(client: Client) -> Client:
@@ -230,6 +435,11 @@ def _sector(sector_id: str) -> Sector:
     return sector
 
 
+def check_supplier_id(supplier_id: str) -> str:
+    """``supplier_id`` if it is a valid KvK number (8 digits) or OIN (20 digits)."""
+    return _supplier(supplier_id)
+
+
 def _supplier(supplier_id: str) -> str:
     try:
         return check_oin(supplier_id) if len(supplier_id) == 20 else check_kvk(supplier_id)
@@ -285,7 +495,8 @@ def retrieve_eck_id(client: Client, stampseudonym: str, chain_id: str, sector_id
 def retrieve_supplier_pseudonym(
     client: Client, eck_id: str, supplier_id: str, sector_id: str
 ) -> str:
-    supplier, sector = _supplier(supplier_id), _sector(sector_id)
+    supplier = check_supplier_permitted(client, supplier_id, "supplier-pseudonym")
+    sector = _sector(sector_id)
     try:
         return get_deriver().supplier_pseudonym(eck_id, supplier, sector.id)
     except DerivationError as error:
@@ -370,6 +581,8 @@ def submit_batch(
     Items are ``(index, value)``; an item whose value is invalid is not refused here but fails by
     index in the result, as the national service does.
     """
+    if kind == BatchKind.SUPPLIER:
+        supplier_id = check_supplier_permitted(client, supplier_id, "supplier-batch")
     if not items:
         raise InvalidInput("a batch holds at least one item", code="empty-batch")
     if len(items) > settings.NV_BATCH_MAX_ITEMS:
@@ -381,7 +594,7 @@ def submit_batch(
     if kind == BatchKind.ECK_ID:
         chain_id, sector_id = _chain(chain_id).id, _sector(sector_id).id
     elif kind == BatchKind.SUPPLIER:
-        supplier_id, sector_id = _supplier(supplier_id), _sector(sector_id).id
+        sector_id = _sector(sector_id).id
     now = timezone.now()
     with transaction.atomic():
         locked = Client.objects.select_for_update().get(pk=client.pk)
@@ -467,8 +680,15 @@ def batch_progress(client: Client, batch_id: str | uuid.UUID) -> dict[str, Any]:
 
 
 def retrieve_batch(client: Client, batch_id: str | uuid.UUID) -> BatchResult:
-    """Hand out a finished batch's results once, then delete them."""
+    """Hand out a finished batch's results once, then delete them.
+
+    Supplier pseudonyms are handed out only while the client may still obtain them: a supplier
+    removed from a hub's registration after the batch was submitted is refused here too.
+    """
     now = timezone.now()
+    batch = _own_batch(client, batch_id)
+    if batch.kind == BatchKind.SUPPLIER:
+        check_supplier_permitted(client, batch.supplier_id, "retrieve-supplier-batch")
     with transaction.atomic():
         batch = _own_batch(client, batch_id, lock=True)
         if batch.status == BatchStatus.OPEN and batch.expires_at <= now:

@@ -76,6 +76,15 @@ from .common import (
 from .common import (
     User as User,
 )
+from .declarations import (
+    declaration_pending as declaration_pending,
+)
+from .declarations import (
+    declare_suppliers as declare_suppliers,
+)
+from .declarations import (
+    declared_suppliers as declared_suppliers,
+)
 from .obligations import (
     record_council_decision as record_council_decision,
 )
@@ -86,13 +95,22 @@ from .obligations import (
     screening_for as screening_for,
 )
 from .schedules import (
+    ECK_ID as ECK_ID,
+)
+from .schedules import (
     EEA as EEA,
+)
+from .schedules import (
+    EckIdRecipient as EckIdRecipient,
 )
 from .schedules import (
     add_processing as add_processing,
 )
 from .schedules import (
     add_subprocessor as add_subprocessor,
+)
+from .schedules import (
+    eck_id_recipients as eck_id_recipients,
 )
 from .schedules import (
     remove_processing as remove_processing,

@@ -24,6 +24,7 @@ from ..models import (
     Supplier,
 )
 from .common import Refused, _actor, _changed, _full_clean
+from .declarations import DECLARING_TRANSITIONS, declare_after_commit
 
 AGREEMENT_FIELDS = (
     "title",
@@ -167,7 +168,12 @@ def transition(
     user: AuthUser | None,
     on: date | None = None,
 ) -> ProcessingAgreement:
-    """Move the agreement one step along its lifecycle, or refuse with the reason."""
+    """Move the agreement one step along its lifecycle, or refuse with the reason.
+
+    A step that can change the suppliers the hub obtains pseudonyms for (to signed, active,
+    terminated, data destroyed) declares them to the number service once committed
+    (:mod:`.declarations`); a number service that is down does not stop the step.
+    """
     day = on or timezone.localdate()
     agreement = ProcessingAgreement.objects.select_for_update().get(pk=agreement.pk)
     before = agreement.status
@@ -200,6 +206,8 @@ def transition(
         f"agreement:{agreement.pk}",
         {"from": before, "to": to, "on": day.isoformat()},
     )
+    if to in DECLARING_TRANSITIONS:
+        declare_after_commit()
     return agreement
 
 

@@ -1,11 +1,15 @@
-"""Data schedules (privacybijsluiters): processings and subprocessors, validated."""
+"""Data schedules (privacybijsluiters): processings and subprocessors, validated; and which
+suppliers of a board receive the ECK iD (:func:`eck_id_recipients`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
+from django.utils import timezone
 
 from regie.audit.services import record
 
@@ -31,6 +35,43 @@ EEA = frozenset(
         *("IS", "LI", "NO"),
     )
 )
+
+
+# The ECK iD is the same number at every supplier that receives it (DESIGN §4): unlike the
+# supplier pseudonym, it lets those suppliers link a pupil's data between them.
+ECK_ID = "eck_id"
+
+
+@dataclass(frozen=True)
+class EckIdRecipient:
+    """A supplier that receives the ECK iD of a board's pupils, and for which products."""
+
+    supplier_id: int
+    supplier: str
+    products: tuple[str, ...]
+
+
+def eck_id_recipients(
+    board_id: int, *, excluding_supplier_id: int | None = None, day: date | None = None
+) -> list[EckIdRecipient]:
+    """The suppliers (but ``excluding_supplier_id``) whose data schedule under an active agreement
+    of the board names the ECK iD on ``day`` (today), by name, with those products."""
+    active = ProcessingAgreement.objects.active_on(day or timezone.localdate())
+    schedules = DataSchedule.objects.filter(agreement__in=active.filter(board_id=board_id))
+    if excluding_supplier_id is not None:
+        schedules = schedules.exclude(agreement__supplier_id=excluding_supplier_id)
+    schedules = schedules.select_related("product", "agreement__supplier").prefetch_related(
+        "processings"
+    )
+    products: dict[int, tuple[str, set[str]]] = {}
+    for schedule in schedules:
+        if ECK_ID in schedule.attributes():
+            supplier = schedule.agreement.supplier
+            products.setdefault(supplier.pk, (supplier.name, set()))[1].add(schedule.product.name)
+    return sorted(
+        (EckIdRecipient(pk, name, tuple(sorted(names))) for pk, (name, names) in products.items()),
+        key=lambda recipient: (recipient.supplier.lower(), recipient.supplier_id),
+    )
 
 
 # --- data schedules ------------------------------------------------------------------------------

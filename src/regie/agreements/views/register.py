@@ -152,6 +152,10 @@ class ScheduleRow:
     schedule: DataSchedule
     processings: list[ProcessingRow]
     subprocessors: list[Subprocessor]
+    # Whether the schedule names the ECK iD, and (for a board's agreement) which other suppliers
+    # of the board receive it: the ones that could link a pupil's data with this supplier.
+    names_eck_id: bool = False
+    eck_id_peers: list[services.EckIdRecipient] | None = None
 
 
 def _attribute_row(key: str) -> AttributeRow:
@@ -172,6 +176,16 @@ def _processing_row(processing: Processing) -> ProcessingRow:
     return ProcessingRow(processing, subjects, attributes, retention)
 
 
+def eck_id_peers(schedule: DataSchedule) -> list[services.EckIdRecipient] | None:
+    """The board's other suppliers that receive the ECK iD; None for an offer (no board)."""
+    agreement = schedule.agreement
+    if agreement.board_id is None:
+        return None
+    return services.eck_id_recipients(
+        agreement.board_id, excluding_supplier_id=agreement.supplier_id
+    )
+
+
 def schedule_rows(schedules: QuerySet[DataSchedule]) -> list[ScheduleRow]:
     """The schedules with their processings and subprocessors, ready to show."""
     rows = []
@@ -179,7 +193,16 @@ def schedule_rows(schedules: QuerySet[DataSchedule]) -> list[ScheduleRow]:
         "processings", "subprocessors"
     ):
         processings = [_processing_row(item) for item in schedule.processings.all()]
-        rows.append(ScheduleRow(schedule, processings, list(schedule.subprocessors.all())))
+        names_eck_id = services.ECK_ID in schedule.attributes()
+        rows.append(
+            ScheduleRow(
+                schedule,
+                processings,
+                list(schedule.subprocessors.all()),
+                names_eck_id=names_eck_id,
+                eck_id_peers=eck_id_peers(schedule) if names_eck_id else None,
+            )
+        )
     return rows
 
 
@@ -464,6 +487,15 @@ def agreement_transition(request: HttpRequest, agreement_id: int) -> HttpRespons
     messages.success(
         request, _("De status is nu: %(status)s.") % {"status": agreement.get_status_display()}
     )
+    if services.declaration_pending():
+        messages.warning(
+            request,
+            _(
+                "De nummervoorziening kon niet worden bijgewerkt met de leveranciers van het "
+                "bestuur: zij was niet bereikbaar. regie probeert het op de achtergrond opnieuw; "
+                "de beheerder kan het ook meteen doen met ‘regie nv-suppliers sync’."
+            ),
+        )
     return redirect("agreements:agreement", agreement_id=agreement.pk)
 
 
@@ -517,6 +549,7 @@ def _schedule_part_add(
     add: Callable[..., object],
     template: str,
     saved: str,
+    context: Callable[[DataSchedule], dict[str, Any]] | None = None,
 ) -> HttpResponse:
     """Add a processing or a subprocessor to one of the user's boards' data schedules."""
     user = require_board_editor(request)
@@ -526,7 +559,11 @@ def _schedule_part_add(
         request,
         form,
         template,
-        {"schedule": schedule, "agreement": schedule.agreement},
+        {
+            "schedule": schedule,
+            "agreement": schedule.agreement,
+            **(context(schedule) if context else {}),
+        },
         save=lambda: add(schedule, **form.cleaned_data, user=user),
         saved=saved,
         then=_to_agreement(schedule.agreement_id),
@@ -542,6 +579,7 @@ def processing_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
         services.add_processing,
         "agreements/processing_form.html",
         _("De verwerking is toegevoegd."),
+        context=lambda schedule: {"eck_id_peers": eck_id_peers(schedule)},
     )
 
 

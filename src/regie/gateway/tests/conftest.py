@@ -65,6 +65,11 @@ class Launchable:
 def launchable(live_server: LiveServer, settings: LazySettings, rng: random.Random) -> Launchable:
     from regie.agreements import services as register
 
+    # The hub's number-service client first: activating the agreements below declares their
+    # suppliers to it (after each commit, in transactional tests), as a running hub does.
+    _, key = nv_services.register_client(oin=HUB_OIN, name="regie-hub (fictief)", role="hub")
+    settings.NV_CLIENT_URL = f"{live_server.url}/nummervoorziening"
+    settings.NV_CLIENT_API_KEY = key
     board = make_board()
     school = load_school(board, rng, "99XA", "A")
     group = Group.objects.get(school=school, las_key="A-G5")
@@ -79,9 +84,7 @@ def launchable(live_server: LiveServer, settings: LazySettings, rng: random.Rand
     register.set_switch(school, product, "groups", True, user=None)
     pupil = group.students.order_by("pk")[0]
     pupil_user = create_pupil_login(pupil, "leerling-a", PASSWORD)
-    _, key = nv_services.register_client(oin=HUB_OIN, name="regie-hub (fictief)")
-    settings.NV_CLIENT_URL = f"{live_server.url}/nummervoorziening"
-    settings.NV_CLIENT_API_KEY = key
+    register.declare_suppliers()  # idempotent; the only declaration in non-transactional tests
     settings.OIDC_ISSUER = f"{live_server.url}/oidc"
     return Launchable(
         live_server.url,

@@ -6,7 +6,10 @@ byte-identical to ``shared/interop/eckid.wsdl``) with its ``soap:address`` point
 ``http://ketenid.nl/eck/schemas/v1_0``) and answers with the response element the WSDL's schema
 defines, or with a SOAP 1.1 fault. The operations are those of the WSDL; supplier pseudonyms are
 not part of it and stay JSON-only (``api.py``). Every operation calls one function of
-:mod:`services`, exactly as the JSON API does.
+:mod:`services`, exactly as the JSON API does, and is open to both client roles (a LAS and a
+hub). The one permission SOAP meets is ``retrieveBatch`` of a supplier batch (submitted over JSON
+by a hub): refused with ``AuthorizationException`` once the client may no longer obtain that
+supplier's pseudonyms.
 
 Processing a request, in this order:
 

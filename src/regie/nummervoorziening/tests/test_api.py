@@ -9,7 +9,7 @@ import pytest
 from django.test import Client as HttpClient
 from django.test import override_settings
 
-from regie.conftest import make_hpgn
+from regie.conftest import SUPPLIER_KVK, make_hpgn
 from regie.nummervoorziening import services
 from regie.nummervoorziening.models import Batch, Client, Substitution
 
@@ -62,15 +62,19 @@ def test_it_answers_ping_without_a_key() -> None:
     assert response.json()["available"] is True
 
 
-def test_it_runs_the_whole_chain(api: Api, rng: random.Random) -> None:
+def test_it_runs_the_whole_chain(
+    api: Api, hub_client: tuple[Client, str], rng: random.Random
+) -> None:
     hpgn = make_hpgn(rng)
     stampseudonym = api.post("/stampseudonyms", {"hpgn": hpgn}).json()["stampseudonym"]
     eck_id = api.post(
         "/eck-ids", {"stampseudonym": stampseudonym, "chainId": CHAIN, "sectorId": PO}
     ).json()["eckId"]
-    supplier = api.post(
-        "/supplier-pseudonyms", {"eckId": eck_id, "supplierId": "12345678", "sectorId": PO}
-    ).json()["supplierPseudonym"]
+    supplier = (
+        Api(hub_client[1])
+        .post("/supplier-pseudonyms", {"eckId": eck_id, "supplierId": SUPPLIER_KVK, "sectorId": PO})
+        .json()["supplierPseudonym"]
+    )
     assert "/sp/1/" in stampseudonym
     assert "/lp/1/" in supplier
     assert hpgn not in stampseudonym + eck_id + supplier

@@ -157,8 +157,8 @@ def test_it_refuses_malformed_batches(
     assert not Batch.objects.exists()
 
 
-def test_it_refuses_unknown_chains_and_sectors(las_client: tuple[Client, str]) -> None:
-    client, _ = las_client
+def test_it_refuses_unknown_chains_and_sectors(hub_client: tuple[Client, str]) -> None:
+    client, _ = hub_client
     item = [(1, "x")]
     with pytest.raises(UnknownChain):
         services.submit_batch(client, BatchKind.ECK_ID, item, chain_id="urn:nope", sector_id=PO)
@@ -171,9 +171,9 @@ def test_it_refuses_unknown_chains_and_sectors(las_client: tuple[Client, str]) -
 
 @override_settings(NV_BATCH_CHUNK_SIZE=7)
 def test_it_runs_eck_id_and_supplier_batches_across_chunks(
-    las_client: tuple[Client, str], rng: random.Random
+    hub_client: tuple[Client, str], rng: random.Random
 ) -> None:
-    client, _ = las_client
+    client, _ = hub_client
     stampseudonyms = [services.retrieve_stampseudonym(client, make_hpgn(rng)) for _ in range(20)]
     batch = services.submit_batch(
         client, BatchKind.ECK_ID, list(enumerate(stampseudonyms)), chain_id=CHAIN, sector_id=PO

@@ -17,7 +17,7 @@ from django.conf import LazySettings
 from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
-from regie.conftest import make_hpgn
+from regie.conftest import SUPPLIER_KVK, make_hpgn
 from regie.nummervoorziening import services
 from regie.nummervoorziening.client import (
     AuthenticationFailed,
@@ -42,17 +42,17 @@ from regie.nummervoorziening.registry import get_registry
 CHAIN = "http://purl.edustandaard.nl/begrippenkader/e7ec7d3c-c235-4513-bfb6-e54e66854795"
 PO = "http://purl.edustandaard.nl/begrippenkader/512e4729-03a4-43a2-95ba-758071d1b725"
 VO = "urn:regie:sector:vo"
-SUPPLIER_KVK = "12345678"
 
 live = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def nv(
-    live_server: LiveServer, las_client: tuple[Client, str]
+    live_server: LiveServer, hub_client: tuple[Client, str]
 ) -> Iterator[NummervoorzieningClient]:
+    """A hub's client (every operation; supplier pseudonyms for ``SUPPLIER_KVK``)."""
     with NummervoorzieningClient(
-        f"{live_server.url}/nummervoorziening", las_client[1], 10
+        f"{live_server.url}/nummervoorziening", hub_client[1], 10
     ) as client:
         yield client
 
@@ -243,9 +243,9 @@ def test_it_does_not_show_another_clients_batch(
 
 @live
 def test_it_raises_quota_exceeded(
-    nv: NummervoorzieningClient, las_client: tuple[Client, str], rng: random.Random
+    nv: NummervoorzieningClient, hub_client: tuple[Client, str], rng: random.Random
 ) -> None:
-    Client.objects.filter(pk=las_client[0].pk).update(daily_batch_quota=1)
+    Client.objects.filter(pk=hub_client[0].pk).update(daily_batch_quota=1)
     nv.submit_stampseudonym_batch([make_hpgn(rng)])
     with pytest.raises(QuotaExceeded) as exceeded:
         nv.submit_stampseudonym_batch([make_hpgn(rng)])
@@ -254,10 +254,10 @@ def test_it_raises_quota_exceeded(
 
 @live
 def test_it_raises_blocked_for_a_blocked_client(
-    nv: NummervoorzieningClient, las_client: tuple[Client, str], rng: random.Random
+    nv: NummervoorzieningClient, hub_client: tuple[Client, str], rng: random.Random
 ) -> None:
     blocked_until = timezone.now() + timedelta(hours=1)
-    Client.objects.filter(pk=las_client[0].pk).update(blocked_until=blocked_until)
+    Client.objects.filter(pk=hub_client[0].pk).update(blocked_until=blocked_until)
     with pytest.raises(ClientBlocked) as blocked:
         nv.stampseudonym(make_hpgn(rng))
     assert (blocked.value.status, blocked.value.code) == (403, "temporary-blocked")

@@ -13,11 +13,13 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from regie.audit.models import AuditEvent as Event
-from regie.conftest import LAS_OIN, make_hpgn
+from regie.conftest import HUB_OIN, LAS_OIN, make_hpgn
 from regie.nummervoorziening import events, services
 from regie.nummervoorziening.errors import AuthenticationFailed
 from regie.nummervoorziening.keys import KINDS, load_keyring
-from regie.nummervoorziening.models import Client
+from regie.nummervoorziening.models import Client, ClientSupplier
+
+OTHER_HUB_OIN = "00000001000000000066"
 
 
 def run(*args: str) -> tuple[str, str]:
@@ -101,7 +103,9 @@ def test_nv_keys_names_the_file_it_cannot_read(own_keys: Path) -> None:
 
 @pytest.mark.django_db
 def test_nv_client_registers_and_manages_a_client() -> None:
-    registered, _ = run("nv_client", "register", "--oin", LAS_OIN, "--name", "LAS (fictief)")
+    registered, _ = run(
+        "nv_client", "register", "--oin", LAS_OIN, "--name", "LAS (fictief)", "--role", "las"
+    )
     key = registered.rsplit("API key (shown once): ", 1)[1].strip()
     client = Client.objects.get(oin=LAS_OIN)
     assert services.authenticate_api_key(key) == client
@@ -118,7 +122,7 @@ def test_nv_client_registers_and_manages_a_client() -> None:
     assert client.daily_batch_quota == 7
     assert client.is_blocked()
     listed, _ = run("nv_client", "list")
-    assert f"{LAS_OIN}  LAS (fictief)  quota=7/day  blocked" in listed
+    assert f"{LAS_OIN}  LAS (fictief)  role=las  quota=7/day  blocked" in listed
     run("nv_client", "unblock", "--oin", LAS_OIN)
     client.refresh_from_db()
     assert not client.is_blocked()
@@ -134,7 +138,7 @@ def test_nv_client_registers_and_manages_a_client() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("register", "--oin", "123", "--name", "x"), "OIN"),
+        (("register", "--oin", "123", "--name", "x", "--role", "las"), "OIN"),
         (("new-key", "--oin", "00000009999999999999"), "no client is registered"),
         (("block", "--oin", LAS_OIN, "--until", "tomorrow"), "ISO date-time"),
         (("set-quota", "--oin", LAS_OIN, "-1"), "0 or more"),
@@ -147,3 +151,89 @@ def test_nv_client_refuses_bad_input_and_changes_nothing(
     with pytest.raises(CommandError, match=message):
         run("nv_client", *args)
     assert list(Client.objects.values()) == before
+
+
+@pytest.mark.django_db
+def test_nv_client_registers_a_hub_and_manages_its_suppliers() -> None:
+    registered, _ = run(
+        "nv_client",
+        "register",
+        "--oin",
+        HUB_OIN,
+        "--name",
+        "Hub (fictief)",
+        "--role",
+        "hub",
+        "--supplier",
+        "12345678",
+        "--supplier",
+        "00000004000000000123",
+    )
+    assert "as hub" in registered
+    client = Client.objects.get(oin=HUB_OIN)
+    listed, _ = run("nv_client", "suppliers", "list", "--oin", HUB_OIN)
+    assert listed.splitlines() == ["00000004000000000123", "12345678"]
+
+    added, _ = run("nv_client", "suppliers", "add", "--oin", HUB_OIN, "87654321", "12345678")
+    assert "3 suppliers (added: 87654321; removed: -)" in added
+    removed, _ = run("nv_client", "suppliers", "remove", "--oin", HUB_OIN, "12345678")
+    assert "2 suppliers (added: -; removed: 12345678)" in removed
+    assert client.supplier_ids() == ["00000004000000000123", "87654321"]
+    assert f"{HUB_OIN}  Hub (fictief)  role=hub" in run("nv_client", "list")[0]
+    assert "suppliers=2" in run("nv_client", "list")[0]
+
+    run("nv_client", "set-role", "--oin", HUB_OIN, "las")
+    client.refresh_from_db()
+    assert (client.role, client.supplier_ids()) == ("las", [])
+    changes = Event.objects.filter(event_type=events.CLIENT_SUPPLIERS_CHANGED).order_by("id")
+    assert [(event.details["added"], event.details["removed"]) for event in changes] == [
+        (["00000004000000000123", "12345678"], []),
+        (["87654321"], []),
+        ([], ["12345678"]),
+        ([], ["00000004000000000123", "87654321"]),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            (
+                "register",
+                "--oin",
+                HUB_OIN,
+                "--name",
+                "x",
+                "--role",
+                "las",
+                "--supplier",
+                "12345678",
+            ),
+            "only a hub client has suppliers",
+        ),
+        (
+            ("register", "--oin", HUB_OIN, "--name", "x", "--role", "hub", "--supplier", "acme"),
+            "supplier 1 in the list",
+        ),
+        (("suppliers", "add", "--oin", LAS_OIN, "12345678"), "only a hub client"),
+        (("suppliers", "list", "--oin", LAS_OIN), "has no suppliers"),
+        (("suppliers", "add", "--oin", OTHER_HUB_OIN, "1234"), "supplier 1 in the list"),
+        (("suppliers", "remove", "--oin", OTHER_HUB_OIN, "87654321"), "not in this client's"),
+    ],
+)
+def test_nv_client_refuses_bad_supplier_input_and_changes_nothing(
+    las_client: tuple[Client, str], args: tuple[str, ...], message: str
+) -> None:
+    services.register_client(oin=OTHER_HUB_OIN, name="Hub", role="hub", suppliers=["12345678"])
+    before = list(Client.objects.values()), list(ClientSupplier.objects.values())
+    with pytest.raises(CommandError, match=message):
+        run("nv_client", *args)
+    assert (list(Client.objects.values()), list(ClientSupplier.objects.values())) == before
+
+
+@pytest.mark.django_db
+def test_nv_client_register_needs_a_role() -> None:
+    with pytest.raises(CommandError, match="--role"):
+        run("nv_client", "register", "--oin", HUB_OIN, "--name", "x")
+    assert not Client.objects.exists()

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from regie.conftest import LAS_OIN, make_bsn, make_hpgn, start_server
+from regie.conftest import HUB_OIN, UNDECLARED_KVK, make_bsn, make_hpgn, start_server
 from regie.lib.logging import MASK, Pii, mask_text
 from regie.nummervoorziening.models import Client
 
@@ -37,6 +37,12 @@ def full_flow(url: str, key: str, rng: random.Random) -> list[str]:
     ).json()["supplierPseudonym"]
     api.post("/substitutions", json={"hpgnNew": other, "hpgnOld": hpgn})
     used += [hpgn, other, stampseudonym, eck_id, supplier]
+    # A supplier this hub did not declare: refused (and audited) without the ECK iD in the log.
+    refused = api.post(
+        "/supplier-pseudonyms",
+        json={"eckId": eck_id, "supplierId": UNDECLARED_KVK, "sectorId": PO},
+    )
+    assert refused.status_code == 403, refused.text
     # Bad input of every kind, carrying identifier values.
     bad = hpgn[:-1] + "Z"
     api.post("/stampseudonyms", json={"hpgn": bad})
@@ -75,7 +81,7 @@ def full_flow(url: str, key: str, rng: random.Random) -> list[str]:
 def soap_flow(url: str, key: str, stampseudonym: str, rng: random.Random) -> list[str]:
     """SOAP calls, good and bad, carrying identifiers in bodies and headers."""
     hpgn = make_hpgn(rng)
-    sender = f"<wsa:From><wsa:Address>{WSA}/anonymous?oin={LAS_OIN}</wsa:Address></wsa:From>"
+    sender = f"<wsa:From><wsa:Address>{WSA}/anonymous?oin={HUB_OIN}</wsa:Address></wsa:From>"
 
     def post(body: str, header: str = sender) -> httpx.Response:
         document = (
@@ -115,9 +121,9 @@ def soap_flow(url: str, key: str, stampseudonym: str, rng: random.Random) -> lis
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_full_flow_leaves_no_identifier_in_the_logs(
-    las_client: tuple[Client, str], keys_dir: Path, tmp_path: Path, rng: random.Random
+    hub_client: tuple[Client, str], keys_dir: Path, tmp_path: Path, rng: random.Random
 ) -> None:
-    _, key = las_client
+    _, key = hub_client
     log = tmp_path / "server.log"
     process, url = start_server(
         keys_dir, log, REGIE_LOG_LEVEL="DEBUG", REGIE_NV_BATCH_LEASE_SECONDS="1"

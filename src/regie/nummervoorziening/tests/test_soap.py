@@ -28,9 +28,10 @@ from zeep.transports import Transport
 from zeep.wsa import WsAddressingPlugin
 from zeep.wsdl.utils import get_or_create_header
 
-from regie.conftest import make_hpgn
-from regie.nummervoorziening import services, soap
-from regie.nummervoorziening.models import Batch, Client
+from regie.audit.models import AuditEvent
+from regie.conftest import SUPPLIER_KVK, make_hpgn
+from regie.nummervoorziening import events, services, soap
+from regie.nummervoorziening.models import Batch, BatchKind, Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -428,6 +429,64 @@ def test_it_lists_chains_and_sectors(las: Any) -> None:
     sectors = las.retrieveSectors()
     assert SECTOR in [sector.id for sector in sectors]
     assert all(sector.name and sector.description for sector in sectors)
+
+
+# --- Roles ---------------------------------------------------------------------------------------
+
+
+def test_a_hub_client_has_every_operation_of_the_wsdl_too(
+    connect: Connect, hub_client: tuple[Client, str], rng: random.Random
+) -> None:
+    client, api_key = hub_client
+    hub = connect(api_key=api_key, oin=client.oin)
+    old, new = make_hpgn(rng), make_hpgn(rng)
+    stampseudonym = hub.retrieveStampseudonym(hpgn=old)
+    assert hub.retrieveEckId(stampseudonym=stampseudonym, chainId=CHAIN, sectorId=SECTOR)
+    assert hub.replaceStampseudonym(hpgnOld=old, hpgnNew=new) == stampseudonym
+    batch_id = hub.submitEckIdBatch(
+        chainId=CHAIN,
+        sectorId=SECTOR,
+        stampseudonymList=[{"index": 0, "stampseudonym": stampseudonym}],
+    )
+    process_batches()
+    assert [item.index for item in hub.retrieveBatch(batchIdentifier=batch_id).success] == [0]
+
+
+def test_a_supplier_batch_is_refused_over_soap_once_the_client_may_not_have_it(
+    connect: Connect, hub_client: tuple[Client, str], rng: random.Random
+) -> None:
+    """Supplier batches are submitted over JSON; retrieveBatch hands them out over SOAP only while
+    the supplier is in the hub's registration and the client is a hub."""
+    client, api_key = hub_client
+    hub = connect(api_key=api_key, oin=client.oin)
+    stampseudonym = hub.retrieveStampseudonym(hpgn=make_hpgn(rng))
+    eck_id = hub.retrieveEckId(stampseudonym=stampseudonym, chainId=CHAIN, sectorId=SECTOR)
+    batches = [
+        str(services.submit_batch(client, BatchKind.SUPPLIER, [(0, eck_id)], **target).pk)
+        for target in [{"supplier_id": SUPPLIER_KVK, "sector_id": SECTOR}] * 2
+    ]
+    process_batches()
+
+    services.remove_suppliers(client, [SUPPLIER_KVK])
+    removed = fault_of(lambda: hub.retrieveBatch(batchIdentifier=batches[0]))
+    assert "not among the suppliers declared" in assert_fault(removed, "AuthorizationException")
+    services.add_suppliers(client, [SUPPLIER_KVK])
+    [item] = hub.retrieveBatch(batchIdentifier=batches[0]).success
+    assert item.value == services.get_deriver().supplier_pseudonym(eck_id, SUPPLIER_KVK, SECTOR)
+
+    services.set_role(client, "las")
+    las = fault_of(lambda: hub.retrieveBatch(batchIdentifier=batches[1]))
+    assert "for a hub client only" in assert_fault(las, "AuthorizationException")
+    assert [
+        (event.details["operation"], event.details["reason"])
+        for event in AuditEvent.objects.filter(event_type=events.REQUEST_REFUSED.name).order_by(
+            "id"
+        )
+    ] == [
+        ("retrieve-supplier-batch", "supplier-not-declared"),
+        ("retrieve-supplier-batch", "operation-not-permitted"),
+    ]
+    assert Batch.objects.get(pk=batches[1]).status == "open"
 
 
 # --- Authentication ------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ PO = "http://purl.edustandaard.nl/begrippenkader/512e4729-03a4-43a2-95ba-758071d
 
 @pytest.fixture
 def hub_client(live_server: LiveServer) -> NummervoorzieningClient:
-    _, key = nv_services.register_client(oin=HUB_OIN, name="regie-hub (fictief)")
+    _, key = nv_services.register_client(oin=HUB_OIN, name="regie-hub (fictief)", role="hub")
     return NummervoorzieningClient(f"{live_server.url}/nummervoorziening", key, 30)
 
 

@@ -32,12 +32,15 @@ DEMO_LAS = ("00000001000000000001", "Demo-LAS De Regenboog (fictief)")
 DEMO_HUB = ("00000001000000000002", "regie-hub demo (fictief)")
 
 
-def ensure_client(oin: str, name: str, quota: int) -> str:
-    """The demo client with this OIN, with a fresh API key (returned)."""
+def ensure_client(oin: str, name: str, quota: int, role: str) -> str:
+    """The demo client with this OIN and role, with a fresh API key (returned)."""
     client = Client.objects.filter(oin=oin).first()
     if client is None:
-        client, key = nv_services.register_client(oin=oin, name=name, daily_batch_quota=quota)
+        client, key = nv_services.register_client(
+            oin=oin, name=name, role=role, daily_batch_quota=quota
+        )
         return key
+    nv_services.set_role(client, role)  # a demo database from before client roles
     return nv_services.issue_api_key(client)
 
 
@@ -58,8 +61,8 @@ class Command(BaseCommand):
         user_model = get_user_model()
         if not user_model.objects.filter(username=username).exists():
             user_model.objects.create_superuser(username=username, email=email, password=password)
-        las_key = ensure_client(*DEMO_LAS, quota=1000)
-        settings.NV_CLIENT_API_KEY = ensure_client(*DEMO_HUB, quota=10_000)
+        las_key = ensure_client(*DEMO_LAS, quota=1000, role="las")
+        settings.NV_CLIENT_API_KEY = ensure_client(*DEMO_HUB, quota=10_000, role="hub")
         settings.NV_CLIENT_URL = f"http://127.0.0.1:{options['port']}/nummervoorziening"
         settings.ROLE = "all"
         check_ready("all")

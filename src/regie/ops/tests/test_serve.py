@@ -6,7 +6,6 @@ import signal
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -76,31 +75,3 @@ def test_it_serves_the_number_service_only_in_its_roles(
     finally:
         process.terminate()
         process.wait(30)
-
-
-def test_a_stop_after_the_loop_has_shut_down_touches_nothing() -> None:
-    """Stopping twice, or after the loop ended on its own, never writes to the closed trigger
-    (its file descriptor may belong to something else by then)."""
-    import threading
-
-    from waitress.server import create_server
-
-    from regie.core.management.commands.serve import run_until_stopped, stop_serving
-
-    def app(environ: object, start_response: Any) -> list[bytes]:
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-    server: Any = create_server(app, host="127.0.0.1", port=0, threads=1)
-    stop = threading.Event()
-    thread = threading.Thread(target=run_until_stopped, args=(server, stop), daemon=True)
-    thread.start()
-    port = server.socket.getsockname()[1]
-    assert httpx.get(f"http://127.0.0.1:{port}/").text == "ok"
-    stop_serving(server, stop)
-    thread.join(timeout=10)
-    assert not thread.is_alive()
-    with socket.socket() as reused:  # may get the trigger's old descriptor number
-        reused.bind(("127.0.0.1", 0))
-        stop_serving(server, stop)
-        stop_serving(server, stop)

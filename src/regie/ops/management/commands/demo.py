@@ -18,12 +18,12 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from regie.core.management.commands.serve import check_ready, serve
 from regie.gateway import keys as oidc_keys
 from regie.lib.logging import get_logger
 from regie.nummervoorziening import services as nv_services
 from regie.nummervoorziening.keys import generate_keyring
 from regie.nummervoorziening.models import Client
+from regie.ops.management.commands.serve import check_ready, serve
 
 logger = get_logger(__name__)
 

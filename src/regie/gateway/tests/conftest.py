@@ -42,7 +42,7 @@ def oidc_keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _oidc_keys(settings: LazySettings, oidc_keys_dir: Path) -> None:
+def oidc_keys_in_settings(settings: LazySettings, oidc_keys_dir: Path) -> None:
     settings.OIDC_KEYS_DIR = oidc_keys_dir
 
 

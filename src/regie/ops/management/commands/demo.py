@@ -67,7 +67,7 @@ class Command(BaseCommand):
         settings.OIDC_ISSUER = f"{base}/oidc"
         from regie.accounts.demo import demo_pupil_logins
         from regie.agreements.demo import load_demo_register
-        from regie.demosupplier import demo as demo_suppliers
+        from regie.ops import demo_suppliers
         from regie.roster import demo
 
         suppliers = demo_suppliers.start_demo_suppliers(settings.OIDC_ISSUER, options["port"])

@@ -16,7 +16,6 @@ from regie.accounts.services import create_pupil_login
 from regie.agreements.models import Product, Supplier
 from regie.agreements.tests.register import (
     license_group,
-    load_school,
     make_agreement,
     make_product,
     make_supplier,
@@ -26,7 +25,7 @@ from regie.core.models import School
 from regie.gateway import keys
 from regie.nummervoorziening import services as nv_services
 from regie.roster.models import Group, Student
-from regie.roster.tests.exports import make_board
+from regie.roster.tests.exports import load_school, make_board
 
 __all__ = ["browser", "page"]
 

@@ -2,6 +2,8 @@
 # Needs only Python 3.11+, make and git: everything else comes from the lock file.
 
 PYTHON ?= python3
+# The demo's port; the demo suppliers use the next two (make demo PORT=8100: 8100, 8101, 8102).
+PORT ?= 8000
 UV_VERSION := 0.9.9
 TOOLS := .tools
 VENV := .venv
@@ -34,9 +36,9 @@ browser:
 	  fi; \
 	fi
 
-## Install everything and start the demo on http://127.0.0.1:8000 (SQLite, demo data).
+## Install everything and start the demo on http://127.0.0.1:$(PORT) (SQLite, demo data).
 demo: install
-	$(VENV)/bin/regie demo
+	$(VENV)/bin/regie demo --port $(PORT)
 
 ## Install everything and run every test (SQLite by default; DATABASE_URL selects PostgreSQL).
 test: install browser

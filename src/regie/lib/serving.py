@@ -7,6 +7,7 @@ from another thread or a signal handler without waiting for idle keep-alive conn
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from typing import Any
@@ -14,6 +15,30 @@ from typing import Any
 from regie.lib.logging import get_logger
 
 logger = get_logger(__name__)
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether a server could not listen on ``host:port`` now (something else listens there).
+
+    Binds as waitress does (``SO_REUSEADDR``), so a port a stopped server left in TIME_WAIT
+    counts as free, as it is for waitress.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def free_ports_from(host: str, start: int, count: int, step: int = 10) -> int | None:
+    """The first port from ``start`` on (in steps of ``step``) that is free with the ``count - 1``
+    ports after it, or None when there is none below 65536."""
+    for first in range(start, 65536 - count + 1, step):
+        if not any(port_taken(host, first + offset) for offset in range(count)):
+            return first
+    return None
 
 
 def limit_malloc_arenas(arenas: int = 2) -> None:

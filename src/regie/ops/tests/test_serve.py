@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from regie.conftest import start_server
+from regie.conftest import regie_command, start_server, subprocess_env
 
 
 def keep_alive_connection(url: str) -> socket.socket:
@@ -75,3 +75,23 @@ def test_it_serves_the_number_service_only_in_its_roles(
     finally:
         process.terminate()
         process.wait(30)
+
+
+@pytest.mark.django_db(transaction=True)  # a migrated database: only the port stands in the way
+def test_it_names_a_taken_port_in_one_line(keys_dir: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            regie_command("serve", "--port", str(port)),
+            env=subprocess_env(keys_dir),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert f"port {port} is taken on 127.0.0.1" in line

@@ -18,7 +18,13 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from regie.lib.logging import get_logger
-from regie.lib.serving import limit_malloc_arenas, run_until_stopped, stop_serving, wake
+from regie.lib.serving import (
+    limit_malloc_arenas,
+    port_taken,
+    run_until_stopped,
+    stop_serving,
+    wake,
+)
 
 logger = get_logger(__name__)
 
@@ -70,6 +76,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if port_taken(options["host"], options["port"]):
+            raise CommandError(
+                f"port {options['port']} is taken on {options['host']}: "
+                "stop what listens there or choose another with --port"
+            )
         role = options["role"] or settings.ROLE
         settings.ROLE = role
         self.check()

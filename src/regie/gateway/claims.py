@@ -20,7 +20,7 @@ from regie.accounts.services import student_for
 from regie.agreements import policy
 from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
 from regie.agreements.models import Supplier
-from regie.audit.services import record
+from regie.audit.services import client_actor, record
 from regie.nummervoorziening import client as nv
 from regie.roster.models import Gender, Student
 
@@ -150,7 +150,7 @@ def _teacher_release(client: OAuthClient, user: Any, *, sub_only: bool) -> Relea
 def _record(client: OAuthClient, release: Release, channel: str) -> None:
     record(
         events.RELEASE,
-        f"client:{client.pk}",
+        client_actor(client),
         release.subject,
         {
             "channel": channel,

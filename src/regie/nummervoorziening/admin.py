@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from regie.audit.admin import AuditedAdmin
+from regie.audit.services import actor_for
 
 from . import services
 from .models import Batch, Client
@@ -49,7 +50,7 @@ class ClientAdmin(AuditedAdmin[Client]):
             oin=obj.oin,
             name=obj.name,
             daily_batch_quota=obj.daily_batch_quota,
-            actor=f"user:{request.user.pk}",
+            actor=actor_for(request.user),
         )
         obj.pk = client.pk
         self.message_user(
@@ -62,7 +63,7 @@ class ClientAdmin(AuditedAdmin[Client]):
     @admin.action(description=_("Issue a new API key (the old one stops working)"))
     def issue_new_api_key(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         for client in queryset:
-            key = services.issue_api_key(client, actor=f"user:{request.user.pk}")
+            key = services.issue_api_key(client, actor=actor_for(request.user))
             self.message_user(
                 request,
                 _("New API key for %(name)s (shown once): %(key)s")

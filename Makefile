@@ -1,5 +1,6 @@
 # regie — the two commands are `make demo` and `make test` (see README.md).
 # Needs only Python 3.11+, make and git: everything else comes from the lock file.
+# PYTHON=python3.12 chooses the Python when the default python3 is older.
 
 PYTHON ?= python3
 # The demo's port; the demo suppliers use the next two (make demo PORT=8100: 8100, 8101, 8102).
@@ -14,6 +15,10 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 .PHONY: install browser demo test gates format openapi benchmarks clean
 
 $(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "regie needs Python 3.11 or newer, and $(PYTHON) is" \
+	       "$$($(PYTHON) --version 2>/dev/null || echo 'not found'): choose another, for instance" \
+	       "make $(or $(firstword $(MAKECMDGOALS)),demo) PYTHON=python3.12" >&2; exit 1; }
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 

@@ -1,6 +1,6 @@
 """The number service's JSON API (django-ninja), next to the SOAP endpoint in ``soap.py``.
 
-Same operations as ``shared/interop/eckid.wsdl`` plus supplier pseudonyms; errors are RFC 9457
+Same operations as Kennisnet's ``eckid.wsdl`` plus supplier pseudonyms; errors are RFC 9457
 problem details. Identifiers travel only in request and response bodies, never in a URL.
 The committed OpenAPI file is ``docs/openapi/nummervoorziening.json`` (``regie openapi``).
 """

@@ -7,7 +7,6 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 
@@ -35,14 +34,6 @@ def test_the_helpers_give_the_forms_the_log_holds() -> None:
     assert actor_for(User(pk=42)) == "user:42"
     assert client_actor(Thing(7)) == "client:7"
     assert nv_client_actor("00000001000000000001") == "nv-client:00000001000000000001"
-
-
-@pytest.mark.django_db
-def test_a_number_service_client_is_its_oin() -> None:
-    from regie.nummervoorziening.models import Client
-
-    client = Client(oin="00000001000000000003", name="LAS (fictief)")
-    assert client.audit_actor == nv_client_actor("00000001000000000003")
 
 
 def test_a_visitor_who_is_not_logged_in_is_anonymous_not_a_user() -> None:

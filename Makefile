@@ -1,7 +1,10 @@
 # regie — the two commands are `make demo` and `make test` (see README.md).
 # Needs only Python 3.11+, make and git: everything else comes from the lock file.
+# PYTHON=python3.12 chooses the Python when the default python3 is older.
 
 PYTHON ?= python3
+# The demo's port; the demo suppliers use the next two (make demo PORT=8100: 8100, 8101, 8102).
+PORT ?= 8000
 UV_VERSION := 0.9.9
 TOOLS := .tools
 VENV := .venv
@@ -12,6 +15,10 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 .PHONY: install browser demo test gates format openapi benchmarks clean
 
 $(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "regie needs Python 3.11 or newer, and $(PYTHON) is" \
+	       "$$($(PYTHON) --version 2>/dev/null || echo 'not found'): choose another, for instance" \
+	       "make $(or $(firstword $(MAKECMDGOALS)),demo) PYTHON=python3.12" >&2; exit 1; }
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
@@ -34,9 +41,9 @@ browser:
 	  fi; \
 	fi
 
-## Install everything and start the demo on http://127.0.0.1:8000 (SQLite, demo data).
+## Install everything and start the demo on http://127.0.0.1:$(PORT) (SQLite, demo data).
 demo: install
-	$(VENV)/bin/regie demo
+	$(VENV)/bin/regie demo --port $(PORT)
 
 ## Install everything and run every test (SQLite by default; DATABASE_URL selects PostgreSQL).
 test: install browser

@@ -40,14 +40,13 @@ def setup_child() -> None:
     from regie.agreements import services as register
     from regie.agreements.tests.register import (
         license_group,
-        load_school,
         make_agreement,
         make_product,
         make_supplier,
     )
     from regie.gateway.services import register_client
     from regie.roster.models import Group
-    from regie.roster.tests.exports import make_board
+    from regie.roster.tests.exports import load_school, make_board
 
     rng = random.Random(5)
     run = secrets.token_hex(3)  # a reused DATABASE_URL keeps the last run's rows

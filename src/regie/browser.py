@@ -1,6 +1,6 @@
 """A real browser for tests: Playwright driving Debian's Chromium, never a downloaded browser.
 
-Every user-facing flow gets a test in a real browser (STYLE.md, "Tests"). This module holds the
+Every user-facing flow gets a test in a real browser (docs/style.md, "Tests"). This module holds the
 pytest fixtures for that and a few checks that every page should pass. Use it from an app's
 ``tests/conftest.py``::
 

@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "regie.roster",
     "regie.agreements",
     "regie.gateway",
+    "regie.ops",
 ]
 
 MIDDLEWARE = [

@@ -25,13 +25,11 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 
-from regie.audit.services import record
+from regie.audit.services import ANONYMOUS, actor_for, record
 from regie.roster.models import Staff, Student
 
 from . import events, oidc, sealing
 from .models import IdentityProvider, PupilAccount, UpstreamIdentity, belongs_to_board, is_pupil_of
-
-ANONYMOUS = "anonymous"
 
 # OAuth 2.0 (RFC 6749 §4.1.2.1) and OIDC Core (§3.1.2.6) error codes: an upstream error is
 # audited by its code only when it is one of these (the rest of the URL is not the hub's).
@@ -203,7 +201,7 @@ def person_for(provider: IdentityProvider, claims: Mapping[str, Any]) -> AuthUse
     try:
         with transaction.atomic():
             user, details = _person(provider, claims)
-            record(events.UPSTREAM_LOGIN, f"user:{user.pk}", f"user:{user.pk}", details)
+            record(events.UPSTREAM_LOGIN, actor_for(user), f"user:{user.pk}", details)
     except UpstreamLoginRefused as refused:  # audited outside the rolled-back transaction
         raise refuse(provider, refused.reason, **refused.details) from None
     return user

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from .events import ADMIN_DELETED, ADMIN_SAVED
 from .models import AuditEvent
-from .services import record
+from .services import actor_for, record
 
 
 @admin.register(AuditEvent)
@@ -42,7 +42,7 @@ class AuditedAdmin(admin.ModelAdmin[M]):
         fields = sorted(form.changed_data) if form is not None else []
         record(
             ADMIN_SAVED,
-            f"user:{request.user.pk}",
+            actor_for(request.user),
             _subject(obj),
             {"created": not change, "fields": fields},
         )
@@ -50,7 +50,7 @@ class AuditedAdmin(admin.ModelAdmin[M]):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         deleted = [_subject(item.instance) for item in formset.deleted_forms if item.instance.pk]
         super().save_formset(request, form, formset, change)
-        actor = f"user:{request.user.pk}"
+        actor = actor_for(request.user)
         for obj in formset.new_objects:
             record(ADMIN_SAVED, actor, _subject(obj), {"created": True, "fields": []})
         for obj, fields in formset.changed_objects:
@@ -61,10 +61,10 @@ class AuditedAdmin(admin.ModelAdmin[M]):
     def delete_model(self, request: HttpRequest, obj: M) -> None:
         subject = _subject(obj)
         super().delete_model(request, obj)
-        record(ADMIN_DELETED, f"user:{request.user.pk}", subject)
+        record(ADMIN_DELETED, actor_for(request.user), subject)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         subjects = [_subject(obj) for obj in queryset]
         super().delete_queryset(request, queryset)
         for subject in subjects:
-            record(ADMIN_DELETED, f"user:{request.user.pk}", subject)
+            record(ADMIN_DELETED, actor_for(request.user), subject)

@@ -1,10 +1,20 @@
-"""The audit app's front door: :func:`record`, the one call every app makes to log an event."""
+"""The audit app's front door: :func:`record`, the one call every app makes to log an event, and
+the helpers that say who did it.
+
+An event's *actor* is always one of these forms, made here and nowhere else:
+
+- ``system`` (:data:`SYSTEM`): the hub itself — a command, a scheduled job, a background worker;
+- ``anonymous`` (:data:`ANONYMOUS`): a visitor who is not logged in (a refused login);
+- ``user:<id>`` (:func:`actor_for`): a login, by the id of the Django user;
+- ``client:<id>`` (:func:`client_actor`): a supplier's OAuth client at the gateway;
+- ``nv-client:<OIN>`` (:func:`nv_client_actor`): a client of the number service, by its OIN.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from django.utils import timezone
 
@@ -16,6 +26,32 @@ from .models import AuditEvent
 logger = get_logger(__name__)
 
 SYSTEM = "system"
+ANONYMOUS = "anonymous"
+
+
+class HasPk(Protocol):
+    @property
+    def pk(self) -> Any: ...
+
+
+def actor_for(user: HasPk | None) -> str:
+    """The actor for what a login did (``user:<id>``); :data:`SYSTEM` when no one did it, and
+    :data:`ANONYMOUS` for a visitor who is not logged in."""
+    if user is None:
+        return SYSTEM
+    if user.pk is None:
+        return ANONYMOUS
+    return f"user:{user.pk}"
+
+
+def client_actor(client: HasPk) -> str:
+    """The actor for what a supplier's OAuth client did at the gateway: ``client:<id>``."""
+    return f"client:{client.pk}"
+
+
+def nv_client_actor(oin: str) -> str:
+    """The actor for what a client of the number service did, by its OIN: ``nv-client:<OIN>``."""
+    return f"nv-client:{oin}"
 
 
 class PersonalDataInDetails(TypeError):

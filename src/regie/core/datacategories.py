@@ -173,7 +173,7 @@ PRIVACY_PREFERENCES = DataCategory(
     "Consent given or withdrawn, objections, and other choices a person made about their data.",
 )
 
-# regie's own keys: education, and the pseudonyms of the ECK iD chain (DESIGN.md §4).
+# regie's own keys: education, and the pseudonyms of the ECK iD chain (DESIGN §4).
 EDUCATION = DataCategory(
     "user.education",
     "Onderwijsgegevens",

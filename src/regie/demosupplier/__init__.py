@@ -3,6 +3,7 @@ parties of the hub ("Rekenwereld" and "Taalrijk", fictional), each on its own po
 
 Not a Django app (no models, not in ``INSTALLED_APPS``): the applications themselves
 (:mod:`.app`, :mod:`.relyingparty`) know the hub only by its issuer URL and speak HTTP to it, as
-a supplier would. Only :mod:`.registration`, run by ``regie demo``, uses the hub's services to
-register their clients. See ``docs/demo-suppliers.md``.
+a supplier would: this package imports nothing of regie but :mod:`regie.lib`. Registering their
+clients at the hub is ``regie demo``'s work (:mod:`regie.ops.supplier_registration`). See
+``docs/demo-suppliers.md``.
 """

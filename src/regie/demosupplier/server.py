@@ -7,8 +7,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from regie.core.management.commands.serve import run_until_stopped, stop_serving
 from regie.lib.logging import get_logger
+from regie.lib.serving import run_until_stopped, stop_serving
 
 from .app import DemoSupplierApp
 from .suppliers import DemoSupplierSpec

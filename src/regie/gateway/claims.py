@@ -20,7 +20,7 @@ from regie.accounts.services import student_for
 from regie.agreements import policy
 from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
 from regie.agreements.models import Supplier
-from regie.audit.services import record
+from regie.audit.services import client_actor, record
 from regie.nummervoorziening import client as nv
 from regie.roster.models import Gender, Student
 
@@ -70,7 +70,7 @@ def pseudonym(student: Student, supplier: Supplier) -> str:
     if not student.eck_id:
         raise ReleaseRefused({SUPPLIER_PSEUDONYM: "no_eck_id"})
     service = nv.get_client()
-    sector_id = _sector_ids(service)[student.school.sector]
+    sector_id = sector_ids(service)[student.school.sector]
     value = service.supplier_pseudonym(student.eck_id, supplier.kvk, sector_id)
     try:
         with transaction.atomic():
@@ -83,7 +83,8 @@ def pseudonym(student: Student, supplier: Supplier) -> str:
 _SECTORS: dict[str, dict[str, str]] = {}
 
 
-def _sector_ids(service: nv.NummervoorzieningClient) -> dict[str, str]:
+def sector_ids(service: nv.NummervoorzieningClient) -> dict[str, str]:
+    """The number service's sector ids by sector code, asked once per service URL."""
     url = settings.NV_CLIENT_URL
     if url not in _SECTORS:
         _SECTORS[url] = {sector.code: sector.id for sector in service.sectors()}
@@ -150,7 +151,7 @@ def _teacher_release(client: OAuthClient, user: Any, *, sub_only: bool) -> Relea
 def _record(client: OAuthClient, release: Release, channel: str) -> None:
     record(
         events.RELEASE,
-        f"client:{client.pk}",
+        client_actor(client),
         release.subject,
         {
             "channel": channel,

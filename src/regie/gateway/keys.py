@@ -87,10 +87,11 @@ def ensure(directory: Path | None = None) -> list[Path]:
     ]
 
 
-def rotate(directory: Path | None = None) -> list[Path]:
+def rotate(directory: Path | None = None, now: float | None = None) -> list[Path]:
     """A new signing key for every algorithm; the old ones stay published."""
     directory = Path(directory or settings.OIDC_KEYS_DIR)
-    created = max([int(time.time())] + [item.created + 1 for item in load(directory)])
+    now = time.time() if now is None else now
+    created = max([int(now)] + [item.created + 1 for item in load(directory)])
     return [_write(directory, _generate(alg, created), created) for alg in ALGORITHMS]
 
 

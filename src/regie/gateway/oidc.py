@@ -40,7 +40,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from regie.accounts.services import PUPIL_ACCOUNT_PATH, read_with_account
-from regie.audit.services import record
+from regie.audit.services import SYSTEM, client_actor, record
 
 from . import claims, events, keys
 from .models import AccessToken, AuthorizationCode, OAuthClient, SeenAssertion, digest
@@ -125,7 +125,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         if ignored:  # only our own scope names go into the audit log, not the client's text
             record(
                 events.REQUEST_REFUSED,
-                f"client:{request.client.pk}",
+                client_actor(request.client),
                 f"client:{request.client.pk}",
                 {
                     "endpoint": _endpoint_path(request),
@@ -167,7 +167,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
             revoked = AccessToken.objects.filter(code=found).update(revoked=True)
             record(
                 events.CODE_REPLAYED,
-                f"client:{client.pk}",
+                client_actor(client),
                 f"client:{client.pk}",
                 {"tokens_revoked": revoked},
             )
@@ -340,7 +340,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
     def handle_error_response(self, request: Any, error: Any) -> Any:
         record(
             events.REQUEST_REFUSED,
-            "system",
+            SYSTEM,
             "",
             {
                 "endpoint": _endpoint_path(request),

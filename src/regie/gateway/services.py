@@ -13,7 +13,7 @@ from joserfc.jwk import KeySet
 
 from regie.agreements.models import Product, Supplier
 from regie.agreements.services import Refused
-from regie.audit.services import record
+from regie.audit.services import actor_for, record
 
 from . import events
 from .models import AuthMethod, OAuthClient, SigningAlg, digest
@@ -104,7 +104,7 @@ def register_client(
     )
     record(
         events.CLIENT_SAVED,
-        "system" if user is None else f"user:{user.pk}",
+        actor_for(user),
         f"client:{client.pk}",
         {"created": True, "supplier": supplier.pk, "auth_method": auth_method},
     )
@@ -152,7 +152,7 @@ def update_client(
     client.save(update_fields=changed)
     record(
         events.CLIENT_SAVED,
-        "system" if user is None else f"user:{user.pk}",
+        actor_for(user),
         f"client:{client.pk}",
         {"created": False, "supplier": client.supplier_id, "fields": changed},
     )

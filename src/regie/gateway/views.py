@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
 from regie.agreements.policy import Condition
-from regie.audit.services import record
+from regie.audit.services import SYSTEM, actor_for, record
 from regie.nummervoorziening.client import NummervoorzieningClientError
 
 from . import claims, events, keys, oidc
@@ -83,7 +83,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     if _indescribable(request):
         record(
             events.REQUEST_REFUSED,
-            "system",
+            SYSTEM,
             "",
             {"endpoint": request.path, "error": "invalid_request"},
         )
@@ -109,7 +109,7 @@ def _authorize(request: HttpRequest) -> HttpResponse:
     if reasons is not None:
         record(
             events.LAUNCH_REFUSED,
-            f"user:{request.user.pk}",
+            actor_for(request.user),
             claims.audit_subject(request.user),
             {"client": client.pk, "product": client.product_id, "reasons": reasons},
         )
@@ -172,7 +172,7 @@ def token(request: HttpRequest) -> HttpResponse:
     except claims.ReleaseRefused:  # RFC 6749 §5.2: the grant is no longer good
         record(
             events.REQUEST_REFUSED,
-            "system",
+            SYSTEM,
             "",
             {"endpoint": request.path, "error": "invalid_grant"},
         )
@@ -212,7 +212,7 @@ def userinfo(request: HttpRequest) -> HttpResponse:
 
 def _bearer_error(request: HttpRequest, error: OAuth2Error) -> JsonResponse:
     """An RFC 6750 §3 error (with ``WWW-Authenticate``), audited."""
-    record(events.REQUEST_REFUSED, "system", "", {"endpoint": request.path, "error": error.error})
+    record(events.REQUEST_REFUSED, SYSTEM, "", {"endpoint": request.path, "error": error.error})
     status, problem, headers = error()
     response = JsonResponse(dict(problem), status=status)
     for name, value in headers:
@@ -228,9 +228,7 @@ def end_session(request: HttpRequest) -> HttpResponse:
     try:
         validated = server.validate_endpoint_request("end_session", request)
     except OAuth2Error as error:  # §4: no redirection on an error
-        record(
-            events.REQUEST_REFUSED, "system", "", {"endpoint": request.path, "error": error.error}
-        )
+        record(events.REQUEST_REFUSED, SYSTEM, "", {"endpoint": request.path, "error": error.error})
         return render(request, "gateway/error.html", {"error": error.error}, status=400)
     if validated.needs_confirmation and request.method != "POST":
         return render(request, "gateway/logout.html", {"confirm": True, "params": request.GET})

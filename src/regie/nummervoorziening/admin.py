@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from regie.audit.admin import AuditedAdmin
+from regie.audit.services import actor_for
 
 from . import services
 from .errors import InvalidInput
@@ -105,7 +106,7 @@ class ClientAdmin(AuditedAdmin[Client]):
         return int(client.supplier_total)
 
     def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
-        actor = f"user:{request.user.pk}"
+        actor = actor_for(request.user)
         suppliers: list[str] = form.cleaned_data.get("suppliers", [])
         if change:
             role = obj.role
@@ -134,7 +135,7 @@ class ClientAdmin(AuditedAdmin[Client]):
     @admin.action(description=_("Issue a new API key (the old one stops working)"))
     def issue_new_api_key(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         for client in queryset:
-            key = services.issue_api_key(client, actor=f"user:{request.user.pk}")
+            key = services.issue_api_key(client, actor=actor_for(request.user))
             self.message_user(
                 request,
                 _("New API key for %(name)s (shown once): %(key)s")

@@ -21,6 +21,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from regie.audit.services import nv_client_actor
+
 OIN_VALIDATOR = RegexValidator(r"^[0-9]{20}$", _("An OIN is 20 digits."))
 
 
@@ -80,7 +82,7 @@ class Client(models.Model):
 
     @property
     def audit_actor(self) -> str:
-        return f"nv-client:{self.oin}"
+        return nv_client_actor(self.oin)
 
     def is_blocked(self, now: datetime | None = None) -> bool:
         return self.blocked_until is not None and self.blocked_until > (now or timezone.now())

@@ -757,7 +757,9 @@ def _derive_chunk(batch: Batch, items: list[list[Any]]) -> dict[str, list[list[A
     return {"success": success, "failed": failed}
 
 
-def _claim_chunk(worker_id: str) -> BatchChunk | None:
+def claim_chunk(worker_id: str) -> BatchChunk | None:
+    """Lease the next chunk that is free (new, or its lease ran out) to ``worker_id``; None when
+    there is none. :func:`process_next_chunk` claims and processes one."""
     now = timezone.now()
     with transaction.atomic():
         candidates = BatchChunk.objects.claimable(now).order_by("id")
@@ -785,7 +787,7 @@ def process_next_chunk(worker_id: str) -> bool:
     The results, the emptied items and ``done`` are written in one statement that only succeeds
     while this worker still holds the lease: a chunk is never half-done and never done twice.
     """
-    chunk = _claim_chunk(worker_id)
+    chunk = claim_chunk(worker_id)
     if chunk is None:
         return False
     outcome = _derive_chunk(chunk.batch, orjson.loads(bytes(chunk.items or b"[]")))

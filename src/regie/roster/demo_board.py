@@ -7,7 +7,7 @@ are drawn from the lists below, e-mail addresses are at ``.example`` domains, sc
 "(fictief)", and the few PGNs are random numbers that pass the BSN 11-proef.
 
 As a LAS export since UWLR 2.3 does, most pupils carry an ECK iD and only ``pgn_pupils`` carry a
-PGN, so that importing the board does not cost two seconds of scrypt per pupil (DESIGN.md §4).
+PGN, so that importing the board does not cost two seconds of scrypt per pupil (DESIGN §4).
 
 Generation is pure Python, needs no database, is deterministic for a seed (one
 ``random.Random(seed)``, never the global generator) and linear in the number of pupils.

@@ -33,7 +33,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from regie.audit.services import record
+from regie.audit.services import SYSTEM, actor_for, record
 from regie.core.models import Board, School
 from regie.lib.bulk_hpgn import default_workers, hash_lines, make_executor
 from regie.lib.hpgn import decode_salt
@@ -146,7 +146,7 @@ def purge_expired_uploads() -> int:
         run.status = ImportStatus.DISCARDED
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "finished_at"])
-        record(events.IMPORT_DISCARDED, "system", f"import:{run.pk}", {"reason": "expired"})
+        record(events.IMPORT_DISCARDED, SYSTEM, f"import:{run.pk}", {"reason": "expired"})
     return len(expired)
 
 
@@ -185,7 +185,7 @@ def upload_export(
     run.save()
     record(
         events.IMPORT_PREVIEWED,
-        _actor(user),
+        actor_for(user),
         f"import:{run.pk}",
         {"status": run.status, "format": run.source_format, "problems": len(run.problems)},
     )
@@ -223,9 +223,9 @@ def apply(
     if problems:  # checked again inside the transaction, but before any PGN is hashed
         raise ExportRefused(problems)
     pseudonyms = obtain_pseudonyms(
-        export, board, client=client, on_progress=on_progress, actor=_actor(user)
+        export, board, client=client, on_progress=on_progress, actor=actor_for(user)
     )
-    actor = _actor(user)
+    actor = actor_for(user)
     logger.info("roster.import.applying", run=str(run.pk), schools=len(export.schools))
     with transaction.atomic():
         applied = apply_export(export, board, actor=actor, pseudonyms=pseudonyms)
@@ -248,7 +248,7 @@ def discard(run: ImportRun, *, user: AuthUser | None) -> None:
         run.status = ImportStatus.DISCARDED
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "finished_at"])
-        record(events.IMPORT_DISCARDED, _actor(user), f"import:{run.pk}")
+        record(events.IMPORT_DISCARDED, actor_for(user), f"import:{run.pk}")
 
 
 def _pending_filter(keys: Iterable[tuple[str, str]]) -> Q:
@@ -256,12 +256,6 @@ def _pending_filter(keys: Iterable[tuple[str, str]]) -> Q:
     for code, las_key in keys:
         condition |= Q(school_code=code, las_key=las_key)
     return condition
-
-
-def _actor(user: AuthUser | None) -> str:
-    if user is None:
-        return "system"
-    return f"user:{user.pk}"
 
 
 # --- pseudonyms for PGN-bearing pupils -----------------------------------------------------------
@@ -273,7 +267,7 @@ def obtain_pseudonyms(
     *,
     client: nv.NummervoorzieningClient | None = None,
     on_progress: ProgressCallback | None = None,
-    actor: str = "system",
+    actor: str = SYSTEM,
 ) -> dict[tuple[str, str], Pseudonyms]:
     """Stampseudonym and ECK iD for every pupil whose PGN must be exchanged, by (school, key).
 
@@ -395,7 +389,7 @@ def link_sector_change(new: Student, previous: Student, *, user: AuthUser | None
     new.save(update_fields=["previous", "link_reason"])
     record(
         events.STUDENT_LINKED,
-        _actor(user),
+        actor_for(user),
         f"student:{new.pk}",
         {
             "from_student": previous.pk,

@@ -14,11 +14,10 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from pytest_django.live_server_helper import LiveServer
 
-from regie.agreements.tests.register import load_school
 from regie.browser import browser, page
 from regie.core.models import Board, School
 from regie.roster.models import Staff, Student
-from regie.roster.tests.exports import make_board
+from regie.roster.tests.exports import load_school, make_board
 
 from ..models import Audience, IdentityProvider
 from ..services import create_pupil_login

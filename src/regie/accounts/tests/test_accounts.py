@@ -12,13 +12,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from regie.agreements.demo import load_demo_register
-from regie.agreements.models import Licence
-from regie.agreements.tests.register import load_school
 from regie.core.models import Board, School
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Student
-from regie.roster.tests.exports import make_board, make_staff
+from regie.roster.tests.exports import load_school, make_board, make_staff
 
 from ..backends import AccountBackend
 from ..demo import DEMO_PUPILS, demo_pupil_logins
@@ -79,31 +76,6 @@ def test_the_session_user_comes_with_its_pupil_account(board: Board, school: Sch
     Student.objects.filter(pk=pupil.pk).update(status="left")
     assert student_for(read) == pupil  # as read with the user, before the pupil left
     assert student_for(backend.get_user(user.pk)) is None
-
-
-def test_it_gives_demo_pupils_of_a_licensed_group_a_login_once(
-    board: Board, school: School
-) -> None:
-    load_demo_register(board)
-    first = demo_pupil_logins(board, PASSWORD)
-    assert [username for username, _ in first] == list(DEMO_PUPILS)
-    assert all(description.startswith("leerling ") for _, description in first)
-    pupils = {account.user.username: account.student for account in PupilAccount.objects.all()}
-    licensed = Licence.objects.filter(product__name="Rekenwereld", group__isnull=False)
-    for pupil in pupils.values():
-        assert pupil.school == school
-        assert pupil.eck_id
-        assert any(licence.covers(pupil) for licence in licensed)
-    assert len(set(pupils.values())) == len(DEMO_PUPILS)
-
-    User.objects.filter(username="leerling1").update(password="")
-    again = demo_pupil_logins(board, PASSWORD)
-    assert again == first
-    assert PupilAccount.objects.count() == len(DEMO_PUPILS)
-    assert {account.user.username: account.student for account in PupilAccount.objects.all()} == (
-        pupils
-    )
-    assert authenticate(username="leerling1", password=PASSWORD) is not None
 
 
 def test_it_replaces_a_demo_pupil_who_left(board: Board, school: School) -> None:

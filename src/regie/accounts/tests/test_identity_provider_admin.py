@@ -11,10 +11,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from regie.agreements.tests.register import load_school
 from regie.audit.models import AuditEvent
 from regie.core.models import Board, School
-from regie.roster.tests.exports import make_board
+from regie.roster.tests.exports import load_school, make_board
 
 from ..models import Audience, IdentityProvider, UpstreamIdentity
 from ..services import create_pupil_login

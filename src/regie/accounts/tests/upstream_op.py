@@ -31,7 +31,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from regie.core.management.commands.serve import run_until_stopped, stop_serving
+from regie.lib.serving import run_until_stopped, stop_serving
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.utils import timezone
 
-from regie.audit.services import record
+from regie.audit.services import actor_for, record
 from regie.core.models import Board
 
 from .. import events
@@ -23,7 +23,7 @@ from ..models import (
     Subprocessor,
     Supplier,
 )
-from .common import Refused, _actor, _changed, _full_clean
+from .common import Refused, apply_changes, full_clean_or_refuse
 from .declarations import DECLARING_TRANSITIONS, declare_after_commit
 
 AGREEMENT_FIELDS = (
@@ -60,13 +60,13 @@ def create_agreement(
     elif status not in {AgreementStatus.DRAFT, AgreementStatus.OFFERED}:
         raise Refused("a new agreement starts as draft or offered; sign and activate it next")
     agreement = ProcessingAgreement(board=board, supplier=supplier, status=status)
-    _changed(agreement, values)
-    _full_clean(agreement)
+    apply_changes(agreement, values)
+    full_clean_or_refuse(agreement)
     _check_dates(agreement)
     agreement.save()
     record(
         events.AGREEMENT_CREATED,
-        _actor(user),
+        actor_for(user),
         f"agreement:{agreement.pk}",
         {"board": board.pk if board else None, "supplier": supplier.pk, "how": how},
     )
@@ -78,7 +78,7 @@ def _check_dates(agreement: ProcessingAgreement) -> None:
         raise Refused("the end date lies before the start date", field="end_date")
 
 
-def _require_editable(agreement: ProcessingAgreement) -> None:
+def require_editable(agreement: ProcessingAgreement) -> None:
     if not agreement.is_editable:
         raise Refused(
             f"the agreement is {agreement.status}: only a draft or offered agreement can be "
@@ -113,15 +113,15 @@ def update_agreement(
     if agreement.status == AgreementStatus.SIGNED and changing <= SIGNATURE_FIELDS:
         pass
     elif changing:
-        _require_editable(agreement)
-    changed = _changed(agreement, values)
-    _full_clean(agreement)
+        require_editable(agreement)
+    changed = apply_changes(agreement, values)
+    full_clean_or_refuse(agreement)
     _check_dates(agreement)
     if changed:
         agreement.save()
         record(
             events.AGREEMENT_CHANGED,
-            _actor(user),
+            actor_for(user),
             f"agreement:{agreement.pk}",
             {"fields": sorted(changed)},
         )
@@ -132,7 +132,7 @@ def update_agreement(
 def add_deviation(
     agreement: ProcessingAgreement, clause: str, text: str, reason: str, *, user: AuthUser | None
 ) -> Deviation:
-    _require_editable(agreement)
+    require_editable(agreement)
     if not clause.strip() or not text.strip():
         raise Refused("a deviation names the clause and what deviates", field="text")
     if not reason.strip():
@@ -142,7 +142,7 @@ def add_deviation(
     )
     record(
         events.AGREEMENT_CHANGED,
-        _actor(user),
+        actor_for(user),
         f"agreement:{agreement.pk}",
         {"deviation_added": deviation.pk},
     )
@@ -202,7 +202,7 @@ def transition(
     agreement.save()
     record(
         events.AGREEMENT_STATUS_CHANGED,
-        _actor(user),
+        actor_for(user),
         f"agreement:{agreement.pk}",
         {"from": before, "to": to, "on": day.isoformat()},
     )
@@ -271,7 +271,7 @@ def adopt_offer(
     copy_contents(offer, agreement)
     record(
         events.AGREEMENT_ADOPTED,
-        _actor(user),
+        actor_for(user),
         f"agreement:{agreement.pk}",
         {"offer": offer.pk, "board": board.pk},
     )

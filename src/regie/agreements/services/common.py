@@ -1,4 +1,4 @@
-"""What the register's services share: the refusal, the actor of an audit event, field updates."""
+"""What the register's services share: the refusal and field updates."""
 
 from __future__ import annotations
 
@@ -21,11 +21,8 @@ class Refused(Exception):
         self.field = field
 
 
-def _actor(user: AuthUser | None) -> str:
-    return "system" if user is None else f"user:{user.pk}"
-
-
-def _changed(instance: models.Model, values: Mapping[str, Any]) -> list[str]:
+def apply_changes(instance: models.Model, values: Mapping[str, Any]) -> list[str]:
+    """Set ``values`` on ``instance``; the names of the fields whose value changed."""
     changed = []
     for name, value in values.items():
         if getattr(instance, name) != value:
@@ -34,7 +31,8 @@ def _changed(instance: models.Model, values: Mapping[str, Any]) -> list[str]:
     return changed
 
 
-def _full_clean(instance: models.Model, exclude: Sequence[str] = ()) -> None:
+def full_clean_or_refuse(instance: models.Model, exclude: Sequence[str] = ()) -> None:
+    """Django's validation of ``instance``; the first invalid field as :class:`Refused`."""
     from django.core.exceptions import ValidationError
 
     try:

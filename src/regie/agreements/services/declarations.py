@@ -168,6 +168,11 @@ class _Retries:
 _retrying = _Retries()
 
 
+def wait_for_retry(timeout: float | None = None) -> None:
+    """Wait until a pending retry has run (or ``timeout`` seconds have passed)."""
+    _retrying.join(timeout)
+
+
 def stop_retrying(timeout: float | None = None) -> None:
     """Stop a pending retry and wait for its thread (tests, shutdown)."""
     _retrying.cancel()

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.utils import timezone
 
-from regie.audit.services import record
+from regie.audit.services import actor_for, record
 from regie.core.models import Board
 
 from .. import dpia, events
@@ -18,7 +18,7 @@ from ..models import (
     DpiaScreening,
     Product,
 )
-from .common import Refused, _actor
+from .common import Refused
 
 # --- DPIA screenings and the participation council -----------------------------------------------
 
@@ -48,7 +48,7 @@ def screen_dpia(
     )
     record(
         events.DPIA_SCREENED,
-        _actor(user),
+        actor_for(user),
         f"product:{product.pk}",
         {"board": board.pk, "criteria": chosen, "dpia_required": screening.dpia_required},
     )
@@ -89,7 +89,7 @@ def record_council_decision(
     )
     record(
         events.COUNCIL_DECISION_RECORDED,
-        _actor(user),
+        actor_for(user),
         f"board:{board.pk}",
         {"version": item.document_version, "decision": decision, "on": decided_on.isoformat()},
     )

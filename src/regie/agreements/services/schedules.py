@@ -11,7 +11,7 @@ from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.utils import timezone
 
-from regie.audit.services import record
+from regie.audit.services import actor_for, record
 
 from .. import catalogue, events
 from ..catalogue import Subject
@@ -25,8 +25,8 @@ from ..models import (
     Subprocessor,
     TransferMechanism,
 )
-from .agreements import _require_editable
-from .common import Refused, _actor, _changed, _full_clean
+from .agreements import require_editable
+from .common import Refused, apply_changes, full_clean_or_refuse
 
 EEA = frozenset(
     (
@@ -86,25 +86,25 @@ def save_schedule(
     destruction_days: int = 90,
     user: AuthUser | None,
 ) -> DataSchedule:
-    _require_editable(agreement)
+    require_editable(agreement)
     if product.supplier_id != agreement.supplier_id:
         raise Refused("the product is not the agreement's supplier's", field="product")
     schedule = DataSchedule.objects.filter(agreement=agreement, product=product).first()
     created = schedule is None
     schedule = schedule or DataSchedule(agreement=agreement, product=product)
-    changed = _changed(
+    changed = apply_changes(
         schedule,
         {
             "breach_notification_hours": breach_notification_hours,
             "destruction_days": destruction_days,
         },
     )
-    _full_clean(schedule, exclude=("agreement", "product"))
+    full_clean_or_refuse(schedule, exclude=("agreement", "product"))
     if created or changed:
         schedule.save()
         record(
             events.AGREEMENT_CHANGED,
-            _actor(user),
+            actor_for(user),
             f"agreement:{agreement.pk}",
             {"schedule": schedule.pk, "product": product.pk, "fields": sorted(changed)},
         )
@@ -165,7 +165,7 @@ def add_processing(
     sources: str = "",
     user: AuthUser | None,
 ) -> Processing:
-    _require_editable(schedule.agreement)
+    require_editable(schedule.agreement)
     subjects, attributes = list(dict.fromkeys(subjects)), list(dict.fromkeys(attributes))
     validate_processing(
         purpose, subjects, attributes, retention_period, retention_unit, retention_trigger
@@ -182,7 +182,7 @@ def add_processing(
     )
     record(
         events.AGREEMENT_CHANGED,
-        _actor(user),
+        actor_for(user),
         f"agreement:{schedule.agreement_id}",
         {"schedule": schedule.pk, "processing_added": processing.pk, "attributes": attributes},
     )
@@ -192,10 +192,10 @@ def add_processing(
 @transaction.atomic
 def remove_processing(processing: Processing, *, user: AuthUser | None) -> None:
     agreement = processing.schedule.agreement
-    _require_editable(agreement)
+    require_editable(agreement)
     record(
         events.AGREEMENT_CHANGED,
-        _actor(user),
+        actor_for(user),
         f"agreement:{agreement.pk}",
         {"schedule": processing.schedule_id, "processing_removed": processing.pk},
     )
@@ -231,7 +231,7 @@ def add_subprocessor(
     transfer_mechanism: str = TransferMechanism.NONE,
     user: AuthUser | None,
 ) -> Subprocessor:
-    _require_editable(schedule.agreement)
+    require_editable(schedule.agreement)
     location = location.strip().upper()
     validate_subprocessor(name, kvk, location, transfer_mechanism)
     subprocessor = Subprocessor.objects.create(
@@ -243,7 +243,7 @@ def add_subprocessor(
     )
     record(
         events.AGREEMENT_CHANGED,
-        _actor(user),
+        actor_for(user),
         f"agreement:{schedule.agreement_id}",
         {"schedule": schedule.pk, "subprocessor_added": subprocessor.pk},
     )

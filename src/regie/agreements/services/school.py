@@ -10,7 +10,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from regie.audit.services import record
+from regie.audit.services import actor_for, record
 from regie.core.models import School, SchoolYear
 from regie.roster.models import Group, Guardian, Student
 
@@ -24,7 +24,7 @@ from ..models import (
     Product,
     SchoolSwitch,
 )
-from .common import Refused, _actor
+from .common import Refused
 
 AGE_OF_OWN_CONSENT = 16
 
@@ -69,7 +69,7 @@ def grant_licence(
         licence.students.set(pupils)
     record(
         events.LICENCE_GRANTED,
-        _actor(user),
+        actor_for(user),
         f"licence:{licence.pk}",
         {
             "product": product.pk,
@@ -86,7 +86,7 @@ def grant_licence(
 def revoke_licence(licence: Licence, *, user: AuthUser | None) -> None:
     record(
         events.LICENCE_REVOKED,
-        _actor(user),
+        actor_for(user),
         f"licence:{licence.pk}",
         {"product": licence.product_id, "school": licence.school_id},
     )
@@ -162,7 +162,7 @@ def set_switch(
         existing.delete()
     record(
         events.SWITCH_CHANGED,
-        _actor(user),
+        actor_for(user),
         f"school:{school.pk}",
         {"product": product.pk, "attribute": attribute, "on": on},
     )
@@ -223,7 +223,7 @@ def record_consent(
     )
     record(
         events.CONSENT_RECORDED,
-        _actor(user),
+        actor_for(user),
         f"student:{student.pk}",
         {"product": product.pk, "attribute": attribute, "given": given, "by": given_by},
     )

@@ -8,14 +8,14 @@ from typing import Any
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 
-from regie.audit.services import record
+from regie.audit.services import actor_for, record
 
 from .. import events
 from ..models import (
     Product,
     Supplier,
 )
-from .common import Refused, _actor, _changed, _full_clean
+from .common import Refused, apply_changes, full_clean_or_refuse
 
 SUPPLIER_FIELDS = (
     "name",
@@ -38,13 +38,13 @@ def save_supplier(
         raise Refused(f"unknown supplier fields: {', '.join(sorted(unknown))}")
     created = supplier is None
     supplier = supplier or Supplier()
-    changed = _changed(supplier, values)
-    _full_clean(supplier)
+    changed = apply_changes(supplier, values)
+    full_clean_or_refuse(supplier)
     if created or changed:
         supplier.save()
         record(
             events.SUPPLIER_SAVED,
-            _actor(user),
+            actor_for(user),
             f"supplier:{supplier.pk}",
             {"created": created, "fields": sorted(changed)},
         )
@@ -64,13 +64,13 @@ def save_product(
         raise Refused(f"unknown product fields: {', '.join(sorted(unknown))}")
     created = product is None
     product = product or Product(supplier=supplier)
-    changed = _changed(product, values)
-    _full_clean(product)
+    changed = apply_changes(product, values)
+    full_clean_or_refuse(product)
     if created or changed:
         product.save()
         record(
             events.PRODUCT_SAVED,
-            _actor(user),
+            actor_for(user),
             f"product:{product.pk}",
             {"created": created, "fields": sorted(changed)},
         )

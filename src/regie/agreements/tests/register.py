@@ -11,28 +11,16 @@ import random
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from regie.core.models import Board, School, SchoolYear, Sector
-from regie.roster.importing.plan import apply_export
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Group, Student
-from regie.roster.tests.exports import make_board, make_staff, school_export
+from regie.roster.tests.exports import load_school, make_board, make_staff
 
 from .. import services
 from ..catalogue import SUPPLIER_PSEUDONYM
 from ..models import AgreementStatus, Licence, ProcessingAgreement, Product, Supplier
-
-
-def load_school(
-    board: Board, rng: random.Random, code: str, prefix: str, pupils: int = 6
-) -> School:
-    """A school of ``board`` with two groups and ``pupils`` pupils (school year 2026-2027)."""
-    export = school_export(rng, code=code, prefix=prefix, pupils=pupils)
-    with transaction.atomic():
-        apply_export(export, board, actor="test", pseudonyms={})
-    return School.objects.get(brin=code[:4], vestiging=code[4:])
 
 
 def make_supplier(name: str = "Rekenwereld B.V. (fictief)", kvk: str = "99000001") -> Supplier:

@@ -19,11 +19,10 @@ from pytest_django.live_server_helper import LiveServer
 from regie.browser import document_language, unlabelled_controls
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Group
-from regie.roster.tests.exports import make_board, make_staff
+from regie.roster.tests.exports import load_school, make_board, make_staff
 
 from .. import policy
 from ..models import AgreementStatus, ProcessingAgreement, Product
-from .register import load_school
 
 pytestmark = [
     pytest.mark.browser,

@@ -191,7 +191,7 @@ def test_a_number_service_that_is_down_does_not_stop_the_transition_and_is_retri
         assert declared_at_nv() == []
 
         number_service.open()  # the number service is back
-        declarations._retrying.join(timeout=120)
+        declarations.wait_for_retry(timeout=120)
         assert not declarations.declaration_pending()
         assert declared_at_nv() == ["99000001"]
         assert hub_declarations() == [(["99000001"], [], "retry")]

@@ -5,24 +5,23 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from regie.audit.events import REGISTRY, EventType, define
+from regie.audit.events import ADMIN_SAVED, REGISTRY, EventType, define
 from regie.audit.models import AppendOnlyError, AuditEvent
 from regie.audit.services import PersonalDataInDetails, record
 from regie.lib.logging import Pii
-from regie.nummervoorziening import events as nv_events
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_records_an_event() -> None:
-    event = record(nv_events.KEY_ROTATED, "system", "nv-key:eckid", {"file": "eckid-v2.key"})
+    event = record(ADMIN_SAVED, "system", "core.board:7", {"created": False, "fields": ["name"]})
     stored = AuditEvent.objects.get(pk=event.pk)
     assert (stored.event_type, stored.actor, stored.subject) == (
-        "nummervoorziening.key.rotated",
+        "admin.saved",
         "system",
-        "nv-key:eckid",
+        "core.board:7",
     )
-    assert stored.details == {"file": "eckid-v2.key"}
+    assert stored.details == {"created": False, "fields": ["name"]}
     assert stored.occurred_at is not None
 
 
@@ -34,12 +33,12 @@ def test_it_refuses_undeclared_event_types() -> None:
 
 def test_it_refuses_personal_data_in_details() -> None:
     with pytest.raises(PersonalDataInDetails):
-        record(nv_events.KEY_ROTATED, "system", details={"pupil": Pii("123456782")})
+        record(ADMIN_SAVED, "system", details={"pupil": Pii("123456782")})
     assert not AuditEvent.objects.exists()
 
 
 def test_the_model_refuses_changes_and_deletes() -> None:
-    event = record(nv_events.KEY_ROTATED, "system")
+    event = record(ADMIN_SAVED, "system")
     event.actor = "someone else"
     with pytest.raises(AppendOnlyError):
         event.save()
@@ -52,7 +51,7 @@ def test_the_model_refuses_changes_and_deletes() -> None:
 
 
 def test_the_database_refuses_updates_underneath_the_orm() -> None:
-    event = record(nv_events.KEY_ROTATED, "system")
+    event = record(ADMIN_SAVED, "system")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditevent SET actor = 'forged' WHERE id = %s", [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).actor == "system"
@@ -62,5 +61,5 @@ def test_event_type_names_are_dotted_and_unique() -> None:
     with pytest.raises(ValueError, match="dotted"):
         define("NoDots", "bad")
     with pytest.raises(ValueError, match="defined twice"):
-        define(nv_events.KEY_ROTATED.name, "another description")
+        define(ADMIN_SAVED.name, "another description")
     assert all("." in name for name in REGISTRY)

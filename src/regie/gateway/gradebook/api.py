@@ -35,7 +35,7 @@ from ninja import NinjaAPI, Query
 from ninja.params.functions import Path
 
 from regie.agreements import policy
-from regie.audit.services import record
+from regie.audit.services import client_actor, record
 
 from .. import events
 from ..models import LineItem, OAuthClient, Result, SupplierPseudonym
@@ -354,7 +354,7 @@ def put_result(
         )
         record(
             events.RESULT_RECEIVED,
-            f"client:{view.client.pk}",
+            client_actor(view.client),
             f"student:{student.pk}",
             {
                 "supplier": view.supplier.pk,
@@ -389,7 +389,7 @@ def delete_result(request: HttpRequest, sourced_id: str = _path_id()) -> HttpRes
 def _audit_deleted(view: SupplierView, result: Result, *, with_line_item: bool) -> None:
     record(
         events.RESULT_DELETED,
-        f"client:{view.client.pk}",
+        client_actor(view.client),
         f"student:{result.student_id}",
         {
             "supplier": view.supplier.pk,

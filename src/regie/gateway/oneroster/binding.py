@@ -22,7 +22,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
-from regie.audit.services import record
+from regie.audit.services import SYSTEM, client_actor, record
 from regie.lib.logging import get_logger
 from regie.nummervoorziening.client import NummervoorzieningClientError
 
@@ -86,7 +86,7 @@ def endpoint(request: HttpRequest) -> str:
 
 def _actor(request: HttpRequest) -> str:
     client = getattr(request, "auth", None)
-    return f"client:{client.pk}" if isinstance(client, OAuthClient) else "system"
+    return client_actor(client) if isinstance(client, OAuthClient) else SYSTEM
 
 
 def refused(request: HttpRequest, error: OneRosterError) -> HttpResponse:
@@ -192,7 +192,7 @@ def audit_release(
         return
     record(
         events.RELEASE,
-        f"client:{view.client.pk}",
+        client_actor(view.client),
         f"supplier:{view.supplier.pk}",
         {
             "channel": "oneroster",

@@ -564,7 +564,7 @@ def _batch_pseudonyms(
 ) -> dict[int, str]:
     """Pupil pk → pseudonym at ``supplier``, from the number service's batch API, per sector."""
     service = nv.get_client()
-    sector_ids = claims._sector_ids(service)
+    sector_ids = claims.sector_ids(service)
     by_sector: dict[str, dict[int, str]] = {}
     for student in students:
         sector = schools[student.school_id].sector

@@ -16,7 +16,6 @@ from regie.accounts.services import create_pupil_login
 from regie.agreements.models import Product, Supplier
 from regie.agreements.tests.register import (
     license_group,
-    load_school,
     make_agreement,
     make_product,
     make_supplier,
@@ -26,7 +25,7 @@ from regie.core.models import School
 from regie.gateway import keys
 from regie.nummervoorziening import services as nv_services
 from regie.roster.models import Group, Student
-from regie.roster.tests.exports import make_board
+from regie.roster.tests.exports import load_school, make_board
 
 __all__ = ["browser", "page"]
 
@@ -42,7 +41,7 @@ def oidc_keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _oidc_keys(settings: LazySettings, oidc_keys_dir: Path) -> None:
+def oidc_keys_in_settings(settings: LazySettings, oidc_keys_dir: Path) -> None:
     settings.OIDC_KEYS_DIR = oidc_keys_dir
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from regie.agreements import services as register
 from regie.agreements.models import Processing
-from regie.agreements.tests.register import license_group, load_school
+from regie.agreements.tests.register import license_group
 from regie.audit.models import AuditEvent
 from regie.gateway import claims
 from regie.gateway.models import LineItem, OAuthClient, Result
@@ -27,7 +27,7 @@ from regie.gateway.scopes import (
 )
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Group, GroupKind, Student
-from regie.roster.tests.exports import client_for, make_staff
+from regie.roster.tests.exports import client_for, load_school, make_staff
 
 from .conftest import Launchable
 from .test_oneroster_rest import make_client, minor, token_for

@@ -15,10 +15,10 @@ from regie.agreements.models import Licence
 from regie.agreements.tests.register import (
     World,
     license_group,
-    load_school,
     school_year,
 )
 from regie.roster.models import Group, Student, StudentStatus
+from regie.roster.tests.exports import load_school
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from regie.agreements import services as register
 from regie.agreements.tests.register import (
     license_group,
-    load_school,
     make_agreement,
     make_product,
     make_supplier,
@@ -23,7 +22,7 @@ from regie.gateway.oneroster.release import SupplierView
 from regie.gateway.scopes import ROSTER_CORE_READ
 from regie.gateway.services import register_client
 from regie.roster.models import Group, Staff, StaffRole, Student, StudentStatus
-from regie.roster.tests.exports import eck_id, make_board
+from regie.roster.tests.exports import eck_id, load_school, make_board
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.conf import LazySettings
 
 from regie.agreements import services as register
 from regie.agreements.models import Licence
-from regie.agreements.tests.register import load_school, school_year
+from regie.agreements.tests.register import school_year
 from regie.audit.models import AuditEvent
 from regie.core.models import School
 from regie.gateway import services
@@ -23,7 +23,7 @@ from regie.gateway.oneroster.release import SupplierView
 from regie.gateway.scopes import OPENID, ROSTER_CORE_READ, ROSTER_DEMOGRAPHICS_READ
 from regie.nummervoorziening import client as nv
 from regie.roster.models import Student, StudentStatus
-from regie.roster.tests.exports import make_board
+from regie.roster.tests.exports import load_school, make_board
 
 from .conftest import Launchable
 

@@ -28,7 +28,6 @@ from regie.agreements.models import (
 )
 from regie.agreements.tests.register import (
     license_group,
-    load_school,
     make_agreement,
     make_product,
     make_supplier,
@@ -40,7 +39,7 @@ from regie.gateway import services
 from regie.gateway.models import OAuthClient
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Group, Student
-from regie.roster.tests.exports import make_board, make_staff
+from regie.roster.tests.exports import load_school, make_board, make_staff
 
 from .conftest import PASSWORD, Launchable
 

@@ -1,7 +1,7 @@
 """The number service's SOAP 1.1 endpoint: a client generated from ``eckid.wsdl`` works unchanged.
 
 ``GET …/soap?wsdl`` serves the packaged ``eckid.wsdl`` (Kennisnet's interface description, kept
-byte-identical to ``shared/interop/eckid.wsdl``) with its ``soap:address`` pointing at this server.
+byte-identical to the national ``eckid.wsdl``) with its ``soap:address`` pointing at this server.
 ``POST …/soap`` takes a SOAP 1.1 envelope (document/literal, namespace
 ``http://ketenid.nl/eck/schemas/v1_0``) and answers with the response element the WSDL's schema
 defines, or with a SOAP 1.1 fault. The operations are those of the WSDL; supplier pseudonyms are

@@ -16,7 +16,7 @@ from regie.lib.logging import mask_text
 
 from .envelope import SoapFault, qname, safe_parser
 
-# A verbatim copy of shared/interop/eckid.wsdl (© Stichting Kennisnet, Apache License 2.0).
+# A verbatim copy of Kennisnet's eckid.wsdl (© Stichting Kennisnet, Apache License 2.0).
 WSDL_PATH: Final = Path(__file__).resolve().parent.parent / "eckid.wsdl"
 
 WSDL_NS: Final = "http://schemas.xmlsoap.org/wsdl/"

@@ -202,7 +202,7 @@ def test_a_lost_lease_is_taken_over_and_done_once(
 ) -> None:
     client, _ = las_client
     batch = services.submit_batch(client, BatchKind.STAMPSEUDONYM, [(1, make_hpgn(rng))])
-    claimed = services._claim_chunk("crashed-worker")
+    claimed = services.claim_chunk("crashed-worker")
     assert claimed is not None
     assert services.process_next_chunk("second-worker") is False  # still leased
     BatchChunk.objects.update(lease_until=timezone.now() - timedelta(seconds=1))

@@ -35,7 +35,7 @@ from regie.nummervoorziening.models import Batch, BatchKind, Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# sha256 of shared/interop/eckid.wsdl, computed when the packaged copy was made.
+# sha256 of Kennisnet's eckid.wsdl, computed when the packaged copy was made.
 WSDL_SHA256 = "c2e919a7de0ad6295c06fc93e22c5a2816d31a9e803605aedd393e260c6e5784"
 
 SID = "http://ketenid.nl/eck/schemas/v1_0"

@@ -159,3 +159,18 @@ def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def load_school(
+    board: Board, rng: random.Random, code: str, prefix: str, pupils: int = 6
+) -> School:
+    """A school of ``board`` with two groups and ``pupils`` pupils (school year 2026-2027),
+    through the real importer."""
+    from django.db import transaction
+
+    from regie.roster.importing.plan import apply_export
+
+    export = school_export(rng, code=code, prefix=prefix, pupils=pupils)
+    with transaction.atomic():
+        apply_export(export, board, actor="test", pseudonyms={})
+    return School.objects.get(brin=code[:4], vestiging=code[4:])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -19,6 +18,13 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from regie.lib.logging import get_logger
+from regie.lib.serving import (
+    limit_malloc_arenas,
+    port_taken,
+    run_until_stopped,
+    stop_serving,
+    wake,
+)
 
 logger = get_logger(__name__)
 
@@ -70,6 +76,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if port_taken(options["host"], options["port"]):
+            raise CommandError(
+                f"port {options['port']} is taken on {options['host']}: "
+                "stop what listens there or choose another with --port"
+            )
         role = options["role"] or settings.ROLE
         settings.ROLE = role
         self.check()
@@ -83,24 +94,6 @@ class Command(BaseCommand):
             and not options["no_worker"],
             role=role,
         )
-
-
-def limit_malloc_arenas(arenas: int = 2) -> None:
-    """Keep glibc from giving each request thread its own heap arena.
-
-    With one arena per thread, memory freed after a large batch request stays with that thread's
-    arena; with two shared arenas the server's peak stays near what one request needs.
-    """
-    import ctypes
-    import ctypes.util
-
-    m_arena_max = -8  # from glibc's malloc.h
-    name = ctypes.util.find_library("c")
-    if name:
-        try:
-            ctypes.CDLL(name).mallopt(m_arena_max, arenas)
-        except (OSError, AttributeError):
-            logger.debug("server.mallopt_unavailable")
 
 
 def serve(
@@ -157,54 +150,3 @@ def serve(
         if worker_thread is not None:
             worker_thread.join(timeout=10)
     logger.info("server.stopped")
-
-
-# Waking waitress's loop (a write to its trigger) and closing that trigger never overlap: a pull
-# after the close would write to a closed (or by then reused) file descriptor. Reentrant, since a
-# signal handler may wake the loop in the thread that is closing it.
-_TRIGGER = threading.RLock()
-
-
-def wake(server: Any) -> None:
-    """Wake the loop of :func:`run_until_stopped` now; does nothing once it has shut down."""
-    with _TRIGGER:
-        if not getattr(server, "_regie_trigger_closed", False):
-            server.pull_trigger()
-
-
-def stop_serving(server: Any, stop: threading.Event) -> None:
-    """End :func:`run_until_stopped` from any thread or a signal handler, at once."""
-    stop.set()
-    wake(server)
-
-
-def run_until_stopped(server: Any, stop: threading.Event, grace_seconds: float = 30.0) -> None:
-    """Run waitress's loop until ``stop`` is set, then shut down gracefully.
-
-    waitress's own ``run()`` only returns once every connection is gone, and a client's idle
-    keep-alive connection can hold it open for minutes. Here, once ``stop`` is set: the listening
-    socket closes (no new connections), requests in progress get up to ``grace_seconds`` to
-    finish and flush their responses, idle connections are closed, and then the task threads end.
-    """
-    from waitress import wasyncore
-
-    socket_map = server._map
-    use_poll = server.adj.asyncore_use_poll
-    while not stop.is_set():
-        wasyncore.loop(
-            timeout=server.adj.asyncore_loop_timeout, map=socket_map, use_poll=use_poll, count=1
-        )
-    wasyncore.dispatcher.close(server)  # the listening socket only: the trigger stays for now
-    deadline = time.monotonic() + grace_seconds
-    while server.active_channels and time.monotonic() < deadline:
-        for channel in list(server.active_channels.values()):
-            if not channel.requests and not channel.total_outbufs_len:
-                channel.will_close = True  # idle: closed at the next loop turn
-        wasyncore.loop(timeout=0.05, map=socket_map, use_poll=use_poll, count=1)
-    if server.active_channels:
-        logger.warning("server.requests_cut_off", connections=len(server.active_channels))
-    with _TRIGGER:
-        server._regie_trigger_closed = True
-        server.trigger.close()
-    wasyncore.close_all(socket_map)
-    server.task_dispatcher.shutdown()

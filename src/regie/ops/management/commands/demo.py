@@ -1,4 +1,4 @@
-"""``regie demo``: set up the embedded demo and serve it on http://127.0.0.1:8000.
+"""``regie demo``: set up the embedded demo and serve it on http://127.0.0.1:8000 (``--port``).
 
 Creates what is missing (keys, database, demo logins, demo number-service clients), prints the
 logins and a fresh API key for the demo LAS, and serves hub and number service in one process.
@@ -16,20 +16,24 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from regie.core.management.commands.serve import check_ready, serve
+from regie.demosupplier.suppliers import DEMO_SUPPLIERS
 from regie.gateway import keys as oidc_keys
 from regie.lib.logging import get_logger
+from regie.lib.serving import free_ports_from, port_taken
 from regie.nummervoorziening import services as nv_services
 from regie.nummervoorziening.keys import generate_keyring
 from regie.nummervoorziening.models import Client
+from regie.ops.management.commands.serve import check_ready, serve
 
 logger = get_logger(__name__)
 
 DEMO_ADMIN = ("beheerder", "regie-demo-beheer", "beheerder@regie.example")
 DEMO_LAS = ("00000001000000000001", "Demo-LAS De Regenboog (fictief)")
 DEMO_HUB = ("00000001000000000002", "regie-hub demo (fictief)")
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
 
 
 def ensure_client(oin: str, name: str, quota: int, role: str) -> str:
@@ -44,14 +48,47 @@ def ensure_client(oin: str, name: str, quota: int, role: str) -> str:
     return nv_services.issue_api_key(client)
 
 
+def check_ports(port: int) -> list[str]:
+    """Refuse, in one line, a hub port that is taken (naming free ones to use instead); return a
+    notice for each demo supplier's port (the hub's + 1, + 2 …) that is taken: that supplier
+    gets another free port (:func:`regie.ops.demo_suppliers.start_demo_suppliers`)."""
+    count = 1 + len(DEMO_SUPPLIERS)
+    if not 1 <= port <= 65535 - len(DEMO_SUPPLIERS):
+        raise CommandError(f"port {port} is out of range: choose one from 1 to {65535 - count + 1}")
+    if port_taken(HOST, port):
+        other = free_ports_from(HOST, port + 10, count)
+        suggestion = other or 8100
+        suppliers = " and ".join(str(suggestion + offset) for offset in range(1, count))
+        raise CommandError(
+            f"port {port} is taken (is a demo already running?): choose another with "
+            f"`make demo PORT={suggestion}` or `regie demo --port {suggestion}` "
+            f"(the demo suppliers then use {suppliers})"
+        )
+    return [
+        f"port {port + offset} is taken: demo supplier {spec.title} gets another free port"
+        for offset, spec in enumerate(DEMO_SUPPLIERS, start=1)
+        if port_taken(HOST, port + offset)
+    ]
+
+
 class Command(BaseCommand):
-    help = "Set up the embedded demo (SQLite, demo data) and serve it on http://127.0.0.1:8000."
+    help = (
+        f"Set up the embedded demo (SQLite, demo data) and serve it on http://{HOST}:PORT "
+        f"(default {DEFAULT_PORT}), the demo suppliers on PORT + 1 and PORT + 2."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=DEFAULT_PORT,
+            help=f"The hub's port (default {DEFAULT_PORT}); the demo suppliers use the next ones.",
+        )
         parser.add_argument("--no-serve", action="store_true", help="Set up and print, then stop.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        for notice in check_ports(options["port"]):
+            self.stdout.write(notice)
         for path in generate_keyring(Path(settings.NV_KEYS_DIR)):
             self.stdout.write(f"created key file {path}")
         for path in oidc_keys.ensure():
@@ -70,7 +107,7 @@ class Command(BaseCommand):
         settings.OIDC_ISSUER = f"{base}/oidc"
         from regie.accounts.demo import demo_pupil_logins
         from regie.agreements.demo import load_demo_register
-        from regie.demosupplier import demo as demo_suppliers
+        from regie.ops import demo_suppliers
         from regie.roster import demo
 
         suppliers = demo_suppliers.start_demo_suppliers(settings.OIDC_ISSUER, options["port"])

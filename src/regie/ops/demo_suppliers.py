@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from regie.core.models import Board
+from regie.demosupplier import server
+from regie.demosupplier.suppliers import DEMO_SUPPLIERS, DemoSupplierSpec
 
-from . import registration, server
-from .suppliers import DEMO_SUPPLIERS, DemoSupplierSpec
+from . import supplier_registration as registration
 
 
 def start_demo_suppliers(issuer: str, hub_port: int) -> list[server.Running]:

@@ -28,11 +28,10 @@ from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
 from regie.agreements.demo import SUPPLIERS
 from regie.agreements.models import AgreementStatus, Licence, ProcessingAgreement, Product, Supplier
 from regie.core.models import Board, Sector
+from regie.demosupplier.app import DemoSupplierApp
 from regie.gateway import services as gateway_services
 from regie.gateway.models import OAuthClient
 from regie.gateway.scopes import GRADEBOOK_CREATEPUT, ROSTER_CORE_READ
-
-from .app import DemoSupplierApp
 
 SPELLING = "Taalrijk Spelling"
 SPELLING_ATTRIBUTES = [SUPPLIER_PSEUDONYM, "groups", "year_level"]

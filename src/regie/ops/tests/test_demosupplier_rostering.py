@@ -14,15 +14,15 @@ import pytest
 
 from regie.agreements import services as register
 from regie.agreements.models import Processing
+from regie.demosupplier import server
+from regie.demosupplier.rostering import RosterError
+from regie.demosupplier.suppliers import REKENWERELD
 from regie.gateway.models import OAuthClient, Result, SupplierPseudonym
 from regie.gateway.scopes import GRADEBOOK_CREATEPUT, ROSTER_CORE_READ
 from regie.gateway.tests.conftest import Launchable
+from regie.ops import supplier_registration as registration
 from regie.roster.importing.records import StaffRole
 from regie.roster.tests.exports import client_for, make_staff
-
-from .. import registration, server
-from ..rostering import RosterError
-from ..suppliers import REKENWERELD
 
 pytestmark = [
     pytest.mark.slow,

@@ -6,13 +6,12 @@ import signal
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from regie.conftest import start_server
+from regie.conftest import regie_command, start_server, subprocess_env
 
 
 def keep_alive_connection(url: str) -> socket.socket:
@@ -78,29 +77,21 @@ def test_it_serves_the_number_service_only_in_its_roles(
         process.wait(30)
 
 
-def test_a_stop_after_the_loop_has_shut_down_touches_nothing() -> None:
-    """Stopping twice, or after the loop ended on its own, never writes to the closed trigger
-    (its file descriptor may belong to something else by then)."""
-    import threading
-
-    from waitress.server import create_server
-
-    from regie.core.management.commands.serve import run_until_stopped, stop_serving
-
-    def app(environ: object, start_response: Any) -> list[bytes]:
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-    server: Any = create_server(app, host="127.0.0.1", port=0, threads=1)
-    stop = threading.Event()
-    thread = threading.Thread(target=run_until_stopped, args=(server, stop), daemon=True)
-    thread.start()
-    port = server.socket.getsockname()[1]
-    assert httpx.get(f"http://127.0.0.1:{port}/").text == "ok"
-    stop_serving(server, stop)
-    thread.join(timeout=10)
-    assert not thread.is_alive()
-    with socket.socket() as reused:  # may get the trigger's old descriptor number
-        reused.bind(("127.0.0.1", 0))
-        stop_serving(server, stop)
-        stop_serving(server, stop)
+@pytest.mark.django_db(transaction=True)  # a migrated database: only the port stands in the way
+def test_it_names_a_taken_port_in_one_line(keys_dir: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            regie_command("serve", "--port", str(port)),
+            env=subprocess_env(keys_dir),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert f"port {port} is taken on 127.0.0.1" in line

@@ -14,14 +14,14 @@ from joserfc import jwt
 
 from regie.agreements.models import Product, Supplier
 from regie.agreements.tests.register import make_product
+from regie.demosupplier import server
+from regie.demosupplier.relyingparty import RelyingPartyError
+from regie.demosupplier.suppliers import REKENWERELD, TAALRIJK, DemoSupplierSpec
 from regie.gateway import keys
 from regie.gateway.models import OAuthClient, SupplierPseudonym
 from regie.gateway.tests.conftest import PASSWORD, Launchable
+from regie.ops import supplier_registration as registration
 from regie.roster.models import Student
-
-from .. import registration, server
-from ..relyingparty import RelyingPartyError
-from ..suppliers import REKENWERELD, TAALRIJK, DemoSupplierSpec
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

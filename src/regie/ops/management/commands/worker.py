@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from regie.core.management.commands.serve import check_ready
+from regie.ops.management.commands.serve import check_ready
 
 
 class Command(BaseCommand):

@@ -10,11 +10,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from regie.browser import unlabelled_controls
-from regie.demosupplier import registration, server
+from regie.demosupplier import server
 from regie.demosupplier.suppliers import REKENWERELD, TAALRIJK
 from regie.gateway.models import SupplierPseudonym
-
-from .conftest import PASSWORD, Launchable
+from regie.gateway.tests.conftest import PASSWORD, Launchable
+from regie.ops import supplier_registration as registration
 
 pytestmark = [
     pytest.mark.browser,

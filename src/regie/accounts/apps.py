@@ -1,3 +1,5 @@
+import logging
+
 from django.apps import AppConfig
 
 
@@ -7,3 +9,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import events  # noqa: F401  (declares the audit event types)
+
+        # django-axes reports every login at INFO; regie logs failures and lockouts itself.
+        logging.getLogger("axes").setLevel(logging.WARNING)

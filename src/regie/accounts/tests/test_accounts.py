@@ -8,7 +8,8 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.test import Client
+from django.http import HttpRequest
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -24,6 +25,7 @@ from ..backends import AccountBackend
 from ..demo import DEMO_PUPILS, demo_pupil_logins
 from ..models import PupilAccount
 from ..services import create_pupil_login, student_for
+from .logins import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +42,11 @@ def school(board: Board, rng: random.Random) -> School:
     return load_school(board, rng, "99XA", "A")
 
 
+def a_login_request() -> HttpRequest:
+    """Logins are throttled per address, so authentication needs the request."""
+    return RequestFactory().post("/inloggen/")
+
+
 def a_pupil(school: School) -> Student:
     return Student.objects.filter(school=school).order_by("pk")[0]
 
@@ -48,7 +55,7 @@ def test_it_finds_the_pupil_of_a_pupil_login(school: School) -> None:
     pupil = a_pupil(school)
     user = create_pupil_login(pupil, "leerling-a", PASSWORD)
     assert student_for(user) == pupil
-    assert authenticate(username="leerling-a", password=PASSWORD) == user
+    assert authenticate(a_login_request(), username="leerling-a", password=PASSWORD) == user
 
 
 def test_it_finds_no_pupil_for_staff_or_anonymous_visitors(board: Board, school: School) -> None:
@@ -103,7 +110,7 @@ def test_it_gives_demo_pupils_of_a_licensed_group_a_login_once(
     assert {account.user.username: account.student for account in PupilAccount.objects.all()} == (
         pupils
     )
-    assert authenticate(username="leerling1", password=PASSWORD) is not None
+    assert authenticate(a_login_request(), username="leerling1", password=PASSWORD) is not None
 
 
 def test_it_replaces_a_demo_pupil_who_left(board: Board, school: School) -> None:
@@ -132,8 +139,7 @@ def test_the_admin_lists_pupil_logins_read_only_without_identifiers(school: Scho
     pupil = a_pupil(school)
     account_user = create_pupil_login(pupil, "leerling-a", PASSWORD)
     superuser = User.objects.create_superuser("beheer", "beheer@regie.example", PASSWORD)
-    client = Client()
-    client.force_login(superuser)
+    client = verified_client(superuser)
     listing = client.get(reverse("admin:accounts_pupilaccount_changelist")).content.decode()
     assert "leerling-a" in listing
     assert school.name in listing

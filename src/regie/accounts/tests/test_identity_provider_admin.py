@@ -18,6 +18,7 @@ from regie.roster.tests.exports import make_board
 
 from ..models import Audience, IdentityProvider, UpstreamIdentity
 from ..services import create_pupil_login
+from .logins import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -28,9 +29,7 @@ PASSWORD = "fictief-wachtwoord-123"
 @pytest.fixture
 def admin_client() -> Client:
     superuser = User.objects.create_superuser("beheer", "beheer@regie.example", PASSWORD)
-    client = Client()
-    client.force_login(superuser)
-    return client
+    return verified_client(superuser)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from regie.accounts.tests.logins import verified_client
 from regie.audit.models import AuditEvent
 
 from ..models import ProcessingAgreement, Supplier
@@ -26,9 +27,7 @@ MODELS = (
 
 def admin_client() -> Client:
     user = User.objects.create_superuser("beheer", "beheer@regie.example", "fictief-wachtwoord")
-    client = Client()
-    client.force_login(user)
-    return client
+    return verified_client(user)
 
 
 def test_it_lists_every_register_model_for_a_superuser(world: World) -> None:

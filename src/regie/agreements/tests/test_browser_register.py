@@ -16,6 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
+from regie.accounts.tests.logins import log_in_in_browser
 from regie.browser import document_language, unlabelled_controls
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Group
@@ -33,10 +34,7 @@ pytestmark = [
 
 
 def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/inloggen/")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill("fictief-wachtwoord-123")
-    page.get_by_role("button", name="Inloggen").click()
+    log_in_in_browser(page, base, username)  # with the app's code at the second step
 
 
 def accessible(page: Page) -> None:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
+from regie.accounts.tests.logins import log_in_in_browser
 from regie.agreements import catalogue, privacy_as_code, services
 from regie.agreements.models import (
     AgreementModel,
@@ -680,10 +681,7 @@ def test_an_officer_imports_a_file_after_fixing_it(
     bad, good = tmp_path / "fout.yaml", tmp_path / "goed.yaml"
     bad.write_text(broken(set_in([*PROCESSING, "attributes", 2], "shoe_size")), encoding="utf-8")
     good.write_bytes(EXAMPLE.read_bytes())
-    page.goto(f"{live_server.url}/inloggen/")
-    page.get_by_label("Gebruikersnaam").fill("fg-a")
-    page.get_by_label("Wachtwoord").fill("fictief-wachtwoord-123")
-    page.get_by_role("button", name="Inloggen").click()
+    log_in_in_browser(page, live_server.url, "fg-a")  # with the app's code at the second step
 
     page.goto(live_server.url + reverse("agreements:agreement-import"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Verwerkersovereenkomst inlezen")

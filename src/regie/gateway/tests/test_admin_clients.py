@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from joserfc.jwk import ECKey, KeySet
 
+from regie.accounts.tests.logins import verified_client
 from regie.agreements.models import Product, Supplier
 from regie.agreements.tests.register import make_product, make_supplier
 from regie.audit.models import AuditEvent
@@ -34,9 +35,7 @@ def superuser() -> User:
 
 @pytest.fixture
 def browser(superuser: User) -> Client:
-    client = Client()
-    client.force_login(superuser)
-    return client
+    return verified_client(superuser)
 
 
 @pytest.fixture

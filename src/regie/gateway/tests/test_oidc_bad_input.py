@@ -24,6 +24,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from regie.accounts.tests.logins import pass_second_step_over_http
 from regie.agreements import services as register_services
 from regie.agreements.models import AgreementStatus, Licence, ProcessingAgreement
 from regie.audit.models import AuditEvent
@@ -529,6 +530,7 @@ def test_a_login_that_is_neither_pupil_nor_teacher_cannot_launch(launchable: Lau
     rp = register(launchable)
     make_staff(launchable.school.board, launchable.school, StaffRole.SCHOOL_ADMIN, username="mw-b")
     session = logged_in(launchable.base, "mw-b")
+    pass_second_step_over_http(session, "mw-b")  # a school admin has a second step
     refused_page(rp.authorize(session), rp)
     (launch,) = refusals("gateway.launch.refused")
     assert launch["reasons"] == {"supplier_pseudonym": "no_pupil"}

@@ -16,6 +16,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, Route, expect
 
 from regie.accounts.services import create_pupil_login
+from regie.accounts.tests.logins import verified_client
 from regie.agreements import services as register
 from regie.agreements.models import (
     AgreementStatus,
@@ -86,8 +87,7 @@ def launch_client(supplier: Supplier, product: Product, login_uri: str = LOGIN_U
 
 
 def tiles_page(user: User) -> str:
-    client = Client()
-    client.force_login(user)
+    client = verified_client(user)  # past the second step, for a school admin
     answer = client.get(reverse("tiles"))
     assert answer.status_code == 200
     return answer.content.decode()

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client as HttpClient
 
+from regie.accounts.tests.logins import verified_client
 from regie.nummervoorziening import services
 from regie.nummervoorziening.models import Client
 
@@ -17,9 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_http(db: None) -> HttpClient:
     user = User.objects.create_superuser("fg-test", "fg@school-a.example", "not-a-real-password-1")
-    http = HttpClient()
-    http.force_login(user)
-    return http
+    return verified_client(user)
 
 
 def test_it_registers_a_client_and_shows_its_key_once(admin_http: HttpClient) -> None:

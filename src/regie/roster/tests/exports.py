@@ -10,6 +10,7 @@ from datetime import date
 from django.contrib.auth.models import User
 from django.test import Client
 
+from regie.accounts.tests.logins import verified_client
 from regie.core.models import Board, School, Sector
 from regie.roster.importing.records import (
     Gender,
@@ -156,6 +157,5 @@ def make_staff(
 
 
 def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    """A client logged in as ``user`` (past the second step, for privileged staff)."""
+    return verified_client(user)

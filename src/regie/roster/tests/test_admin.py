@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from regie.accounts.tests.logins import verified_client
 from regie.audit.models import AuditEvent
 from regie.core.models import School, Sector
 from regie.roster.models import Staff
@@ -18,9 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client_() -> Client:
     user = User.objects.create_superuser("beheer", "beheer@regie.example", "fictief-123")
-    client = Client()
-    client.force_login(user)
-    return client
+    return verified_client(user)
 
 
 def test_it_gives_staff_roles_from_the_list_and_checks_the_school_s_board(

@@ -117,7 +117,14 @@ def qr_svg(device: TOTPDevice, title: str) -> bytes:
     """The device's ``otpauth://`` URI as an SVG QR code (no script, no external reference)."""
     buffer = io.BytesIO()
     segno.make(device.config_url, error="m").save(
-        buffer, kind="svg", scale=5, border=4, title=title, svgclass=None, lineclass=None
+        buffer,
+        kind="svg",
+        scale=5,
+        border=4,
+        light="#fff",
+        title=title,
+        svgclass=None,
+        lineclass=None,
     )
     return buffer.getvalue()
 

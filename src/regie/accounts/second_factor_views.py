@@ -22,7 +22,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -117,12 +116,9 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 
 def _recovery_notice(left: int) -> str:
-    return ngettext(
+    return _(
         "Je hebt een herstelcode gebruikt; je hebt er nog %(left)d. Maak nieuwe op de pagina "
-        "Herstelcodes.",
-        "Je hebt een herstelcode gebruikt; je hebt er nog %(left)d. Maak nieuwe op de pagina "
-        "Herstelcodes.",
-        left,
+        "Herstelcodes."
     ) % {"left": left}
 
 

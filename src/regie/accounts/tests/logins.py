@@ -53,6 +53,15 @@ def code_for(device: TOTPDevice) -> str:
     return f"{totp.token():0{device.digits}d}"
 
 
+def wait_out_the_back_off(device: TOTPDevice) -> None:
+    """After a wrong code, django-otp accepts the next one only after a wait (one second after the
+    first wrong code, doubling with each next one): wait until it would."""
+    device.refresh_from_db()
+    while not device.verify_is_allowed()[0]:
+        time.sleep(0.2)
+        device.refresh_from_db()
+
+
 def verify_second_factor(client: Client, user: User) -> None:
     """Pass the second step in ``client``'s session (logged in already) with ``user``'s app, as
     the verify page does after a right code; nothing for a login that has no second step."""

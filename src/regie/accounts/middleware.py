@@ -5,6 +5,12 @@ first when they have none — and comes back to the page they asked for afterwar
 Runs after django-otp's ``OTPMiddleware`` (which tells whether the session passed the step), on
 every page of the hub and the admin site. Only the login and logout pages, the second step's own
 pages, the language switch and the health check are open before it.
+
+Views exempt from CSRF protection are machine endpoints that authenticate with a client secret, a
+bearer token or an API key, never with the session (a view that trusted the session would need
+CSRF protection): the OIDC token, userinfo and introspection endpoints, OneRoster, and the number
+service. The step does not apply to them, and they do not read the session for it
+(``test_second_factor`` lists them, so that a new one is looked at).
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ class SecondFactorMiddleware:
         view_args: Any,
         view_kwargs: Any,
     ) -> HttpResponse | None:
+        if getattr(view_func, "csrf_exempt", False):
+            return None  # a machine endpoint: no browser session drives it (see the docstring)
         match = request.resolver_match
         if match is not None and match.view_name in OPEN_BEFORE_THE_SECOND_STEP:
             return None

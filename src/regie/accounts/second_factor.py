@@ -45,6 +45,7 @@ PRIVILEGED_ROLES = frozenset(
     {StaffRole.PRIVACY_OFFICER, StaffRole.BOARD_ADMIN, StaffRole.SCHOOL_ADMIN}
 )
 RECOVERY_CODE_COUNT = 10
+APP_CODE_DIGITS = 6  # django-otp's default for a TOTP device; recovery codes have 8 characters
 APP_DEVICE = "app"
 RECOVERY_DEVICE = "herstelcodes"
 PENDING_KEY = "accounts.second_factor.pending"
@@ -177,6 +178,7 @@ def confirm_app(request: HttpRequest, code: str) -> list[str] | Refusal:
     if refused is not None:
         return _refuse(user, "enrol", refused)
     del request.session[PENDING_KEY]
+    request.session.cycle_key()  # a session that passed the step is a new session
     django_otp.login(request, device)
     record(events.SECOND_FACTOR_ENROLLED, _actor(user), _actor(user), {"replaced": replaced > 0})
     logger.info("second_factor.enrolled", user_id=user.pk, replaced=replaced > 0)
@@ -195,7 +197,8 @@ def verify(request: HttpRequest, code: str) -> Device | Refusal:
     """Pass the second step with a code from the app or a recovery code (used up)."""
     user = request.user
     code = normalised(code)
-    model: type[Device] = TOTPDevice if code.isdigit() else StaticDevice
+    app_code = code.isdigit() and len(code) == APP_CODE_DIGITS  # recovery codes are longer
+    model: type[Device] = TOTPDevice if app_code else StaticDevice
     refused: Refusal | None = Refusal("wrong_code")
     with transaction.atomic():
         devices = model.objects.select_for_update().filter(user_id=user.pk, confirmed=True)
@@ -205,6 +208,7 @@ def verify(request: HttpRequest, code: str) -> Device | Refusal:
                 break
     if refused is not None:
         return _refuse(user, "verify", refused)
+    request.session.cycle_key()  # a session that passed the step is a new session
     django_otp.login(request, device)
     if isinstance(device, StaticDevice):
         left = device.token_set.count()

@@ -290,12 +290,15 @@ def unlock(
     address: str | None = None,
 ) -> int:
     """Remove the failures of ``username`` and/or from ``address`` (all failures when neither is
-    given): their lockouts end at once. Audited; returns the number of records removed."""
+    given): their lockouts end at once. Audited; returns the number of records removed.
+    :class:`ValueError` when ``address`` is no IP address."""
     attempts = AccessAttempt.objects.all()
     if username:
         attempts = attempts.filter(username=username)
     if address:
-        attempts = attempts.filter(ip_address=_address(address) or address)
+        if _address(address) is None:
+            raise ValueError("not an IP address")
+        attempts = attempts.filter(ip_address=_address(address))
     count: int = attempts.delete()[0]
     by = [name for name, value in (("username", username), ("address", address)) if value]
     record(

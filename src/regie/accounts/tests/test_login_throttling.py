@@ -457,3 +457,9 @@ def test_the_lockout_page_is_in_english_too(school: School) -> None:
     assert page.status_code == 429
     assert "Too many wrong passwords were entered for this username" in text
     assert "Ask your school's administrator" in text
+
+
+def test_the_command_refuses_an_address_that_is_none(db: None) -> None:
+    with pytest.raises(CommandError, match="IPv4 or IPv6"):
+        call_command("login_unlock", "--address", "school.example")
+    assert not events("accounts.login.unlocked")

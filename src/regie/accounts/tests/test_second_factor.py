@@ -487,3 +487,12 @@ def test_a_machine_endpoint_reads_no_session_for_the_second_step(officer: User) 
         answer = client.get("/oidc/userinfo")
     assert answer.status_code == 401  # the endpoint's own answer, not a redirect to the step
     assert not any("django_session" in query["sql"] for query in asked.captured_queries)
+
+
+def test_passing_the_second_step_gives_a_new_session_key(officer: User) -> None:
+    app = app_for(officer)
+    client = logged_in_with_password("fg-a")
+    before = client.cookies["sessionid"].value
+    client.post(VERIFY, {"code": code_for(app)})
+    assert client.cookies["sessionid"].value != before
+    assert client.get("/school/").status_code == 200

@@ -36,7 +36,12 @@ class Command(BaseCommand):
             raise CommandError("Say whose lockouts to lift: --username, --address or --all.")
         if options["all"] and (username or address):
             raise CommandError("--all lifts every lockout: give it without --username/--address.")
-        count = throttling.unlock(actor=SYSTEM, via="command", username=username, address=address)
+        try:
+            count = throttling.unlock(
+                actor=SYSTEM, via="command", username=username, address=address
+            )
+        except ValueError:
+            raise CommandError("--address must be an IPv4 or IPv6 address.") from None
         self.stdout.write(f"Removed {count} failed-login record(s); their lockouts have ended.")
 
     def _list(self) -> None:

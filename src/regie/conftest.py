@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import LazySettings
+from django.contrib.auth.models import User
 from django.db import connection
+from django.test import Client as HttpClient
 
 from regie.nummervoorziening import services as nv_services
 from regie.nummervoorziening.keys import generate_keyring
@@ -146,6 +148,17 @@ def start_server(
             time.sleep(0.1)
     process.kill()
     raise AssertionError(f"server did not start: {log.read_text()}")
+
+
+@pytest.fixture
+def admin_client(client: HttpClient, admin_user: User) -> HttpClient:
+    """pytest-django's client of a superuser, past the second step of logging in (as after
+    typing the code of their authenticator app)."""
+    from regie.logins import verify_second_factor
+
+    client.force_login(admin_user)
+    verify_second_factor(client, admin_user)
+    return client
 
 
 @pytest.fixture(autouse=True)

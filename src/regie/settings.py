@@ -119,6 +119,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Logins (regie.accounts): throttling and two-factor authentication.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "regie.core",
     "regie.audit",
     "regie.nummervoorziening",
@@ -137,11 +142,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Logins (regie.accounts): who verified a second factor, who still must (before any page),
+    # and the lockout page of a throttled login (django-axes).
+    "django_otp.middleware.OTPMiddleware",
+    "regie.accounts.middleware.SecondFactorMiddleware",
+    "axes.middleware.AxesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-AUTHENTICATION_BACKENDS = ["regie.accounts.backends.AccountBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any check
+    "regie.accounts.backends.AccountBackend",
+]
 
 ROOT_URLCONF = "regie.urls"
 WSGI_APPLICATION = "regie.wsgi.application"
@@ -356,6 +369,82 @@ IMPORT_MAX_COMPRESSION_RATIO = env_int(
     "Highest unpacked-to-packed size ratio of one file in a zip (zip-bomb guard).",
     minimum=1,
 )
+
+# --- Logins: throttling (django-axes) and two-factor authentication (django-otp) ----------------
+# regie.accounts.throttling and regie.accounts.second_factor; docs/login.md explains the limits.
+
+LOGIN_FAILURE_LIMIT = env_int(
+    "REGIE_LOGIN_FAILURE_LIMIT",
+    5,
+    "Failed logins with one username from one address after which that username is locked out "
+    "at that address.",
+    minimum=1,
+)
+LOGIN_USER_FAILURE_LIMIT = env_int(
+    "REGIE_LOGIN_USER_FAILURE_LIMIT",
+    20,
+    "Failed logins with one username from all addresses together after which that username is "
+    "locked out everywhere (guessing from many addresses).",
+    minimum=1,
+)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int(
+    "REGIE_LOGIN_ADDRESS_FAILURE_LIMIT",
+    100,
+    "Failed logins from one address (any username, and refused logins through a school's "
+    "identity provider) after which that address is locked out. High on purpose: a whole school "
+    "often shares one address, and the failures of someone who then logs in correctly stop "
+    "counting.",
+    minimum=1,
+)
+LOGIN_LOCKOUT_MINUTES = env_int(
+    "REGIE_LOGIN_LOCKOUT_MINUTES",
+    15,
+    "How long a failed login counts, from the last failure with that username at that address; "
+    "so also how long a lockout lasts. Administrators can lift one earlier (docs/login.md).",
+    minimum=1,
+)
+LOGIN_ADDRESS_HEADER = env_str(
+    "REGIE_LOGIN_ADDRESS_HEADER",
+    "",
+    "Behind a reverse proxy: the request header in which it passes the client's address, such as "
+    "X-Forwarded-For (the rightmost address that is not a trusted proxy counts). Empty: the "
+    "address of the connection, for a hub that clients reach directly.",
+)
+LOGIN_TRUSTED_PROXIES = env_list(
+    "REGIE_LOGIN_TRUSTED_PROXIES",
+    ["127.0.0.1", "::1"],
+    "With REGIE_LOGIN_ADDRESS_HEADER: addresses of the proxies whose header is believed.",
+)
+REQUIRE_2FA = env_bool(
+    "REGIE_REQUIRE_2FA",
+    True,
+    "Privacy officers, board and school admins and administrators (admin site) log in with a "
+    "second factor: a code from an authenticator app, or a recovery code. `regie demo` switches "
+    "it off unless this is set.",
+)
+OTP_TOTP_ISSUER = env_str(
+    "REGIE_OTP_ISSUER",
+    "regie",
+    "The name under which authenticator apps list the hub's codes.",
+)
+
+AXES_ENABLED = True
+AXES_HANDLER = "regie.accounts.throttling.LoginThrottle"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["username"], ["ip_address"]]
+AXES_FAILURE_LIMIT = 1  # LoginThrottle counts the rules reached, each with its own limit above
+AXES_COOLOFF_TIME = "regie.accounts.throttling.lockout_duration"  # REGIE_LOGIN_LOCKOUT_MINUTES
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends when it said it would
+AXES_RESET_ON_SUCCESS = True  # LoginThrottle: the failures of that username only
+AXES_CLIENT_IP_CALLABLE = "regie.accounts.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "regie.accounts.throttling.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "csrfmiddlewaretoken"]
+AXES_DISABLE_ACCESS_LOG = True  # no record of every successful login
+AXES_ENABLE_ACCESS_FAILURE_LOG = False  # failures are audit events (accounts.login.failed)
+AXES_ENABLE_ADMIN = False  # regie.accounts.admin shows lockouts, and audits lifting one
+AXES_VERBOSE = False
+OTP_TOTP_THROTTLE_FACTOR = 1  # after n wrong codes the next try waits 2^(n-1) seconds
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Server and background work ------------------------------------------------------------------
 

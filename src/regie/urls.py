@@ -12,6 +12,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # The second step of logging in: the admin site needs it too, so both deployables serve it.
+    path("inloggen/tweede-stap/", include("regie.accounts.second_factor_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

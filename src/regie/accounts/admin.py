@@ -1,5 +1,6 @@
-"""Admin for logins: pupils' logins (read-only), the schools' identity providers, and links from
-an identity provider's identifier to a login.
+"""Admin for logins: pupils' logins (read-only), the schools' identity providers, links from an
+identity provider's identifier to a login, failed logins and lockouts (lifting one), and the
+logins themselves with their second factor (resetting it).
 
 Pupils themselves are not here (no names, no ECK iD): the roster's pages show them with
 need-to-know. Pupil logins are made by the school's import and the demo, not by hand.
@@ -15,14 +16,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from regie.audit.admin import AuditedAdmin
 
-from .models import IdentityProvider, PupilAccount, UpstreamIdentity
+from . import second_factor, throttling
+from .models import IdentityProvider, LoginLockout, PupilAccount, UpstreamIdentity
 
 
 @admin.register(PupilAccount)
@@ -138,3 +145,87 @@ class UpstreamIdentityAdmin(AuditedAdmin[UpstreamIdentity]):
     raw_id_fields = ("user",)
     fields = ("provider", "subject", "user", "created_at")
     readonly_fields = ("created_at",)
+
+
+# --- Failed logins and lockouts (regie.accounts.throttling) ---------------------------------------
+
+
+@admin.register(LoginLockout)
+class LoginLockoutAdmin(admin.ModelAdmin[LoginLockout]):
+    """What counts towards lockouts now. Deleting records lifts their lockouts (audited as
+    ``accounts.login.unlocked``); records also disappear by themselves when they expire."""
+
+    list_display = ("username", "ip_address", "failures_since_start", "attempt_time")
+    search_fields = ("username", "ip_address")
+    ordering = ("-attempt_time",)
+    fields = (
+        "username",
+        "ip_address",
+        "failures_since_start",
+        "attempt_time",
+        "user_agent",
+        "path_info",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: LoginLockout) -> None:
+        throttling.unlock_records([obj], actor=f"user:{request.user.pk}")
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[LoginLockout]) -> None:
+        throttling.unlock_records(list(queryset), actor=f"user:{request.user.pk}")
+
+
+# --- Logins and their second factor (regie.accounts.second_factor) --------------------------------
+
+# Devices are managed through the login (reset, audited), never edited one by one: an
+# administrator who could add an app to someone else's login could pass their second step.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class LoginAdmin(UserAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "is_staff",
+        "has_second_factor",
+    )
+    actions = ("reset_second_factor",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        apps = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        logins: QuerySet[Any] = super().get_queryset(request)
+        annotated: QuerySet[Any] = logins.annotate(second_factor_set_up=Exists(apps))
+        return annotated
+
+    @admin.display(description=_("tweede stap ingesteld"), boolean=True)
+    def has_second_factor(self, user: Any) -> bool:
+        return bool(user.second_factor_set_up)
+
+    @admin.action(description=_("Tweede stap opnieuw laten instellen (app en herstelcodes weg)"))
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for user in queryset:
+            second_factor.reset(user, actor=f"user:{request.user.pk}", via="admin")
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d login stelt bij het volgende inloggen de tweede stap opnieuw in.",
+                "%(count)d logins stellen bij het volgende inloggen de tweede stap opnieuw in.",
+                len(queryset),
+            )
+            % {"count": len(queryset)},
+        )

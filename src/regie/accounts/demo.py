@@ -5,12 +5,16 @@ loaded they are pupils of a group licensed for *Rekenwereld*, so that they can l
 'Mijn leermiddelen'; otherwise pupils of the school's ordinary groups. Running it again resets the
 passwords and keeps the same pupils (a pupil who left, or is no longer in those groups, is
 replaced). A username that belongs to a staff login is left alone.
+
+:func:`demo_second_factor` switches the second step of privileged logins off for the demo.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -99,3 +103,13 @@ def demo_pupil_logins(board: Board, password: str) -> list[tuple[str, str]]:
         user.save(update_fields=["password"])
         logins.append((username, _description(student, groups)))
     return logins
+
+
+def demo_second_factor(environ: Mapping[str, str] | None = None) -> str:
+    """Switch the second step off for the demo, unless ``REGIE_REQUIRE_2FA`` was set: its
+    passwords are printed for everyone anyway. Returns the demo banner's line about it."""
+    if "REGIE_REQUIRE_2FA" not in (os.environ if environ is None else environ):
+        settings.REQUIRE_2FA = False
+    if settings.REQUIRE_2FA:
+        return "  Tweede stap (2FA): aan (REGIE_REQUIRE_2FA) voor fg, bestuur, beheer en beheerder"
+    return "  Tweede stap (2FA): uit in de demo; REGIE_REQUIRE_2FA=true zet hem aan"

@@ -18,3 +18,51 @@ UPSTREAM_REFUSED = define(
     "with the failed check, upstream_unavailable or unknown_person; never claim values, codes "
     "or tokens).",
 )
+
+# --- Failed logins and lockouts (regie.accounts.throttling) ---------------------------------------
+# The username is personal data and never recorded: the login's id when the username exists, and a
+# keyed hash of the client's address (the same address gives the same value until the secret key
+# is rotated), so that failures from one place can be told apart without storing where.
+
+LOGIN_FAILED = define(
+    "accounts.login.failed",
+    "A login with a username and password was refused (form: hub or admin; the login's id when "
+    "the username exists, else nothing; a keyed hash of the client's address; locked: refused "
+    "because of a lockout, whatever the password). Never the username or the password.",
+)
+LOGIN_LOCKED_OUT = define(
+    "accounts.login.locked_out",
+    "Too many failed logins started a lockout (rule: user_address, user or address; the login's "
+    "id when known; a keyed hash of the address; the lockout's length in minutes).",
+)
+LOGIN_UNLOCKED = define(
+    "accounts.login.unlocked",
+    "An administrator lifted lockouts before they ended (via: admin or command; by: username, "
+    "address or all; the login's id when known; the number of records removed).",
+)
+
+# --- Two-factor authentication (regie.accounts.second_factor) -------------------------------------
+
+SECOND_FACTOR_ENROLLED = define(
+    "accounts.second_factor.enrolled",
+    "A login set up an authenticator app (TOTP) and got new recovery codes (the login as "
+    "subject; whether it replaced an earlier app).",
+)
+SECOND_FACTOR_FAILED = define(
+    "accounts.second_factor.failed",
+    "A second-factor code was refused (step: verify or enrol; reason: wrong_code or throttled; "
+    "never the code).",
+)
+SECOND_FACTOR_RECOVERY_CODE_USED = define(
+    "accounts.second_factor.recovery_code_used",
+    "A login's second step was passed with a recovery code, which is now used up (codes left).",
+)
+SECOND_FACTOR_RECOVERY_CODES_REGENERATED = define(
+    "accounts.second_factor.recovery_codes_regenerated",
+    "A login made new recovery codes; the earlier ones no longer work.",
+)
+SECOND_FACTOR_RESET = define(
+    "accounts.second_factor.reset",
+    "An administrator removed a login's authenticator app and recovery codes, so that it sets "
+    "them up again at its next login (via: admin or command; the number of devices removed).",
+)

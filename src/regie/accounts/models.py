@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -247,6 +248,30 @@ class UpstreamIdentity(models.Model):
                     % {"board": self.provider.board}
                 }
             )
+
+
+class LoginLockout(AccessAttempt):  # type: ignore[misc]  # django-axes is not annotated
+    """Failed logins that count towards a lockout (:mod:`.throttling`): django-axes' record of one
+    username, address and browser, as the admin shows it. Removing one lifts its lockout."""
+
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "username": dc.USERNAME,
+        "ip_address": dc.IP_ADDRESS,
+        "user_agent": dc.DEVICE,
+        "http_accept": dc.DEVICE,
+        "path_info": dc.NOT_PERSONAL,
+        "attempt_time": dc.NOT_PERSONAL,
+        "get_data": dc.NOT_PERSONAL,  # the query string; usernames and passwords masked by axes
+        "post_data": dc.NOT_PERSONAL,  # the form, with usernames and passwords masked by axes
+        "failures_since_start": dc.NOT_PERSONAL,
+    }
+
+    class Meta:
+        proxy = True
+        verbose_name = _("mislukte inlogpogingen")
+        verbose_name_plural = _("mislukte inlogpogingen en blokkades")
 
 
 def is_pupil_of(board: Board, user_id: int) -> bool:

@@ -4,7 +4,9 @@ The upstream login is two views around :mod:`.services`: :func:`upstream_start` 
 login page posts here) keeps ``state``, ``nonce`` and the PKCE verifier in the visitor's session
 and sends them to their school's provider; :func:`upstream_callback` takes them out again (once),
 lets the service check the provider's answer and find the person, and logs them in. A refusal is a
-page in plain Dutch that says nobody was logged in; the service has audited it.
+page in plain Dutch that says nobody was logged in; the service has audited it, and it counts
+as a failed login from the visitor's address (:mod:`.throttling`): a locked-out address gets the
+lockout page instead, before and after its visit to the identity provider.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import oidc
+from . import oidc, throttling
 from .models import IdentityProvider
 from .services import (
     UpstreamLoginRefused,
@@ -189,6 +191,8 @@ def upstream_start(request: HttpRequest, provider_id: int) -> HttpResponse:
     provider = get_object_or_404(
         IdentityProvider.objects.usable().select_related("board"), pk=provider_id
     )
+    if throttling.address_locked_out(request):
+        return throttling.lockout_response(request)
     try:
         url, pending = start_upstream_login(provider, _redirect_uri(request, provider))
     except UpstreamLoginRefused as refused:
@@ -204,12 +208,15 @@ def upstream_callback(request: HttpRequest, provider_id: int) -> HttpResponse:
     provider = get_object_or_404(
         IdentityProvider.objects.usable().select_related("board"), pk=provider_id
     )
+    if throttling.address_locked_out(request):
+        return throttling.lockout_response(request)
     pending, next_url = _take(request.session, provider, request.GET.get("state", ""))
     try:
         user = finish_upstream_login(
             provider, pending, request.GET.dict(), _redirect_uri(request, provider)
         )
     except UpstreamLoginRefused as refused:
+        throttling.upstream_refused(request, refused.reason)  # counts against the address
         return _refused_page(request, provider, refused)
     login(request, user, backend=MODEL_BACKEND)  # a new session key (session fixation)
     return redirect(next_url or "after-login")

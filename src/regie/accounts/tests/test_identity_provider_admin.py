@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from regie.audit.models import AuditEvent
 from regie.core.models import Board, School
+from regie.logins import verified_client
 from regie.roster.tests.exports import load_school, make_board
 
 from ..models import Audience, IdentityProvider, UpstreamIdentity
@@ -27,9 +28,7 @@ PASSWORD = "fictief-wachtwoord-123"
 @pytest.fixture
 def admin_client() -> Client:
     superuser = User.objects.create_superuser("beheer", "beheer@regie.example", PASSWORD)
-    client = Client()
-    client.force_login(superuser)
-    return client
+    return verified_client(superuser)
 
 
 @pytest.fixture

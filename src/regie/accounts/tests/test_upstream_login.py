@@ -314,3 +314,19 @@ def test_a_switched_off_login_is_refused_even_with_a_link(
     assert not visitor.is_logged_in()
     [event] = events("accounts.login.upstream_refused")
     assert event.details["reason"] == "inactive_login"
+
+
+def test_a_privacy_officer_who_logs_in_through_the_school_still_passes_the_second_step(
+    at_school: AtSchool,
+    school_idp: upstream_op.RunningProvider,
+    live_server: LiveServer,
+    visitor: Visitor,
+) -> None:
+    Staff.objects.filter(pk=at_school.teacher.pk).update(roles=["privacy_officer"])
+    provider = make_provider(at_school.board, school_idp, live_server.url)
+    school_idp.app.person = {"sub": "medewerker-1", "email": TEACHER_EMAIL}
+
+    answer, paths = visitor.follow(visitor.to_provider_and_back(provider))
+
+    assert paths == ["/na-inloggen/", "/inloggen/tweede-stap/instellen/"]
+    assert "Tweestapsverificatie instellen" in answer.text

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from regie.audit.models import AuditEvent
+from regie.logins import verified_client
 
 from ..models import ProcessingAgreement, Supplier
 from .register import World, license_group
@@ -26,9 +27,7 @@ MODELS = (
 
 def admin_client() -> Client:
     user = User.objects.create_superuser("beheer", "beheer@regie.example", "fictief-wachtwoord")
-    client = Client()
-    client.force_login(user)
-    return client
+    return verified_client(user)
 
 
 def test_it_lists_every_register_model_for_a_superuser(world: World) -> None:

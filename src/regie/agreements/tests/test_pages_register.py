@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from regie.browser import document_language, unlabelled_controls
+from regie.logins import log_in_in_browser
 from regie.roster.tests.exports import client_for
 
 from .. import services
@@ -498,10 +499,7 @@ def test_it_adopts_an_offer_as_the_boards_agreement(world: World) -> None:
 
 
 def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/inloggen/")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill("fictief-wachtwoord-123")
-    page.get_by_role("button", name="Inloggen").click()
+    log_in_in_browser(page, base, username)  # with the app's code at the second step
 
 
 @pytest.mark.browser

@@ -19,6 +19,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from regie.audit.models import AuditEvent
 from regie.browser import document_language, unlabelled_controls
+from regie.logins import log_in_in_browser
 from regie.roster.models import Guardian, Student
 from regie.roster.tests.exports import client_for
 
@@ -426,10 +427,7 @@ def test_it_refuses_a_council_decision_in_the_future(world: World) -> None:
 
 
 def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/inloggen/")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill("fictief-wachtwoord-123")
-    page.get_by_role("button", name="Inloggen").click()
+    log_in_in_browser(page, base, username)  # with the app's code at the second step
 
 
 @pytest.mark.browser

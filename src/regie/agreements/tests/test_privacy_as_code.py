@@ -44,6 +44,7 @@ from regie.agreements.privacy_as_code import DocumentRefused, dump_agreement, pa
 from regie.agreements.tests.register import World, make_agreement, make_product, make_supplier
 from regie.browser import document_language, unlabelled_controls
 from regie.core.models import Sector
+from regie.logins import log_in_in_browser
 from regie.roster.tests.exports import client_for, make_board
 
 pytestmark = pytest.mark.django_db
@@ -680,10 +681,7 @@ def test_an_officer_imports_a_file_after_fixing_it(
     bad, good = tmp_path / "fout.yaml", tmp_path / "goed.yaml"
     bad.write_text(broken(set_in([*PROCESSING, "attributes", 2], "shoe_size")), encoding="utf-8")
     good.write_bytes(EXAMPLE.read_bytes())
-    page.goto(f"{live_server.url}/inloggen/")
-    page.get_by_label("Gebruikersnaam").fill("fg-a")
-    page.get_by_label("Wachtwoord").fill("fictief-wachtwoord-123")
-    page.get_by_role("button", name="Inloggen").click()
+    log_in_in_browser(page, live_server.url, "fg-a")  # with the app's code at the second step
 
     page.goto(live_server.url + reverse("agreements:agreement-import"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Verwerkersovereenkomst inlezen")

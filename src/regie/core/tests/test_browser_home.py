@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from regie.browser import VIEWPORT, document_language, unlabelled_controls
+from regie.logins import app_for, code_for, type_code_in_browser
 
 pytestmark = [
     pytest.mark.browser,
@@ -89,9 +90,11 @@ def test_it_leads_from_the_home_page_to_the_admin_login(
     page.get_by_role("link", name="Inloggen voor beheerders").click()
 
     expect(page).to_have_url(re.compile(r"/admin/login/\?next=/admin/$"))
+    app = app_for(admin_user)  # an administrator logs in with a second step
     page.locator("#id_username").fill("admin")
     page.locator("#id_password").fill("password")
     page.locator("#login-form [type=submit]").click()
+    type_code_in_browser(page, code_for(app))
 
     expect(page).to_have_url(f"{live_server.url}/admin/")
     expect(page.locator("#user-tools")).to_contain_text("admin")

@@ -19,6 +19,7 @@ from regie.agreements.tests.register import make_product, make_supplier
 from regie.audit.models import AuditEvent
 from regie.gateway import events, services
 from regie.gateway.models import AccessToken, AuthorizationCode, OAuthClient, SupplierPseudonym
+from regie.logins import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +35,7 @@ def superuser() -> User:
 
 @pytest.fixture
 def browser(superuser: User) -> Client:
-    client = Client()
-    client.force_login(superuser)
-    return client
+    return verified_client(superuser)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from regie.audit.models import AuditEvent
 from regie.gateway import services
 from regie.gateway.models import AccessToken, AuthorizationCode, OAuthClient
 from regie.gateway.scopes import ROSTER_CORE_READ
+from regie.logins import pass_second_step_over_http
 from regie.roster.importing.records import StaffRole
 from regie.roster.tests.exports import make_staff
 
@@ -529,6 +530,7 @@ def test_a_login_that_is_neither_pupil_nor_teacher_cannot_launch(launchable: Lau
     rp = register(launchable)
     make_staff(launchable.school.board, launchable.school, StaffRole.SCHOOL_ADMIN, username="mw-b")
     session = logged_in(launchable.base, "mw-b")
+    pass_second_step_over_http(session, "mw-b")  # a school admin has a second step
     refused_page(rp.authorize(session), rp)
     (launch,) = refusals("gateway.launch.refused")
     assert launch["reasons"] == {"supplier_pseudonym": "no_pupil"}

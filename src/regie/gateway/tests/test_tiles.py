@@ -37,6 +37,7 @@ from regie.browser import unlabelled_controls
 from regie.core.models import School
 from regie.gateway import services
 from regie.gateway.models import OAuthClient
+from regie.logins import verified_client
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Group, Student
 from regie.roster.tests.exports import load_school, make_board, make_staff
@@ -87,8 +88,7 @@ def launch_client(supplier: Supplier, product: Product, login_uri: str = LOGIN_U
 
 
 def tiles_page(user: User) -> str:
-    client = Client()
-    client.force_login(user)
+    client = verified_client(user)  # past the second step, for a school admin
     answer = client.get(reverse("tiles"))
     assert answer.status_code == 200
     return answer.content.decode()

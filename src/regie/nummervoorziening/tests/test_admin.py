@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client as HttpClient
 
 from regie.audit.models import AuditEvent
+from regie.logins import verified_client
 from regie.nummervoorziening import events, services
 from regie.nummervoorziening.models import Client
 
@@ -18,9 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_http(db: None) -> HttpClient:
     user = User.objects.create_superuser("fg-test", "fg@school-a.example", "not-a-real-password-1")
-    http = HttpClient()
-    http.force_login(user)
-    return http
+    return verified_client(user)
 
 
 def test_it_registers_a_client_and_shows_its_key_once(admin_http: HttpClient) -> None:

@@ -25,7 +25,7 @@ ARCHITECTURE = ROOT / "docs" / "architecture.md"
 # The project's own modules, which wire every app (only ops imports them), and the shared test
 # support (only tests import it).
 PROJECT_MODULES = {"settings", "urls", "wsgi", "cli", "__main__"}
-TEST_SUPPORT = {"conftest", "browser"}
+TEST_SUPPORT = {"conftest", "browser", "logins"}
 TOP = "ops"
 EVERY_APP_ABOVE = "every app above"
 DEPENDENCY = re.compile(r"`(\w+)`(?:\s*\((\w+)\))?")

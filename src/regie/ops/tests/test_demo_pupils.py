@@ -8,6 +8,7 @@ import random
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
+from django.test import RequestFactory
 
 from regie.accounts.demo import DEMO_PUPILS, demo_pupil_logins
 from regie.accounts.models import PupilAccount
@@ -53,4 +54,7 @@ def test_it_gives_demo_pupils_of_a_licensed_group_a_login_once(
     assert {account.user.username: account.student for account in PupilAccount.objects.all()} == (
         pupils
     )
-    assert authenticate(username="leerling1", password=PASSWORD) is not None
+    assert (
+        authenticate(RequestFactory().post("/inloggen/"), username="leerling1", password=PASSWORD)
+        is not None
+    )

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from regie.core.models import Board, School, Sector
+from regie.logins import verified_client
 from regie.roster.importing.records import (
     Gender,
     GroupKind,
@@ -156,9 +157,8 @@ def make_staff(
 
 
 def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    """A client logged in as ``user`` (past the second step, for privileged staff)."""
+    return verified_client(user)
 
 
 def load_school(

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from regie.audit.models import AuditEvent
 from regie.core.models import School, Sector
+from regie.logins import verified_client
 from regie.roster.models import Staff
 from regie.roster.tests.exports import make_board
 
@@ -18,9 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client_() -> Client:
     user = User.objects.create_superuser("beheer", "beheer@regie.example", "fictief-123")
-    client = Client()
-    client.force_login(user)
-    return client
+    return verified_client(user)
 
 
 def test_it_gives_staff_roles_from_the_list_and_checks_the_school_s_board(

@@ -105,11 +105,12 @@ class Command(BaseCommand):
         check_ready("all")
         base = f"http://127.0.0.1:{options['port']}"
         settings.OIDC_ISSUER = f"{base}/oidc"
-        from regie.accounts.demo import demo_pupil_logins
+        from regie.accounts.demo import demo_pupil_logins, demo_second_factor
         from regie.agreements.demo import load_demo_register
         from regie.ops import demo_suppliers
         from regie.roster import demo
 
+        second_factor = demo_second_factor()  # off, unless REGIE_REQUIRE_2FA is set
         suppliers = demo_suppliers.start_demo_suppliers(settings.OIDC_ISSUER, options["port"])
 
         lines = [
@@ -120,6 +121,7 @@ class Command(BaseCommand):
             f"  School (hub):     {base}/school/   logins (wachtwoord / password "
             f"{demo.DEMO_PASSWORD}):",
             *(f"    {login:12} {who}" for login, _role, who in demo.PERSONAS),
+            second_factor,
             f"  Mijn leermiddelen (leerlingen): {base}/leermiddelen/",
             *(
                 f"  Demoleverancier {item.app.spec.title + ':':13} {item.url}/"

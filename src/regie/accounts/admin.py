@@ -27,6 +27,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from regie.audit.admin import AuditedAdmin
+from regie.audit.services import actor_for
 
 from . import second_factor, throttling
 from .models import IdentityProvider, LoginLockout, PupilAccount, UpstreamIdentity
@@ -175,10 +176,10 @@ class LoginLockoutAdmin(admin.ModelAdmin[LoginLockout]):
         return False
 
     def delete_model(self, request: HttpRequest, obj: LoginLockout) -> None:
-        throttling.unlock_records([obj], actor=f"user:{request.user.pk}")
+        throttling.unlock_records([obj], actor=actor_for(request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[LoginLockout]) -> None:
-        throttling.unlock_records(list(queryset), actor=f"user:{request.user.pk}")
+        throttling.unlock_records(list(queryset), actor=actor_for(request.user))
 
 
 # --- Logins and their second factor (regie.accounts.second_factor) --------------------------------
@@ -219,7 +220,7 @@ class LoginAdmin(UserAdmin):  # type: ignore[type-arg]
     @admin.action(description=_("Tweede stap opnieuw laten instellen (app en herstelcodes weg)"))
     def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for user in queryset:
-            second_factor.reset(user, actor=f"user:{request.user.pk}", via="admin")
+            second_factor.reset(user, actor=actor_for(request.user), via="admin")
         self.message_user(
             request,
             ngettext(

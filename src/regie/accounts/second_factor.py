@@ -32,7 +32,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from regie.audit.services import record
+from regie.audit.services import actor_for, record
 from regie.lib.logging import get_logger
 from regie.roster.models import Staff, StaffRole
 
@@ -83,10 +83,6 @@ def second_step_due(user: Any) -> Step | None:
     if has_second_factor(user):
         return "verify"
     return "enrol" if settings.REQUIRE_2FA else None
-
-
-def _actor(user: Any) -> str:
-    return f"user:{user.pk}"
 
 
 # --- Setting up an app ---------------------------------------------------------------------------
@@ -141,8 +137,8 @@ class Refusal:
 def _refuse(user: Any, step: str, refusal: Refusal) -> Refusal:
     record(
         events.SECOND_FACTOR_FAILED,
-        _actor(user),
-        _actor(user),
+        actor_for(user),
+        actor_for(user),
         {"step": step, "reason": refusal.reason},
     )
     logger.warning("second_factor.failed", user_id=user.pk, step=step, reason=refusal.reason)
@@ -180,7 +176,9 @@ def confirm_app(request: HttpRequest, code: str) -> list[str] | Refusal:
     del request.session[PENDING_KEY]
     request.session.cycle_key()  # a session that passed the step is a new session
     django_otp.login(request, device)
-    record(events.SECOND_FACTOR_ENROLLED, _actor(user), _actor(user), {"replaced": replaced > 0})
+    record(
+        events.SECOND_FACTOR_ENROLLED, actor_for(user), actor_for(user), {"replaced": replaced > 0}
+    )
     logger.info("second_factor.enrolled", user_id=user.pk, replaced=replaced > 0)
     return codes
 
@@ -212,7 +210,12 @@ def verify(request: HttpRequest, code: str) -> Device | Refusal:
     django_otp.login(request, device)
     if isinstance(device, StaticDevice):
         left = device.token_set.count()
-        record(events.SECOND_FACTOR_RECOVERY_CODE_USED, _actor(user), _actor(user), {"left": left})
+        record(
+            events.SECOND_FACTOR_RECOVERY_CODE_USED,
+            actor_for(user),
+            actor_for(user),
+            {"left": left},
+        )
         logger.info("second_factor.recovery_code_used", user_id=user.pk, left=left)
     return device
 
@@ -236,7 +239,7 @@ def regenerate_recovery_codes(user: Any) -> list[str]:
     """New recovery codes (to show once); the earlier ones stop working."""
     with transaction.atomic():
         codes = _new_recovery_codes(user)
-        record(events.SECOND_FACTOR_RECOVERY_CODES_REGENERATED, _actor(user), _actor(user))
+        record(events.SECOND_FACTOR_RECOVERY_CODES_REGENERATED, actor_for(user), actor_for(user))
     return codes
 
 
@@ -248,6 +251,6 @@ def reset(user: Any, *, actor: str, via: str) -> int:
             int(model.objects.filter(user_id=user.pk).delete()[1].get(model._meta.label, 0))
             for model in (TOTPDevice, StaticDevice)
         )
-        record(events.SECOND_FACTOR_RESET, actor, _actor(user), {"via": via, "devices": removed})
+        record(events.SECOND_FACTOR_RESET, actor, actor_for(user), {"via": via, "devices": removed})
     logger.info("second_factor.reset", user_id=user.pk, via=via, devices=removed)
     return removed

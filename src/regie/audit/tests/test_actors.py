@@ -88,7 +88,7 @@ def actor_expressions(tree: ast.AST) -> Iterator[ast.AST]:
         for argument, default in [*defaults, *kw_defaults]:
             if argument.arg == "actor" and default is not None:
                 yield default
-        if function.name.endswith("actor"):
+        if function.name == "actor" or function.name.endswith("_actor"):
             yield from (
                 item.value
                 for item in ast.walk(function)

@@ -15,38 +15,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 
+# The vocabularies are the models' own, so that records and the hub cannot drift apart.
+from regie.core.models import Sector
+from regie.roster.models import Gender, GroupKind, StaffRole
 
-class Sector(StrEnum):
-    """The education sectors of the ECK iD chain (VSO is PO by convention)."""
-
-    PO = "PO"
-    VO = "VO"
-    MBO = "MBO"
-    HO = "HO"
-
-
-class Gender(StrEnum):
-    """As exported: EDEXML ``geslacht`` 1/2/0 and OneRoster ``sex`` male/female/other."""
-
-    MALE = "M"
-    FEMALE = "V"
-    OTHER = "X"
-    UNKNOWN = ""
-
-
-class StaffRole(StrEnum):
-    TEACHER = "teacher"
-    CARE_COORDINATOR = "care_coordinator"  # intern begeleider (IB'er)
-    PRIVACY_OFFICER = "privacy_officer"  # functionaris gegevensbescherming (FG)
-    SCHOOL_ADMIN = "school_admin"
-    BOARD_ADMIN = "board_admin"
-
-
-class GroupKind(StrEnum):
-    GROUP = "group"  # a stamgroep / klas
-    COMPOSITE = "composite"  # a samengestelde groep (cluster, lesgroep)
+__all__ = [
+    "Gender",
+    "GroupKind",
+    "GroupRecord",
+    "GuardianRecord",
+    "ImportRefused",
+    "Limits",
+    "Problem",
+    "RosterExport",
+    "SchoolRecord",
+    "SchoolYearRecord",
+    "Sector",
+    "StaffRecord",
+    "StaffRole",
+    "StudentRecord",
+]
 
 
 @dataclass(frozen=True, slots=True)

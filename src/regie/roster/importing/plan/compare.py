@@ -1,6 +1,6 @@
 """Comparing a parsed export with what the hub holds, school by school, by the LAS's own keys.
 
-:class:`_Comparison` counts what would be new, changed, leaving and unchanged (an
+:class:`Comparison` counts what would be new, changed, leaving and unchanged (an
 :class:`~regie.roster.importing.plan.summary.ImportPlan`) and remembers the hub's rows for the
 apply side (:mod:`regie.roster.importing.plan.write`).
 """
@@ -25,7 +25,7 @@ from regie.roster.importing.records import (
 from regie.roster.models import Group, Guardian, Staff, Student, StudentStatus
 
 from .check import school_code
-from .sql import _with_links
+from .sql import with_links
 from .summary import ImportPlan, Pseudonyms, SchoolPlan
 
 T = TypeVar("T")
@@ -42,11 +42,11 @@ STUDENT_FIELDS = (
 )
 
 
-class _Comparison:
+class Comparison:
     """The comparison of one export with the hub, school by school (the dry run's counts).
 
     It keeps what it found, the hub's rows and the keys of changed records, for
-    :class:`~regie.roster.importing.plan.write._Diff` to apply.
+    :class:`~regie.roster.importing.plan.write.Diff` to apply.
     """
 
     def __init__(
@@ -213,7 +213,7 @@ class _Comparison:
         links = Student.groups.through.objects.filter(student__school=school).values_list(
             "student_id", "group__las_key"
         )
-        return _with_links(rows, links, "group_keys")
+        return with_links(rows, links, "group_keys")
 
     def _existing_groups(self, school: School | None) -> dict[str, dict[str, Any]]:
         if school is None:
@@ -234,7 +234,7 @@ class _Comparison:
         links = Staff.groups.through.objects.filter(staff__school=school).values_list(
             "staff_id", "group__las_key"
         )
-        return _with_links(rows, links, "group_keys")
+        return with_links(rows, links, "group_keys")
 
     def _existing_guardians(self, school: School | None) -> dict[str, dict[str, Any]]:
         if school is None:
@@ -245,7 +245,7 @@ class _Comparison:
         links = Guardian.students.through.objects.filter(guardian__school=school).values_list(
             "guardian_id", "student__las_key"
         )
-        return _with_links(rows, links, "student_keys")
+        return with_links(rows, links, "student_keys")
 
     # --- values compared ---------------------------------------------------------------------
 

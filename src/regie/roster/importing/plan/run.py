@@ -9,7 +9,7 @@ from regie.roster.importing.records import RosterExport
 
 from .check import check_against_hub
 from .summary import ExportRefused, ImportPlan, Pseudonyms
-from .write import _Diff
+from .write import Diff
 
 
 def plan_import(export: RosterExport, board: Board) -> ImportPlan:
@@ -17,7 +17,7 @@ def plan_import(export: RosterExport, board: Board) -> ImportPlan:
     problems = list(export.problems) or check_against_hub(export, board)
     if problems:
         return ImportPlan(problems=problems, delta=export.delta)
-    return _Diff(export, board, {}).plan
+    return Diff(export, board, {}).plan
 
 
 def apply_export(
@@ -34,6 +34,6 @@ def apply_export(
     problems = list(export.problems) or check_against_hub(export, board)
     if problems:
         raise ExportRefused(problems)
-    diff = _Diff(export, board, pseudonyms)
+    diff = Diff(export, board, pseudonyms)
     diff.apply(actor)
     return diff.plan

@@ -18,7 +18,7 @@ from regie.core.models import School
 from regie.roster.models import Guardian, Student
 
 
-def _insert(objects: Sequence[Student | Guardian], school: School) -> None:
+def insert_objects(objects: Sequence[Student | Guardian], school: School) -> None:
     """Insert new pupils or guardians of ``school`` with plain SQL and give them their ids.
 
     ``bulk_create`` spends most of its time compiling every value through the field API; these
@@ -69,7 +69,7 @@ def insert_rows(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]])
 
 
 def _column_value(model: type[models.Model], column: Any, now: Any) -> Callable[[Any], Any]:
-    """How :func:`_insert` reads one column's value off an object, adapted for the backend."""
+    """How :func:`insert_objects` reads one column's value off an object, for the backend."""
     ops = connection.ops
     read = operator.attrgetter(column.attname)
     kind = column.get_internal_type()
@@ -82,10 +82,10 @@ def _column_value(model: type[models.Model], column: Any, now: Any) -> Callable[
     if kind in {"CharField", "EmailField", "BooleanField", "ForeignKey", "OneToOneField"}:
         return read
     # A field type this fast path does not know: fail loudly (a test covers every model used).
-    raise TypeError(f"{model.__name__}.{column.name}: {kind} is not supported by _insert")
+    raise TypeError(f"{model.__name__}.{column.name}: {kind} is not supported by insert_objects")
 
 
-def _with_links(
+def with_links(
     rows: Iterable[Mapping[str, Any]], links: Iterable[tuple[int, str]], name: str
 ) -> dict[str, dict[str, Any]]:
     """Rows by LAS key, each with the set of LAS keys it links to (groups, pupils) as ``name``."""

@@ -499,6 +499,10 @@ BAD_CONTENT: dict[str, tuple[dict[int, str], list[tuple[int | None, str, str]]]]
         {21: f'<leerling key="L1" eckid="{PGN}">'},
         [(21, "leerling/@eckid", "an ECK iD is an https URI")],
     ),
+    "ECK iD without host or path": (
+        {21: '<leerling key="L1" eckid="https://">'},
+        [(21, "leerling/@eckid", "an ECK iD is an https URI")],
+    ),
     "bad e-mail address": (
         {48: f"<emailadres>{PGN}</emailadres>"},
         [(48, "leerkracht/emailadres", "not an e-mail address")],

@@ -628,6 +628,14 @@ CORPUS: dict[str, tuple[Mutation, Problem]] = {
         set_cell("users.csv", 1, "userIds", f"{{pgn:{PGN}}},{{onderwijsnummer:{OTHER_PGN}}}"),
         Problem("users.csv", 2, "userIds", "more than one pgn identifier"),
     ),
+    "malformed ECK iD": (
+        set_cell("users.csv", 1, "userIds", f"{{eckid:{PGN}}}"),
+        Problem("users.csv", 2, "userIds", "an ECK iD is an https URI"),
+    ),
+    "ECK iD over http": (
+        set_cell("users.csv", 2, "userIds", "{eckid:http://ketenid.example/1/3d4e5f}"),
+        Problem("users.csv", 3, "userIds", "an ECK iD is an https URI"),
+    ),
     "userIds not a list": (
         set_cell("users.csv", 1, "userIds", f"pgn={PGN}"),
         Problem("users.csv", 2, "userIds", "must be a list of {type:identifier}"),

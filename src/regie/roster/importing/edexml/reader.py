@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from regie.lib.identifiers import InvalidIdentifier, check_brin, check_pgn
+from regie.lib.identifiers import InvalidIdentifier, check_brin, check_eck_id, check_pgn
 from regie.roster.importing.records import (
     Gender,
     GroupKind,
@@ -365,10 +365,13 @@ class Reader:
 
     def _eck_id(self, node: Node) -> str:
         eck_id = node.attributes.get("eckid", "").strip()
-        if eck_id and (not eck_id.startswith("https://") or any(c.isspace() for c in eck_id)):
-            self._problem(node.line, "leerling/@eckid", "an ECK iD is an https URI")
+        if not eck_id:
             return ""
-        return eck_id
+        try:
+            return check_eck_id(eck_id)
+        except InvalidIdentifier as error:
+            self._problem(node.line, "leerling/@eckid", str(error))
+            return ""
 
     def _references(self, references: Iterable[Node], prefix: str = "leerling") -> tuple[str, ...]:
         keys: list[str] = []

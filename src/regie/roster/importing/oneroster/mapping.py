@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
-from regie.lib.identifiers import InvalidIdentifier, check_brin, check_pgn
+from regie.lib.identifiers import InvalidIdentifier, check_brin, check_eck_id, check_pgn
 from regie.roster.importing.files import SafeZip, check_upload_size, open_zip
 from regie.roster.importing.records import (
     Gender,
@@ -322,6 +322,12 @@ class Parser(Reader):
                 check_pgn(found["pgn"])
             except InvalidIdentifier as error:
                 self.problem(USERS, user.line, "userIds", f"the pgn is not valid: {error}")
+                return None
+        if "eckid" in found:
+            try:
+                check_eck_id(found["eckid"])
+            except InvalidIdentifier as error:
+                self.problem(USERS, user.line, "userIds", f"the eckid is not valid: {error}")
                 return None
         return found.get("eckid", ""), found.get("pgn", "")
 

@@ -68,6 +68,28 @@ def check_pgn(value: str) -> str:
     raise InvalidIdentifier("fails the BSN 11-proef")
 
 
+def check_bsn(value: str) -> str:
+    """Return ``value`` unchanged when it is a BSN; raise otherwise (leading zeros matter)."""
+    if value == "":
+        raise InvalidIdentifier("empty BSN")
+    if not _NINE_DIGITS.fullmatch(value):
+        raise InvalidIdentifier("a BSN is exactly 9 digits")
+    if not is_valid_bsn(value):
+        raise InvalidIdentifier("fails the BSN 11-proef")
+    return value
+
+
+def check_onderwijsnummer(value: str) -> str:
+    """Return ``value`` unchanged when it is an onderwijsnummer; raise otherwise."""
+    if value == "":
+        raise InvalidIdentifier("empty onderwijsnummer")
+    if not _NINE_DIGITS.fullmatch(value) or not value.startswith("10"):
+        raise InvalidIdentifier("an onderwijsnummer is 9 digits starting with 10")
+    if not is_valid_onderwijsnummer(value):
+        raise InvalidIdentifier("fails the onderwijsnummer 11-proef")
+    return value
+
+
 def check_hpgn(value: str) -> str:
     """An HPgn is the first-step hash: 64 lowercase hexadecimal characters."""
     if value == "":

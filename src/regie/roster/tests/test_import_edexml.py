@@ -41,6 +41,12 @@ BAD_PGN = next(
     for digit in "0123456789"
     if not is_valid_bsn(candidate := PGN[:8] + digit) and not is_valid_onderwijsnummer(candidate)
 )
+# A made-up onderwijsnummer: 10 + 7 digits, and a last digit that passes its variant of the 11-proef.
+ONDERWIJSNUMMER = next(
+    number
+    for digit in "0123456789"
+    if is_valid_onderwijsnummer(number := "1012345" + "67"[:1] + digit)
+)
 NAMESPACE = "http://www.edustandaard.example/EDEXML/2.1"
 
 GOOD = f"""\
@@ -164,6 +170,17 @@ def refusal(path: Path, limits: Limits | None = LIMITS) -> Problem:
 
 
 # -- good files --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("element", ["bsn", "onderwijsnummer", "bsn_ondwnr"])
+def test_it_reads_the_pgn_from_any_of_edexmls_elements_for_it(tmp_path: Path, element: str) -> None:
+    number = ONDERWIJSNUMMER if element == "onderwijsnummer" else PGN
+    content = document({30: f"<{element}>{number}</{element}><bsn_ondwnr-4>1234</bsn_ondwnr-4>"})
+
+    export = parse_edexml(write(tmp_path, content), LIMITS)
+
+    assert export.problems == []
+    assert export.students[0].pgn == number
 
 
 def test_it_reads_a_good_file_into_the_expected_records(tmp_path: Path) -> None:
@@ -498,6 +515,24 @@ BAD_CONTENT: dict[str, tuple[dict[int, str], list[tuple[int | None, str, str]]]]
     "ECK iD that is not a URI": (
         {21: f'<leerling key="L1" eckid="{PGN}">'},
         [(21, "leerling/@eckid", "an ECK iD is an https URI")],
+    ),
+    "BSN and onderwijsnummer": (
+        {30: f"<bsn>{PGN}</bsn><onderwijsnummer>{ONDERWIJSNUMMER}</onderwijsnummer>"},
+        [(30, "leerling/onderwijsnummer", "more than one PGN")],
+    ),
+    "bsn_ondwnr and onderwijsnummer": (
+        {30: f"<bsn_ondwnr>{PGN}</bsn_ondwnr>",
+         31: f"<onderwijsnummer>{ONDERWIJSNUMMER}</onderwijsnummer><groep key=\"G1\"/>"},
+        [(31, "leerling/onderwijsnummer", "more than one PGN")],
+    ),
+    "bsn_ondwnr twice": (
+        {30: f"<bsn_ondwnr>{PGN}</bsn_ondwnr><bsn_ondwnr>{PGN}</bsn_ondwnr>"},
+        [(30, "leerling/bsn_ondwnr", "more than one PGN")],
+    ),
+    "onderwijsnummer failing its 11-proef": (
+        {30: f"<onderwijsnummer>{ONDERWIJSNUMMER[:8]}{(int(ONDERWIJSNUMMER[8]) + 1) % 10}"
+         "</onderwijsnummer>"},
+        [(30, "leerling/onderwijsnummer", "11-proef")],
     ),
     "ECK iD without host or path": (
         {21: '<leerling key="L1" eckid="https://">'},

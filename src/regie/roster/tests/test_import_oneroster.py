@@ -626,7 +626,7 @@ CORPUS: dict[str, tuple[Mutation, Problem]] = {
     ),
     "two PGNs": (
         set_cell("users.csv", 1, "userIds", f"{{pgn:{PGN}}},{{onderwijsnummer:{OTHER_PGN}}}"),
-        Problem("users.csv", 2, "userIds", "more than one pgn identifier"),
+        Problem("users.csv", 2, "userIds", "more than one PGN"),
     ),
     "malformed ECK iD": (
         set_cell("users.csv", 1, "userIds", f"{{eckid:{PGN}}}"),

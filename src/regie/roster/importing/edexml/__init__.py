@@ -11,7 +11,10 @@ works with or without a namespace, and ignores every other element:
   ``jaargroep``.
 - ``leerlingen/leerling[@key, @eckid]``: ``achternaam``, ``voorvoegsel``, ``roepnaam``,
   ``voornamen``, ``geboortedatum``, ``geslacht`` (1 man, 2 vrouw, 0/9 onbekend, X), ``jaargroep``,
-  ``bsn_ondwnr`` (the PGN), ``groep[@key]`` and ``samengestelde_groepen/samengestelde_groep[@key]``.
+  the PGN as ``bsn`` or ``onderwijsnummer`` (EDEXML 2.x) or ``bsn_ondwnr`` (either; what regie
+  writes), at most one of them, ``groep[@key]`` and
+  ``samengestelde_groepen/samengestelde_groep[@key]``. (``bsn_ondwnr-4``, the last four digits
+  only, is not read.)
 - ``leerkrachten/leerkracht[@key]``: ``achternaam``, ``voorvoegsel``, ``roepnaam``, ``voornamen``,
   ``emailadres`` and ``groepen/(groep|samengestelde_groep)[@key]``.
 

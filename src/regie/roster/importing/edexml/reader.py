@@ -12,7 +12,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from regie.lib.identifiers import InvalidIdentifier, check_brin, check_eck_id, check_pgn
+from regie.lib.identifiers import InvalidIdentifier, check_brin
+from regie.roster.importing.checks import (
+    MORE_THAN_ONE_PGN,
+    PGN_CHECKS,
+    eck_id_problem,
+    pgn_problem,
+)
 from regie.roster.importing.records import (
     Gender,
     GroupKind,
@@ -354,24 +360,28 @@ class Reader:
         return gender
 
     def _pgn(self, node: Node) -> str:
-        child = node.first("bsn_ondwnr")
-        if child is None or not child.text:
+        """The pupil's PGN from ``bsn``, ``onderwijsnummer`` or ``bsn_ondwnr`` (one of them)."""
+        found = [child for child in node.children if child.name in PGN_CHECKS and child.text]
+        if not found:
             return ""
-        try:
-            return check_pgn(child.text)
-        except InvalidIdentifier as error:
-            self._problem(child.line, "leerling/bsn_ondwnr", str(error))
+        first = found[0]
+        if len(found) > 1:
+            second = found[1]
+            self._problem(second.line, f"leerling/{second.name}", MORE_THAN_ONE_PGN)
             return ""
+        reason = pgn_problem(first.name, first.text)
+        if reason is not None:
+            self._problem(first.line, f"leerling/{first.name}", reason)
+            return ""
+        return first.text
 
     def _eck_id(self, node: Node) -> str:
         eck_id = node.attributes.get("eckid", "").strip()
-        if not eck_id:
+        reason = eck_id_problem(eck_id) if eck_id else None
+        if reason is not None:
+            self._problem(node.line, "leerling/@eckid", reason)
             return ""
-        try:
-            return check_eck_id(eck_id)
-        except InvalidIdentifier as error:
-            self._problem(node.line, "leerling/@eckid", str(error))
-            return ""
+        return eck_id
 
     def _references(self, references: Iterable[Node], prefix: str = "leerling") -> tuple[str, ...]:
         keys: list[str] = []

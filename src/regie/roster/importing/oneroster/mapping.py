@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
-from regie.lib.identifiers import InvalidIdentifier, check_brin, check_eck_id, check_pgn
+from regie.lib.identifiers import InvalidIdentifier, check_brin
+from regie.roster.importing.checks import MORE_THAN_ONE_PGN, eck_id_problem, pgn_problem
 from regie.roster.importing.files import SafeZip, check_upload_size, open_zip
 from regie.roster.importing.records import (
     Gender,
@@ -306,30 +307,28 @@ class Parser(Reader):
         if not _USER_IDS.fullmatch(value):
             self.problem(USERS, user.line, "userIds", "must be a list of {type:identifier}")
             return None
-        found: dict[str, str] = {}
+        pgn: tuple[str, str] | None = None  # (type, identifier)
+        eck_ids: list[str] = []
         for entry in _USER_ID.findall(value):
             kind, _colon, identifier = entry.partition(":")
             kind = kind.strip().lower()
-            kind = "pgn" if kind in PGN_TYPES else kind
-            if kind not in ("pgn", "eckid"):
-                continue
-            if kind in found:
-                self.problem(USERS, user.line, "userIds", f"more than one {kind} identifier")
+            if kind == "eckid":
+                eck_ids.append(identifier)
+            elif kind in PGN_TYPES and pgn is not None:
+                self.problem(USERS, user.line, "userIds", MORE_THAN_ONE_PGN)
                 return None
-            found[kind] = identifier
-        if "pgn" in found:
-            try:
-                check_pgn(found["pgn"])
-            except InvalidIdentifier as error:
-                self.problem(USERS, user.line, "userIds", f"the pgn is not valid: {error}")
-                return None
-        if "eckid" in found:
-            try:
-                check_eck_id(found["eckid"])
-            except InvalidIdentifier as error:
-                self.problem(USERS, user.line, "userIds", f"the eckid is not valid: {error}")
-                return None
-        return found.get("eckid", ""), found.get("pgn", "")
+            elif kind in PGN_TYPES:
+                pgn = (kind, identifier)
+        if len(eck_ids) > 1:
+            self.problem(USERS, user.line, "userIds", "more than one eckid identifier")
+            return None
+        if pgn is not None and (reason := pgn_problem(*pgn)) is not None:
+            self.problem(USERS, user.line, "userIds", f"the {pgn[0]} is not valid: {reason}")
+            return None
+        if eck_ids and (reason := eck_id_problem(eck_ids[0])) is not None:
+            self.problem(USERS, user.line, "userIds", f"the eckid is not valid: {reason}")
+            return None
+        return (eck_ids[0] if eck_ids else ""), (pgn[1] if pgn else "")
 
     def _student(self, user: UserRow) -> None:
         orgs = many(user.orgs)

@@ -3,11 +3,13 @@ the same way: one function per rule, each giving a reason that never holds the v
 
 - :data:`PGN_CHECKS`: the check for each way an export names a pupil's national number.
 - :func:`pgn_problem`, :func:`eck_id_problem`: the identifiers a pupil may carry.
+- :func:`repeated_pgns`: one PGN is one person, so one pupil of an export.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TypeVar
 
 from regie.lib.identifiers import (
     InvalidIdentifier,
@@ -24,6 +26,8 @@ PGN_CHECKS: Mapping[str, Callable[[str], str]] = {
     "bsn": check_bsn,
     "onderwijsnummer": check_onderwijsnummer,
 }
+T = TypeVar("T")
+
 MORE_THAN_ONE_PGN = "more than one PGN: a pupil has either a BSN or an onderwijsnummer"
 
 
@@ -43,3 +47,21 @@ def eck_id_problem(value: str) -> str | None:
     except InvalidIdentifier as error:
         return str(error)
     return None
+
+
+def repeated_pgns(pupils: Iterable[tuple[str, T]]) -> Iterator[tuple[T, T]]:
+    """``(later, first)`` for each ``(pgn, where)`` whose PGN came before. One PGN is one person:
+    two pupils with it would get the same pseudonyms. Nothing of the PGN comes out."""
+    first: dict[str, T] = {}
+    for pgn, where in pupils:
+        if not pgn:
+            continue
+        if pgn in first:
+            yield where, first[pgn]
+        else:
+            first[pgn] = where
+
+
+def same_pgn(first_line: int | None) -> str:
+    """The reason given at the later of two pupils with one PGN, naming the first's line."""
+    return f"the same BSN or onderwijsnummer as the pupil on line {first_line}"

@@ -350,9 +350,9 @@ def exports(draw: st.DrawFn) -> RosterExport:
             draw(st.sampled_from(Gender)), draw(st.sampled_from(["", "3", "8"])),
             tuple(subset(plain) + subset(composite)),
             eck_id=draw(st.sampled_from(["", "https://ketenid.example/1/" + "ab" * 32])),
-            pgn=draw(st.sampled_from(["", make_bsn(random.Random(draw(st.integers(0, 99))))])),
+            pgn=draw(st.sampled_from(["", make_bsn(random.Random(number))])),  # one per pupil
         )
-        for key in draw(st.lists(keys, unique=True, max_size=5))
+        for number, key in enumerate(draw(st.lists(keys, unique=True, max_size=5)))
     ]  # fmt: skip
     staff = [
         StaffRecord(
@@ -533,6 +533,10 @@ BAD_CONTENT: dict[str, tuple[dict[int, str], list[tuple[int | None, str, str]]]]
         {30: f"<onderwijsnummer>{ONDERWIJSNUMMER[:8]}{(int(ONDERWIJSNUMMER[8]) + 1) % 10}"
          "</onderwijsnummer>"},
         [(30, "leerling/onderwijsnummer", "11-proef")],
+    ),
+    "the same PGN for two pupils": (
+        {39: f"<jaargroep>6</jaargroep><bsn>{PGN}</bsn>"},
+        [(39, "leerling/bsn", "the same BSN or onderwijsnummer as the pupil on line 30")],
     ),
     "ECK iD without host or path": (
         {21: '<leerling key="L1" eckid="https://">'},

@@ -383,7 +383,7 @@ def exports(draw: st.DrawFn) -> RosterExport:
         return tuple(draw(st.lists(st.sampled_from(choices), unique=True))) if choices else ()
 
     students = []
-    for key in users[:cut_1]:
+    for number, key in enumerate(users[:cut_1]):
         school = draw(st.sampled_from(school_keys))
         students.append(
             StudentRecord(
@@ -398,7 +398,7 @@ def exports(draw: st.DrawFn) -> RosterExport:
                 year_level=draw(st.sampled_from(["", "3", "7"])),
                 group_keys=groups_of(school),
                 eck_id=draw(st.sampled_from(["", ECK_1, ECK_2])),
-                pgn=draw(st.sampled_from(["", PGN, OTHER_PGN])),
+                pgn=draw(st.sampled_from(["", make_bsn(random.Random(number))])),  # one each
             )
         )
     staff = []
@@ -635,6 +635,12 @@ CORPUS: dict[str, tuple[Mutation, Problem]] = {
     "ECK iD over http": (
         set_cell("users.csv", 2, "userIds", "{eckid:http://ketenid.example/1/3d4e5f}"),
         Problem("users.csv", 3, "userIds", "an ECK iD is an https URI"),
+    ),
+    "the same PGN for two pupils": (
+        set_cell("users.csv", 2, "userIds", f"{{eckid:{ECK_2}}},{{bsn:{PGN}}}"),
+        Problem(
+            "users.csv", 3, "userIds", "the same BSN or onderwijsnummer as the pupil on line 2"
+        ),
     ),
     "userIds not a list": (
         set_cell("users.csv", 1, "userIds", f"pgn={PGN}"),

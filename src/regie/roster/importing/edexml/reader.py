@@ -18,6 +18,8 @@ from regie.roster.importing.checks import (
     PGN_CHECKS,
     eck_id_problem,
     pgn_problem,
+    repeated_pgns,
+    same_pgn,
 )
 from regie.roster.importing.records import (
     Gender,
@@ -97,6 +99,7 @@ class Reader:
         self._students: dict[str, StudentRecord] = {}
         self._staff: dict[str, StaffRecord] = {}
         self._pending: list[tuple[int, str, str, GroupKind]] = []  # references not yet resolved
+        self._pgn_elements: list[tuple[str, int, str]] = []  # (PGN, line, field): duplicates?
         self._suppressed = 0
         self._strings: dict[str, str] = {}
         self._dates: dict[str, date] = {}
@@ -266,12 +269,14 @@ class Reader:
             year_level=self._optional(node, "jaargroep"),
             group_keys=self._references(_student_references(node)),
             eck_id=self._eck_id(node),
-            pgn=self._pgn(node),
+            pgn=pgn.text if (pgn := self._pgn(node)) else "",
             line=node.line,
         )
         if key is not None and self._unique(key, node, self._students):
             self._students[key] = student
             self.export.students.append(student)
+            if pgn is not None:
+                self._pgn_elements.append((pgn.text, pgn.line, f"leerling/{pgn.name}"))
 
     def _read_staff(self, node: Node) -> None:
         key = self._key(node)
@@ -359,21 +364,22 @@ class Reader:
             return Gender.UNKNOWN
         return gender
 
-    def _pgn(self, node: Node) -> str:
-        """The pupil's PGN from ``bsn``, ``onderwijsnummer`` or ``bsn_ondwnr`` (one of them)."""
+    def _pgn(self, node: Node) -> Node | None:
+        """The element holding the pupil's PGN: ``bsn``, ``onderwijsnummer`` or ``bsn_ondwnr``
+        (one of them); None when there is none or it is not valid (after a problem)."""
         found = [child for child in node.children if child.name in PGN_CHECKS and child.text]
         if not found:
-            return ""
+            return None
         first = found[0]
         if len(found) > 1:
             second = found[1]
             self._problem(second.line, f"leerling/{second.name}", MORE_THAN_ONE_PGN)
-            return ""
+            return None
         reason = pgn_problem(first.name, first.text)
         if reason is not None:
             self._problem(first.line, f"leerling/{first.name}", reason)
-            return ""
-        return first.text
+            return None
+        return first
 
     def _eck_id(self, node: Node) -> str:
         eck_id = node.attributes.get("eckid", "").strip()
@@ -433,6 +439,10 @@ class Reader:
             else:
                 self._check_kind(line, field_name, group, kind)
         self._pending.clear()
+        pgns = ((pgn, (line, field_name)) for pgn, line, field_name in self._pgn_elements)
+        for (line, field_name), (first, _) in repeated_pgns(pgns):
+            self._problem(line, field_name, same_pgn(first))
+        self._pgn_elements.clear()
         self._fill_in_school()
         if self._suppressed:
             more = f"and {self._suppressed:,} more problems"

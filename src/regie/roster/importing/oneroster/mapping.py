@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from regie.lib.identifiers import InvalidIdentifier, check_brin
-from regie.roster.importing.checks import MORE_THAN_ONE_PGN, eck_id_problem, pgn_problem
+from regie.roster.importing.checks import (
+    MORE_THAN_ONE_PGN,
+    eck_id_problem,
+    pgn_problem,
+    repeated_pgns,
+    same_pgn,
+)
 from regie.roster.importing.files import SafeZip, check_upload_size, open_zip
 from regie.roster.importing.records import (
     Gender,
@@ -283,6 +289,9 @@ class Parser(Reader):
             else:
                 self._guardian(UserRow(line, key, *values))
         self._link_agents()
+        pgns = ((pupil.pgn, pupil.line) for pupil in self.students.values())
+        for line, first in repeated_pgns(pgns):
+            self.problem(USERS, line, "userIds", same_pgn(first))
 
     def _user_school(self, user: UserRow, orgs: list[str]) -> str | None:
         school = user.primary_org or (orgs[0] if orgs else "")

@@ -4,12 +4,18 @@ the same way: one function per rule, each giving a reason that never holds the v
 - :data:`PGN_CHECKS`: the check for each way an export names a pupil's national number.
 - :func:`pgn_problem`, :func:`eck_id_problem`: the identifiers a pupil may carry.
 - :func:`repeated_pgns`: one PGN is one person, so one pupil of an export.
+- :func:`birth_date_problem`: nobody is born after today.
+
+What each field's database column accepts is in :mod:`regie.roster.importing.fields`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date
 from typing import TypeVar
+
+from django.utils import timezone
 
 from regie.lib.identifiers import (
     InvalidIdentifier,
@@ -65,3 +71,11 @@ def repeated_pgns(pupils: Iterable[tuple[str, T]]) -> Iterator[tuple[T, T]]:
 def same_pgn(first_line: int | None) -> str:
     """The reason given at the later of two pupils with one PGN, naming the first's line."""
     return f"the same BSN or onderwijsnummer as the pupil on line {first_line}"
+
+
+def birth_date_problem(value: date) -> str | None:
+    """Why ``value`` cannot be a pupil's birth date; None when it can (not after today, in the
+    hub's time zone)."""
+    if value > timezone.localdate():
+        return "a birth date in the future"
+    return None

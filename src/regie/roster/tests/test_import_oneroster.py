@@ -339,6 +339,8 @@ NAMES = st.text(
     st.characters(categories=("L", "Zs", "Pd", "Po", "Pi", "Pf"), codec="utf-8"), max_size=20
 )
 DATES = st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31))
+YEAR_TITLES = NAMES.filter(lambda title: 0 < len(title) <= 9)  # SchoolYear.title holds 9
+BIRTH_DATES = st.dates(min_value=date(1990, 1, 1), max_value=date(2025, 12, 31))
 
 
 @st.composite
@@ -359,7 +361,7 @@ def exports(draw: st.DrawFn) -> RosterExport:
     schools = schools_()
     school_keys = [school.key for school in schools]
     years = [
-        SchoolYearRecord(key, draw(NAMES.filter(bool)), start, start + timedelta(days=length))
+        SchoolYearRecord(key, draw(YEAR_TITLES), start, start + timedelta(days=length))
         for key in draw(st.lists(KEYS, max_size=2, unique=True))
         for start, length in [(draw(DATES), draw(st.integers(0, 400)))]
     ]
@@ -393,7 +395,7 @@ def exports(draw: st.DrawFn) -> RosterExport:
                 voornamen=draw(NAMES),
                 voorvoegsel=draw(st.sampled_from(["", "van", "de", "van der", "'t"])),
                 achternaam=draw(NAMES),
-                birth_date=draw(st.none() | DATES),
+                birth_date=draw(st.none() | BIRTH_DATES),
                 gender=draw(st.sampled_from(Gender)),
                 year_level=draw(st.sampled_from(["", "3", "7"])),
                 group_keys=groups_of(school),

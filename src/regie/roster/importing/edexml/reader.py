@@ -16,11 +16,13 @@ from regie.lib.identifiers import InvalidIdentifier, check_brin
 from regie.roster.importing.checks import (
     MORE_THAN_ONE_PGN,
     PGN_CHECKS,
+    birth_date_problem,
     eck_id_problem,
     pgn_problem,
     repeated_pgns,
     same_pgn,
 )
+from regie.roster.importing.fields import Record, record_problems
 from regie.roster.importing.records import (
     Gender,
     GroupKind,
@@ -50,7 +52,14 @@ from .vocabulary import (
 _SCHOOL_YEAR = re.compile(r"([0-9]{4})-([0-9]{4})")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TWO_DIGITS = re.compile(r"[0-9]{2}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Where each field of a record is read from: an element of the record, or an @attribute.
+_SCHOOL_SOURCES = {"brin": "brincode", "vestiging": "dependancecode", "name": "schoolnaam"}
+_GROUP_SOURCES = {"key": "@key", "name": "naam", "year_level": "jaargroep"}
+_PERSON_SOURCES = {"key": "@key", "voornamen": "voornamen", "voorvoegsel": "voorvoegsel"}
+_PERSON_SOURCES["achternaam"] = "achternaam"
+_STUDENT_SOURCES = {**_PERSON_SOURCES, "roepnaam": "roepnaam", "year_level": "jaargroep"}
+_STUDENT_SOURCES["eck_id"] = "@eckid"
+_STAFF_SOURCES = {**_PERSON_SOURCES, "email": "emailadres"}
 
 
 @dataclass(slots=True, eq=False)
@@ -215,6 +224,7 @@ class Reader:
             self._school_key = brin + vestiging
             name = self._optional(node, "schoolnaam")
             school = SchoolRecord(self._school_key, brin, vestiging, name, sector, node.line)
+            self._fits(node, school, _SCHOOL_SOURCES)
             self.export.schools.append(school)
         if school_year is not None:
             self._school_year_key = school_year.key
@@ -251,6 +261,7 @@ class Reader:
         group = GroupRecord(
             key, self._school_key or "", name, kind, year_level, self._school_year_key, node.line
         )
+        self._fits(node, group, _GROUP_SOURCES)
         self._groups[key] = group
         self.export.groups.append(group)
 
@@ -272,6 +283,7 @@ class Reader:
             pgn=pgn.text if (pgn := self._pgn(node)) else "",
             line=node.line,
         )
+        self._fits(node, student, _STUDENT_SOURCES)
         if key is not None and self._unique(key, node, self._students):
             self._students[key] = student
             self.export.students.append(student)
@@ -282,9 +294,6 @@ class Reader:
         key = self._key(node)
         achternaam = self._required(node, "achternaam")
         email = self._optional(node, "emailadres")
-        if email and not _EMAIL.fullmatch(email):
-            reason = "not an e-mail address"
-            self._problem(self._line_of(node, "emailadres"), "leerkracht/emailadres", reason)
         groups = node.first("groepen")
         references = groups.children if groups is not None else []
         staff = StaffRecord(
@@ -298,11 +307,25 @@ class Reader:
             group_keys=self._references(references, prefix="leerkracht/groepen"),
             line=node.line,
         )
+        named = "voornamen" if self._optional(node, "voornamen") else "roepnaam"
+        self._fits(node, staff, {**_STAFF_SOURCES, "voornamen": named})
         if key is not None and self._unique(key, node, self._staff):
             self._staff[key] = staff
             self.export.staff.append(staff)
 
     # -- fields ------------------------------------------------------------------------------
+
+    def _fits(self, node: Node, record: Record, sources: Mapping[str, str]) -> None:
+        """A problem for each field of ``record`` that does not fit its database column
+        (:mod:`regie.roster.importing.fields`), at the element or ``@attribute`` of ``node`` it
+        was read from (``sources``: record field → element)."""
+        for attribute, reason in record_problems(record):
+            source = sources[attribute]
+            element = node.first(source)
+            if element is not None and element.size > MAX_VALUE_CHARACTERS:
+                continue  # reported as longer than any value may be (:meth:`data`)
+            line = element.line if element is not None else node.line
+            self._problem(line, f"{node.name}/{source}", reason)
 
     def _optional(self, node: Node, name: str) -> str:
         child = node.first(name)
@@ -332,7 +355,7 @@ class Reader:
             return None
         return key
 
-    def _unique(self, key: str, node: Node, seen: Mapping[str, Record]) -> bool:
+    def _unique(self, key: str, node: Node, seen: Mapping[str, KeyedRecord]) -> bool:
         earlier = seen.get(key)
         if earlier is None:
             return True
@@ -342,16 +365,21 @@ class Reader:
 
     def _birth_date(self, node: Node) -> date | None:
         value = self._optional(node, "geboortedatum")
-        if not value or value in self._dates:
+        if not value or value in self._dates:  # only good dates are kept
             return self._dates.get(value)
         try:
             if not _ISO_DATE.fullmatch(value):
                 raise ValueError
-            return self._dates.setdefault(value, date.fromisoformat(value))
+            birth_date = date.fromisoformat(value)
         except ValueError:
             reason = "not a date in the form YYYY-MM-DD"
             self._problem(self._line_of(node, "geboortedatum"), "leerling/geboortedatum", reason)
             return None
+        future = birth_date_problem(birth_date)
+        if future is not None:
+            self._problem(self._line_of(node, "geboortedatum"), "leerling/geboortedatum", future)
+            return None
+        return self._dates.setdefault(value, birth_date)
 
     def _gender(self, node: Node) -> Gender:
         value = self._optional(node, "geslacht")
@@ -469,10 +497,10 @@ class Reader:
             export.staff = [replace(staff, school_key=school_key) for staff in export.staff]
 
 
-Record = GroupRecord | StudentRecord | StaffRecord
+KeyedRecord = GroupRecord | StudentRecord | StaffRecord
 
 
-def _record_noun(record: Record) -> str:
+def _record_noun(record: KeyedRecord) -> str:
     if isinstance(record, GroupRecord):
         return KIND_NAMES[record.kind]
     return "leerling" if isinstance(record, StudentRecord) else "leerkracht"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple, TypeVar
@@ -18,11 +18,13 @@ from typing import NamedTuple, TypeVar
 from regie.lib.identifiers import InvalidIdentifier, check_brin
 from regie.roster.importing.checks import (
     MORE_THAN_ONE_PGN,
+    birth_date_problem,
     eck_id_problem,
     pgn_problem,
     repeated_pgns,
     same_pgn,
 )
+from regie.roster.importing.fields import Record, column_problem
 from regie.roster.importing.files import SafeZip, check_upload_size, open_zip
 from regie.roster.importing.records import (
     Gender,
@@ -169,6 +171,8 @@ class Parser(Reader):
         if sector and sector not in SECTORS:
             self.problem(name, line, SECTOR_COLUMN, "must be PO, VO, MBO or HO")
             return
+        if not self.fits(name, line, SchoolRecord, [("name", "name", title)]):
+            return
         self.export.schools.append(
             SchoolRecord(
                 key=key,
@@ -217,7 +221,9 @@ class Parser(Reader):
                 self.problem(name, line, "endDate", "ends before it starts")
                 continue
             self.sessions[key] = (kind, parent)
-            if kind == "schoolYear":
+            if kind == "schoolYear" and self.fits(
+                name, line, SchoolYearRecord, [("title", "title", title)]
+            ):
                 self.export.school_years.append(SchoolYearRecord(key, title, start, end, line=line))
         for key, (_kind, parent) in self.sessions.items():
             if parent and self.dangling(name, parent):
@@ -252,17 +258,22 @@ class Parser(Reader):
             unknown = [term for term in terms if self.dangling(sessions, term)]
             if unknown:
                 self.problem(name, line, "termSourcedIds", "no session has this sourcedId")
-            if kind is None or not school_ok or unknown:
+            year_levels = many(grades)
+            year_level = year_levels[0] if year_levels else ""
+            cells = [("key", "sourcedId", key), ("name", "title", title)]
+            fits = self.fits(
+                name, line, GroupRecord, [*cells, ("year_level", "grades", year_level)]
+            )
+            if kind is None or not school_ok or unknown or not fits:
                 continue
             self.class_schools[key] = school
-            year_levels = many(grades)
             self.export.groups.append(
                 GroupRecord(
                     key=key,
                     school_key=school,
                     name=title,
                     kind=kind,
-                    year_level=year_levels[0] if year_levels else "",
+                    year_level=year_level,
                     school_year_key=self.school_year_of(terms[0]) if terms else "",
                     line=line,
                 )
@@ -348,13 +359,27 @@ class Parser(Reader):
         eck_id, pgn = identifiers
         given = user.given_name
         grades = many(user.grades)
+        roepnaam = user.preferred_given_name or next(iter(given.split()), "")
+        year_level = grades[0] if grades else ""
+        cells = [
+            *self._person_cells(user),
+            (
+                "roepnaam",
+                "preferredGivenName" if user.preferred_given_name else "givenName",
+                roepnaam,
+            ),
+            ("year_level", "grades", year_level),
+            ("eck_id", "userIds", eck_id),
+        ]
+        if not self.fits(USERS, user.line, StudentRecord, cells):
+            return
         self.students[user.key] = Pupil(
             school_key=school,
-            roepnaam=user.preferred_given_name or next(iter(given.split()), ""),
+            roepnaam=roepnaam,
             voornamen=given,
             voorvoegsel=user.middle_name,
             achternaam=user.family_name,
-            year_level=grades[0] if grades else "",
+            year_level=year_level,
             eck_id=eck_id,
             pgn=pgn,
             line=user.line,
@@ -374,6 +399,9 @@ class Parser(Reader):
             roles = tuple(StaffRole(value) for value in dict.fromkeys(values))
         if school is None or not self._orgs_ok(user, orgs):
             return
+        cells = [*self._person_cells(user), ("email", "email", user.email)]
+        if not self.fits(USERS, user.line, StaffRecord, cells):
+            return
         self.staff[user.key] = Member(
             school_key=school,
             voornamen=user.given_name,
@@ -387,6 +415,10 @@ class Parser(Reader):
     def _guardian(self, user: UserRow) -> None:
         if not self._orgs_ok(user, many(user.orgs)):
             return
+        cells = [*self._person_cells(user), ("email", "email", user.email)]
+        cells.append(("relation", "role", user.role))
+        if not self.fits(USERS, user.line, GuardianRecord, cells):
+            return
         self.guardians[user.key] = Guardian(
             voornamen=user.given_name,
             voorvoegsel=user.middle_name,
@@ -397,6 +429,29 @@ class Parser(Reader):
         )
         if user.agents:
             self.guardian_agents[user.key] = (user.line, user.agents)
+
+    @staticmethod
+    def _person_cells(user: UserRow) -> list[tuple[str, str, str]]:
+        """(record field, column, value) of a user's key and names, for :meth:`fits`."""
+        return [
+            ("key", "sourcedId", user.key),
+            ("voornamen", "givenName", user.given_name),
+            ("voorvoegsel", "middleName", user.middle_name),
+            ("achternaam", "familyName", user.family_name),
+        ]
+
+    def fits(
+        self, file: str, line: int, record: type[Record], cells: Iterable[tuple[str, str, str]]
+    ) -> bool:
+        """Whether each ``(record field, column, value)`` fits the database column the field is
+        written to (:mod:`regie.roster.importing.fields`); a problem for each that does not."""
+        fits = True
+        for attribute, column, value in cells:
+            reason = column_problem(record, attribute, value)
+            if reason is not None:
+                self.problem(file, line, column, reason)
+                fits = False
+        return fits
 
     def _link_agents(self) -> None:
         """Merge ``agentSourcedIds`` from both sides into each guardian's pupils.
@@ -504,6 +559,9 @@ class Parser(Reader):
                 continue
             user = self.user_ref(name, line, "sourcedId", key)
             birth_date = self.date_field(name, line, "birthDate", birth)
+            if birth_date is not None and (reason := birth_date_problem(birth_date)) is not None:
+                self.problem(name, line, "birthDate", reason)
+                continue
             sex = SEXES.get(sex_name)
             if sex is None:
                 self.problem(name, line, "sex", "must be male, female, other or unspecified")

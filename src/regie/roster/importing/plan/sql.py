@@ -11,7 +11,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db import connection, models
+import psycopg
+from django.db import DatabaseError, connection, models
 from django.utils import timezone
 
 from regie.core.models import School
@@ -47,6 +48,21 @@ def insert_rows(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]])
     """Insert plain rows fast: ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite
     (each is the fastest way its database offers; psycopg's executemany is several times slower
     than COPY)."""
+    try:
+        _insert_rows(table, columns, rows)
+    except (DatabaseError, psycopg.Error) as error:  # COPY runs on psycopg's own cursor
+        # The database's message can quote the row (PostgreSQL's COPY context does): personal
+        # data, which must not reach a traceback or a log. Say which table, and what kind of error.
+        raise ImportWriteFailed(
+            f"writing to {table} failed ({type(error).__name__}); nothing was applied"
+        ) from None
+
+
+class ImportWriteFailed(Exception):
+    """The database refused rows of an import; the message names the table, never a value."""
+
+
+def _insert_rows(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in columns)
     with connection.cursor() as cursor:

@@ -469,6 +469,18 @@ BAD_CONTENT: dict[str, tuple[dict[int, str], list[tuple[int | None, str, str]]]]
         {22: TOO_LONG},
         [(22, "leerling/achternaam", "the value is longer than 10,000 characters")],
     ),
+    "surname of 201 characters": (
+        {22: "<achternaam>" + "B" * 201 + "</achternaam>"},
+        [(22, "leerling/achternaam", "longer than 200 characters, the most this field holds")],
+    ),
+    "given names of 10,000 characters": (
+        {25: "<voornamen>" + "Pieter " * 1428 + "Jans</voornamen>"},
+        [(25, "leerling/voornamen", "longer than 200 characters, the most this field holds")],
+    ),
+    "birth date in the future": (
+        {37: "<geboortedatum>2999-11-02</geboortedatum>"},
+        [(37, "leerling/geboortedatum", "a birth date in the future")],
+    ),
     "dangling group reference": ({40: '<groep key="G9"/>'}, [(40, "leerling/groep/@key", DEFINED)]),
     "dangling staff reference": (
         {49: '<groepen><groep key="G1"/><samengestelde_groep key="SG7"/></groepen>'},

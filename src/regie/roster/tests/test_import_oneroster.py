@@ -644,6 +644,18 @@ CORPUS: dict[str, tuple[Mutation, Problem]] = {
             "users.csv", 3, "userIds", "the same BSN or onderwijsnummer as the pupil on line 2"
         ),
     ),
+    "surname of 201 characters": (
+        set_cell("users.csv", 1, "familyName", "B" * 201),
+        Problem("users.csv", 2, "familyName", "longer than 200 characters"),
+    ),
+    "given names of 10,000 characters": (
+        set_cell("users.csv", 5, "givenName", "Pieter " * 1428 + "Jans"),
+        Problem("users.csv", 6, "givenName", "longer than 200 characters"),
+    ),
+    "birth date in the future": (
+        set_cell("demographics.csv", 2, "birthDate", "2999-11-02"),
+        Problem("demographics.csv", 3, "birthDate", "a birth date in the future"),
+    ),
     "userIds not a list": (
         set_cell("users.csv", 1, "userIds", f"pgn={PGN}"),
         Problem("users.csv", 2, "userIds", "must be a list of {type:identifier}"),

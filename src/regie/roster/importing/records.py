@@ -143,6 +143,8 @@ class RosterExport:
     delta: bool = False
     # In a delta export: the keys of records marked ``tobedeleted``, per kind.
     deleted: dict[str, set[str]] = field(default_factory=dict)
+    # The files read in an encoding other than UTF-8, and its name: the preview names it.
+    encodings: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

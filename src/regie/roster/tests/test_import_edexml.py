@@ -150,9 +150,11 @@ def write(directory: Path, content: str | bytes, name: str = "export.xml") -> Pa
 
 
 def without_lines(export: RosterExport) -> RosterExport:
-    """The export with every record's ``line`` cleared, for comparing with built records."""
+    """The export with every record's ``line`` (and the encodings) cleared, for comparing with
+    built records."""
     return replace(
         export,
+        encodings={},
         schools=[replace(record, line=None) for record in export.schools],
         school_years=[replace(record, line=None) for record in export.school_years],
         groups=[replace(record, line=None) for record in export.groups],
@@ -252,6 +254,7 @@ def test_it_reads_utf16_with_a_byte_order_mark(tmp_path: Path) -> None:
     export = parse_edexml(write(tmp_path, content.encode("utf-16")), LIMITS)
 
     assert without_lines(export) == EXPECTED
+    assert export.encodings == {"export.xml": "UTF-16"}
 
 
 def test_it_reads_windows_1252_when_the_declaration_says_so(tmp_path: Path) -> None:
@@ -278,15 +281,53 @@ def test_it_accepts_a_utf8_byte_order_mark(tmp_path: Path) -> None:
     assert without_lines(export) == EXPECTED
 
 
-def test_it_refuses_a_file_that_is_not_utf8_and_declares_no_encoding(tmp_path: Path) -> None:
-    content = document({1: '<?xml version="1.0"?>'})
+@pytest.mark.parametrize("declaration", ['<?xml version="1.0"?>', ""])
+def test_it_recognises_a_file_wholly_in_windows_1252_that_declares_no_encoding(
+    tmp_path: Path, declaration: str
+) -> None:
+    """As for OneRoster CSV: UTF-8, or wholly Windows-1252, which the preview names."""
+    content = document({1: declaration})
     path = write(tmp_path, content.encode("cp1252"))
+
+    export = parse_edexml(path, LIMITS)
+
+    assert export.problems == []
+    assert without_lines(export) == EXPECTED
+    assert export.encodings == {"export.xml": "Windows-1252"}
+
+
+def test_a_utf8_file_names_no_encoding(tmp_path: Path) -> None:
+    assert parse_edexml(write(tmp_path, GOOD), LIMITS).encodings == {}
+
+
+def test_it_names_a_declared_encoding(tmp_path: Path) -> None:
+    content = document({1: '<?xml version="1.0" encoding="ISO-8859-1"?>'})
+    export = parse_edexml(write(tmp_path, content.encode("latin-1")), LIMITS)
+    assert export.problems == []
+    assert export.encodings == {"export.xml": "ISO-8859-1"}
+
+
+def test_it_refuses_utf8_with_a_stray_windows_1252_byte_naming_its_line(tmp_path: Path) -> None:
+    content = document(
+        {1: '<?xml version="1.0"?>', 35: "<achternaam>Jansén</achternaam>".replace("é", "\x00")}
+    )
+    raw = content.encode("utf-8").replace(b"\x00", "é".encode("cp1252"))
+    path = write(tmp_path, raw)
 
     problem = refusal(path)
 
-    assert (problem.file, problem.line, problem.field) == ("export.xml", 24, None)
-    assert "not valid UTF-8" in problem.reason
-    assert "names no other encoding" in problem.reason
+    assert (problem.file, problem.line, problem.field) == ("export.xml", 35, None)
+    assert "mixed" in problem.reason
+
+
+def test_it_refuses_a_byte_order_mark_before_text_that_is_not_utf8(tmp_path: Path) -> None:
+    content = document({1: '<?xml version="1.0"?>'})
+    path = write(tmp_path, b"\xef\xbb\xbf" + content.encode("cp1252"))
+
+    problem = refusal(path)
+
+    assert problem.line == 24
+    assert "byte order mark" in problem.reason
 
 
 def test_it_refuses_a_file_that_declares_utf8_but_is_not(tmp_path: Path) -> None:

@@ -225,13 +225,29 @@ def test_it_parses_a_good_bulk_export(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
-def test_it_reads_a_windows_1252_users_file(tmp_path: Path) -> None:
+def test_it_reads_a_windows_1252_users_file_and_says_so(tmp_path: Path) -> None:
     files = good_files()
     files["users.csv"][2][6] = "Zoë"
     users = csv_text(files.pop("users.csv")).encode("cp1252")
     export = parse(tmp_path, files, raw={"users.csv": users})
     assert export.problems == []
     assert export.students[1].voornamen == "Zoë"
+    assert export.encodings == {"users.csv": "Windows-1252"}
+
+
+def test_a_utf_8_export_names_no_encoding(tmp_path: Path) -> None:
+    assert parse(tmp_path, good_files()).encodings == {}
+
+
+def test_it_refuses_a_utf_8_users_file_with_one_stray_windows_1252_byte(tmp_path: Path) -> None:
+    files = good_files()
+    files["users.csv"][2][6] = "Zoë"
+    users = csv_text(files.pop("users.csv")).encode()
+    users = users.replace(b"Aylin", "Aylïn".encode("cp1252"))  # line 7, in Windows-1252
+    path = zip_export(tmp_path / "export.zip", files, raw={"users.csv": users})
+    problem = refused(path)
+    assert (problem.file, problem.line, problem.field) == ("users.csv", 7, None)
+    assert "mixed" in problem.reason
 
 
 def test_it_reads_a_utf_8_file_with_a_byte_order_mark(tmp_path: Path) -> None:
@@ -859,7 +875,7 @@ def test_it_refuses_a_member_in_no_known_encoding(tmp_path: Path) -> None:
         tmp_path / "export.zip", files, raw={"orgs.csv": b"sourcedId\r\n\x81\x8d\r\n"}
     )
     assert refused(path) == Problem(
-        "orgs.csv", None, None, "the text is neither UTF-8 nor Windows-1252"
+        "orgs.csv", 2, None, "the text is neither UTF-8 nor Windows-1252"
     )
 
 

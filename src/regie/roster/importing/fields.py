@@ -125,6 +125,7 @@ NOT_WRITTEN: Mapping[type[Record], Mapping[str, str]] = {
     StaffRecord: {
         "school_key": _REFERENCE,
         "roles": "StaffRole values (the model's choices), stored as a list",
+        "all_roles": "whether ``roles`` are all of the member's roles (not stored)",
         "group_keys": _REFERENCE,
         "line": _LINE,
     },

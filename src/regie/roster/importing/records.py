@@ -126,6 +126,10 @@ class StaffRecord:
     roles: tuple[StaffRole, ...]
     group_keys: tuple[str, ...]  # the groups they teach
     line: int | None = None
+    # Whether ``roles`` are all of the member's roles (regie's OneRoster extension column says
+    # so). Otherwise the export speaks only for the teacher role and the roles it names: an
+    # import adds those and leaves every other role the hub gave as it is.
+    all_roles: bool = False
 
 
 @dataclass(slots=True)
@@ -145,6 +149,10 @@ class RosterExport:
     deleted: dict[str, set[str]] = field(default_factory=dict)
     # The files read in an encoding other than UTF-8, and its name: the preview names it.
     encodings: dict[str, str] = field(default_factory=dict)
+    # What the format carries, so what an import of it may change (EDEXML: no guardians, and of
+    # the staff only the teachers, so a member it leaves out stops teaching but does not leave).
+    carries_guardians: bool = True
+    carries_all_staff: bool = True
 
     @property
     def ok(self) -> bool:

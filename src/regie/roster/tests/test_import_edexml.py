@@ -106,6 +106,8 @@ GOOD = f"""\
 YEAR = "2026-2027"
 EXPECTED = RosterExport(
     source_format="edexml",
+    carries_guardians=False,  # EDEXML has no guardians, and lists teachers only
+    carries_all_staff=False,
     schools=[SchoolRecord("12AB", "12AB", "", "De Regenboog", Sector.PO)],
     school_years=[SchoolYearRecord(YEAR, YEAR, date(2026, 8, 1), date(2027, 7, 31))],
     groups=[
@@ -403,7 +405,16 @@ def exports(draw: st.DrawFn) -> RosterExport:
         )
         for key in draw(st.lists(keys, unique=True, max_size=3))
     ]  # fmt: skip
-    return RosterExport("edexml", [school], [year], groups=groups, students=students, staff=staff)
+    return RosterExport(
+        "edexml",
+        [school],
+        [year],
+        groups=groups,
+        students=students,
+        staff=staff,
+        carries_guardians=False,
+        carries_all_staff=False,
+    )
 
 
 @settings(max_examples=60, deadline=None)

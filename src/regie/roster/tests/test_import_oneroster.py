@@ -210,7 +210,7 @@ def test_it_parses_a_good_bulk_export(tmp_path: Path) -> None:
         ),
         StaffRecord(
             "adm-1", "school-b", "Kees", "de", "Dekker", "k.dekker@hetbaken.example",
-            (StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY_OFFICER), (), line=5,
+            (StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY_OFFICER), (), line=5, all_roles=True,
         ),
     ]  # fmt: skip
     assert export.guardians == [
@@ -430,8 +430,17 @@ def exports(draw: st.DrawFn) -> RosterExport:
                 voorvoegsel=draw(st.sampled_from(["", "de"])),
                 achternaam=draw(NAMES),
                 email=draw(st.sampled_from(["", f"{key}@school.example"])),
-                roles=tuple(draw(st.lists(st.sampled_from(StaffRole), min_size=1, unique=True))),
+                roles=(
+                    roles := tuple(
+                        draw(st.lists(st.sampled_from(StaffRole), min_size=1, unique=True))
+                    )
+                ),
                 group_keys=groups_of(school),
+                # Roles that OneRoster's role column cannot say alone need regie's roles column,
+                # which states them all.
+                all_roles=draw(st.booleans())
+                or len(roles) > 1
+                or roles[0] is StaffRole.PRIVACY_OFFICER,
             )
         )
     student_keys = [student.key for student in students]

@@ -95,7 +95,10 @@ class Reader:
     def __init__(self, file: str) -> None:
         self.file = file
         self.line_number: Callable[[], int] = lambda: 0  # the parser's, once it exists
-        self.export = RosterExport(source_format=SOURCE_FORMAT)
+        # EDEXML lists no guardians, and of the staff only the teachers (leerkrachten).
+        self.export = RosterExport(
+            source_format=SOURCE_FORMAT, carries_guardians=False, carries_all_staff=False
+        )
         self._depth = 0
         self._container = ""
         self._open: list[Node | None] = []  # the open elements of the current record

@@ -92,6 +92,7 @@ class Member(NamedTuple):
     email: str
     roles: tuple[StaffRole, ...]
     line: int
+    all_roles: bool  # listed in metadata.regie.roles: all of the member's roles
 
 
 class Guardian(NamedTuple):
@@ -410,6 +411,7 @@ class Parser(Reader):
             email=user.email,
             roles=roles,
             line=user.line,
+            all_roles=bool(user.regie_roles),
         )
 
     def _guardian(self, user: UserRow) -> None:
@@ -609,6 +611,7 @@ class Parser(Reader):
                     roles=member.roles,
                     group_keys=tuple(groups_of.pop(key, ())),
                     line=member.line,
+                    all_roles=member.all_roles,
                 )
             )
         for key, guardian in _drain(self.guardians):

@@ -8,7 +8,7 @@ apply side (:mod:`regie.roster.importing.plan.write`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.utils import timezone
@@ -25,6 +25,7 @@ from regie.roster.importing.records import (
 from regie.roster.models import Group, Guardian, Staff, Student, StudentStatus
 
 from .check import school_code
+from .roles import roles_after, roles_kept_when_gone
 from .sql import with_links
 from .summary import ImportPlan, Pseudonyms, SchoolPlan
 
@@ -60,7 +61,7 @@ class Comparison:
         self.pseudonyms = pseudonyms
         self.today = timezone.localdate()
         # EDEXML has no guardians: an EDEXML import leaves the hub's guardians as they are.
-        self.carries_guardians = export.source_format != "edexml"
+        self.carries_guardians = export.carries_guardians
         self.schools = {school.code: school for school in School.objects.filter(board=board)}
         self.students_by_school: dict[str, list[StudentRecord]] = defaultdict(list)
         self.groups_by_school: dict[str, list[GroupRecord]] = defaultdict(list)
@@ -151,14 +152,22 @@ class Comparison:
             counts = plan.counts["staff"]
             if row is None:
                 counts.new += 1
-            elif self._staff_values(member) != self._staff_row_values(row) or not row["is_active"]:
+            elif (
+                self._staff_values(member, row["roles"]) != self._staff_row_values(row)
+                or not row["is_active"]
+            ):
                 counts.changed += 1
                 self._changed[("staff", record.key)].add(member.key)
             else:
                 counts.unchanged += 1
-        plan.counts["staff"].leaving += self._leaving(
-            existing_staff, seen, "staff", lambda row: bool(row["is_active"])
-        )
+        for _key, row in self._gone(existing_staff, seen, "staff"):
+            if not row["is_active"]:
+                continue
+            kept = roles_kept_when_gone(row["roles"], self.export.carries_all_staff)
+            if not kept:
+                plan.counts["staff"].leaving += 1
+            elif kept != sorted(row["roles"]) or row["group_keys"]:
+                plan.counts["staff"].changed += 1  # no teacher any more; the hub's roles stay
         if not self.carries_guardians:
             return
         existing_guardians = self._existing_guardians(school)
@@ -287,13 +296,14 @@ class Comparison:
         return {year.title: year.key for year in self.export.school_years}
 
     @staticmethod
-    def _staff_values(record: StaffRecord) -> tuple[Any, ...]:
+    def _staff_values(record: StaffRecord, existing_roles: Iterable[str]) -> tuple[Any, ...]:
+        """What the member's row holds after the import (their roles: see :mod:`.roles`)."""
         return (
             record.voornamen,
             record.voorvoegsel,
             record.achternaam,
             record.email,
-            sorted(str(role) for role in record.roles),
+            roles_after(existing_roles, record),
             set(record.group_keys),
         )
 

@@ -23,6 +23,7 @@ from regie.roster.models import Group, Guardian, LinkReason, Staff, Student, Stu
 
 from .check import school_code
 from .compare import STUDENT_FIELDS, Comparison
+from .roles import roles_after, roles_kept_when_gone
 from .sql import insert_objects, insert_rows
 
 logger = get_logger(__name__)
@@ -225,7 +226,7 @@ class Diff(Comparison):
                 "voorvoegsel": item.voorvoegsel,
                 "achternaam": item.achternaam,
                 "email": item.email,
-                "roles": sorted(str(role) for role in item.roles),
+                "roles": roles_after(row["roles"] if row else (), item),
                 "is_active": True,
             }
             member = Staff(
@@ -247,7 +248,16 @@ class Diff(Comparison):
             batch_size=BULK_BATCH,
         )
         gone = self._gone(rows, {item.key for item in records}, "staff")
-        Staff.objects.filter(pk__in=[row["id"] for _, row in gone]).update(is_active=False)
+        leaving: list[int] = []
+        kept: list[Staff] = []
+        for _key, row in gone:
+            roles = roles_kept_when_gone(row["roles"], self.export.carries_all_staff)
+            if roles and row["is_active"]:
+                kept.append(Staff(pk=row["id"], roles=roles))  # teaches no more; keeps the rest
+            else:
+                leaving.append(row["id"])
+        Staff.objects.filter(pk__in=leaving).update(is_active=False)
+        Staff.objects.bulk_update(kept, ["roles"], batch_size=BULK_BATCH)
         group_ids = {key: group.pk for key, group in groups.items()}
         added: set[tuple[int, int]] = set()
         removed: set[tuple[int, int]] = set()

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -25,7 +26,7 @@ from django.views.decorators.http import require_POST
 from regie.core.models import Board
 
 from . import services
-from .importing.plan import ImportPlan
+from .importing.plan import ImportPlan, RemovalConsent
 from .models import ImportRun, ImportStatus, Student
 
 PAGE_SIZE = 50
@@ -204,10 +205,18 @@ def import_run(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     run = _run(request, run_id)
     plan = ImportPlan.from_json(run.plan) if run.plan else None
     problems = services.problems_from_json(run.problems)
+    # The safety stop: schools of which the import removes many pupils need a confirmation.
+    removals = plan.mass_removals(settings.IMPORT_MASS_REMOVAL_PERCENT) if plan else []
     return render(
         request,
         "roster/import_run.html",
-        {"run": run, "plan": plan, "problems": problems, "Status": ImportStatus},
+        {
+            "run": run,
+            "plan": plan,
+            "problems": problems,
+            "removals": removals,
+            "Status": ImportStatus,
+        },
     )
 
 
@@ -227,8 +236,10 @@ def import_problems_csv(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse
 @require_POST
 def import_apply(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     run = _run(request, run_id)
+    # The mass removals the user confirmed in the preview, by their numbers (SchoolPlan).
+    consent = RemovalConsent(confirmed=frozenset(request.POST.getlist("confirm_removal")))
     try:
-        services.apply(run, user=_user(request))
+        services.apply(run, user=_user(request), consent=consent)
     except services.ExportRefused as error:
         for problem in error.problems:
             messages.error(request, str(problem))

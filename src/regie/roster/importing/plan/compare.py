@@ -79,7 +79,7 @@ class Comparison:
             schools = {self.student_school.get(key) for key in guardian.student_keys}
             for school_key in sorted(key for key in schools if key is not None):
                 self.guardians_by_school[school_key].append(guardian)
-        self.plan = ImportPlan(delta=export.delta)
+        self.plan = ImportPlan(delta=export.delta, encodings=dict(export.encodings))
         self._plans: dict[str, SchoolPlan] = {}
         # What the comparison found, for apply: the hub's rows, and the keys of changed records.
         self._rows: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
@@ -104,13 +104,19 @@ class Comparison:
     ) -> None:
         existing_students = self._existing_students(school)
         self._rows[("students", record.key)] = existing_students
+        plan.active_students = sum(
+            1 for row in existing_students.values() if row["status"] == StudentStatus.ACTIVE
+        )
         changed_students = self._changed[("students", record.key)]
         seen = set()
         for student in self.students_by_school[record.key]:
             seen.add(student.key)
             row = existing_students.get(student.key)
-            if student.pgn and not student.eck_id and not (row and row["eck_id"]):
-                plan.pgns_to_exchange += 1
+            if not student.eck_id and not (row and row["eck_id"]):
+                if student.pgn:
+                    plan.pgns_to_exchange += 1
+                else:
+                    plan.without_identifier += 1  # no pseudonym: nothing goes to any supplier
             if row is None:
                 plan.counts["students"].new += 1
             elif (

@@ -6,7 +6,6 @@ user may not see is a 404, never a hint that it exists), calls a service and ren
 
 from __future__ import annotations
 
-import csv
 import tempfile
 import uuid
 from pathlib import Path
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from regie.core.models import Board
+from regie.lib import csvsafe
 
 from . import services
 from .importing.plan import ImportPlan, RemovalConsent
@@ -225,7 +225,7 @@ def import_problems_csv(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse
     run = _run(request, run_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="fouten-{run.pk}.csv"'
-    writer = csv.writer(response)
+    writer = csvsafe.writer(response)  # a file name or field may look like a formula
     writer.writerow([_("bestand"), _("regel"), _("veld"), _("reden")])
     for problem in services.problems_from_json(run.problems):
         writer.writerow([problem.file, problem.line or "", problem.field or "", problem.reason])

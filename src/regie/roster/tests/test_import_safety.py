@@ -41,6 +41,11 @@ from regie.roster.tests.exports import client_for, make_board, make_staff, schoo
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _share(settings: LazySettings) -> None:
+    settings.IMPORT_MASS_REMOVAL_PERCENT = 20
+
+
 def applied(export: RosterExport, board: Board) -> None:
     with transaction.atomic():
         apply_export(export, board, actor="test", pseudonyms={})
@@ -127,16 +132,27 @@ def test_a_confirmation_of_other_numbers_does_not_count(rng: random.Random) -> N
     assert active_pupils() == 10
 
 
-@pytest.mark.parametrize(("kept", "stops"), [(8, False), (7, True), (0, True)])
+@pytest.mark.parametrize(
+    ("percent", "kept", "stops"),
+    [(20, 8, False), (20, 7, True), (20, 0, True), (50, 7, False), (50, 4, True), (0, 9, True)],
+)
 def test_the_share_that_needs_confirmation_is_a_setting(
-    rng: random.Random, settings: LazySettings, kept: int, stops: bool
+    rng: random.Random, settings: LazySettings, percent: int, kept: int, stops: bool
 ) -> None:
-    assert settings.IMPORT_MASS_REMOVAL_PERCENT == 20
+    settings.IMPORT_MASS_REMOVAL_PERCENT = percent
     board = make_board()
     export = school_export(rng, pupils=10)
     applied(export, board)
-    plan = plan_import(without_pupils(export, keep=kept), board)
-    assert bool(plan.mass_removals(settings.IMPORT_MASS_REMOVAL_PERCENT)) is stops
+    consent = RemovalConsent()
+    removing = without_pupils(export, keep=kept)
+    if stops:
+        with pytest.raises(ExportRefused), transaction.atomic():
+            apply_export(removing, board, actor="test", pseudonyms={}, consent=consent)
+        assert active_pupils() == 10
+    else:
+        with transaction.atomic():
+            apply_export(removing, board, actor="test", pseudonyms={}, consent=consent)
+        assert active_pupils() == kept
 
 
 def test_all_pupils_leaving_always_needs_confirmation(rng: random.Random) -> None:

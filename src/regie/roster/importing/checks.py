@@ -73,9 +73,14 @@ def same_pgn(first_line: int | None) -> str:
     return f"the same BSN or onderwijsnummer as the pupil on line {first_line}"
 
 
-def birth_date_problem(value: date) -> str | None:
-    """Why ``value`` cannot be a pupil's birth date; None when it can (not after today, in the
-    hub's time zone)."""
-    if value > timezone.localdate():
+def birth_date_problem(value: date, today: date) -> str | None:
+    """Why ``value`` cannot be a pupil's birth date; None when it can (not after ``today``:
+    :func:`today`, read once per export)."""
+    if value > today:
         return "a birth date in the future"
     return None
+
+
+def today() -> date:
+    """Today in the hub's time zone, for :func:`birth_date_problem`."""
+    return timezone.localdate()

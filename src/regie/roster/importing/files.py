@@ -366,18 +366,20 @@ def _scan(opener: Opener, file: str) -> _Scan:
             if _BINARY.search(chunk):
                 raise refuse(file, "not a text file (binary content)")
             scan.cp1252 = scan.cp1252 and not _NOT_CP1252.search(chunk)
-            if not scan.utf8_sequence:
-                scan.utf8_sequence = _UTF8_SEQUENCE.search(tail + chunk) is not None
-                tail = chunk[-3:]
             if scan.utf8:
                 pending = decoder.getstate()[0]
                 try:
-                    decoder.decode(chunk)
+                    text = decoder.decode(chunk)
                 except UnicodeDecodeError as error:
                     # ``pending`` starts a multi-byte sequence: it holds no newline.
                     before = chunk[: max(0, error.start - len(pending))]
                     scan.utf8, scan.bad_line = False, lines_before + before.count(b"\n") + 1
+                else:  # UTF-8 so far: a character beyond ASCII was a multi-byte sequence
+                    scan.utf8_sequence = scan.utf8_sequence or not text.isascii()
                 lines_before += chunk.count(b"\n")
+            if not scan.utf8 and not scan.utf8_sequence:  # only needed once it is not UTF-8
+                scan.utf8_sequence = _UTF8_SEQUENCE.search(tail + chunk) is not None
+            tail = chunk[-3:]
     if scan.utf8:
         try:
             decoder.decode(b"", final=True)

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from django.db import models, transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from regie.core.models import School
 from regie.roster import services
@@ -349,3 +351,26 @@ def test_a_database_error_while_writing_quotes_no_value() -> None:
     assert "roster_group" in str(error.value)
     assert "SENTINEL" not in shown
     assert "Zoë" not in shown
+
+
+EMAIL_CHARACTERS = "aZ09._%+-@é!#'\"[]:x. "
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.text(EMAIL_CHARACTERS, max_size=30),
+        st.from_regex(r"[a-z0-9._%+-]{1,12}@[a-z0-9.-]{1,12}\.[a-zA-Z0-9-]{1,5}", fullmatch=True),
+    )
+)
+def test_the_fast_e_mail_check_accepts_only_what_the_fields_validator_accepts(value: str) -> None:
+    column = WRITTEN[StaffRecord]["email"]
+    assert column.passes is not None
+    if column.passes(value):
+        for check in column.checks:
+            check(value)  # raises ValidationError if the fast check let too much through
+
+
+@pytest.mark.parametrize("value", ["f.bakker@school.example", "o'neil@school.example", "a@b.nl"])
+def test_an_address_the_fast_check_does_not_know_goes_to_the_validator(value: str) -> None:
+    assert column_problem(StaffRecord, "email", value) is None

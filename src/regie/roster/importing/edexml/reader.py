@@ -21,6 +21,7 @@ from regie.roster.importing.checks import (
     pgn_problem,
     repeated_pgns,
     same_pgn,
+    today,
 )
 from regie.roster.importing.fields import Record, record_problems
 from regie.roster.importing.records import (
@@ -115,6 +116,7 @@ class Reader:
         self._suppressed = 0
         self._strings: dict[str, str] = {}
         self._dates: dict[str, date] = {}
+        self._today = today()  # no birth date after it
         self._key_tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # -- expat events ------------------------------------------------------------------------
@@ -378,7 +380,7 @@ class Reader:
             reason = "not a date in the form YYYY-MM-DD"
             self._problem(self._line_of(node, "geboortedatum"), "leerling/geboortedatum", reason)
             return None
-        future = birth_date_problem(birth_date)
+        future = birth_date_problem(birth_date, self._today)
         if future is not None:
             self._problem(self._line_of(node, "geboortedatum"), "leerling/geboortedatum", future)
             return None

@@ -23,6 +23,7 @@ from regie.roster.importing.checks import (
     pgn_problem,
     repeated_pgns,
     same_pgn,
+    today,
 )
 from regie.roster.importing.fields import Record, column_problem
 from regie.roster.importing.files import SafeZip, check_upload_size, open_zip
@@ -123,6 +124,7 @@ class Parser(Reader):
         self.students_of: dict[str, list[str]] = {}  # guardian → pupils
         self.groups_of: dict[str, list[str]] = {}
         self.demographics: dict[str, tuple[date | None, Gender]] = {}
+        self.today = today()  # no birth date after it
 
     def parse(self) -> RosterExport:
         self.manifest()
@@ -561,7 +563,10 @@ class Parser(Reader):
                 continue
             user = self.user_ref(name, line, "sourcedId", key)
             birth_date = self.date_field(name, line, "birthDate", birth)
-            if birth_date is not None and (reason := birth_date_problem(birth_date)) is not None:
+            if (
+                birth_date is not None
+                and (reason := birth_date_problem(birth_date, self.today)) is not None
+            ):
                 self.problem(name, line, "birthDate", reason)
                 continue
             sex = SEXES.get(sex_name)

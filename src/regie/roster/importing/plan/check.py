@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from regie.core.models import Board, School
-from regie.roster.importing.fields import record_problems
+from regie.roster.importing.fields import problems_of
 from regie.roster.importing.records import Problem, RosterExport, SchoolRecord, StudentRecord
 from regie.roster.models import Student
 
@@ -69,8 +69,7 @@ def column_problems(export: RosterExport) -> list[Problem]:
     return [
         Problem(file, record.line, attribute, reason)
         for records in kinds
-        for record in records
-        for attribute, reason in record_problems(record)
+        for record, attribute, reason in problems_of(records)
     ]
 
 

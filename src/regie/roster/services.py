@@ -10,6 +10,8 @@ Import, in three steps (DESIGN §6):
    its client only, for stampseudonym and ECK iD. What was obtained is kept (PendingPseudonym), so
    an interrupted import does not hash those pupils again. The PGN and HPgn are dropped.
 3. :func:`apply` — the diff, in one transaction: all of it or, when anything fails, nothing.
+   An export that removes many of a school's pupils needs consent first (the safety stop,
+   ``REGIE_IMPORT_MASS_REMOVAL_PERCENT``).
 
 Need-to-know: :func:`visible_students` and friends give each user only what their roles allow —
 a teacher the groups they teach, school roles their school, a board admin the board; nobody

@@ -2,7 +2,9 @@
 
 The same three steps as the upload page: validate and plan (``--dry-run`` stops here), obtain
 pseudonyms for PGN-bearing pupils (progress bar; an interrupted run resumes without hashing them
-again), apply in one transaction. Problems are printed by file, line, field and reason.
+again), apply in one transaction. Problems are printed by file, line, field and reason, never a
+value. An export that removes more than ``REGIE_IMPORT_MASS_REMOVAL_PERCENT`` of a school's
+pupils (or all of them) is applied only with ``--allow-mass-removal`` (the safety stop).
 """
 
 from __future__ import annotations

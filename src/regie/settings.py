@@ -363,6 +363,15 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = env_int(
     "Most bytes the files in one OneRoster zip may hold together once unpacked (zip-bomb guard).",
     minimum=1024,
 )
+IMPORT_MASS_REMOVAL_PERCENT = env_int(
+    "REGIE_IMPORT_MASS_REMOVAL_PERCENT",
+    20,
+    "Safety stop: an import that would mark more than this percentage of a school's active "
+    "pupils as left (or all of them) is applied only when confirmed: a checkbox in the preview "
+    "that names the numbers, or `regie import --allow-mass-removal`. 0: every removal; 100: only "
+    "an export that removes all of a school's pupils.",
+    minimum=0,
+)
 IMPORT_MAX_COMPRESSION_RATIO = env_int(
     "REGIE_IMPORT_MAX_COMPRESSION_RATIO",
     200,

@@ -15,7 +15,6 @@ Nothing here changes the register; it only reads it.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from regie.core import datacategories as dc
 from regie.core.models import Board, School
+from regie.lib import csvsafe
 from regie.roster.models import Guardian, Staff, StaffRole, Student
 
 from . import catalogue, services
@@ -367,7 +367,6 @@ def _council_facts(board: Board) -> CouncilFacts | None:
 
 REGISTERED_STATUSES: Final = (AgreementStatus.SIGNED, AgreementStatus.ACTIVE)
 LIST_SEPARATOR: Final = "; "
-CSV_INJECTION_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -528,15 +527,13 @@ def _cell(value: object) -> str:
         text = value.isoformat()
     else:
         text = str(value)
-    if text.startswith(CSV_INJECTION_PREFIXES):
-        text = "'" + text  # a spreadsheet must not read the cell as a formula
     return text
 
 
 def as_csv(rows: Iterable[Art30Row]) -> str:
     """A header row and one line per processing; lists joined with ``; ``, injection-safe."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvsafe.writer(buffer)  # no cell is read as a formula
     writer.writerow(COLUMNS)
     for row in rows:
         writer.writerow([_cell(getattr(row, column)) for column in COLUMNS])

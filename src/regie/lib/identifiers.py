@@ -11,6 +11,9 @@ so that the message may be shown, logged or returned in an error response.
 - BRIN: 2 digits + 2 letters, optionally followed by a 2-digit vestiging number.
 - KvK number: 8 digits.
 - OIN (Organisatie-identificatienummer): 20 digits.
+- ECK iD (ketenID): an ``https`` URI with a host and a path, of URI characters only (RFC 3986
+  §2), without query or fragment: ``https://ketenid.example/201703/0a1b…``. The chain issues it;
+  regie checks its form, never its content (the number service does that).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _BRIN = re.compile(r"[0-9]{2}[A-Z]{2}([0-9]{2})?")
 _KVK = re.compile(r"[0-9]{8}")
 _OIN = re.compile(r"[0-9]{20}")
+_ECK_ID = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9._~!$&'()*+,;=:@%/-]+")
 
 
 class InvalidIdentifier(ValueError):
@@ -64,6 +68,28 @@ def check_pgn(value: str) -> str:
     raise InvalidIdentifier("fails the BSN 11-proef")
 
 
+def check_bsn(value: str) -> str:
+    """Return ``value`` unchanged when it is a BSN; raise otherwise (leading zeros matter)."""
+    if value == "":
+        raise InvalidIdentifier("empty BSN")
+    if not _NINE_DIGITS.fullmatch(value):
+        raise InvalidIdentifier("a BSN is exactly 9 digits")
+    if not is_valid_bsn(value):
+        raise InvalidIdentifier("fails the BSN 11-proef")
+    return value
+
+
+def check_onderwijsnummer(value: str) -> str:
+    """Return ``value`` unchanged when it is an onderwijsnummer; raise otherwise."""
+    if value == "":
+        raise InvalidIdentifier("empty onderwijsnummer")
+    if not _NINE_DIGITS.fullmatch(value) or not value.startswith("10"):
+        raise InvalidIdentifier("an onderwijsnummer is 9 digits starting with 10")
+    if not is_valid_onderwijsnummer(value):
+        raise InvalidIdentifier("fails the onderwijsnummer 11-proef")
+    return value
+
+
 def check_hpgn(value: str) -> str:
     """An HPgn is the first-step hash: 64 lowercase hexadecimal characters."""
     if value == "":
@@ -92,4 +118,16 @@ def check_kvk(value: str) -> str:
 def check_oin(value: str) -> str:
     if not _OIN.fullmatch(value):
         raise InvalidIdentifier("an OIN is 20 digits")
+    return value
+
+
+def check_eck_id(value: str) -> str:
+    """Return ``value`` when it has the form of an ECK iD; raise otherwise (one check for every
+    format that carries one)."""
+    if value == "":
+        raise InvalidIdentifier("empty ECK iD")
+    if not _ECK_ID.fullmatch(value):
+        raise InvalidIdentifier(
+            "an ECK iD is an https URI with a host and a path (no spaces, query or fragment)"
+        )
     return value

@@ -8,7 +8,8 @@ IMPORT_PREVIEWED = define(
 )
 IMPORT_APPLIED = define(
     "roster.import.applied",
-    "A LAS export was applied as a diff in one transaction (counts of new, changed, leaving).",
+    "A LAS export was applied as a diff in one transaction (counts of new, changed, leaving; "
+    "and of pupils without BSN, onderwijsnummer or ECK iD).",
 )
 IMPORT_DISCARDED = define(
     "roster.import.discarded", "An uploaded LAS export was discarded without being applied."

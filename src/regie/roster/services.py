@@ -10,6 +10,8 @@ Import, in three steps (DESIGN §6):
    its client only, for stampseudonym and ECK iD. What was obtained is kept (PendingPseudonym), so
    an interrupted import does not hash those pupils again. The PGN and HPgn are dropped.
 3. :func:`apply` — the diff, in one transaction: all of it or, when anything fails, nothing.
+   An export that removes many of a school's pupils needs consent first (the safety stop,
+   ``REGIE_IMPORT_MASS_REMOVAL_PERCENT``).
 
 Need-to-know: :func:`visible_students` and friends give each user only what their roles allow —
 a teacher the groups they teach, school roles their school, a board admin the board; nobody
@@ -45,12 +47,14 @@ from .importing.plan import ExportRefused as ExportRefused  # raised by apply: p
 from .importing.plan import (
     ImportPlan,
     Pseudonyms,
+    RemovalConsent,
     apply_export,
     check_against_hub,
     count_summary,
     pgn_students,
     plan_import,
     schools_file,
+    unconfirmed_removals,
 )
 from .importing.records import ImportRefused, Problem, RosterExport
 from .models import (
@@ -199,12 +203,15 @@ def apply(
     client: nv.NummervoorzieningClient | None = None,
     on_progress: ProgressCallback | None = None,
     export: RosterExport | None = None,
+    consent: RemovalConsent = RemovalConsent(),  # noqa: B008 (frozen: shared safely)
 ) -> ImportPlan:
     """Steps 2 and 3: obtain the pseudonyms the export needs, then apply it in one transaction.
 
     The stored file is parsed again unless ``export`` is the one :func:`upload_export` returned
     for this run; the diff is made anew either way (the hub may have changed since the preview).
-    On any failure nothing of the diff is applied and the run stays previewed, to be retried.
+    An export that removes many of a school's pupils needs ``consent`` (the safety stop: the
+    numbers confirmed in the preview, or ``--allow-mass-removal``); without it, or on any failure,
+    nothing of the diff is applied and the run stays previewed, to be retried.
     """
     if run.status != ImportStatus.PREVIEWED:
         raise ExportRefused(
@@ -220,7 +227,10 @@ def apply(
     if not_allowed:
         raise ExportRefused(not_allowed)
     problems = list(export.problems) or check_against_hub(export, board)
-    if problems:  # checked again inside the transaction, but before any PGN is hashed
+    # The preview's mass removals too: all checked again inside the transaction, but before
+    # any PGN is hashed.
+    problems = problems or unconfirmed_removals(ImportPlan.from_json(run.plan), export, consent)
+    if problems:
         raise ExportRefused(problems)
     pseudonyms = obtain_pseudonyms(
         export, board, client=client, on_progress=on_progress, actor=actor_for(user)
@@ -228,7 +238,7 @@ def apply(
     actor = actor_for(user)
     logger.info("roster.import.applying", run=str(run.pk), schools=len(export.schools))
     with transaction.atomic():
-        applied = apply_export(export, board, actor=actor, pseudonyms=pseudonyms)
+        applied = apply_export(export, board, actor=actor, pseudonyms=pseudonyms, consent=consent)
         PendingPseudonym.objects.filter(board=board).filter(
             _pending_filter(pseudonyms.keys())
         ).delete()

@@ -6,12 +6,12 @@ user may not see is a 404, never a hint that it exists), calls a service and ren
 
 from __future__ import annotations
 
-import csv
 import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -23,9 +23,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from regie.core.models import Board
+from regie.lib import csvsafe
 
 from . import services
-from .importing.plan import ImportPlan
+from .importing.plan import ImportPlan, RemovalConsent
 from .models import ImportRun, ImportStatus, Student
 
 PAGE_SIZE = 50
@@ -204,10 +205,18 @@ def import_run(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     run = _run(request, run_id)
     plan = ImportPlan.from_json(run.plan) if run.plan else None
     problems = services.problems_from_json(run.problems)
+    # The safety stop: schools of which the import removes many pupils need a confirmation.
+    removals = plan.mass_removals(settings.IMPORT_MASS_REMOVAL_PERCENT) if plan else []
     return render(
         request,
         "roster/import_run.html",
-        {"run": run, "plan": plan, "problems": problems, "Status": ImportStatus},
+        {
+            "run": run,
+            "plan": plan,
+            "problems": problems,
+            "removals": removals,
+            "Status": ImportStatus,
+        },
     )
 
 
@@ -216,7 +225,7 @@ def import_problems_csv(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse
     run = _run(request, run_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="fouten-{run.pk}.csv"'
-    writer = csv.writer(response)
+    writer = csvsafe.writer(response)  # a file name or field may look like a formula
     writer.writerow([_("bestand"), _("regel"), _("veld"), _("reden")])
     for problem in services.problems_from_json(run.problems):
         writer.writerow([problem.file, problem.line or "", problem.field or "", problem.reason])
@@ -227,8 +236,10 @@ def import_problems_csv(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse
 @require_POST
 def import_apply(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     run = _run(request, run_id)
+    # The mass removals the user confirmed in the preview, by their numbers (SchoolPlan).
+    consent = RemovalConsent(confirmed=frozenset(request.POST.getlist("confirm_removal")))
     try:
-        services.apply(run, user=_user(request))
+        services.apply(run, user=_user(request), consent=consent)
     except services.ExportRefused as error:
         for problem in error.problems:
             messages.error(request, str(problem))

@@ -13,9 +13,14 @@ and the reason, never a value from the file:
   the bytes actually inflated are counted while reading and reading stops at the limit
   (:class:`BoundedReader`). A zip of more than :data:`MAX_MEMBERS` files is refused before its
   central directory is loaded. Nothing is ever extracted to disk.
-- **Text** (:func:`detect_encoding`, :func:`open_text`): a UTF-8 byte order mark means
-  ``utf-8-sig``; otherwise valid UTF-8 means ``utf-8``; otherwise Windows-1252 (``cp1252``).
-  Content with NUL or other C0 control characters (except tab, CR and LF) is binary, not text.
+- **Text** (:func:`detect_encoding`, :func:`open_text`): a file is UTF-8 (``utf-8``, or
+  ``utf-8-sig`` after a byte order mark), or wholly Windows-1252 (``cp1252``): no byte Windows-1252
+  leaves undefined, and not one valid UTF-8 sequence of two or more bytes. A file with both UTF-8
+  text and bytes that are not UTF-8 mixes encodings: reading it either way would garble names
+  (Zoë → ZoÃ«), so it is refused, naming the line of the first byte that is not UTF-8; so is a
+  byte order mark before text that is not UTF-8. The encoding used when it is not UTF-8 is told
+  (``encodings``) so that the preview names it. Content with NUL or other C0 control characters
+  (except tab, CR and LF) is binary, not text.
 
 Both text functions stream: a file is read twice through an *opener* (a callable that opens the
 content anew each time: a zip member or a file on disk), once in chunks to decide the encoding
@@ -34,6 +39,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, BinaryIO, Protocol
@@ -50,6 +56,18 @@ _EOCD_SEARCH = 22 + 65535  # the record and the longest zip comment
 
 _BINARY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _NOT_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")  # the five bytes Windows-1252 leaves undefined
+# One well-formed UTF-8 sequence of two to four bytes (RFC 3629 §4).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+BOM_NOT_UTF8 = "not UTF-8, though the file starts with UTF-8's byte order mark: save it as UTF-8"
+MIXED_ENCODINGS = (
+    "not UTF-8, though the file holds UTF-8 text elsewhere: mixed encodings would garble names; "
+    "save the file as UTF-8"
+)
+ENCODING_NAMES = {"cp1252": "Windows-1252", "utf-16": "UTF-16", "iso8859-1": "ISO-8859-1"}
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z_.-]{0,63}")
 _DRIVE = re.compile(r"[A-Za-z]:")
 _UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB")
@@ -317,42 +335,80 @@ def path_opener(path: Path) -> Opener:
     return lambda: path.open("rb")
 
 
+def encoding_name(codec: str) -> str:
+    """How a preview names an encoding: ``cp1252`` → ``Windows-1252``."""
+    name = codecs.lookup(codec).name
+    return ENCODING_NAMES.get(name, name.upper())
+
+
+@dataclass
+class _Scan:
+    """What one streaming pass learns about a file's bytes."""
+
+    size: int = 0
+    bom: bool = False
+    utf8: bool = True
+    bad_line: int | None = None  # the line of the first byte that is not UTF-8
+    cp1252: bool = True
+    utf8_sequence: bool = False  # a valid multi-byte UTF-8 sequence somewhere
+
+
+def _scan(opener: Opener, file: str) -> _Scan:
+    scan = _Scan()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines_before = 0
+    tail = b""  # the end of the previous chunk: a sequence may straddle two
+    with opener() as stream:
+        while chunk := stream.read(READ_CHUNK):
+            if scan.size == 0 and chunk.startswith(codecs.BOM_UTF8):
+                scan.bom = True
+            scan.size += len(chunk)
+            if _BINARY.search(chunk):
+                raise refuse(file, "not a text file (binary content)")
+            scan.cp1252 = scan.cp1252 and not _NOT_CP1252.search(chunk)
+            if scan.utf8:
+                pending = decoder.getstate()[0]
+                try:
+                    text = decoder.decode(chunk)
+                except UnicodeDecodeError as error:
+                    # ``pending`` starts a multi-byte sequence: it holds no newline.
+                    before = chunk[: max(0, error.start - len(pending))]
+                    scan.utf8, scan.bad_line = False, lines_before + before.count(b"\n") + 1
+                else:  # UTF-8 so far: a character beyond ASCII was a multi-byte sequence
+                    scan.utf8_sequence = scan.utf8_sequence or not text.isascii()
+                lines_before += chunk.count(b"\n")
+            if not scan.utf8 and not scan.utf8_sequence:  # only needed once it is not UTF-8
+                scan.utf8_sequence = _UTF8_SEQUENCE.search(tail + chunk) is not None
+            tail = chunk[-3:]
+    if scan.utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            scan.utf8, scan.bad_line = False, lines_before + 1
+    return scan
+
+
 def detect_encoding(opener: Opener, file: str) -> str:
     """Return ``"utf-8-sig"``, ``"utf-8"`` or ``"cp1252"`` after one streaming pass.
 
     Refuses content that is empty (or only a byte order mark), binary (NUL or other C0 control
-    characters besides tab, CR and LF), or neither UTF-8 nor Windows-1252.
+    characters besides tab, CR and LF), neither UTF-8 nor wholly Windows-1252, or UTF-8 mixed with
+    another encoding (see the module docstring); a refusal of the text names the line of its first
+    byte that is not UTF-8.
     """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
-    cp1252 = True
-    size = 0
-    bom = False
-    with opener() as stream:
-        while chunk := stream.read(READ_CHUNK):
-            if size == 0 and chunk.startswith(codecs.BOM_UTF8):
-                bom = True
-            size += len(chunk)
-            if _BINARY.search(chunk):
-                raise refuse(file, "not a text file (binary content)")
-            cp1252 = cp1252 and not _NOT_CP1252.search(chunk)
-            if utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
-    if utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    if size == 0 or (bom and size == len(codecs.BOM_UTF8)):
+    scan = _scan(opener, file)
+    if scan.size == 0 or (scan.bom and scan.size == len(codecs.BOM_UTF8)):
         raise refuse(file, "the file is empty")
-    if utf8:
-        return "utf-8-sig" if bom else "utf-8"
-    if cp1252:
+    if scan.utf8:
+        return "utf-8-sig" if scan.bom else "utf-8"
+    line = scan.bad_line
+    if scan.bom:
+        raise refuse(file, BOM_NOT_UTF8, line)
+    if scan.utf8_sequence:
+        raise refuse(file, MIXED_ENCODINGS, line)
+    if scan.cp1252:
         return "cp1252"
-    raise refuse(file, "the text is neither UTF-8 nor Windows-1252")
+    raise refuse(file, "the text is neither UTF-8 nor Windows-1252", line)
 
 
 def _lines(stream: IO[str], file: str) -> Iterator[str]:
@@ -365,12 +421,17 @@ def _lines(stream: IO[str], file: str) -> Iterator[str]:
 
 
 @contextmanager
-def open_text(opener: Opener, file: str) -> Iterator[Iterator[str]]:
+def open_text(
+    opener: Opener, file: str, encodings: dict[str, str] | None = None
+) -> Iterator[Iterator[str]]:
     """Detect the encoding, then yield the content's physical lines, decoded, one at a time.
 
     Line endings are kept untranslated (as :mod:`csv` wants, ``newline=""``); a byte order mark
-    is dropped. Use as ``with open_text(opener, "users.csv") as lines: csv.reader(lines)``.
+    is dropped. Use as ``with open_text(opener, "users.csv") as lines: csv.reader(lines)``. When
+    the file is not UTF-8, ``encodings[file]`` is set to the name of the encoding it is read in.
     """
     encoding = detect_encoding(opener, file)
+    if encodings is not None and not encoding.startswith("utf-8"):
+        encodings[file] = encoding_name(encoding)
     with io.TextIOWrapper(opener(), encoding=encoding, newline="") as stream:
         yield _lines(stream, file)

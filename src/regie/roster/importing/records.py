@@ -15,38 +15,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 
+# The vocabularies are the models' own, so that records and the hub cannot drift apart.
+from regie.core.models import Sector
+from regie.roster.models import Gender, GroupKind, StaffRole
 
-class Sector(StrEnum):
-    """The education sectors of the ECK iD chain (VSO is PO by convention)."""
-
-    PO = "PO"
-    VO = "VO"
-    MBO = "MBO"
-    HO = "HO"
-
-
-class Gender(StrEnum):
-    """As exported: EDEXML ``geslacht`` 1/2/0 and OneRoster ``sex`` male/female/other."""
-
-    MALE = "M"
-    FEMALE = "V"
-    OTHER = "X"
-    UNKNOWN = ""
-
-
-class StaffRole(StrEnum):
-    TEACHER = "teacher"
-    CARE_COORDINATOR = "care_coordinator"  # intern begeleider (IB'er)
-    PRIVACY_OFFICER = "privacy_officer"  # functionaris gegevensbescherming (FG)
-    SCHOOL_ADMIN = "school_admin"
-    BOARD_ADMIN = "board_admin"
-
-
-class GroupKind(StrEnum):
-    GROUP = "group"  # a stamgroep / klas
-    COMPOSITE = "composite"  # a samengestelde groep (cluster, lesgroep)
+__all__ = [
+    "Gender",
+    "GroupKind",
+    "GroupRecord",
+    "GuardianRecord",
+    "ImportRefused",
+    "Limits",
+    "Problem",
+    "RosterExport",
+    "SchoolRecord",
+    "SchoolYearRecord",
+    "Sector",
+    "StaffRecord",
+    "StaffRole",
+    "StudentRecord",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +126,10 @@ class StaffRecord:
     roles: tuple[StaffRole, ...]
     group_keys: tuple[str, ...]  # the groups they teach
     line: int | None = None
+    # Whether ``roles`` are all of the member's roles (regie's OneRoster extension column says
+    # so). Otherwise the export speaks only for the teacher role and the roles it names: an
+    # import adds those and leaves every other role the hub gave as it is.
+    all_roles: bool = False
 
 
 @dataclass(slots=True)
@@ -154,6 +147,12 @@ class RosterExport:
     delta: bool = False
     # In a delta export: the keys of records marked ``tobedeleted``, per kind.
     deleted: dict[str, set[str]] = field(default_factory=dict)
+    # The files read in an encoding other than UTF-8, and its name: the preview names it.
+    encodings: dict[str, str] = field(default_factory=dict)
+    # What the format carries, so what an import of it may change (EDEXML: no guardians, and of
+    # the staff only the teachers, so a member it leaves out stops teaching but does not leave).
+    carries_guardians: bool = True
+    carries_all_staff: bool = True
 
     @property
     def ok(self) -> bool:

@@ -17,7 +17,7 @@ from regie.core.models import Board, School, Sector
 from regie.roster import events, services
 from regie.roster.importing.edexml import write_edexml
 from regie.roster.importing.oneroster import write_oneroster
-from regie.roster.importing.plan import apply_export, plan_import
+from regie.roster.importing.plan import RemovalConsent, apply_export, plan_import
 from regie.roster.importing.records import RosterExport
 from regie.roster.models import (
     Group,
@@ -34,10 +34,12 @@ pytestmark = pytest.mark.django_db
 
 
 def apply(export: RosterExport, board: Board) -> None:
+    """Apply with consent to any removal: these tests are about the diff (the safety stop has
+    test_import_safety.py)."""
     plan = plan_import(export, board)
     assert plan.problems == []
     with transaction.atomic():
-        apply_export(export, board, actor="test", pseudonyms={})
+        apply_export(export, board, actor="test", pseudonyms={}, consent=RemovalConsent(any=True))
 
 
 def snapshot() -> list[object]:

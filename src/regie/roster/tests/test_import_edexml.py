@@ -41,6 +41,12 @@ BAD_PGN = next(
     for digit in "0123456789"
     if not is_valid_bsn(candidate := PGN[:8] + digit) and not is_valid_onderwijsnummer(candidate)
 )
+# A made-up onderwijsnummer: 10 + 7 digits, and a last digit that passes its variant of the 11-proef.
+ONDERWIJSNUMMER = next(
+    number
+    for digit in "0123456789"
+    if is_valid_onderwijsnummer(number := "1012345" + "67"[:1] + digit)
+)
 NAMESPACE = "http://www.edustandaard.example/EDEXML/2.1"
 
 GOOD = f"""\
@@ -100,6 +106,8 @@ GOOD = f"""\
 YEAR = "2026-2027"
 EXPECTED = RosterExport(
     source_format="edexml",
+    carries_guardians=False,  # EDEXML has no guardians, and lists teachers only
+    carries_all_staff=False,
     schools=[SchoolRecord("12AB", "12AB", "", "De Regenboog", Sector.PO)],
     school_years=[SchoolYearRecord(YEAR, YEAR, date(2026, 8, 1), date(2027, 7, 31))],
     groups=[
@@ -144,9 +152,11 @@ def write(directory: Path, content: str | bytes, name: str = "export.xml") -> Pa
 
 
 def without_lines(export: RosterExport) -> RosterExport:
-    """The export with every record's ``line`` cleared, for comparing with built records."""
+    """The export with every record's ``line`` (and the encodings) cleared, for comparing with
+    built records."""
     return replace(
         export,
+        encodings={},
         schools=[replace(record, line=None) for record in export.schools],
         school_years=[replace(record, line=None) for record in export.school_years],
         groups=[replace(record, line=None) for record in export.groups],
@@ -164,6 +174,17 @@ def refusal(path: Path, limits: Limits | None = LIMITS) -> Problem:
 
 
 # -- good files --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("element", ["bsn", "onderwijsnummer", "bsn_ondwnr"])
+def test_it_reads_the_pgn_from_any_of_edexmls_elements_for_it(tmp_path: Path, element: str) -> None:
+    number = ONDERWIJSNUMMER if element == "onderwijsnummer" else PGN
+    content = document({30: f"<{element}>{number}</{element}><bsn_ondwnr-4>1234</bsn_ondwnr-4>"})
+
+    export = parse_edexml(write(tmp_path, content), LIMITS)
+
+    assert export.problems == []
+    assert export.students[0].pgn == number
 
 
 def test_it_reads_a_good_file_into_the_expected_records(tmp_path: Path) -> None:
@@ -235,6 +256,7 @@ def test_it_reads_utf16_with_a_byte_order_mark(tmp_path: Path) -> None:
     export = parse_edexml(write(tmp_path, content.encode("utf-16")), LIMITS)
 
     assert without_lines(export) == EXPECTED
+    assert export.encodings == {"export.xml": "UTF-16"}
 
 
 def test_it_reads_windows_1252_when_the_declaration_says_so(tmp_path: Path) -> None:
@@ -261,15 +283,53 @@ def test_it_accepts_a_utf8_byte_order_mark(tmp_path: Path) -> None:
     assert without_lines(export) == EXPECTED
 
 
-def test_it_refuses_a_file_that_is_not_utf8_and_declares_no_encoding(tmp_path: Path) -> None:
-    content = document({1: '<?xml version="1.0"?>'})
+@pytest.mark.parametrize("declaration", ['<?xml version="1.0"?>', ""])
+def test_it_recognises_a_file_wholly_in_windows_1252_that_declares_no_encoding(
+    tmp_path: Path, declaration: str
+) -> None:
+    """As for OneRoster CSV: UTF-8, or wholly Windows-1252, which the preview names."""
+    content = document({1: declaration})
     path = write(tmp_path, content.encode("cp1252"))
+
+    export = parse_edexml(path, LIMITS)
+
+    assert export.problems == []
+    assert without_lines(export) == EXPECTED
+    assert export.encodings == {"export.xml": "Windows-1252"}
+
+
+def test_a_utf8_file_names_no_encoding(tmp_path: Path) -> None:
+    assert parse_edexml(write(tmp_path, GOOD), LIMITS).encodings == {}
+
+
+def test_it_names_a_declared_encoding(tmp_path: Path) -> None:
+    content = document({1: '<?xml version="1.0" encoding="ISO-8859-1"?>'})
+    export = parse_edexml(write(tmp_path, content.encode("latin-1")), LIMITS)
+    assert export.problems == []
+    assert export.encodings == {"export.xml": "ISO-8859-1"}
+
+
+def test_it_refuses_utf8_with_a_stray_windows_1252_byte_naming_its_line(tmp_path: Path) -> None:
+    content = document(
+        {1: '<?xml version="1.0"?>', 35: "<achternaam>Jansén</achternaam>".replace("é", "\x00")}
+    )
+    raw = content.encode("utf-8").replace(b"\x00", "é".encode("cp1252"))
+    path = write(tmp_path, raw)
 
     problem = refusal(path)
 
-    assert (problem.file, problem.line, problem.field) == ("export.xml", 24, None)
-    assert "not valid UTF-8" in problem.reason
-    assert "names no other encoding" in problem.reason
+    assert (problem.file, problem.line, problem.field) == ("export.xml", 35, None)
+    assert "mixed" in problem.reason
+
+
+def test_it_refuses_a_byte_order_mark_before_text_that_is_not_utf8(tmp_path: Path) -> None:
+    content = document({1: '<?xml version="1.0"?>'})
+    path = write(tmp_path, b"\xef\xbb\xbf" + content.encode("cp1252"))
+
+    problem = refusal(path)
+
+    assert problem.line == 24
+    assert "byte order mark" in problem.reason
 
 
 def test_it_refuses_a_file_that_declares_utf8_but_is_not(tmp_path: Path) -> None:
@@ -333,9 +393,9 @@ def exports(draw: st.DrawFn) -> RosterExport:
             draw(st.sampled_from(Gender)), draw(st.sampled_from(["", "3", "8"])),
             tuple(subset(plain) + subset(composite)),
             eck_id=draw(st.sampled_from(["", "https://ketenid.example/1/" + "ab" * 32])),
-            pgn=draw(st.sampled_from(["", make_bsn(random.Random(draw(st.integers(0, 99))))])),
+            pgn=draw(st.sampled_from(["", make_bsn(random.Random(number))])),  # one per pupil
         )
-        for key in draw(st.lists(keys, unique=True, max_size=5))
+        for number, key in enumerate(draw(st.lists(keys, unique=True, max_size=5)))
     ]  # fmt: skip
     staff = [
         StaffRecord(
@@ -345,7 +405,16 @@ def exports(draw: st.DrawFn) -> RosterExport:
         )
         for key in draw(st.lists(keys, unique=True, max_size=3))
     ]  # fmt: skip
-    return RosterExport("edexml", [school], [year], groups=groups, students=students, staff=staff)
+    return RosterExport(
+        "edexml",
+        [school],
+        [year],
+        groups=groups,
+        students=students,
+        staff=staff,
+        carries_guardians=False,
+        carries_all_staff=False,
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -452,6 +521,18 @@ BAD_CONTENT: dict[str, tuple[dict[int, str], list[tuple[int | None, str, str]]]]
         {22: TOO_LONG},
         [(22, "leerling/achternaam", "the value is longer than 10,000 characters")],
     ),
+    "surname of 201 characters": (
+        {22: "<achternaam>" + "B" * 201 + "</achternaam>"},
+        [(22, "leerling/achternaam", "longer than 200 characters, the most this field holds")],
+    ),
+    "given names of 10,000 characters": (
+        {25: "<voornamen>" + "Pieter " * 1428 + "Jans</voornamen>"},
+        [(25, "leerling/voornamen", "longer than 200 characters, the most this field holds")],
+    ),
+    "birth date in the future": (
+        {37: "<geboortedatum>2999-11-02</geboortedatum>"},
+        [(37, "leerling/geboortedatum", "a birth date in the future")],
+    ),
     "dangling group reference": ({40: '<groep key="G9"/>'}, [(40, "leerling/groep/@key", DEFINED)]),
     "dangling staff reference": (
         {49: '<groepen><groep key="G1"/><samengestelde_groep key="SG7"/></groepen>'},
@@ -497,6 +578,32 @@ BAD_CONTENT: dict[str, tuple[dict[int, str], list[tuple[int | None, str, str]]]]
     ),
     "ECK iD that is not a URI": (
         {21: f'<leerling key="L1" eckid="{PGN}">'},
+        [(21, "leerling/@eckid", "an ECK iD is an https URI")],
+    ),
+    "BSN and onderwijsnummer": (
+        {30: f"<bsn>{PGN}</bsn><onderwijsnummer>{ONDERWIJSNUMMER}</onderwijsnummer>"},
+        [(30, "leerling/onderwijsnummer", "more than one PGN")],
+    ),
+    "bsn_ondwnr and onderwijsnummer": (
+        {30: f"<bsn_ondwnr>{PGN}</bsn_ondwnr>",
+         31: f"<onderwijsnummer>{ONDERWIJSNUMMER}</onderwijsnummer><groep key=\"G1\"/>"},
+        [(31, "leerling/onderwijsnummer", "more than one PGN")],
+    ),
+    "bsn_ondwnr twice": (
+        {30: f"<bsn_ondwnr>{PGN}</bsn_ondwnr><bsn_ondwnr>{PGN}</bsn_ondwnr>"},
+        [(30, "leerling/bsn_ondwnr", "more than one PGN")],
+    ),
+    "onderwijsnummer failing its 11-proef": (
+        {30: f"<onderwijsnummer>{ONDERWIJSNUMMER[:8]}{(int(ONDERWIJSNUMMER[8]) + 1) % 10}"
+         "</onderwijsnummer>"},
+        [(30, "leerling/onderwijsnummer", "11-proef")],
+    ),
+    "the same PGN for two pupils": (
+        {39: f"<jaargroep>6</jaargroep><bsn>{PGN}</bsn>"},
+        [(39, "leerling/bsn", "the same BSN or onderwijsnummer as the pupil on line 30")],
+    ),
+    "ECK iD without host or path": (
+        {21: '<leerling key="L1" eckid="https://">'},
         [(21, "leerling/@eckid", "an ECK iD is an https URI")],
     ),
     "bad e-mail address": (

@@ -273,9 +273,41 @@ def test_it_keeps_utf_8_when_a_character_straddles_two_chunks(tmp_path: Path) ->
     assert detect_encoding(path_opener(text_file(tmp_path, content)), "users.csv") == "utf-8"
 
 
-def test_it_falls_back_to_windows_1252_when_utf_8_breaks_late(tmp_path: Path) -> None:
-    content = "ë".encode() * READ_CHUNK + "Zoë\n".encode("cp1252")
+def test_it_reads_a_file_wholly_in_windows_1252_as_such_however_late_its_first_accent(
+    tmp_path: Path,
+) -> None:
+    content = b"a,b\n" * READ_CHUNK + "Zoë\n".encode("cp1252")
     assert detect_encoding(path_opener(text_file(tmp_path, content)), "users.csv") == "cp1252"
+
+
+def test_it_refuses_utf_8_with_a_stray_windows_1252_byte_naming_its_line(tmp_path: Path) -> None:
+    """One stray byte late in a UTF-8 file used to turn the whole file into Windows-1252: every
+    Zoë became ZoÃ«, silently."""
+    lines = ["sourcedId,givenName\n", "stu-1,Zoë\n"] + [f"stu-{n},Daan\n" for n in range(2, 44)]
+    content = "".join(lines).encode() + "stu-44,Anaïs\n".encode("cp1252") + b"stu-45,Sem\n"
+    path = text_file(tmp_path, content)
+    with pytest.raises(ImportRefused) as error:
+        detect_encoding(path_opener(path), "users.csv")
+    problem = refusal(error)
+    assert (problem.file, problem.line, problem.field) == ("users.csv", 45, None)
+    assert "not UTF-8" in problem.reason
+    assert "mixed" in problem.reason
+
+
+def test_it_refuses_a_utf_8_file_that_breaks_after_a_chunk_with_the_line(tmp_path: Path) -> None:
+    content = "ë\n".encode() * READ_CHUNK + "Zoë\n".encode("cp1252")
+    with pytest.raises(ImportRefused) as error:
+        detect_encoding(path_opener(text_file(tmp_path, content)), "users.csv")
+    assert refusal(error).line == READ_CHUNK + 1
+
+
+def test_it_refuses_a_byte_order_mark_before_text_that_is_not_utf_8(tmp_path: Path) -> None:
+    content = codecs.BOM_UTF8 + "givenName\nZoë\n".encode("cp1252")
+    with pytest.raises(ImportRefused) as error:
+        detect_encoding(path_opener(text_file(tmp_path, content)), "users.csv")
+    problem = refusal(error)
+    assert problem.line == 2
+    assert "byte order mark" in problem.reason
 
 
 @pytest.mark.parametrize(
@@ -286,7 +318,6 @@ def test_it_falls_back_to_windows_1252_when_utf_8_breaks_late(tmp_path: Path) ->
         (b"a" * READ_CHUNK + b"\x00", "not a text file (binary content)"),
         (b"", "the file is empty"),
         (codecs.BOM_UTF8, "the file is empty"),
-        (b"Zo\x81\r\n", "the text is neither UTF-8 nor Windows-1252"),
     ],
 )
 def test_it_refuses_what_is_not_text(tmp_path: Path, content: bytes, reason: str) -> None:
@@ -294,6 +325,15 @@ def test_it_refuses_what_is_not_text(tmp_path: Path, content: bytes, reason: str
     with pytest.raises(ImportRefused) as error:
         detect_encoding(path_opener(path), "users.csv")
     assert refusal(error) == Problem("users.csv", None, None, reason)
+
+
+def test_it_refuses_text_in_no_encoding_it_knows_naming_the_line(tmp_path: Path) -> None:
+    path = text_file(tmp_path, b"givenName\r\nZo\x81\r\n")
+    with pytest.raises(ImportRefused) as error:
+        detect_encoding(path_opener(path), "users.csv")
+    assert refusal(error) == Problem(
+        "users.csv", 2, None, "the text is neither UTF-8 nor Windows-1252"
+    )
 
 
 def test_it_refuses_a_line_longer_than_the_limit(tmp_path: Path) -> None:

@@ -210,7 +210,7 @@ def test_it_parses_a_good_bulk_export(tmp_path: Path) -> None:
         ),
         StaffRecord(
             "adm-1", "school-b", "Kees", "de", "Dekker", "k.dekker@hetbaken.example",
-            (StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY_OFFICER), (), line=5,
+            (StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY_OFFICER), (), line=5, all_roles=True,
         ),
     ]  # fmt: skip
     assert export.guardians == [
@@ -225,13 +225,29 @@ def test_it_parses_a_good_bulk_export(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
-def test_it_reads_a_windows_1252_users_file(tmp_path: Path) -> None:
+def test_it_reads_a_windows_1252_users_file_and_says_so(tmp_path: Path) -> None:
     files = good_files()
     files["users.csv"][2][6] = "Zoë"
     users = csv_text(files.pop("users.csv")).encode("cp1252")
     export = parse(tmp_path, files, raw={"users.csv": users})
     assert export.problems == []
     assert export.students[1].voornamen == "Zoë"
+    assert export.encodings == {"users.csv": "Windows-1252"}
+
+
+def test_a_utf_8_export_names_no_encoding(tmp_path: Path) -> None:
+    assert parse(tmp_path, good_files()).encodings == {}
+
+
+def test_it_refuses_a_utf_8_users_file_with_one_stray_windows_1252_byte(tmp_path: Path) -> None:
+    files = good_files()
+    files["users.csv"][2][6] = "Zoë"
+    users = csv_text(files.pop("users.csv")).encode()
+    users = users.replace(b"Aylin", "Aylïn".encode("cp1252"))  # line 7, in Windows-1252
+    path = zip_export(tmp_path / "export.zip", files, raw={"users.csv": users})
+    problem = refused(path)
+    assert (problem.file, problem.line, problem.field) == ("users.csv", 7, None)
+    assert "mixed" in problem.reason
 
 
 def test_it_reads_a_utf_8_file_with_a_byte_order_mark(tmp_path: Path) -> None:
@@ -339,6 +355,8 @@ NAMES = st.text(
     st.characters(categories=("L", "Zs", "Pd", "Po", "Pi", "Pf"), codec="utf-8"), max_size=20
 )
 DATES = st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31))
+YEAR_TITLES = NAMES.filter(lambda title: 0 < len(title) <= 9)  # SchoolYear.title holds 9
+BIRTH_DATES = st.dates(min_value=date(1990, 1, 1), max_value=date(2025, 12, 31))
 
 
 @st.composite
@@ -359,7 +377,7 @@ def exports(draw: st.DrawFn) -> RosterExport:
     schools = schools_()
     school_keys = [school.key for school in schools]
     years = [
-        SchoolYearRecord(key, draw(NAMES.filter(bool)), start, start + timedelta(days=length))
+        SchoolYearRecord(key, draw(YEAR_TITLES), start, start + timedelta(days=length))
         for key in draw(st.lists(KEYS, max_size=2, unique=True))
         for start, length in [(draw(DATES), draw(st.integers(0, 400)))]
     ]
@@ -383,7 +401,7 @@ def exports(draw: st.DrawFn) -> RosterExport:
         return tuple(draw(st.lists(st.sampled_from(choices), unique=True))) if choices else ()
 
     students = []
-    for key in users[:cut_1]:
+    for number, key in enumerate(users[:cut_1]):
         school = draw(st.sampled_from(school_keys))
         students.append(
             StudentRecord(
@@ -393,12 +411,12 @@ def exports(draw: st.DrawFn) -> RosterExport:
                 voornamen=draw(NAMES),
                 voorvoegsel=draw(st.sampled_from(["", "van", "de", "van der", "'t"])),
                 achternaam=draw(NAMES),
-                birth_date=draw(st.none() | DATES),
+                birth_date=draw(st.none() | BIRTH_DATES),
                 gender=draw(st.sampled_from(Gender)),
                 year_level=draw(st.sampled_from(["", "3", "7"])),
                 group_keys=groups_of(school),
                 eck_id=draw(st.sampled_from(["", ECK_1, ECK_2])),
-                pgn=draw(st.sampled_from(["", PGN, OTHER_PGN])),
+                pgn=draw(st.sampled_from(["", make_bsn(random.Random(number))])),  # one each
             )
         )
     staff = []
@@ -412,8 +430,17 @@ def exports(draw: st.DrawFn) -> RosterExport:
                 voorvoegsel=draw(st.sampled_from(["", "de"])),
                 achternaam=draw(NAMES),
                 email=draw(st.sampled_from(["", f"{key}@school.example"])),
-                roles=tuple(draw(st.lists(st.sampled_from(StaffRole), min_size=1, unique=True))),
+                roles=(
+                    roles := tuple(
+                        draw(st.lists(st.sampled_from(StaffRole), min_size=1, unique=True))
+                    )
+                ),
                 group_keys=groups_of(school),
+                # Roles that OneRoster's role column cannot say alone need regie's roles column,
+                # which states them all.
+                all_roles=draw(st.booleans())
+                or len(roles) > 1
+                or roles[0] is StaffRole.PRIVACY_OFFICER,
             )
         )
     student_keys = [student.key for student in students]
@@ -626,7 +653,33 @@ CORPUS: dict[str, tuple[Mutation, Problem]] = {
     ),
     "two PGNs": (
         set_cell("users.csv", 1, "userIds", f"{{pgn:{PGN}}},{{onderwijsnummer:{OTHER_PGN}}}"),
-        Problem("users.csv", 2, "userIds", "more than one pgn identifier"),
+        Problem("users.csv", 2, "userIds", "more than one PGN"),
+    ),
+    "malformed ECK iD": (
+        set_cell("users.csv", 1, "userIds", f"{{eckid:{PGN}}}"),
+        Problem("users.csv", 2, "userIds", "an ECK iD is an https URI"),
+    ),
+    "ECK iD over http": (
+        set_cell("users.csv", 2, "userIds", "{eckid:http://ketenid.example/1/3d4e5f}"),
+        Problem("users.csv", 3, "userIds", "an ECK iD is an https URI"),
+    ),
+    "the same PGN for two pupils": (
+        set_cell("users.csv", 2, "userIds", f"{{eckid:{ECK_2}}},{{bsn:{PGN}}}"),
+        Problem(
+            "users.csv", 3, "userIds", "the same BSN or onderwijsnummer as the pupil on line 2"
+        ),
+    ),
+    "surname of 201 characters": (
+        set_cell("users.csv", 1, "familyName", "B" * 201),
+        Problem("users.csv", 2, "familyName", "longer than 200 characters"),
+    ),
+    "given names of 10,000 characters": (
+        set_cell("users.csv", 5, "givenName", "Pieter " * 1428 + "Jans"),
+        Problem("users.csv", 6, "givenName", "longer than 200 characters"),
+    ),
+    "birth date in the future": (
+        set_cell("demographics.csv", 2, "birthDate", "2999-11-02"),
+        Problem("demographics.csv", 3, "birthDate", "a birth date in the future"),
     ),
     "userIds not a list": (
         set_cell("users.csv", 1, "userIds", f"pgn={PGN}"),
@@ -831,7 +884,7 @@ def test_it_refuses_a_member_in_no_known_encoding(tmp_path: Path) -> None:
         tmp_path / "export.zip", files, raw={"orgs.csv": b"sourcedId\r\n\x81\x8d\r\n"}
     )
     assert refused(path) == Problem(
-        "orgs.csv", None, None, "the text is neither UTF-8 nor Windows-1252"
+        "orgs.csv", 2, None, "the text is neither UTF-8 nor Windows-1252"
     )
 
 

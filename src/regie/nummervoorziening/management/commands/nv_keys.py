@@ -6,7 +6,6 @@ new version; values issued under older versions keep being understood.
 
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from regie.audit.services import SYSTEM, record
+from regie.lib import csvsafe
 from regie.nummervoorziening import events, services
 from regie.nummervoorziening.keys import (
     ROTATABLE_KINDS,
@@ -82,7 +82,7 @@ class Command(BaseCommand):
         # Pseudonyms are personal data: the table is readable by its owner only.
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with open(descriptor, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
+            writer = csvsafe.writer(handle)  # opened in spreadsheets too: no formulas
             writer.writerow(["old", "new", "error"])
             for row in table:
                 writer.writerow([row.old, row.new or "", row.error or ""])

@@ -44,17 +44,22 @@ Mapping (regie's Dutch profile):
   ``guardian``, ``relative`` → :class:`GuardianRecord` with that relation; ``aide``, ``proctor``
   and ``systemAdministrator`` are not imported. Names: ``givenName`` → voornamen,
   ``preferredGivenName`` → roepnaam (else the first given name), ``middleName`` → voorvoegsel
-  (tussenvoegsel), ``familyName`` → achternaam. ``userIds`` ``{eckid:…}`` → ECK iD; ``{pgn:…}``
-  (or ``bsn``, ``onderwijsnummer``) → PGN, checked with the 11-proef. ``agentSourcedIds`` link
-  pupils and guardians, from either side. ``primaryOrgSourcedId`` (else the first
-  ``orgSourcedIds``) is the school. Extension ``metadata.regie.roles``, when not empty, lists
-  all of a staff member's roles as space-separated :class:`StaffRole` values.
+  (tussenvoegsel), ``familyName`` → achternaam. ``userIds`` ``{eckid:…}`` → ECK iD (checked
+  with ``check_eck_id``, as EDEXML's); ``{pgn:…}``, ``{bsn:…}`` or ``{onderwijsnummer:…}`` → PGN
+  (at most one, checked with the 11-proef of its kind; one PGN per pupil of the export).
+  ``agentSourcedIds`` link pupils and guardians, from either side. ``primaryOrgSourcedId``
+  (else the first ``orgSourcedIds``) is the school. Extension ``metadata.regie.roles``, when
+  not empty, lists all of a staff member's roles as space-separated :class:`StaffRole` values
+  (and replaces the hub's); without it a row gives only the role its ``role`` names, and says
+  whether the member teaches (:mod:`regie.roster.importing.plan.roles`).
 - ``enrollments.csv``: ``role=student`` → the pupil's ``group_keys`` (a class of their own
   school only); ``teacher`` → the staff member's ``group_keys``; other roles are not imported.
 - ``demographics.csv``: ``birthDate`` → birth date; ``sex`` male/female/other/unspecified →
   :class:`Gender` M/V/X/"".
 
-No problem ever holds a value from the file (a PGN least of all): only file, line, field, reason.
+Every value is checked against the database column it is written to
+(:mod:`regie.roster.importing.fields`) and a birth date may not lie in the future. No problem ever
+holds a value from the file (a PGN least of all): only file, line, field, reason.
 
 The package: :mod:`.columns` (the binding's vocabulary and the files' columns), :mod:`.reader`
 (the container and the checks on every row), :mod:`.mapping` (regie's profile, and

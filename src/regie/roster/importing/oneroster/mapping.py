@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
-from regie.lib.identifiers import InvalidIdentifier, check_brin, check_pgn
+from regie.lib.identifiers import InvalidIdentifier, check_brin
+from regie.roster.importing.checks import (
+    MORE_THAN_ONE_PGN,
+    birth_date_problem,
+    eck_id_problem,
+    pgn_problem,
+    repeated_pgns,
+    same_pgn,
+    today,
+)
+from regie.roster.importing.fields import Record, column_problem
 from regie.roster.importing.files import SafeZip, check_upload_size, open_zip
 from regie.roster.importing.records import (
     Gender,
@@ -83,6 +93,7 @@ class Member(NamedTuple):
     email: str
     roles: tuple[StaffRole, ...]
     line: int
+    all_roles: bool  # listed in metadata.regie.roles: all of the member's roles
 
 
 class Guardian(NamedTuple):
@@ -113,6 +124,7 @@ class Parser(Reader):
         self.students_of: dict[str, list[str]] = {}  # guardian → pupils
         self.groups_of: dict[str, list[str]] = {}
         self.demographics: dict[str, tuple[date | None, Gender]] = {}
+        self.today = today()  # no birth date after it
 
     def parse(self) -> RosterExport:
         self.manifest()
@@ -162,6 +174,8 @@ class Parser(Reader):
         if sector and sector not in SECTORS:
             self.problem(name, line, SECTOR_COLUMN, "must be PO, VO, MBO or HO")
             return
+        if not self.fits(name, line, SchoolRecord, [("name", "name", title)]):
+            return
         self.export.schools.append(
             SchoolRecord(
                 key=key,
@@ -210,7 +224,9 @@ class Parser(Reader):
                 self.problem(name, line, "endDate", "ends before it starts")
                 continue
             self.sessions[key] = (kind, parent)
-            if kind == "schoolYear":
+            if kind == "schoolYear" and self.fits(
+                name, line, SchoolYearRecord, [("title", "title", title)]
+            ):
                 self.export.school_years.append(SchoolYearRecord(key, title, start, end, line=line))
         for key, (_kind, parent) in self.sessions.items():
             if parent and self.dangling(name, parent):
@@ -245,17 +261,22 @@ class Parser(Reader):
             unknown = [term for term in terms if self.dangling(sessions, term)]
             if unknown:
                 self.problem(name, line, "termSourcedIds", "no session has this sourcedId")
-            if kind is None or not school_ok or unknown:
+            year_levels = many(grades)
+            year_level = year_levels[0] if year_levels else ""
+            cells = [("key", "sourcedId", key), ("name", "title", title)]
+            fits = self.fits(
+                name, line, GroupRecord, [*cells, ("year_level", "grades", year_level)]
+            )
+            if kind is None or not school_ok or unknown or not fits:
                 continue
             self.class_schools[key] = school
-            year_levels = many(grades)
             self.export.groups.append(
                 GroupRecord(
                     key=key,
                     school_key=school,
                     name=title,
                     kind=kind,
-                    year_level=year_levels[0] if year_levels else "",
+                    year_level=year_level,
                     school_year_key=self.school_year_of(terms[0]) if terms else "",
                     line=line,
                 )
@@ -282,6 +303,9 @@ class Parser(Reader):
             else:
                 self._guardian(UserRow(line, key, *values))
         self._link_agents()
+        pgns = ((pupil.pgn, pupil.line) for pupil in self.students.values())
+        for line, first in repeated_pgns(pgns):
+            self.problem(USERS, line, "userIds", same_pgn(first))
 
     def _user_school(self, user: UserRow, orgs: list[str]) -> str | None:
         school = user.primary_org or (orgs[0] if orgs else "")
@@ -306,24 +330,28 @@ class Parser(Reader):
         if not _USER_IDS.fullmatch(value):
             self.problem(USERS, user.line, "userIds", "must be a list of {type:identifier}")
             return None
-        found: dict[str, str] = {}
+        pgn: tuple[str, str] | None = None  # (type, identifier)
+        eck_ids: list[str] = []
         for entry in _USER_ID.findall(value):
             kind, _colon, identifier = entry.partition(":")
             kind = kind.strip().lower()
-            kind = "pgn" if kind in PGN_TYPES else kind
-            if kind not in ("pgn", "eckid"):
-                continue
-            if kind in found:
-                self.problem(USERS, user.line, "userIds", f"more than one {kind} identifier")
+            if kind == "eckid":
+                eck_ids.append(identifier)
+            elif kind in PGN_TYPES and pgn is not None:
+                self.problem(USERS, user.line, "userIds", MORE_THAN_ONE_PGN)
                 return None
-            found[kind] = identifier
-        if "pgn" in found:
-            try:
-                check_pgn(found["pgn"])
-            except InvalidIdentifier as error:
-                self.problem(USERS, user.line, "userIds", f"the pgn is not valid: {error}")
-                return None
-        return found.get("eckid", ""), found.get("pgn", "")
+            elif kind in PGN_TYPES:
+                pgn = (kind, identifier)
+        if len(eck_ids) > 1:
+            self.problem(USERS, user.line, "userIds", "more than one eckid identifier")
+            return None
+        if pgn is not None and (reason := pgn_problem(*pgn)) is not None:
+            self.problem(USERS, user.line, "userIds", f"the {pgn[0]} is not valid: {reason}")
+            return None
+        if eck_ids and (reason := eck_id_problem(eck_ids[0])) is not None:
+            self.problem(USERS, user.line, "userIds", f"the eckid is not valid: {reason}")
+            return None
+        return (eck_ids[0] if eck_ids else ""), (pgn[1] if pgn else "")
 
     def _student(self, user: UserRow) -> None:
         orgs = many(user.orgs)
@@ -334,13 +362,27 @@ class Parser(Reader):
         eck_id, pgn = identifiers
         given = user.given_name
         grades = many(user.grades)
+        roepnaam = user.preferred_given_name or next(iter(given.split()), "")
+        year_level = grades[0] if grades else ""
+        cells = [
+            *self._person_cells(user),
+            (
+                "roepnaam",
+                "preferredGivenName" if user.preferred_given_name else "givenName",
+                roepnaam,
+            ),
+            ("year_level", "grades", year_level),
+            ("eck_id", "userIds", eck_id),
+        ]
+        if not self.fits(USERS, user.line, StudentRecord, cells):
+            return
         self.students[user.key] = Pupil(
             school_key=school,
-            roepnaam=user.preferred_given_name or next(iter(given.split()), ""),
+            roepnaam=roepnaam,
             voornamen=given,
             voorvoegsel=user.middle_name,
             achternaam=user.family_name,
-            year_level=grades[0] if grades else "",
+            year_level=year_level,
             eck_id=eck_id,
             pgn=pgn,
             line=user.line,
@@ -360,6 +402,9 @@ class Parser(Reader):
             roles = tuple(StaffRole(value) for value in dict.fromkeys(values))
         if school is None or not self._orgs_ok(user, orgs):
             return
+        cells = [*self._person_cells(user), ("email", "email", user.email)]
+        if not self.fits(USERS, user.line, StaffRecord, cells):
+            return
         self.staff[user.key] = Member(
             school_key=school,
             voornamen=user.given_name,
@@ -368,10 +413,15 @@ class Parser(Reader):
             email=user.email,
             roles=roles,
             line=user.line,
+            all_roles=bool(user.regie_roles),
         )
 
     def _guardian(self, user: UserRow) -> None:
         if not self._orgs_ok(user, many(user.orgs)):
+            return
+        cells = [*self._person_cells(user), ("email", "email", user.email)]
+        cells.append(("relation", "role", user.role))
+        if not self.fits(USERS, user.line, GuardianRecord, cells):
             return
         self.guardians[user.key] = Guardian(
             voornamen=user.given_name,
@@ -383,6 +433,29 @@ class Parser(Reader):
         )
         if user.agents:
             self.guardian_agents[user.key] = (user.line, user.agents)
+
+    @staticmethod
+    def _person_cells(user: UserRow) -> list[tuple[str, str, str]]:
+        """(record field, column, value) of a user's key and names, for :meth:`fits`."""
+        return [
+            ("key", "sourcedId", user.key),
+            ("voornamen", "givenName", user.given_name),
+            ("voorvoegsel", "middleName", user.middle_name),
+            ("achternaam", "familyName", user.family_name),
+        ]
+
+    def fits(
+        self, file: str, line: int, record: type[Record], cells: Iterable[tuple[str, str, str]]
+    ) -> bool:
+        """Whether each ``(record field, column, value)`` fits the database column the field is
+        written to (:mod:`regie.roster.importing.fields`); a problem for each that does not."""
+        fits = True
+        for attribute, column, value in cells:
+            reason = column_problem(record, attribute, value)
+            if reason is not None:
+                self.problem(file, line, column, reason)
+                fits = False
+        return fits
 
     def _link_agents(self) -> None:
         """Merge ``agentSourcedIds`` from both sides into each guardian's pupils.
@@ -490,6 +563,12 @@ class Parser(Reader):
                 continue
             user = self.user_ref(name, line, "sourcedId", key)
             birth_date = self.date_field(name, line, "birthDate", birth)
+            if (
+                birth_date is not None
+                and (reason := birth_date_problem(birth_date, self.today)) is not None
+            ):
+                self.problem(name, line, "birthDate", reason)
+                continue
             sex = SEXES.get(sex_name)
             if sex is None:
                 self.problem(name, line, "sex", "must be male, female, other or unspecified")
@@ -537,6 +616,7 @@ class Parser(Reader):
                     roles=member.roles,
                     group_keys=tuple(groups_of.pop(key, ())),
                     line=member.line,
+                    all_roles=member.all_roles,
                 )
             )
         for key, guardian in _drain(self.guardians):

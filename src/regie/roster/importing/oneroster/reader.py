@@ -138,7 +138,7 @@ class Reader:
             return
         table = TABLES[name]
         delta = self.modes[name] == "delta"
-        with open_text(self.archive.opener(name), name) as lines:
+        with open_text(self.archive.opener(name), name, self.export.encodings) as lines:
             reader = csv.reader(lines, strict=True)
             try:
                 header = next(reader, None)
@@ -236,7 +236,7 @@ class Reader:
         if MANIFEST not in self.archive.names:
             raise ImportRefused(Problem(self.upload, None, None, "the zip has no manifest.csv"))
         properties: dict[str, str] = {}
-        with open_text(self.archive.opener(MANIFEST), MANIFEST) as lines:
+        with open_text(self.archive.opener(MANIFEST), MANIFEST, self.export.encodings) as lines:
             reader = csv.reader(lines, strict=True)
             try:
                 if next(reader, None) != ["propertyName", "value"]:

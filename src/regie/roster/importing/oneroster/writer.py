@@ -140,7 +140,7 @@ def _user_rows(export: RosterExport) -> Iterator[dict[str, str]]:
             "preferredGivenName": student.roepnaam,
         }
     for member in export.staff:
-        role = "teacher" if StaffRole.TEACHER in member.roles else "administrator"
+        role = _user_role(member.roles)
         implied = (STAFF_ROLES[role],)
         yield {
             **_person(member.key, role, member.school_key),
@@ -149,7 +149,9 @@ def _user_rows(export: RosterExport) -> Iterator[dict[str, str]]:
             "familyName": member.achternaam,
             "middleName": member.voorvoegsel,
             "email": member.email,
-            ROLES_COLUMN: "" if member.roles == implied else " ".join(member.roles),
+            ROLES_COLUMN: " ".join(member.roles)
+            if member.all_roles or member.roles != implied
+            else "",
         }
     for guardian in export.guardians:
         if guardian.relation not in GUARDIAN_ROLES:
@@ -166,6 +168,15 @@ def _user_rows(export: RosterExport) -> Iterator[dict[str, str]]:
             "email": guardian.email,
             "agentSourcedIds": ",".join(guardian.student_keys),
         }
+
+
+def _user_role(roles: tuple[StaffRole, ...]) -> str:
+    """The OneRoster role of a member: teacher when they teach, else their first role that
+    OneRoster has (administrator when none has: regie's roles column then lists them all)."""
+    if StaffRole.TEACHER in roles:
+        return "teacher"
+    names = {regie: name for name, regie in reversed(STAFF_ROLES.items())}
+    return next((names[role] for role in roles if role in names), "administrator")
 
 
 def _person(key: str, role: str, school: str) -> dict[str, str]:

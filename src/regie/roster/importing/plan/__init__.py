@@ -12,9 +12,18 @@ their pseudonyms from ``pseudonyms`` (obtained beforehand by ``roster.services``
 
 from .check import check_against_hub, pgn_students, school_code, schools_file
 from .compare import PERSON_FIELDS, STUDENT_FIELDS
-from .run import apply_export, plan_import
+from .run import apply_export, plan_import, unconfirmed_removals
 from .sql import insert_rows
-from .summary import KINDS, Counts, ExportRefused, ImportPlan, Pseudonyms, SchoolPlan, count_summary
+from .summary import (
+    KINDS,
+    Counts,
+    ExportRefused,
+    ImportPlan,
+    Pseudonyms,
+    RemovalConsent,
+    SchoolPlan,
+    count_summary,
+)
 from .write import BULK_BATCH
 
 __all__ = [
@@ -26,6 +35,7 @@ __all__ = [
     "ExportRefused",
     "ImportPlan",
     "Pseudonyms",
+    "RemovalConsent",
     "SchoolPlan",
     "apply_export",
     "check_against_hub",
@@ -35,4 +45,5 @@ __all__ = [
     "plan_import",
     "school_code",
     "schools_file",
+    "unconfirmed_removals",
 ]

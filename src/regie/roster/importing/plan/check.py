@@ -3,7 +3,10 @@ sectors, and which pupils' PGNs must still be exchanged for pseudonyms."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from regie.core.models import Board, School
+from regie.roster.importing.fields import problems_of
 from regie.roster.importing.records import Problem, RosterExport, SchoolRecord, StudentRecord
 from regie.roster.models import Student
 
@@ -13,8 +16,10 @@ def school_code(record: SchoolRecord) -> str:
 
 
 def check_against_hub(export: RosterExport, board: Board) -> list[Problem]:
-    """Problems that only the hub can see: schools of other boards, unknown or wrong sectors."""
-    problems = []
+    """Problems that only the hub can see: schools of other boards, unknown or wrong sectors;
+    and, before anything is written, any value that does not fit its database column (both
+    parsers check this as they read; an export built in code is checked here)."""
+    problems = column_problems(export)
     known = {
         school.code: school
         for school in School.objects.filter(brin__in={record.brin for record in export.schools})
@@ -47,6 +52,25 @@ def check_against_hub(export: RosterExport, board: Board) -> list[Problem]:
                 )
             )
     return problems
+
+
+def column_problems(export: RosterExport) -> list[Problem]:
+    """A problem for each field of each record that does not fit its database column, named by
+    the record's line and field (the parsers name their own files' fields)."""
+    file = "the export"
+    kinds: list[list[Any]] = [
+        export.schools,
+        export.school_years,
+        export.groups,
+        export.students,
+        export.guardians,
+        export.staff,
+    ]
+    return [
+        Problem(file, record.line, attribute, reason)
+        for records in kinds
+        for record, attribute, reason in problems_of(records)
+    ]
 
 
 def schools_file(export: RosterExport) -> str:

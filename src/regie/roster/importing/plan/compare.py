@@ -1,6 +1,6 @@
 """Comparing a parsed export with what the hub holds, school by school, by the LAS's own keys.
 
-:class:`_Comparison` counts what would be new, changed, leaving and unchanged (an
+:class:`Comparison` counts what would be new, changed, leaving and unchanged (an
 :class:`~regie.roster.importing.plan.summary.ImportPlan`) and remembers the hub's rows for the
 apply side (:mod:`regie.roster.importing.plan.write`).
 """
@@ -8,7 +8,7 @@ apply side (:mod:`regie.roster.importing.plan.write`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.utils import timezone
@@ -25,7 +25,8 @@ from regie.roster.importing.records import (
 from regie.roster.models import Group, Guardian, Staff, Student, StudentStatus
 
 from .check import school_code
-from .sql import _with_links
+from .roles import roles_after, roles_kept_when_gone
+from .sql import with_links
 from .summary import ImportPlan, Pseudonyms, SchoolPlan
 
 T = TypeVar("T")
@@ -42,11 +43,11 @@ STUDENT_FIELDS = (
 )
 
 
-class _Comparison:
+class Comparison:
     """The comparison of one export with the hub, school by school (the dry run's counts).
 
     It keeps what it found, the hub's rows and the keys of changed records, for
-    :class:`~regie.roster.importing.plan.write._Diff` to apply.
+    :class:`~regie.roster.importing.plan.write.Diff` to apply.
     """
 
     def __init__(
@@ -60,7 +61,7 @@ class _Comparison:
         self.pseudonyms = pseudonyms
         self.today = timezone.localdate()
         # EDEXML has no guardians: an EDEXML import leaves the hub's guardians as they are.
-        self.carries_guardians = export.source_format != "edexml"
+        self.carries_guardians = export.carries_guardians
         self.schools = {school.code: school for school in School.objects.filter(board=board)}
         self.students_by_school: dict[str, list[StudentRecord]] = defaultdict(list)
         self.groups_by_school: dict[str, list[GroupRecord]] = defaultdict(list)
@@ -78,7 +79,7 @@ class _Comparison:
             schools = {self.student_school.get(key) for key in guardian.student_keys}
             for school_key in sorted(key for key in schools if key is not None):
                 self.guardians_by_school[school_key].append(guardian)
-        self.plan = ImportPlan(delta=export.delta)
+        self.plan = ImportPlan(delta=export.delta, encodings=dict(export.encodings))
         self._plans: dict[str, SchoolPlan] = {}
         # What the comparison found, for apply: the hub's rows, and the keys of changed records.
         self._rows: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
@@ -103,13 +104,19 @@ class _Comparison:
     ) -> None:
         existing_students = self._existing_students(school)
         self._rows[("students", record.key)] = existing_students
+        plan.active_students = sum(
+            1 for row in existing_students.values() if row["status"] == StudentStatus.ACTIVE
+        )
         changed_students = self._changed[("students", record.key)]
         seen = set()
         for student in self.students_by_school[record.key]:
             seen.add(student.key)
             row = existing_students.get(student.key)
-            if student.pgn and not student.eck_id and not (row and row["eck_id"]):
-                plan.pgns_to_exchange += 1
+            if not student.eck_id and not (row and row["eck_id"]):
+                if student.pgn:
+                    plan.pgns_to_exchange += 1
+                else:
+                    plan.without_identifier += 1  # no pseudonym: nothing goes to any supplier
             if row is None:
                 plan.counts["students"].new += 1
             elif (
@@ -151,14 +158,22 @@ class _Comparison:
             counts = plan.counts["staff"]
             if row is None:
                 counts.new += 1
-            elif self._staff_values(member) != self._staff_row_values(row) or not row["is_active"]:
+            elif (
+                self._staff_values(member, row["roles"]) != self._staff_row_values(row)
+                or not row["is_active"]
+            ):
                 counts.changed += 1
                 self._changed[("staff", record.key)].add(member.key)
             else:
                 counts.unchanged += 1
-        plan.counts["staff"].leaving += self._leaving(
-            existing_staff, seen, "staff", lambda row: bool(row["is_active"])
-        )
+        for _key, row in self._gone(existing_staff, seen, "staff"):
+            if not row["is_active"]:
+                continue
+            kept = roles_kept_when_gone(row["roles"], self.export.carries_all_staff)
+            if not kept:
+                plan.counts["staff"].leaving += 1
+            elif kept != sorted(row["roles"]) or row["group_keys"]:
+                plan.counts["staff"].changed += 1  # no teacher any more; the hub's roles stay
         if not self.carries_guardians:
             return
         existing_guardians = self._existing_guardians(school)
@@ -213,7 +228,7 @@ class _Comparison:
         links = Student.groups.through.objects.filter(student__school=school).values_list(
             "student_id", "group__las_key"
         )
-        return _with_links(rows, links, "group_keys")
+        return with_links(rows, links, "group_keys")
 
     def _existing_groups(self, school: School | None) -> dict[str, dict[str, Any]]:
         if school is None:
@@ -234,7 +249,7 @@ class _Comparison:
         links = Staff.groups.through.objects.filter(staff__school=school).values_list(
             "staff_id", "group__las_key"
         )
-        return _with_links(rows, links, "group_keys")
+        return with_links(rows, links, "group_keys")
 
     def _existing_guardians(self, school: School | None) -> dict[str, dict[str, Any]]:
         if school is None:
@@ -245,7 +260,7 @@ class _Comparison:
         links = Guardian.students.through.objects.filter(guardian__school=school).values_list(
             "guardian_id", "student__las_key"
         )
-        return _with_links(rows, links, "student_keys")
+        return with_links(rows, links, "student_keys")
 
     # --- values compared ---------------------------------------------------------------------
 
@@ -287,13 +302,14 @@ class _Comparison:
         return {year.title: year.key for year in self.export.school_years}
 
     @staticmethod
-    def _staff_values(record: StaffRecord) -> tuple[Any, ...]:
+    def _staff_values(record: StaffRecord, existing_roles: Iterable[str]) -> tuple[Any, ...]:
+        """What the member's row holds after the import (their roles: see :mod:`.roles`)."""
         return (
             record.voornamen,
             record.voorvoegsel,
             record.achternaam,
             record.email,
-            sorted(str(role) for role in record.roles),
+            roles_after(existing_roles, record),
             set(record.group_keys),
         )
 

@@ -11,14 +11,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db import connection, models
+import psycopg
+from django.db import DatabaseError, connection, models
 from django.utils import timezone
 
 from regie.core.models import School
 from regie.roster.models import Guardian, Student
 
 
-def _insert(objects: Sequence[Student | Guardian], school: School) -> None:
+def insert_objects(objects: Sequence[Student | Guardian], school: School) -> None:
     """Insert new pupils or guardians of ``school`` with plain SQL and give them their ids.
 
     ``bulk_create`` spends most of its time compiling every value through the field API; these
@@ -47,6 +48,21 @@ def insert_rows(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]])
     """Insert plain rows fast: ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite
     (each is the fastest way its database offers; psycopg's executemany is several times slower
     than COPY)."""
+    try:
+        _insert_rows(table, columns, rows)
+    except (DatabaseError, psycopg.Error) as error:  # COPY runs on psycopg's own cursor
+        # The database's message can quote the row (PostgreSQL's COPY context does): personal
+        # data, which must not reach a traceback or a log. Say which table, and what kind of error.
+        raise ImportWriteFailed(
+            f"writing to {table} failed ({type(error).__name__}); nothing was applied"
+        ) from None
+
+
+class ImportWriteFailed(Exception):
+    """The database refused rows of an import; the message names the table, never a value."""
+
+
+def _insert_rows(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in columns)
     with connection.cursor() as cursor:
@@ -69,7 +85,7 @@ def insert_rows(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]])
 
 
 def _column_value(model: type[models.Model], column: Any, now: Any) -> Callable[[Any], Any]:
-    """How :func:`_insert` reads one column's value off an object, adapted for the backend."""
+    """How :func:`insert_objects` reads one column's value off an object, for the backend."""
     ops = connection.ops
     read = operator.attrgetter(column.attname)
     kind = column.get_internal_type()
@@ -82,10 +98,10 @@ def _column_value(model: type[models.Model], column: Any, now: Any) -> Callable[
     if kind in {"CharField", "EmailField", "BooleanField", "ForeignKey", "OneToOneField"}:
         return read
     # A field type this fast path does not know: fail loudly (a test covers every model used).
-    raise TypeError(f"{model.__name__}.{column.name}: {kind} is not supported by _insert")
+    raise TypeError(f"{model.__name__}.{column.name}: {kind} is not supported by insert_objects")
 
 
-def _with_links(
+def with_links(
     rows: Iterable[Mapping[str, Any]], links: Iterable[tuple[int, str]], name: str
 ) -> dict[str, dict[str, Any]]:
     """Rows by LAS key, each with the set of LAS keys it links to (groups, pupils) as ``name``."""

@@ -1,7 +1,7 @@
 """Applying a comparison to the hub: only the rows that differ, in the caller's transaction.
 
-:class:`_Diff` extends the comparison (:mod:`regie.roster.importing.plan.compare`) with
-:meth:`_Diff.apply`: school years, schools, groups, pupils, staff and guardians with their links,
+:class:`Diff` extends the comparison (:mod:`regie.roster.importing.plan.compare`) with
+:meth:`Diff.apply`: school years, schools, groups, pupils, staff and guardians with their links,
 leavers and moves, each written in bulk. Logs ``roster.import.school_applied`` per school.
 """
 
@@ -22,15 +22,16 @@ from regie.roster.importing.records import SchoolRecord, StaffRecord, StudentRec
 from regie.roster.models import Group, Guardian, LinkReason, Staff, Student, StudentStatus
 
 from .check import school_code
-from .compare import STUDENT_FIELDS, _Comparison
-from .sql import _insert, insert_rows
+from .compare import STUDENT_FIELDS, Comparison
+from .roles import roles_after, roles_kept_when_gone
+from .sql import insert_objects, insert_rows
 
 logger = get_logger(__name__)
 
 BULK_BATCH = 2000
 
 
-class _Diff(_Comparison):
+class Diff(Comparison):
     """The comparison of one export with the hub, school by school; ``apply`` carries it out."""
 
     def apply(self, actor: str) -> None:
@@ -143,7 +144,7 @@ class _Diff(_Comparison):
             else:
                 student = Student(pk=row["id"], school=school, las_key=item.key, **values)
                 changed.append((student, item, row))
-        _insert([student for student, _ in created], school)
+        insert_objects([student for student, _ in created], school)
         Student.objects.bulk_update(
             [student for student, _, _ in changed],
             [*STUDENT_FIELDS, "status", "left_on", "eck_id", "stampseudonym", "updated_at"],
@@ -225,7 +226,7 @@ class _Diff(_Comparison):
                 "voorvoegsel": item.voorvoegsel,
                 "achternaam": item.achternaam,
                 "email": item.email,
-                "roles": sorted(str(role) for role in item.roles),
+                "roles": roles_after(row["roles"] if row else (), item),
                 "is_active": True,
             }
             member = Staff(
@@ -247,7 +248,16 @@ class _Diff(_Comparison):
             batch_size=BULK_BATCH,
         )
         gone = self._gone(rows, {item.key for item in records}, "staff")
-        Staff.objects.filter(pk__in=[row["id"] for _, row in gone]).update(is_active=False)
+        leaving: list[int] = []
+        kept: list[Staff] = []
+        for _key, row in gone:
+            roles = roles_kept_when_gone(row["roles"], self.export.carries_all_staff)
+            if roles and row["is_active"]:
+                kept.append(Staff(pk=row["id"], roles=roles))  # teaches no more; keeps the rest
+            else:
+                leaving.append(row["id"])
+        Staff.objects.filter(pk__in=leaving).update(is_active=False)
+        Staff.objects.bulk_update(kept, ["roles"], batch_size=BULK_BATCH)
         group_ids = {key: group.pk for key, group in groups.items()}
         added: set[tuple[int, int]] = set()
         removed: set[tuple[int, int]] = set()
@@ -281,7 +291,7 @@ class _Diff(_Comparison):
                 **values,
             )
             (created if row is None else changed).append(guardian)
-        _insert(created, school)
+        insert_objects(created, school)
         Guardian.objects.bulk_update(changed, [*fields, "is_active"], batch_size=BULK_BATCH)
         gone = self._gone(rows, {item.key for item in records}, "guardians")
         Guardian.objects.filter(pk__in=[row["id"] for _, row in gone]).update(is_active=False)

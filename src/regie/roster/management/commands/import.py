@@ -2,7 +2,9 @@
 
 The same three steps as the upload page: validate and plan (``--dry-run`` stops here), obtain
 pseudonyms for PGN-bearing pupils (progress bar; an interrupted run resumes without hashing them
-again), apply in one transaction. Problems are printed by file, line, field and reason.
+again), apply in one transaction. Problems are printed by file, line, field and reason, never a
+value. An export that removes more than ``REGIE_IMPORT_MASS_REMOVAL_PERCENT`` of a school's
+pupils (or all of them) is applied only with ``--allow-mass-removal`` (the safety stop).
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from regie.core.models import Board
 from regie.roster import services
-from regie.roster.importing.plan import ImportPlan
+from regie.roster.importing.plan import ImportPlan, RemovalConsent
 from regie.roster.models import ImportStatus
 
 EXIT_PROBLEMS = 2
@@ -30,6 +33,12 @@ class Command(BaseCommand):
         parser.add_argument("--board", required=True, help="The board's bestuursnummer.")
         parser.add_argument(
             "--dry-run", action="store_true", help="Validate and show what would change; stop."
+        )
+        parser.add_argument(
+            "--allow-mass-removal",
+            action="store_true",
+            help="Apply even when the export removes more than REGIE_IMPORT_MASS_REMOVAL_PERCENT "
+            "of a school's pupils (or all of them): the safety stop's confirmation.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -61,7 +70,10 @@ class Command(BaseCommand):
                 progress.refresh()
 
             try:
-                services.apply(run, user=None, on_progress=on_progress, export=export)
+                consent = RemovalConsent(any=options["allow_mass_removal"])
+                services.apply(
+                    run, user=None, on_progress=on_progress, export=export, consent=consent
+                )
             except services.ExportRefused as error:
                 for problem in error.problems:
                     self.stderr.write(str(problem))
@@ -69,6 +81,9 @@ class Command(BaseCommand):
         self.stdout.write("applied")
 
     def _show(self, plan: ImportPlan) -> None:
+        for file, encoding in plan.encodings.items():
+            self.stdout.write(f"{file} is read as {encoding} (not UTF-8): check accented names")
+        percent = settings.IMPORT_MASS_REMOVAL_PERCENT
         for school in plan.schools:
             label = f"{school.name} ({school.code}, {school.sector})" + (
                 " [new]" if school.is_new else ""
@@ -81,5 +96,15 @@ class Command(BaseCommand):
                 )
             if school.pgns_to_exchange:
                 self.stdout.write(f"  PGNs to exchange for pseudonyms: {school.pgns_to_exchange}")
+            if school.without_identifier:
+                self.stdout.write(
+                    f"  pupils without BSN, onderwijsnummer or ECK iD: {school.without_identifier}"
+                    " (no pseudonym: no supplier receives anything about them)"
+                )
+            if school.removes_many(percent):
+                self.stdout.write(
+                    f"  SAFETY STOP: this export removes {school.students_leaving:,} of "
+                    f"{school.active_students:,} pupils; applying it needs --allow-mass-removal"
+                )
         if not plan.has_changes:
             self.stdout.write("no changes")

@@ -16,16 +16,6 @@ from django.conf import settings
 ROOT = Path(settings.BASE_DIR)
 SOURCE = ROOT / "src"
 
-# Being made public on the importer's branch (issue 11 §3 and §6); the test fails once one of
-# these is gone, so that the list is emptied as they go.
-KNOWN = {
-    "src/regie/roster/importing/plan/compare.py: from .sql import _with_links",
-    "src/regie/roster/importing/plan/run.py: from .write import _Diff",
-    "src/regie/roster/importing/plan/write.py: from .compare import _Comparison",
-    "src/regie/roster/importing/plan/write.py: from .sql import _insert",
-}
-
-
 def private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
 
@@ -85,11 +75,7 @@ def found_in(root: Path) -> set[str]:
 
 
 def test_no_module_uses_another_modules_private_names() -> None:
-    assert found_in(ROOT) - KNOWN == set()
-
-
-def test_the_known_ones_are_still_there_until_they_are_fixed() -> None:
-    assert KNOWN - found_in(ROOT) == set(), "remove what was fixed from KNOWN"
+    assert found_in(ROOT) == set()
 
 
 def test_it_sees_private_imports_and_attributes(tmp_path: Path) -> None:

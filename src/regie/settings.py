@@ -156,7 +156,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "regie.agreements.context_processors.register",
+                "regie.accounts.context_processors.navigation",
             ],
         },
     },

@@ -20,6 +20,7 @@ the admin's login; every admin URL is requested all the same.
 
 from __future__ import annotations
 
+import copy
 import random
 import re
 import uuid
@@ -36,7 +37,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from regie.accounts.models import IdentityProvider
 from regie.accounts.services import create_pupil_login
-from regie.agreements.models import Licence, ProcessingAgreement
 from regie.agreements.tests.register import World, license_group, make_agreement
 from regie.conftest import free_port
 from regie.roster.importing.records import StaffRole
@@ -306,49 +306,51 @@ class AccessWorld(World):
             "superuser": self.superuser,
         }
 
-    def kwargs(self, pattern: URLPattern, variant: str) -> dict[str, Any]:
-        """Values for the pattern's parameters, for one variant (whose objects)."""
-        students = {
-            "A": self.pupil(),
-            "A2": Student.objects.filter(school=self.a2).order_by("pk")[0],
-            "B": Student.objects.filter(school=self.b1).order_by("pk")[0],
+    def ids(self) -> dict[str, dict[str, int]]:
+        """The ids the URLs' parameters take, by parameter name and variant (whose object)."""
+        agreements = {"A": self.agreement, "B": self.agreement_b, "offer": self.offer}
+        schedules = {
+            variant: schedule
+            for variant, agreement in agreements.items()
+            if (schedule := agreement.schedules.first()) is not None
         }
-        agreements: dict[str, ProcessingAgreement] = {
-            "A": self.agreement,
-            "B": self.agreement_b,
-            "offer": self.offer,
-            "": self.offer,
-        }
-        licences: dict[str, Licence] = {"A": self.licence_a, "B": self.licence_b}
-        schedule = agreements[variant].schedules.first() if variant in agreements else None
-        values: dict[str, Any] = {
+        objects: dict[str, dict[str, Any]] = {
             "group_id": {"A": self.group, "A2": self.group_a2, "B": self.group_b},
-            "student_id": students,
+            "student_id": {
+                "A": self.pupil(),
+                "A2": Student.objects.filter(school=self.a2).order_by("pk")[0],
+                "B": Student.objects.filter(school=self.b1).order_by("pk")[0],
+            },
             "run_id": {"A": self.run_a, "B": self.run_b},
             "supplier_id": {"": self.supplier},
-            "product_id": {
-                "": self.product,
-                "A": self.product,
-                "A2": self.product,
-                "B": self.product,
+            "product_id": dict.fromkeys(("", "A", "A2", "B"), self.product),
+            "agreement_id": {**agreements, "": self.offer},
+            "schedule_id": schedules,
+            "processing_id": {
+                variant: schedule.processings.order_by("pk")[0]
+                for variant, schedule in schedules.items()
             },
-            "agreement_id": agreements,
-            "schedule_id": {variant: schedule},
-            "processing_id": {variant: schedule.processings.first() if schedule else None},
-            "licence_id": licences,
+            "licence_id": {"A": self.licence_a, "B": self.licence_b},
             "school_id": {"A": self.a1, "A2": self.a2, "B": self.b1},
             "provider_id": {"": self.provider},
         }
-        kwargs: dict[str, Any] = {}
-        for parameter in pattern.pattern.converters:
-            if parameter == "fmt":
-                kwargs[parameter] = "csv" if pattern.name == "art30" else "yaml"
-            elif parameter in values:
-                found = values[parameter][variant]
-                kwargs[parameter] = found.pk
-            else:  # ids of the APIs' own objects: none of these exist
-                kwargs[parameter] = str(uuid.uuid4())
-        return kwargs
+        return {
+            name: {variant: item.pk for variant, item in items.items()}
+            for name, items in objects.items()
+        }
+
+
+def kwargs_for(ids: dict[str, dict[str, int]], pattern: URLPattern, variant: str) -> dict[str, Any]:
+    """Values for the pattern's parameters, for one variant."""
+    kwargs: dict[str, Any] = {}
+    for parameter in pattern.pattern.converters:
+        if parameter == "fmt":
+            kwargs[parameter] = "csv" if pattern.name == "art30" else "yaml"
+        elif parameter in ids:
+            kwargs[parameter] = ids[parameter][variant]
+        else:  # ids of the APIs' own objects: none of these exist
+            kwargs[parameter] = str(uuid.uuid4())
+    return kwargs
 
 
 @pytest.fixture
@@ -412,16 +414,53 @@ def admin_kwargs(pattern: URLPattern) -> dict[str, Any]:
     return kwargs
 
 
-def answer(user: User | None, method: str, url: str) -> HttpResponse:
-    """One request as ``user``, rolled back afterwards (a POST changes nothing for the next)."""
+def client_as(user: User | None) -> Client:
     client = Client()
     if user is not None:
         client.force_login(user)
+    return client
+
+
+def answer(client: Client, method: str, url: str) -> HttpResponse:
+    """One request, rolled back afterwards with the client's cookies: a POST (even a logout)
+    changes nothing for the next request."""
+    cookies = copy.deepcopy(client.cookies)
     with transaction.atomic():
         # https, as behind the TLS proxy (OAuth refuses plain http)
         response: HttpResponse = getattr(client, method)(url, secure=True)
         transaction.set_rollback(True)
+    client.cookies = cookies
     return response
+
+
+STRICT = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+}
+
+
+def policy_problems(response: HttpResponse) -> list[str]:
+    """What is missing from the strict Content-Security-Policy every answer must carry."""
+    policy = response.get("Content-Security-Policy")
+    if not policy:
+        return ["no Content-Security-Policy"]
+    directives = {
+        words[0]: words[1:] for words in (part.split() for part in policy.split(";")) if words
+    }
+    problems = [
+        f"{name} is {directives.get(name)}"
+        for name, sources in STRICT.items()
+        if directives.get(name) != sources
+    ]
+    if directives.get("form-action", [""])[0] != "'self'":
+        problems.append(f"form-action is {directives.get('form-action')}")
+    if "unsafe" in policy:
+        problems.append("an unsafe- keyword")
+    return problems
 
 
 def outcome(response: HttpResponse) -> int | str:
@@ -445,13 +484,17 @@ def test_every_url_in_the_map_has_a_rule() -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_what_the_table_says_on_every_url(world: AccessWorld, role: str) -> None:
-    user = world.users()[role]
+    """... and every answer, whatever its status, carries the strict Content-Security-Policy."""
+    client = client_as(world.users()[role])
+    ids = world.ids()
     column = ROLES.index(role)
     served = {item.key: item for item in url_patterns()}
-    wrong = []
+    wrong: list[str] = []
     for row in TABLE:
         item = served[row.key]
-        got = outcome(answer(user, row.method, item.url(world.kwargs(item.pattern, row.variant))))
+        response = answer(client, row.method, item.url(kwargs_for(ids, item.pattern, row.variant)))
+        wrong.extend(f"{row.key}: {problem}" for problem in policy_problems(response))
+        got = outcome(response)
         if got != row.expected[column]:
             wrong.append(
                 f"{row.method.upper()} {row.key} [{row.variant}]: {got}, not {row.expected[column]}"
@@ -460,7 +503,8 @@ def test_each_role_gets_what_the_table_says_on_every_url(world: AccessWorld, rol
     for key, item in served.items():
         if not key.startswith("admin:") or key in in_table:
             continue
-        response = answer(user, GET, item.url(admin_kwargs(item.pattern)))
+        response = answer(client, GET, item.url(admin_kwargs(item.pattern)))
+        wrong.extend(f"{key}: {problem}" for problem in policy_problems(response))
         got = outcome(response)
         expected = ADMIN_FAMILY[column]
         if expected == "admitted":

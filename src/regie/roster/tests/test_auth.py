@@ -119,7 +119,9 @@ def test_nobody_sees_another_board(world: World) -> None:
 def test_a_user_without_a_role_sees_nothing(world: World) -> None:
     assert pupils_seen(world.nobody) == set()
     client = client_for(world.nobody)
-    assert client.get(reverse("roster:schools")).status_code == 403
+    refused = client.get(reverse("roster:schools"))
+    assert refused.status_code == 403
+    assert "Geen toegang" in refused.content.decode()  # a page in plain Dutch, not a bare 403
     assert client.get(reverse("roster:import")).status_code == 403
     assert Staff.objects.filter(user=world.nobody).count() == 0
 

@@ -244,10 +244,11 @@ SECURE_HSTS_PRELOAD = env_bool(
 SECURE_PROXY_SSL_HEADER = env_proxy_header(
     "REGIE_PROXY_SSL_HEADER",
     "The request header in which the TLS-terminating proxy says that the visitor came over "
-    "HTTPS, for example X-Forwarded-Proto (believed when its value is https; write "
-    "Name=value for another value). Unset: no header is believed, and behind a proxy regie "
-    "sees plain http (no HSTS, and the OAuth endpoints refuse). Set it only when the proxy "
-    "always sets this header itself, overwriting what a visitor sent.",
+    "HTTPS: Name=value, or a name alone for the value https. With `regie serve` use "
+    "X-Forwarded-Ssl=on (its server, waitress, drops X-Forwarded-Proto from the proxy). Unset: "
+    "no header is believed, and behind a proxy regie sees plain http (no HSTS, and the OAuth "
+    "endpoints refuse). Set it only when the proxy always sets this header itself, overwriting "
+    "what a visitor sent.",
 )
 
 # Content-Security-Policy (django-csp; regie.gateway.csp adds to form-action where the OIDC flows

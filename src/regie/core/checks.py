@@ -183,8 +183,8 @@ def check_transport_security(
             checks.Warning(
                 "No header of a TLS proxy is believed: behind one, every request looks like "
                 "plain http (no Strict-Transport-Security, and the OAuth endpoints refuse).",
-                hint="Set REGIE_PROXY_SSL_HEADER to the header your proxy sets, for example "
-                "X-Forwarded-Proto (see docs/installation.md).",
+                hint="Let the proxy set X-Forwarded-Ssl: on and set "
+                "REGIE_PROXY_SSL_HEADER=X-Forwarded-Ssl=on (see docs/installation.md).",
                 id="regie.W003",
             )
         )

@@ -6,11 +6,12 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 from django.conf import LazySettings
 from django.core.exceptions import ImproperlyConfigured
 
-from regie.conftest import regie_command, subprocess_env
+from regie.conftest import regie_command, start_server, subprocess_env
 from regie.core.checks import check_transport_security
 from regie.lib.env import env_proxy_header, loopback_demo
 
@@ -143,3 +144,24 @@ def test_a_hub_is_secure_by_default_and_the_demo_is_plain_http(keys_dir: Path) -
     demo = settings_of(keys_dir)  # the embedded default: REGIE_ROLE=all on loopback
     assert demo["secure"] == "False False False"
     assert "regie.W0" not in demo["check"]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_regie_serve_believes_the_proxys_https_header_and_sends_hsts(
+    keys_dir: Path, tmp_path: Path
+) -> None:
+    """Through the real server (waitress): X-Forwarded-Ssl reaches regie; waitress drops the
+    X-Forwarded-* family from a peer it does not trust, so X-Forwarded-Proto would not."""
+    process, url = start_server(
+        keys_dir, tmp_path / "server.log", REGIE_PROXY_SSL_HEADER="X-Forwarded-Ssl=on"
+    )
+    try:
+        behind_tls = httpx.get(f"{url}/healthz", headers={"X-Forwarded-Ssl": "on"})
+        plain = httpx.get(f"{url}/healthz")
+    finally:
+        process.terminate()
+        process.wait(30)
+    assert behind_tls.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert "Strict-Transport-Security" not in plain.headers
+    assert "frame-ancestors 'none'" in behind_tls.headers["Content-Security-Policy"]

@@ -65,8 +65,10 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
     ) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
-        html = response.get("Content-Type", "").startswith("text/html")
-        if report_only or not html or settings.ROLE not in {"all", "hub"}:
+        page = response.get("Content-Type", "").startswith("text/html") and not (
+            300 <= response.status_code < 400  # a redirect shows no form (but is "text/html")
+        )
+        if report_only or not page or settings.ROLE not in {"all", "hub"}:
             return parts
         destinations = form_destinations()
         if destinations:

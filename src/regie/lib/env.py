@@ -173,7 +173,9 @@ def env_proxy_header(
     return "HTTP_" + header.upper().replace("-", "_"), value or "https"
 
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+# Host names only this machine answers to; "testserver" is Django's test client, which tests
+# add to the allowed hosts (no browser ever reaches it).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "testserver"})
 
 
 def loopback_demo(role: str, allowed_hosts: list[str]) -> bool:

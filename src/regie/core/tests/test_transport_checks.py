@@ -67,6 +67,7 @@ def test_it_is_quiet_for_the_demo_on_loopback(production: LazySettings) -> None:
 def test_only_the_whole_process_on_loopback_names_is_the_demo() -> None:
     assert loopback_demo("all", ["127.0.0.1", "localhost"])
     assert loopback_demo("all", ["[::1]"])
+    assert loopback_demo("all", ["localhost", "testserver"])  # Django's test client
     assert not loopback_demo("hub", ["127.0.0.1"])
     assert not loopback_demo("all", ["127.0.0.1", "hub.bestuur.example"])
     assert not loopback_demo("all", ["*"])

@@ -20,11 +20,19 @@ module sets ``DJANGO_ALLOW_ASYNC_UNSAFE``, and only then: Playwright's loop neve
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    ViewportSize,
+    sync_playwright,
+)
 
 CHROMIUM_ENV = "REGIE_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -89,15 +97,57 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
+# Every Content-Security-Policy violation on a page, also those the browser does not log itself.
+_CSP_VIOLATION_JS = """
+document.addEventListener('securitypolicyviolation', (event) => {
+    console.error(`${CSP_MARK} ${event.effectiveDirective} blocked ${event.blockedURI || 'inline'}`
+        + ` on ${event.documentURI}`);
+});
+"""
+CSP_MARK = "regie-csp-violation:"
+
+
+class CspViolations(list[str]):
+    """The Content-Security-Policy violations a browser context reported, as console texts."""
+
+    def listen(self, context: BrowserContext) -> None:
+        context.add_init_script(_CSP_VIOLATION_JS.replace("${CSP_MARK}", CSP_MARK))
+        context.on("console", self._console)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        text = message.text
+        if text.startswith(CSP_MARK) or "Content Security Policy" in text:
+            self.append(text)
+
+
+_VIOLATIONS: weakref.WeakKeyDictionary[Page, CspViolations] = weakref.WeakKeyDictionary()
+
+
+def csp_violations(page: Page) -> list[str]:
+    """What ``page`` (from the :func:`page` fixture) has seen violate the policy so far."""
+    return list(_VIOLATIONS.get(page, ()))
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    """A fresh page (own cookies) in a Dutch-speaking browser, as most of regie's users have."""
+    """A fresh page (own cookies) in a Dutch-speaking browser, as most of regie's users have.
+
+    Every page it shows must keep to the Content-Security-Policy: a violation the browser reports
+    (an inline script or style, a script or style sheet from another origin, a form sent where
+    form-action does not allow) fails the test.
+    """
     context = browser.new_context(locale="nl-NL", viewport=VIEWPORT)
     context.set_default_timeout(15_000)
+    violations = CspViolations()
+    violations.listen(context)
     try:
-        yield context.new_page()
+        opened = context.new_page()
+        _VIOLATIONS[opened] = violations
+        yield opened
     finally:
         context.close()
+    if violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
 
 
 def unlabelled_controls(page: Page) -> list[str]:

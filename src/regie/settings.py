@@ -19,9 +19,11 @@ from regie.lib.env import (
     env_int,
     env_list,
     env_path,
+    env_proxy_header,
     env_secret,
     env_secret_list,
     env_str,
+    loopback_demo,
 )
 
 django_stubs_ext.monkeypatch()
@@ -124,6 +126,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "ninja",  # the number service's API docs: django-ninja's own Swagger files, no CDN
     "regie.core",
     "regie.audit",
     "regie.nummervoorziening",
@@ -136,6 +139,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # web security: the Content-Security-Policy of every response (see "Web security" below)
+    "regie.gateway.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -170,7 +175,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "regie.agreements.context_processors.register",
+                "regie.accounts.context_processors.navigation",
             ],
         },
     },
@@ -214,6 +219,67 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Web security: TLS and the Content-Security-Policy ------------------------------------------
+# (its own block: the login throttling and two-factor settings live elsewhere in this file)
+# The system check regie.W001-W003 (core/checks.py) warns when the TLS settings are off outside
+# the embedded demo on loopback (REGIE_ROLE=all, loopback host names only), which is served over
+# plain http and is the only place whose defaults leave cookies without the Secure flag.
+
+SECURE_COOKIES = env_bool(
+    "REGIE_SECURE_COOKIES",
+    not loopback_demo(ROLE, ALLOWED_HOSTS),
+    "Send the session, CSRF and language cookies with the Secure flag (over HTTPS only). On by "
+    "default, except for the embedded demo on loopback (REGIE_ROLE=all and only loopback "
+    "REGIE_ALLOWED_HOSTS), which is served over plain http.",
+    documented="true (false for the demo on loopback)",
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
+SECURE_HSTS_SECONDS = env_int(
+    "REGIE_HSTS_SECONDS",
+    365 * 24 * 3600,
+    "Strict-Transport-Security: how long browsers must use HTTPS only for this host, in "
+    "seconds. Sent on HTTPS responses only (behind a proxy: see REGIE_PROXY_SSL_HEADER). 0 "
+    "switches HSTS off.",
+    minimum=0,
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(
+    "REGIE_HSTS_INCLUDE_SUBDOMAINS",
+    True,
+    "Strict-Transport-Security covers the host's subdomains too.",
+)
+SECURE_HSTS_PRELOAD = env_bool(
+    "REGIE_HSTS_PRELOAD",
+    False,
+    "Strict-Transport-Security says the domain may be on browsers' preload list. Only for a "
+    "registrable domain whose every subdomain is on HTTPS for good; submitting it to the list is "
+    "a separate step. Off by default: a hub usually lives on a subdomain of a school board.",
+)
+SECURE_PROXY_SSL_HEADER = env_proxy_header(
+    "REGIE_PROXY_SSL_HEADER",
+    "The request header in which the TLS-terminating proxy says that the visitor came over "
+    "HTTPS: Name=value, or a name alone for the value https. With `regie serve` use "
+    "X-Forwarded-Ssl=on (its server, waitress, drops X-Forwarded-Proto from the proxy). Unset: "
+    "no header is believed, and behind a proxy regie sees plain http (no HSTS, and the OAuth "
+    "endpoints refuse). Set it only when the proxy always sets this header itself, overwriting "
+    "what a visitor sent.",
+)
+
+# Content-Security-Policy (django-csp; regie.gateway.csp adds to form-action where the OIDC flows
+# send a browser after a form). No inline script or style anywhere, and no other origin: every
+# script and style sheet is a static file of this site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "REGIE_MAX_REQUEST_BYTES",
     64 * 1024 * 1024,

@@ -172,6 +172,13 @@ def discover(issuer: str) -> Metadata:
     return _metadata_from(document, issuer)
 
 
+def known_authorization_endpoint(issuer: str) -> str | None:
+    """The provider's authorization endpoint when its metadata is cached (never fetches)."""
+    document = cache.get(_cache_key("metadata", issuer))
+    endpoint = document.get("authorization_endpoint") if isinstance(document, dict) else None
+    return endpoint if isinstance(endpoint, str) else None
+
+
 def _key_set(metadata: Metadata, *, refresh: bool = False) -> KeySet:
     key = _cache_key("jwks", metadata.jwks_uri)
     document = None if refresh else cache.get(key)

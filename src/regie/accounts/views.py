@@ -27,6 +27,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from regie.roster import services as roster
+
 from . import oidc, throttling
 from .models import IdentityProvider
 from .services import (
@@ -44,9 +46,18 @@ MODEL_BACKEND = "regie.accounts.backends.AccountBackend"
 
 @login_required
 def after_login(request: HttpRequest) -> HttpResponse:
+    """The first page this login may open: pupils their tiles, staff the roster or the
+    register, the hub's administrator the admin site (``regie.roster.access`` decides)."""
     if student_for(request.user) is not None:
         return redirect("tiles")
-    return redirect("roster:schools")
+    access = roster.access_for(request.user)
+    if access.sees_roster():
+        return redirect("roster:schools")
+    if access.uses_register():
+        return redirect("agreements:overview")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    return redirect("home")
 
 
 # --- The school's own identity provider -----------------------------------------------------------

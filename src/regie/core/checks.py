@@ -1,4 +1,5 @@
-"""System checks: every field of a regie model carries a data category (or says it has none).
+"""System checks: every field of a regie model carries a data category (or says it has none), and
+a server outside the demo keeps its visitors on HTTPS.
 
 The convention is described in :mod:`regie.core.datacategories`. The check runs with every
 ``regie check``, ``regie serve`` and test run, over the models of the apps whose name starts with
@@ -9,6 +10,14 @@ The convention is described in :mod:`regie.core.datacategories`. The check runs 
 - ``regie.E003``: ``PERSONAL_DATA = True`` without ``DATA_CATEGORIES``;
 - ``regie.E004``: the model declares neither ``PERSONAL_DATA = True`` nor ``PERSONAL_DATA = False``;
 - ``regie.E005``: an entry is neither a category of the taxonomy nor ``NOT_PERSONAL``.
+
+The TLS settings (``REGIE_SECURE_COOKIES``, ``REGIE_HSTS_SECONDS``, ``REGIE_PROXY_SSL_HEADER``) are
+checked with every ``regie check`` and ``regie serve``, except for the embedded demo on loopback
+(``REGIE_ROLE=all``, loopback host names only), which is served over plain http:
+
+- ``regie.W001``: cookies are sent without the Secure flag;
+- ``regie.W002``: Strict-Transport-Security is off;
+- ``regie.W003``: no header of the TLS proxy is believed, so regie sees every request as plain http.
 """
 
 from __future__ import annotations
@@ -17,11 +26,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.apps import AppConfig, apps
+from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 from regie.core.datacategories import NOT_PERSONAL, TAXONOMY, DataCategory, NotPersonal
+from regie.lib.env import loopback_demo
 
 REGIE_APP_PREFIX = "regie."
 
@@ -141,3 +152,40 @@ def describe_model(model: type[models.Model]) -> list[tuple[str, DataCategory | 
         raise ImproperlyConfigured("; ".join(f"{error.id}: {error.msg}" for error in errors))
     categories: Mapping[str, DataCategory | NotPersonal] = getattr(model, "DATA_CATEGORIES", {})
     return [(name, categories.get(name, NOT_PERSONAL)) for name in field_names(model)]
+
+
+@checks.register(checks.Tags.security)
+def check_transport_security(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Warnings for TLS settings that are off, outside the demo on loopback."""
+    if loopback_demo(settings.ROLE, list(settings.ALLOWED_HOSTS)):
+        return []
+    warnings: list[checks.CheckMessage] = []
+    if not (settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE):
+        warnings.append(
+            checks.Warning(
+                "Cookies are sent without the Secure flag: a session can leak over plain http.",
+                hint="Unset REGIE_SECURE_COOKIES (it is on by default) and serve over HTTPS.",
+                id="regie.W001",
+            )
+        )
+    if not settings.SECURE_HSTS_SECONDS:
+        warnings.append(
+            checks.Warning(
+                "Strict-Transport-Security is off: browsers may still try plain http.",
+                hint="Unset REGIE_HSTS_SECONDS (a year by default) or set it above 0.",
+                id="regie.W002",
+            )
+        )
+    if not settings.SECURE_PROXY_SSL_HEADER:
+        warnings.append(
+            checks.Warning(
+                "No header of a TLS proxy is believed: behind one, every request looks like "
+                "plain http (no Strict-Transport-Security, and the OAuth endpoints refuse).",
+                hint="Let the proxy set X-Forwarded-Ssl: on and set "
+                "REGIE_PROXY_SSL_HEADER=X-Forwarded-Ssl=on (see docs/installation.md).",
+                id="regie.W003",
+            )
+        )
+    return warnings

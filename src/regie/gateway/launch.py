@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -29,9 +30,9 @@ from django.utils.translation import gettext_lazy as _
 from regie.accounts.services import student_for
 from regie.agreements import catalogue, policy
 from regie.agreements.models import Licence, Product
+from regie.roster import services as roster
 from regie.roster.models import Staff, Student
 
-from . import teachers
 from .models import OAuthClient
 
 # What a teacher's tile says the supplier receives, per attribute of the staff release.
@@ -125,8 +126,11 @@ def teacher_tiles(memberships: list[Staff], day: date | None = None) -> list[Til
 
 @login_required
 def tiles(request: HttpRequest) -> HttpResponse:
+    """For pupils (their products) and teachers (their groups' products); 403 for anyone else."""
     student = student_for(request.user)
-    memberships = teachers.teaching(request.user)
+    memberships = roster.teaching_memberships(request.user)
+    if student is None and not memberships:
+        raise PermissionDenied
     return render(
         request,
         "gateway/tiles.html",

@@ -9,6 +9,7 @@ from that file, the way container secrets are mounted.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,9 +103,15 @@ def env_secret_list(name: str, help: str, *, environ: Mapping[str, str] | None =
 
 
 def env_bool(
-    name: str, default: bool, help: str, *, environ: Mapping[str, str] | None = None
+    name: str,
+    default: bool,
+    help: str,
+    *,
+    documented: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> bool:
-    _declare(environ, name, default, help, "boolean")
+    """``documented`` replaces a default that depends on other settings in the reference."""
+    _declare(environ, name, default if documented is None else documented, help, "boolean")
     raw = _raw(name, environ)
     if raw is None:
         return default
@@ -149,6 +156,33 @@ def env_choice(
     if raw not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {raw!r}")
     return raw
+
+
+def env_proxy_header(
+    name: str, help: str, *, environ: Mapping[str, str] | None = None
+) -> tuple[str, str] | None:
+    """A request header a trusted proxy sets, as Django's ``SECURE_PROXY_SSL_HEADER``: ``Name``
+    (believed when its value is ``https``) or ``Name=value``; None when unset or empty."""
+    _declare(environ, name, "", help, "header")
+    raw = (_raw(name, environ) or "").strip()
+    if not raw:
+        return None
+    header, _, value = (part.strip() for part in raw.partition("="))
+    if not re.fullmatch(r"[A-Za-z0-9-]+", header) or not re.fullmatch(r"[!-~]*", value):
+        raise ImproperlyConfigured(f"{name} must be a header name, or Name=value; got {raw!r}")
+    return "HTTP_" + header.upper().replace("-", "_"), value or "https"
+
+
+# Host names only this machine answers to; "testserver" is Django's test client, which tests
+# add to the allowed hosts (no browser ever reaches it).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "testserver"})
+
+
+def loopback_demo(role: str, allowed_hosts: list[str]) -> bool:
+    """The embedded default as the demo runs it: hub and number service in one process
+    (``REGIE_ROLE=all``), answering only to loopback host names. Such a server is reached from
+    the same machine only, over plain http: the one place where cookies need not be Secure."""
+    return role == "all" and bool(allowed_hosts) and set(allowed_hosts) <= LOOPBACK_HOSTS
 
 
 def env_list(

@@ -98,6 +98,22 @@ def _mask_rendered(
     return event_dict
 
 
+class RefusalsInOneLine(logging.Filter):
+    """A refused request is an answer, not a fault: one line, without the traceback.
+
+    Django logs a request refused with an exception (``PermissionDenied``: 403; a bad request or
+    suspicious operation: 400) with that exception's traceback. Its status, method and path are
+    all an operator needs; a 5xx keeps its traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def configure_logging(*, level: str = "INFO", json: bool = False) -> None:
     """Route structlog and the standard library through the same masking pipeline."""
     shared: list[Any] = [
@@ -131,8 +147,13 @@ def configure_logging(*, level: str = "INFO", json: bool = False) -> None:
                     ],
                 }
             },
+            "filters": {"refusals": {"()": RefusalsInOneLine}},
             "handlers": {
-                "console": {"class": "logging.StreamHandler", "formatter": "regie"},
+                "console": {
+                    "class": "logging.StreamHandler",
+                    "formatter": "regie",
+                    "filters": ["refusals"],
+                },
             },
             "root": {"handlers": ["console"], "level": level},
             "loggers": {

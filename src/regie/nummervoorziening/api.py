@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema, Status
@@ -69,6 +70,9 @@ api = NinjaAPI(
     urls_namespace="nummervoorziening-api",
     auth=ClientAuth(),
     docs_url="/docs",
+    # django-ninja's own Swagger UI files from this site (ninja is an installed app: no CDN); its
+    # style sheet draws icons as data: images, which only this page's policy allows.
+    docs_decorator=csp_update({"img-src": ["'self'", "data:"]}),
     parser=OrjsonParser(),
     renderer=OrjsonRenderer(),
 )

@@ -13,9 +13,8 @@ Import, in three steps (DESIGN §6):
    An export that removes many of a school's pupils needs consent first (the safety stop,
    ``REGIE_IMPORT_MASS_REMOVAL_PERCENT``).
 
-Need-to-know: :func:`visible_students` and friends give each user only what their roles allow —
-a teacher the groups they teach, school roles their school, a board admin the board; nobody
-another board.
+Need-to-know: who may see what is decided in one place, :mod:`.access` (re-exported here):
+:func:`access_for`, the ``visible_*`` querysets and the view decorator :func:`access_required`.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,6 +41,21 @@ from regie.lib.logging import get_logger
 from regie.nummervoorziening import client as nv
 
 from . import events
+from .access import NO_ACCESS as NO_ACCESS
+from .access import Access as Access
+from .access import access_for as access_for
+from .access import access_required as access_required
+from .access import import_boards as import_boards
+from .access import may_link as may_link
+from .access import register_boards as register_boards
+from .access import register_schools as register_schools
+from .access import register_students as register_students
+from .access import taught_groups as taught_groups
+from .access import teaching_memberships as teaching_memberships
+from .access import visible_groups as visible_groups
+from .access import visible_guardians as visible_guardians
+from .access import visible_schools as visible_schools
+from .access import visible_students as visible_students
 from .importing.plan import ExportRefused as ExportRefused  # raised by apply: part of this API
 from .importing.plan import (
     ImportPlan,
@@ -58,14 +71,10 @@ from .importing.plan import (
 )
 from .importing.records import ImportRefused, Problem, RosterExport
 from .models import (
-    Group,
-    Guardian,
     ImportRun,
     ImportStatus,
     LinkReason,
     PendingPseudonym,
-    Staff,
-    StaffRole,
     Student,
 )
 
@@ -73,10 +82,6 @@ logger = get_logger(__name__)
 
 User = AuthUser | AnonymousUser
 ProgressCallback = Callable[[int, int], None]
-
-IMPORT_ROLES = {StaffRole.BOARD_ADMIN, StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY_OFFICER}
-SCHOOL_WIDE_ROLES = {StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY_OFFICER, StaffRole.CARE_COORDINATOR}
-
 
 # --- reading -----------------------------------------------------------------------------------
 
@@ -424,96 +429,7 @@ def link_candidates(student: Student) -> QuerySet[Student]:
     return candidates
 
 
-def may_link(user: User, student: Student) -> bool:
-    """School-wide roles at the pupil's school, and board admins, may link enrolments."""
-    access = access_for(user)
-    return student.school.board_id in access.boards or student.school_id in access.schools
-
-
-# --- need-to-know ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Access:
-    """What one user may see, from their staff memberships."""
-
-    boards: frozenset[int]  # board admin: every school of these boards
-    schools: frozenset[int]  # school-wide roles
-    teaching_schools: frozenset[int]  # teacher somewhere in these schools
-    staff_ids: frozenset[int]
-    import_boards: frozenset[int]
-    import_schools: frozenset[int]
-
-    @property
-    def is_staff(self) -> bool:
-        return bool(self.staff_ids)
-
-
-def access_for(user: User) -> Access:
-    if not user.is_authenticated:
-        return Access(frozenset(), frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
-    boards, schools, teaching, ids, import_boards, import_schools = (set() for _ in range(6))
-    memberships = Staff.objects.filter(user=user, is_active=True).values_list(
-        "id", "board_id", "school_id", "roles"
-    )
-    for staff_id, board_id, school_id, roles in memberships:
-        ids.add(staff_id)
-        if StaffRole.BOARD_ADMIN in roles:
-            boards.add(board_id)
-            import_boards.add(board_id)
-        if school_id is not None and SCHOOL_WIDE_ROLES & set(roles):
-            schools.add(school_id)
-        if school_id is not None and IMPORT_ROLES & set(roles):
-            import_schools.add(school_id)
-        if school_id is not None and StaffRole.TEACHER in roles:
-            teaching.add(school_id)
-    return Access(
-        *(
-            frozenset(items)
-            for items in (boards, schools, teaching, ids, import_boards, import_schools)
-        )
-    )
-
-
-def visible_schools(user: User) -> QuerySet[School]:
-    access = access_for(user)
-    return School.objects.filter(
-        Q(board_id__in=access.boards) | Q(pk__in=access.schools) | Q(pk__in=access.teaching_schools)
-    ).select_related("board")
-
-
-def visible_groups(user: User) -> QuerySet[Group]:
-    access = access_for(user)
-    return Group.objects.filter(
-        Q(school__board_id__in=access.boards)
-        | Q(school_id__in=access.schools)
-        | Q(teachers__id__in=access.staff_ids)
-    ).distinct()
-
-
-def visible_students(user: User) -> QuerySet[Student]:
-    access = access_for(user)
-    return Student.objects.filter(
-        Q(school__board_id__in=access.boards)
-        | Q(school_id__in=access.schools)
-        | Q(groups__teachers__id__in=access.staff_ids, status="active")
-    ).distinct()
-
-
-def visible_guardians(user: User) -> QuerySet[Guardian]:
-    """Guardians: only for school-wide roles and board admins (teachers see them per pupil)."""
-    access = access_for(user)
-    return Guardian.objects.filter(
-        Q(school__board_id__in=access.boards) | Q(school_id__in=access.schools)
-    ).distinct()
-
-
-def import_boards(user: User) -> QuerySet[Board]:
-    """The boards this user may import for: board admins, and school admins and privacy officers."""
-    access = access_for(user)
-    return Board.objects.filter(
-        Q(pk__in=access.import_boards) | Q(schools__pk__in=access.import_schools)
-    ).distinct()
+# --- need-to-know: decided in .access, the one place (re-exported here, the app's front door) ----
 
 
 def may_import_export(user: User, board: Board, export: RosterExport) -> list[Problem]:

@@ -1,7 +1,8 @@
 """The roster's pages: schools, groups, pupils and guardians (need-to-know), and the import.
 
-Thin: each view authenticates, loads through the need-to-know queries of ``services`` (what a
-user may not see is a 404, never a hint that it exists), calls a service and renders.
+Thin: each view states which capability its page needs (:func:`.access.access_required`: 403
+for a role without it), loads through the need-to-know queries of ``services`` (what a user may
+not see is a 404, never a hint that it exists), calls a service and renders.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
@@ -26,6 +26,7 @@ from regie.core.models import Board
 from regie.lib import csvsafe
 
 from . import services
+from .access import Access, access_required
 from .importing.plan import ImportPlan, RemovalConsent
 from .models import ImportRun, ImportStatus, Student
 
@@ -54,7 +55,7 @@ def _name_search(queryset: QuerySet[Student], query: str) -> QuerySet[Student]:
     return queryset
 
 
-@login_required
+@access_required(Access.sees_roster)
 def schools(request: HttpRequest) -> HttpResponse:
     visible = services.visible_schools(_user(request)).annotate(
         pupils=Count("students", filter=Q(students__status="active"), distinct=True),
@@ -63,7 +64,7 @@ def schools(request: HttpRequest) -> HttpResponse:
     return render(request, "roster/schools.html", {"schools": visible.order_by("name")})
 
 
-@login_required
+@access_required(Access.sees_roster)
 def groups(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     visible = (
@@ -78,7 +79,7 @@ def groups(request: HttpRequest) -> HttpResponse:
     return render(request, "roster/groups.html", {"page": _page(request, visible), "q": query})
 
 
-@login_required
+@access_required(Access.sees_roster)
 def group(request: HttpRequest, group_id: int) -> HttpResponse:
     found = get_object_or_404(services.visible_groups(_user(request)), pk=group_id)
     pupils = (
@@ -92,7 +93,7 @@ def group(request: HttpRequest, group_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@access_required(Access.sees_roster)
 def students(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     show_left = request.GET.get("status") == "left"
@@ -105,7 +106,7 @@ def students(request: HttpRequest) -> HttpResponse:
     return render(request, "roster/students.html", context)
 
 
-@login_required
+@access_required(Access.sees_roster)
 def student(request: HttpRequest, student_id: int) -> HttpResponse:
     user = _user(request)
     found = get_object_or_404(
@@ -121,7 +122,7 @@ def student(request: HttpRequest, student_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@access_required(Access.sees_whole_school)
 def student_link(request: HttpRequest, student_id: int) -> HttpResponse:
     """Link a pupil to their enrolment in another sector (PO → VO): an explicit act."""
     user = _user(request)
@@ -147,7 +148,7 @@ def student_link(request: HttpRequest, student_id: int) -> HttpResponse:
     return render(request, "roster/student_link.html", {"student": found, "candidates": candidates})
 
 
-@login_required
+@access_required(Access.sees_whole_school)
 def guardians(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     visible = (
@@ -170,7 +171,7 @@ def _import_boards(request: HttpRequest) -> QuerySet[Board]:
     return services.import_boards(_user(request)).order_by("name")
 
 
-@login_required
+@access_required(Access.imports)
 def import_upload(request: HttpRequest) -> HttpResponse:
     boards = list(_import_boards(request))
     if not boards:
@@ -200,7 +201,7 @@ def _run(request: HttpRequest, run_id: uuid.UUID) -> ImportRun:
     return get_object_or_404(ImportRun.objects.filter(board__in=_import_boards(request)), pk=run_id)
 
 
-@login_required
+@access_required(Access.imports)
 def import_run(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     run = _run(request, run_id)
     plan = ImportPlan.from_json(run.plan) if run.plan else None
@@ -220,7 +221,7 @@ def import_run(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     )
 
 
-@login_required
+@access_required(Access.imports)
 def import_problems_csv(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     run = _run(request, run_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -232,7 +233,7 @@ def import_problems_csv(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse
     return response
 
 
-@login_required
+@access_required(Access.imports)
 @require_POST
 def import_apply(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     run = _run(request, run_id)
@@ -248,7 +249,7 @@ def import_apply(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     return redirect("roster:import-run", run_id=run.pk)
 
 
-@login_required
+@access_required(Access.imports)
 @require_POST
 def import_discard(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     run = _run(request, run_id)

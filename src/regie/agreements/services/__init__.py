@@ -3,7 +3,8 @@ switches, consent, DPIA screenings and council decisions — validated, audited,
 
 Every change is a function here that checks the rules, writes in one transaction and records an
 audit event; a change that breaks a rule raises :class:`Refused` with the reason and changes
-nothing. Who may change what is decided by :func:`access_for` (views check it before calling):
+nothing. Who may change what is decided in one place, ``regie.roster.access`` (the views' decorators
+check it before calling):
 
 - board-level records (agreements, DPIA screenings, council decisions) are edited by the board's
   privacy officers and board admins;
@@ -16,18 +17,6 @@ agreements, licences and decisions about them are the board's own.
 
 from __future__ import annotations
 
-from .access import (
-    BOARD_EDITOR_ROLES as BOARD_EDITOR_ROLES,
-)
-from .access import (
-    SCHOOL_EDITOR_ROLES as SCHOOL_EDITOR_ROLES,
-)
-from .access import (
-    Access as Access,
-)
-from .access import (
-    access_for as access_for,
-)
 from .access import (
     editable_boards as editable_boards,
 )

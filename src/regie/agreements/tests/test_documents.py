@@ -251,7 +251,7 @@ def test_it_is_public_and_prints_without_navigation(world: World) -> None:
     body = printed.content.decode()
     assert '<html lang="nl">' in body
     assert "<nav" not in body
-    assert "@media print" in body
+    assert "/static/regie/print.css" in body  # the print layout's style sheet (no inline style)
     assert "window.print" not in body
     assert body.count("<h1") == 1
     assert "Uw rechten" in body

@@ -10,17 +10,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from regie.core.models import Board
+from regie.roster import services as roster
 
 from .. import privacy_as_code, services
 from ..models import ProcessingAgreement
-from .common import agreement_or_404, require_board_editor
+from .common import agreement_or_404, board_register_page, register_page, user_of
 
 FORMATS = {
     "yaml": ("application/yaml; charset=utf-8", privacy_as_code.to_yaml),
@@ -28,13 +30,18 @@ FORMATS = {
 }
 
 
+@register_page
 def agreement_export(request: HttpRequest, agreement_id: int, fmt: str) -> HttpResponse:
+    """A published offer for every register user; a board's agreement for its board editors."""
     if fmt not in FORMATS:
         raise Http404
-    try:
+    offer = services.offers().filter(pk=agreement_id).first()
+    if offer is not None:
+        agreement = offer
+    elif roster.access_for(user_of(request)).edits_board_register():
         agreement = agreement_or_404(request, agreement_id)
-    except Http404:
-        agreement = get_object_or_404(services.offers(), pk=agreement_id)
+    else:
+        raise PermissionDenied
     content_type, write = FORMATS[fmt]
     response = HttpResponse(write(agreement), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{export_name(agreement, fmt)}"'
@@ -87,8 +94,9 @@ class ImportForm(forms.Form):
         return cleaned
 
 
+@board_register_page
 def agreement_import(request: HttpRequest) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     boards = services.editable_boards(user)
     form = ImportForm(
         request.POST if request.method == "POST" else None,

@@ -1,45 +1,40 @@
-"""What every register page needs: who may use it, and loading records the user may see.
+"""What every register page needs: its access rule, and loading records the user may see.
 
-Teachers and users without a register role get 403 on every register page; a record of another
-board is a 404, never a hint that it exists.
+Who may use which page is decided in one place (``regie.roster.access``): :data:`register_page`
+is for every register user (privacy officers, school and board admins), :data:`board_register_page`
+for the board-level editors (privacy officers and board admins). Anyone else gets 403; a record of
+another board is a 404, never a hint that it exists.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from regie.core.models import Board, School
+from regie.roster import services as roster
 from regie.roster.models import Student
 
 from .. import services
 from ..models import ProcessingAgreement
 
+register_page = roster.access_required(roster.Access.uses_register)
+board_register_page = roster.access_required(roster.Access.edits_board_register)
 
-def register_user(request: HttpRequest) -> User:
-    """The logged-in user, when they may use the register at all (else 403)."""
+
+def user_of(request: HttpRequest) -> User:
+    """The logged-in user of a page behind :data:`register_page` or :data:`board_register_page`."""
     user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied
-    if not services.access_for(user).any:
-        raise PermissionDenied
+    if not isinstance(user, User):  # the decorators let only logged-in users through
+        raise Http404
     return user
 
 
 def editable_boards(request: HttpRequest) -> QuerySet[Board]:
-    return services.editable_boards(register_user(request))
-
-
-def require_board_editor(request: HttpRequest) -> User:
-    """Board-level pages (agreements, DPIA, council): privacy officers and board admins."""
-    user = register_user(request)
-    if not services.access_for(user).boards:
-        raise PermissionDenied
-    return user
+    return services.editable_boards(user_of(request))
 
 
 def board_or_404(request: HttpRequest, board_id: int | str | None) -> Board:
@@ -53,17 +48,16 @@ def board_or_404(request: HttpRequest, board_id: int | str | None) -> Board:
 
 
 def agreement_or_404(request: HttpRequest, agreement_id: int) -> ProcessingAgreement:
-    return get_object_or_404(services.visible_agreements(register_user(request)), pk=agreement_id)
+    return get_object_or_404(services.visible_agreements(user_of(request)), pk=agreement_id)
 
 
 def school_or_404(request: HttpRequest, school_id: int) -> School:
-    return get_object_or_404(services.editable_schools(register_user(request)), pk=school_id)
+    return get_object_or_404(services.editable_schools(user_of(request)), pk=school_id)
 
 
 def student_or_404(request: HttpRequest, student_id: int) -> Student:
-    schools = services.access_for(register_user(request)).schools
     return get_object_or_404(
-        Student.objects.select_related("school"), pk=student_id, school_id__in=schools
+        roster.register_students(user_of(request)).select_related("school"), pk=student_id
     )
 
 

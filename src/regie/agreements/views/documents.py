@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_safe
 from regie.core.models import School
 
 from .. import documents
-from .common import board_or_404, require_board_editor
+from .common import board_or_404, board_register_page
 
 ART30_FORMATS: Final[dict[str, tuple[Callable[[list[documents.Art30Row]], str], str]]] = {
     "csv": (documents.as_csv, "text/csv; charset=utf-8"),
@@ -27,13 +26,12 @@ ART30_FORMATS: Final[dict[str, tuple[Callable[[list[documents.Art30Row]], str], 
 }
 
 
-@login_required
+@board_register_page
 @require_safe
 def art30_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The board's register of processing activities (``?board=`` among the user's boards)."""
     if fmt not in ART30_FORMATS:
         raise Http404
-    require_board_editor(request)
     board = board_or_404(request, request.GET.get("board"))
     serialise, content_type = ART30_FORMATS[fmt]
     body = serialise(documents.processing_register(board))

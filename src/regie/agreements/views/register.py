@@ -16,13 +16,13 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from regie.core.models import Board
+from regie.roster import services as roster
 
 from .. import catalogue, dpia, services
 from ..catalogue import Subject
@@ -52,9 +52,10 @@ from ..models import (
 from .common import (
     agreement_or_404,
     board_or_404,
+    board_register_page,
     refused,
-    register_user,
-    require_board_editor,
+    register_page,
+    user_of,
 )
 
 STATUS_ORDER = list(AgreementStatus.values)
@@ -124,7 +125,7 @@ def _board(request: HttpRequest, raw: str | None) -> Board:
 
 
 def _schedule_or_404(request: HttpRequest, schedule_id: int) -> DataSchedule:
-    agreements = services.visible_agreements(require_board_editor(request))
+    agreements = services.visible_agreements(user_of(request))
     return get_object_or_404(
         DataSchedule.objects.select_related("agreement", "product"),
         pk=schedule_id,
@@ -209,10 +210,10 @@ def schedule_rows(schedules: QuerySet[DataSchedule]) -> list[ScheduleRow]:
 # --- overview ------------------------------------------------------------------------------------
 
 
-@login_required
+@register_page
 def overview(request: HttpRequest) -> HttpResponse:
-    user = register_user(request)
-    access = services.access_for(user)
+    user = user_of(request)
+    access = roster.access_for(user)
     counts = dict(
         services.visible_agreements(user)
         .order_by()
@@ -222,7 +223,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
     statuses = [(value, label, counts.get(value, 0)) for value, label in AgreementStatus.choices]
     context = {
-        "board_level": bool(access.boards),
+        "board_level": access.edits_board_register(),
         "boards": services.editable_boards(user).order_by("name"),
         "statuses": statuses,
         "offer_count": services.offers().count(),
@@ -234,19 +235,19 @@ def overview(request: HttpRequest) -> HttpResponse:
 # --- suppliers and products ----------------------------------------------------------------------
 
 
-@login_required
+@register_page
 def supplier_list(request: HttpRequest) -> HttpResponse:
-    user = register_user(request)
+    user = user_of(request)
     suppliers = Supplier.objects.annotate(product_count=Count("products")).order_by("name")
-    may_edit = bool(services.access_for(user).boards)
+    may_edit = roster.access_for(user).edits_board_register()
     return render(
         request, "agreements/suppliers.html", {"suppliers": suppliers, "may_edit": may_edit}
     )
 
 
-@login_required
+@board_register_page
 def supplier_create(request: HttpRequest) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     form = SupplierForm(_data(request))
     return _form_flow(
         request,
@@ -259,9 +260,9 @@ def supplier_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@register_page
 def supplier_detail(request: HttpRequest, supplier_id: int) -> HttpResponse:
-    user = register_user(request)
+    user = user_of(request)
     supplier = get_object_or_404(Supplier, pk=supplier_id)
     boards = list(services.editable_boards(user).order_by("name"))
     screenings = {
@@ -282,9 +283,9 @@ def supplier_detail(request: HttpRequest, supplier_id: int) -> HttpResponse:
     return render(request, "agreements/supplier.html", context)
 
 
-@login_required
+@board_register_page
 def supplier_edit(request: HttpRequest, supplier_id: int) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     supplier = get_object_or_404(Supplier, pk=supplier_id)
     form = SupplierForm(_data(request), initial=SupplierForm.initial_for(supplier))
     return _form_flow(
@@ -299,9 +300,9 @@ def supplier_edit(request: HttpRequest, supplier_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@board_register_page
 def product_create(request: HttpRequest, supplier_id: int) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     supplier = get_object_or_404(Supplier, pk=supplier_id)
     form = ProductForm(_data(request))
     return _form_flow(
@@ -322,9 +323,9 @@ def _screening(board: Board, product: Product) -> tuple[Board, DpiaScreening | N
     return board, screening, [str(label) for key, label in dpia.CRITERIA if key in chosen]
 
 
-@login_required
+@register_page
 def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
-    user = register_user(request)
+    user = user_of(request)
     product = get_object_or_404(Product.objects.select_related("supplier"), pk=product_id)
     boards = list(services.editable_boards(user).order_by("name"))
     schedules = DataSchedule.objects.filter(
@@ -339,9 +340,9 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     return render(request, "agreements/product.html", context)
 
 
-@login_required
+@board_register_page
 def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     product = get_object_or_404(Product.objects.select_related("supplier"), pk=product_id)
     form = ProductForm(_data(request), initial=ProductForm.initial_for(product))
     return _form_flow(
@@ -358,9 +359,9 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@board_register_page
 def product_dpia(request: HttpRequest, product_id: int) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     product = get_object_or_404(Product.objects.select_related("supplier"), pk=product_id)
     source = request.POST if request.method == "POST" else request.GET
     board = _board(request, source.get("board"))
@@ -398,9 +399,9 @@ def product_dpia(request: HttpRequest, product_id: int) -> HttpResponse:
 # --- agreements ----------------------------------------------------------------------------------
 
 
-@login_required
+@board_register_page
 def agreement_list(request: HttpRequest) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     agreements = services.visible_agreements(user).order_by("board__name", "supplier__name")
     status = request.GET.get("status", "")
     if status in AgreementStatus.values:
@@ -411,9 +412,9 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
     return render(request, "agreements/agreements.html", context)
 
 
-@login_required
+@board_register_page
 def agreement_create(request: HttpRequest) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     form = AgreementCreateForm(_data(request), boards=services.editable_boards(user))
     return _form_flow(
         request,
@@ -451,15 +452,14 @@ def _agreement_page(
     )
 
 
-@login_required
+@board_register_page
 def agreement_detail(request: HttpRequest, agreement_id: int) -> HttpResponse:
-    require_board_editor(request)
     return _agreement_page(request, agreement_or_404(request, agreement_id))
 
 
-@login_required
+@board_register_page
 def agreement_edit(request: HttpRequest, agreement_id: int) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     agreement = agreement_or_404(request, agreement_id)
     form = AgreementForm(_data(request), initial=AgreementForm.initial_for(agreement))
     return _form_flow(
@@ -473,9 +473,9 @@ def agreement_edit(request: HttpRequest, agreement_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@board_register_page
 def agreement_transition(request: HttpRequest, agreement_id: int) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     agreement = agreement_or_404(request, agreement_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -499,9 +499,9 @@ def agreement_transition(request: HttpRequest, agreement_id: int) -> HttpRespons
     return redirect("agreements:agreement", agreement_id=agreement.pk)
 
 
-@login_required
+@board_register_page
 def deviation_add(request: HttpRequest, agreement_id: int) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     agreement = agreement_or_404(request, agreement_id)
     form = DeviationForm(_data(request))
     return _form_flow(
@@ -515,9 +515,9 @@ def deviation_add(request: HttpRequest, agreement_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@board_register_page
 def schedule_add(request: HttpRequest, agreement_id: int) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     agreement = agreement_or_404(request, agreement_id)
     form = ScheduleForm(_data(request), agreement=agreement)
 
@@ -552,7 +552,7 @@ def _schedule_part_add(
     context: Callable[[DataSchedule], dict[str, Any]] | None = None,
 ) -> HttpResponse:
     """Add a processing or a subprocessor to one of the user's boards' data schedules."""
-    user = require_board_editor(request)
+    user = user_of(request)
     schedule = _schedule_or_404(request, schedule_id)
     form = form_class(_data(request))
     return _form_flow(
@@ -570,7 +570,7 @@ def _schedule_part_add(
     )
 
 
-@login_required
+@board_register_page
 def processing_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
     return _schedule_part_add(
         request,
@@ -583,7 +583,7 @@ def processing_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@board_register_page
 def subprocessor_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
     return _schedule_part_add(
         request,
@@ -595,9 +595,9 @@ def subprocessor_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@board_register_page
 def processing_remove(request: HttpRequest, processing_id: int) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     processing = get_object_or_404(
         Processing.objects.select_related("schedule__agreement"),
         pk=processing_id,
@@ -621,16 +621,15 @@ def _offer_or_404(agreement_id: int) -> ProcessingAgreement:
     return get_object_or_404(services.offers(), pk=agreement_id)
 
 
-@login_required
+@register_page
 def offer_list(request: HttpRequest) -> HttpResponse:
-    register_user(request)
     offers = services.offers().prefetch_related("schedules__product").order_by("supplier__name")
     return render(request, "agreements/offers.html", {"offers": offers})
 
 
-@login_required
+@register_page
 def offer_detail(request: HttpRequest, agreement_id: int) -> HttpResponse:
-    user = register_user(request)
+    user = user_of(request)
     offer = _offer_or_404(agreement_id)
     context = {
         "offer": offer,
@@ -641,9 +640,9 @@ def offer_detail(request: HttpRequest, agreement_id: int) -> HttpResponse:
     return render(request, "agreements/offer.html", context)
 
 
-@login_required
+@board_register_page
 def offer_adopt(request: HttpRequest, agreement_id: int) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     offer = _offer_or_404(agreement_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -28,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from regie.core.models import School, SchoolYear
+from regie.roster import services as roster
 from regie.roster.models import Student, StudentStatus
 
 from .. import catalogue, policy, services
@@ -40,7 +40,13 @@ from ..forms_school import (
     add_refusal,
 )
 from ..models import AgreementStatus, Consent, CouncilDecision, Licence, Product
-from .common import register_user, require_board_editor, school_or_404, student_or_404
+from .common import (
+    board_register_page,
+    register_page,
+    school_or_404,
+    student_or_404,
+    user_of,
+)
 
 SEARCH_LIMIT = 50
 PREVIEW_LIMIT = 200  # pupils the switches page evaluates the release policy for
@@ -53,8 +59,8 @@ def _id(value: str | None) -> int | None:
 # --- licences ------------------------------------------------------------------------------------
 
 
-def _search_pupils(schools: frozenset[int], query: str) -> QuerySet[Student]:
-    pupils = Student.objects.filter(school_id__in=schools, status=StudentStatus.ACTIVE)
+def _search_pupils(pupils: QuerySet[Student], query: str) -> QuerySet[Student]:
+    pupils = pupils.filter(status=StudentStatus.ACTIVE)
     for word in query.split():
         pupils = pupils.filter(
             Q(roepnaam__icontains=word)
@@ -65,9 +71,9 @@ def _search_pupils(schools: frozenset[int], query: str) -> QuerySet[Student]:
     return pupils.select_related("school").order_by("achternaam", "roepnaam", "pk")
 
 
-@login_required
+@register_page
 def licence_list(request: HttpRequest) -> HttpResponse:
-    user = register_user(request)
+    user = user_of(request)
     schools = services.editable_schools(user).order_by("name")
     years = SchoolYear.objects.filter(licences__school__in=schools).distinct().order_by("-start")
     school_id, year_id = _id(request.GET.get("school")), _id(request.GET.get("year"))
@@ -81,7 +87,7 @@ def licence_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":  # a search by name: POST, so that no name ends up in a URL
         query = request.POST.get("q", "").strip()[:100]
         if query:
-            found = _search_pupils(services.access_for(user).schools, query)
+            found = _search_pupils(roster.register_students(user), query)
             hits = list(found[: SEARCH_LIMIT + 1])
     context = {
         "licences": licences,
@@ -96,9 +102,9 @@ def licence_list(request: HttpRequest) -> HttpResponse:
     return render(request, "agreements/licences.html", context)
 
 
-@login_required
+@register_page
 def licence_create(request: HttpRequest) -> HttpResponse:
-    user = register_user(request)
+    user = user_of(request)
     schools = services.editable_schools(user).order_by("name")
     school: School | None = None
     if "school" in request.GET:
@@ -137,10 +143,10 @@ def licence_create(request: HttpRequest) -> HttpResponse:
     return render(request, "agreements/licence_form.html", context)
 
 
-@login_required
+@register_page
 @require_POST
 def licence_revoke(request: HttpRequest, licence_id: int) -> HttpResponse:
-    user = register_user(request)
+    user = user_of(request)
     licence = get_object_or_404(services.visible_licences(user), pk=licence_id)
     school_id = licence.school_id
     try:
@@ -231,9 +237,9 @@ def _save_switches(school: School, product: Product, wanted: set[str], user: Use
     return changed
 
 
-@login_required
+@register_page
 def switches(request: HttpRequest, school_id: int, product_id: int) -> HttpResponse:
-    user = register_user(request)
+    user = user_of(request)
     school = school_or_404(request, school_id)
     product = get_object_or_404(
         Product.objects.filter(schedules__agreement__board_id=school.board_id)
@@ -344,9 +350,9 @@ def _consent_products(student: Student) -> QuerySet[Product]:
     )
 
 
-@login_required
+@register_page
 def consents(request: HttpRequest, student_id: int) -> HttpResponse:
-    user = register_user(request)
+    user = user_of(request)
     student = student_or_404(request, student_id)
     form = ConsentForm(
         request.POST if request.method == "POST" else None,
@@ -385,9 +391,9 @@ def consents(request: HttpRequest, student_id: int) -> HttpResponse:
 # --- the participation council -------------------------------------------------------------------
 
 
-@login_required
+@board_register_page
 def council(request: HttpRequest) -> HttpResponse:
-    user = require_board_editor(request)
+    user = user_of(request)
     boards = services.editable_boards(user).order_by("name")
     form = CouncilDecisionForm(
         request.POST if request.method == "POST" else None,

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from regie.roster.models import Group
+from regie.roster import services as roster
 
 from ..models import Result
-from ..teachers import teaching
 
 
-@login_required
+@roster.access_required(roster.Access.teaches)
 def results(request: HttpRequest) -> HttpResponse:
     """Results of pupils in the active groups the logged-in user teaches (teacher role in an
-    active staff membership); nobody else's."""
-    groups = Group.objects.filter(teachers__in=teaching(request.user), is_active=True)
+    active staff membership); nobody else's, and 403 for anyone who teaches no group."""
     found = (
-        Result.objects.filter(student__groups__in=groups)
+        Result.objects.filter(student__groups__in=roster.taught_groups(request.user))
         .select_related("student", "product", "line_item")
         .distinct()
         .order_by("student__achternaam", "student__pk", "-score_date", "-pk")

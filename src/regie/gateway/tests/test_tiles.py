@@ -228,12 +228,15 @@ def test_it_shows_a_teacher_of_other_groups_nothing(setting: Setting) -> None:
     assert "nog geen leermiddelen klaargezet voor de groepen" in page
 
 
-def test_it_gives_a_login_that_is_neither_pupil_nor_teacher_a_friendly_empty_state(
+def test_it_refuses_a_login_that_is_neither_pupil_nor_teacher_in_plain_dutch(
     setting: Setting,
 ) -> None:
-    user = User.objects.create_user("beheer", password=PASSWORD)
-    page = tiles_page(user)
-    assert "Bij jouw account horen geen leermiddelen" in page
+    client = Client()
+    client.force_login(User.objects.create_user("beheer", password=PASSWORD))
+    answer = client.get(reverse("tiles"))
+    assert answer.status_code == 403  # no business there (see test_access_map)
+    page = answer.content.decode()
+    assert "Geen toegang" in page
     assert "Rekenwereld" not in page
 
 

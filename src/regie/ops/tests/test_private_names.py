@@ -16,6 +16,7 @@ from django.conf import settings
 ROOT = Path(settings.BASE_DIR)
 SOURCE = ROOT / "src"
 
+
 def private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
 

@@ -87,9 +87,10 @@ def test_a_teacher_sees_only_the_pupils_of_the_groups_they_teach(world: World) -
     assert "A-LL-0005" not in listing
     g6 = Group.objects.get(las_key="A-G6")
     assert client.get(reverse("roster:group", args=[g6.pk])).status_code == 404
-    # Teachers do not get the school's guardian list, and cannot import.
+    # Teachers do not get the school's guardian list, and cannot import: no business there (403).
     assert services.visible_guardians(world.teacher).count() == 0
-    assert client.get(reverse("roster:import")).status_code == 404
+    assert client.get(reverse("roster:guardians")).status_code == 403
+    assert client.get(reverse("roster:import")).status_code == 403
 
 
 def test_school_roles_see_their_school_and_the_board_admin_sees_the_board(world: World) -> None:
@@ -118,8 +119,10 @@ def test_nobody_sees_another_board(world: World) -> None:
 def test_a_user_without_a_role_sees_nothing(world: World) -> None:
     assert pupils_seen(world.nobody) == set()
     client = client_for(world.nobody)
-    assert client.get(reverse("roster:schools")).status_code == 200
-    assert client.get(reverse("roster:import")).status_code == 404
+    refused = client.get(reverse("roster:schools"))
+    assert refused.status_code == 403
+    assert "Geen toegang" in refused.content.decode()  # a page in plain Dutch, not a bare 403
+    assert client.get(reverse("roster:import")).status_code == 403
     assert Staff.objects.filter(user=world.nobody).count() == 0
 
 

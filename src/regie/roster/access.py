@@ -1,0 +1,221 @@
+"""Who may see what in the hub: the one place where a login becomes need-to-know (DESIGN §1.8).
+
+Every page and service that shows schools, groups, pupils, guardians, imports or the privacy
+register asks this module; nothing else reads staff roles to decide it. Other apps reach it
+through :mod:`regie.roster.services`.
+
+- **teacher**: the groups they teach and those groups' active pupils; their groups' results and
+  their products in 'Mijn leermiddelen';
+- **care coordinator**: their school's groups, pupils and guardians;
+- **school admin**: the same, importing for their school, and their school's decisions in the
+  register (licences, switches, consent);
+- **privacy officer**: the same, and the board's register (agreements, DPIA screenings, council);
+- **board admin**: every school of the board, importing for the board, the board's register;
+- **superuser**: every board's register (and publishing offers), and the admin site.
+
+The superuser is the hub's technical administrator: the admin site and the shared register, not
+pupils (the admin shows no pupils or guardians either). A pupil's login (``accounts``) opens
+'Mijn leermiddelen' only. Nobody sees another board.
+
+Two kinds of refusal, never mixed up:
+
+- a page the role has no business on at all answers 403 (:func:`access_required`);
+- an object that is someone else's — another group, school or board — answers 404, never a hint
+  that it exists: views load objects through the ``visible_*`` querysets below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from regie.core.models import Board, School
+
+from .models import Group, Guardian, Staff, StaffRole, Student
+
+User = AuthUser | AnonymousUser
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+SCHOOL_WIDE_ROLES = {StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY_OFFICER, StaffRole.CARE_COORDINATOR}
+IMPORT_ROLES = {StaffRole.BOARD_ADMIN, StaffRole.SCHOOL_ADMIN, StaffRole.PRIVACY_OFFICER}
+BOARD_REGISTER_ROLES = {StaffRole.PRIVACY_OFFICER, StaffRole.BOARD_ADMIN}
+SCHOOL_REGISTER_ROLES = {StaffRole.PRIVACY_OFFICER, StaffRole.SCHOOL_ADMIN, StaffRole.BOARD_ADMIN}
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one login may see, from its active staff memberships (ids of boards, schools and
+    staff memberships)."""
+
+    boards: frozenset[int]  # board admin: every school of these boards
+    schools: frozenset[int]  # school-wide roles
+    teaching_schools: frozenset[int]  # schools where they teach
+    teaching_staff: frozenset[int]  # their memberships with the teacher role (at a school)
+    import_boards: frozenset[int]
+    import_schools: frozenset[int]
+    register_boards: frozenset[int]  # the board's register (agreements, DPIA, council)
+    register_schools: frozenset[int]  # a school's decisions; every school of register_boards
+
+    # Capabilities: what a page may require of a login (see :func:`access_required`).
+
+    def sees_roster(self) -> bool:
+        return bool(self.boards or self.schools or self.teaching_staff)
+
+    def sees_whole_school(self) -> bool:
+        """Guardians, and linking a pupil's enrolments: school-wide roles and board admins."""
+        return bool(self.boards or self.schools)
+
+    def imports(self) -> bool:
+        return bool(self.import_boards or self.import_schools)
+
+    def teaches(self) -> bool:
+        return bool(self.teaching_staff)
+
+    def uses_register(self) -> bool:
+        return bool(self.register_boards or self.register_schools)
+
+    def edits_board_register(self) -> bool:
+        return bool(self.register_boards)
+
+
+NO_ACCESS = Access(*(frozenset[int]() for _ in range(8)))
+
+
+def access_for(user: User) -> Access:
+    """The access of ``user``: one query (two more for the superuser's register)."""
+    if not user.is_authenticated:
+        return NO_ACCESS
+    sets: dict[str, set[int]] = {name: set() for name in Access.__dataclass_fields__}
+    memberships = Staff.objects.filter(user_id=user.pk, is_active=True).values_list(
+        "id", "board_id", "school_id", "roles"
+    )
+    for staff_id, board_id, school_id, role_list in memberships:
+        roles = set(role_list)
+        if StaffRole.BOARD_ADMIN in roles:
+            sets["boards"].add(board_id)
+            sets["import_boards"].add(board_id)
+        if BOARD_REGISTER_ROLES & roles:
+            sets["register_boards"].add(board_id)
+        if school_id is None:
+            continue
+        if SCHOOL_WIDE_ROLES & roles:
+            sets["schools"].add(school_id)
+        if IMPORT_ROLES & roles:
+            sets["import_schools"].add(school_id)
+        if SCHOOL_REGISTER_ROLES & roles:
+            sets["register_schools"].add(school_id)
+        if StaffRole.TEACHER in roles:
+            sets["teaching_schools"].add(school_id)
+            sets["teaching_staff"].add(staff_id)
+    if getattr(user, "is_superuser", False):
+        sets["register_boards"].update(Board.objects.values_list("pk", flat=True))
+    if sets["register_boards"]:
+        sets["register_schools"].update(
+            School.objects.filter(board_id__in=sets["register_boards"]).values_list("pk", flat=True)
+        )
+    return Access(**{name: frozenset(items) for name, items in sets.items()})
+
+
+def access_required(capability: Callable[[Access], bool]) -> Callable[[View], View]:
+    """A view for logged-in users whose access has ``capability``: anonymous visitors go to the
+    login page, every other login gets 403."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not capability(access_for(request.user)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(checked)  # type: ignore[return-value]
+
+    return decorate
+
+
+# --- what a login may see (an object outside these is a 404) ------------------------------------
+
+
+def visible_schools(user: User) -> QuerySet[School]:
+    access = access_for(user)
+    return School.objects.filter(
+        Q(board_id__in=access.boards) | Q(pk__in=access.schools) | Q(pk__in=access.teaching_schools)
+    ).select_related("board")
+
+
+def visible_groups(user: User) -> QuerySet[Group]:
+    access = access_for(user)
+    return Group.objects.filter(
+        Q(school__board_id__in=access.boards)
+        | Q(school_id__in=access.schools)
+        | Q(teachers__id__in=access.teaching_staff)
+    ).distinct()
+
+
+def taught_groups(user: User) -> QuerySet[Group]:
+    """The active groups ``user`` teaches (for their results page)."""
+    return Group.objects.filter(
+        teachers__id__in=access_for(user).teaching_staff, is_active=True
+    ).distinct()
+
+
+def teaching_memberships(user: User) -> list[Staff]:
+    """The user's active school memberships with the teacher role, oldest first."""
+    ids = access_for(user).teaching_staff
+    if not ids:
+        return []
+    return list(Staff.objects.filter(pk__in=ids).select_related("school__board").order_by("pk"))
+
+
+def visible_students(user: User) -> QuerySet[Student]:
+    access = access_for(user)
+    return Student.objects.filter(
+        Q(school__board_id__in=access.boards)
+        | Q(school_id__in=access.schools)
+        | Q(groups__teachers__id__in=access.teaching_staff, status="active")
+    ).distinct()
+
+
+def visible_guardians(user: User) -> QuerySet[Guardian]:
+    """Guardians: only for school-wide roles and board admins (teachers see them per pupil)."""
+    access = access_for(user)
+    return Guardian.objects.filter(
+        Q(school__board_id__in=access.boards) | Q(school_id__in=access.schools)
+    ).distinct()
+
+
+def may_link(user: User, student: Student) -> bool:
+    """School-wide roles at the pupil's school, and board admins, may link enrolments."""
+    access = access_for(user)
+    return student.school.board_id in access.boards or student.school_id in access.schools
+
+
+def import_boards(user: User) -> QuerySet[Board]:
+    """The boards this user may import for: board admins, and school admins and privacy officers."""
+    access = access_for(user)
+    return Board.objects.filter(
+        Q(pk__in=access.import_boards) | Q(schools__pk__in=access.import_schools)
+    ).distinct()
+
+
+def register_boards(user: User) -> QuerySet[Board]:
+    """The boards whose register ``user`` keeps (agreements, DPIA screenings, council)."""
+    return Board.objects.filter(pk__in=access_for(user).register_boards)
+
+
+def register_schools(user: User) -> QuerySet[School]:
+    """The schools whose decisions (licences, switches, consent) ``user`` records."""
+    return School.objects.filter(pk__in=access_for(user).register_schools).select_related("board")
+
+
+def register_students(user: User) -> QuerySet[Student]:
+    """Pupils whose consent ``user`` records: those of :func:`register_schools`."""
+    return Student.objects.filter(school_id__in=access_for(user).register_schools)

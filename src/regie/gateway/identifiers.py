@@ -1,7 +1,7 @@
 """Per-supplier keyed identifiers for everything that is not a pupil.
 
 A pupil's identifier at a supplier is its supplier pseudonym from the number service
-(:func:`regie.gateway.claims.pseudonym`). Schools, boards, groups, sessions, enrollments and
+(:mod:`regie.gateway.pseudonyms`). Schools, boards, groups, sessions, enrollments and
 staff get a **keyed id** instead: HMAC-SHA-256 under a key derived from ``IDENTIFIER_KEY``
 (``REGIE_IDENTIFIER_KEY``; by default the secret key) and the supplier's KvK number, truncated to
 32 hex characters. The secret key can be rotated without changing these ids by keeping the old one
@@ -36,6 +36,23 @@ def keyed(supplier: Supplier | str, kind: str, *parts: object) -> str:
     kvk = supplier if isinstance(supplier, str) else supplier.kvk
     message = ":".join([kind, *map(str, parts)]).encode("ascii")
     return hmac.new(_key(settings.IDENTIFIER_KEY, kvk), message, hashlib.sha256).hexdigest()[:32]
+
+
+@lru_cache(maxsize=256)
+def _digest_key(identifier_key: str, kvk: str, purpose: str) -> bytes:
+    return salted_hmac(
+        f"regie.gateway.{purpose}", kvk, secret=identifier_key, algorithm="sha256"
+    ).digest()
+
+
+def digest(supplier: Supplier | str, purpose: str, data: bytes) -> str:
+    """A keyed digest of ``data`` at ``supplier`` for ``purpose`` (its own key, derived as the
+    keyed ids' is): HMAC-SHA-256, 32 hex. What the hub keeps about what went out
+    (:mod:`.oneroster.changes`) is stored this way, so that it names nothing a supplier holds."""
+    kvk = supplier if isinstance(supplier, str) else supplier.kvk
+    return hmac.new(
+        _digest_key(settings.IDENTIFIER_KEY, kvk, purpose), data, hashlib.sha256
+    ).hexdigest()[:32]
 
 
 def staff_id(supplier: Supplier | str, staff_pk: int) -> str:

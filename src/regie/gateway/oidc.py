@@ -121,8 +121,9 @@ def authentication(request: HttpRequest, grant: Any) -> Authentication:
     ``prompt=login``, or a ``max_age`` the session's login is too old for, needs a fresh login
     first (unless this request asked for one and got it). ``auth_time`` only with ``max_age``:
     the login made for this request (the supplier's own event, and only its), or else the
-    session's login coarsened (:func:`coarse_auth_time`) — and when that is older than
-    ``max_age`` allows, with the code's lifetime to spare, a fresh login after all."""
+    session's login coarsened (:func:`coarse_auth_time`) but not earlier than ``max_age`` allows
+    (then it is this request's moment less ``max_age``: the supplier's own knowledge) — never
+    later than the login itself."""
     max_age = _max_age(grant)
     login_at = request.session.get(LOGIN_AT)
     asked_at = request.session.get(LOGIN_ASKED_AT)
@@ -132,12 +133,12 @@ def authentication(request: HttpRequest, grant: Any) -> Authentication:
         return Authentication(True)
     if max_age is None:
         return Authentication(False)
-    if not isinstance(login_at, int):
+    # The supplier checks auth_time + max_age against its own clock when it gets the ID token,
+    # up to a code's lifetime later: the login must be at least that recent.
+    oldest = int(time.time()) - max_age + settings.OIDC_CODE_TTL_SECONDS
+    if not isinstance(login_at, int) or login_at < oldest:
         return Authentication(True)
-    reported = coarse_auth_time(login_at, grant.client)
-    if reported + max_age < time.time() + settings.OIDC_CODE_TTL_SECONDS:
-        return Authentication(True)
-    return Authentication(False, reported)
+    return Authentication(False, max(coarse_auth_time(login_at, grant.client), oldest))
 
 
 def ask_for_login(request: HttpRequest) -> None:

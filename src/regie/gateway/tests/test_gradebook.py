@@ -14,7 +14,7 @@ import pytest
 
 from regie.agreements import services as register
 from regie.agreements.models import Processing, Supplier
-from regie.agreements.tests.register import license_group, load_school
+from regie.agreements.tests.register import license_group, load_school, school_year
 from regie.audit.models import AuditEvent
 from regie.gateway import pseudonyms
 from regie.gateway.models import LineItem, OAuthClient, Result
@@ -27,7 +27,7 @@ from regie.gateway.scopes import (
 )
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Group, GroupKind, Student
-from regie.roster.tests.exports import client_for, make_staff
+from regie.roster.tests.exports import client_for, eck_id, make_staff
 
 from .conftest import Launchable
 from .test_oneroster_rest import make_client, minor, token_for
@@ -392,6 +392,33 @@ def test_a_result_for_a_pupil_not_in_the_line_items_class_is_refused(
     assert not Result.objects.exists()
     assert refusals() == before + 1
     assert not AuditEvent.objects.filter(event_type="gateway.result.received").exists()
+
+
+def test_without_groups_released_a_result_tells_no_class_membership(
+    launchable: Launchable, rng: random.Random
+) -> None:
+    """A supplier that is not given the pupils' groups cannot learn them by putting results: a
+    pupil of the line item's class is refused exactly like a pupil who is not in it."""
+    hub = launchable
+    allow_results(hub)
+    register.set_switch(hub.school, hub.product, "groups", False, user=None)
+    outsider = Student.objects.create(
+        school=hub.school,
+        las_key="A-LL-9999",
+        roepnaam="Mees",
+        achternaam="Smit",
+        eck_id=eck_id(rng),
+    )
+    register.grant_licence(hub.product, hub.school, school_year(), students=[outsider], user=None)
+    api, client = full_gradebook(hub)
+    assert line_item(api, client, hub.group).status_code == 201
+    answers = [
+        api.put("/results/r-1", json=result_body(pseudonym_of(student, hub.supplier)))
+        for student in (hub.pupil, outsider)
+    ]
+    assert [answer.status_code for answer in answers] == [422, 422]
+    assert answers[0].json() == answers[1].json()
+    assert not Result.objects.exists()
 
 
 def test_a_line_item_with_results_cannot_move_to_another_class(launchable: Launchable) -> None:

@@ -51,6 +51,10 @@ from .records import RESULTS
 ROOT_PATH = "/ims/oneroster/gradebook/v1p2"
 MAX_BODY_BYTES = 64 * 1024
 MAX_ID = 255
+STUDENT_ID = (
+    "The pupil's sourcedId (your pseudonym) by its last segment, as in the `href` the hub gives, "
+    "or in full: raw or percent-encoded. See docs/oneroster-rest.md, Ids in paths."
+)
 
 
 class PayloadTooLarge(OneRosterError):
@@ -121,9 +125,9 @@ R: dict[int, Any] = {
 WRITE = {**R, 422: roster_schemas.StatusInfo}
 
 
-def _path_id(max_length: int = MAX_ID) -> Any:
+def _path_id(max_length: int = MAX_ID, description: str | None = None) -> Any:
     """A path id: never NUL (no database stores it), at most as long as a stored id."""
-    return Path(..., max_length=max_length, pattern=schemas.NO_NUL)
+    return Path(..., max_length=max_length, pattern=schemas.NO_NUL, description=description)
 
 
 def _root(request: HttpRequest) -> str:
@@ -480,7 +484,7 @@ def get_results_for_student_for_class(
     request: HttpRequest,
     paging: Query[schemas.Paging],
     class_sourced_id: str = _path_id(),
-    student_sourced_id: str = _path_id(300),
+    student_sourced_id: str = _path_id(300, STUDENT_ID),
 ) -> HttpResponse:
     def narrow(view: SupplierView) -> dict[str, Any]:
         group_id = _class(view, class_sourced_id)

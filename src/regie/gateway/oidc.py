@@ -38,6 +38,7 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oidc.core.errors import LoginRequiredError
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.core.grants.util import create_half_hash
 from authlib.oidc.rpinitiated import EndSessionEndpoint
@@ -115,6 +116,13 @@ def _max_age(grant: Any) -> int | None:
     return int(text)
 
 
+def _fresh_login(grant: Any) -> Authentication:
+    """A fresh login is needed; with ``prompt=none`` that is ``login_required`` (§3.1.2.6)."""
+    if "none" in (grant.request.payload.data.get("prompt") or "").split():
+        raise LoginRequiredError(state=grant.request.payload.state, redirect_uri=grant.redirect_uri)
+    return Authentication(True)
+
+
 def authentication(request: HttpRequest, grant: Any) -> Authentication:
     """OIDC Core §3.1.2.1 for a validated authorization request of a logged-in user.
 
@@ -137,7 +145,7 @@ def authentication(request: HttpRequest, grant: Any) -> Authentication:
     # up to a code's lifetime later: the login must be at least that recent.
     oldest = int(time.time()) - max_age + settings.OIDC_CODE_TTL_SECONDS
     if not isinstance(login_at, int) or login_at < oldest:
-        return Authentication(True)
+        return _fresh_login(grant)
     return Authentication(False, max(coarse_auth_time(login_at, grant.client), oldest))
 
 

@@ -104,7 +104,7 @@ def _authorize(request: HttpRequest) -> HttpResponse:
     client = grant.client
     try:
         authenticated = oidc.authentication(request, grant)
-    except OAuth2Error as error:  # a max_age that is no number of seconds
+    except OAuth2Error as error:  # max_age no number of seconds; prompt=none, login needed
         return server.handle_error_response(request, error)  # type: ignore[no-any-return]
     if authenticated.needs_login:  # prompt=login, or a login older than max_age allows
         oidc.ask_for_login(request)

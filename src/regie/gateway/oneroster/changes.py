@@ -24,12 +24,13 @@ pupil's record turned into it.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Any
 
 import orjson
 
-from ..identifiers import digest
+from ..identifiers import purpose_key
 from ..models import OAuthClient, ReleasedRecord
 
 Record = dict[str, Any]
@@ -61,6 +62,9 @@ class Ledger:
         self.day = day
         self._base = base.encode("utf-8")
         self._kept: dict[str, dict[str, tuple[str, date]]] = {}
+        # Keyed BLAKE2b (a MAC) under the supplier's keys, as identifiers.digest computes it.
+        self._record_key = purpose_key(client.supplier, "oneroster.record")
+        self._print_key = purpose_key(client.supplier, "oneroster.fingerprint")
 
     def _read(self, kind: str) -> dict[str, tuple[str, date]]:
         found = self._kept.get(kind)
@@ -80,16 +84,20 @@ class Ledger:
             if name != DATE_LAST_MODIFIED and not name.startswith("_")
         }
         text = orjson.dumps(released, option=orjson.OPT_SORT_KEYS).replace(self._base, b"")
-        return digest(self.client.supplier, "oneroster.fingerprint", text)
+        return hashlib.blake2b(text, key=self._print_key, digest_size=16).hexdigest()
+
+    def key(self, kind: str, sourced_id: str) -> str:
+        """The keyed hash a record is kept under (its kind and ``sourcedId``)."""
+        text = f"{kind}:{sourced_id}".encode()
+        return hashlib.blake2b(text, key=self._record_key, digest_size=16).hexdigest()
 
     def date(self, collection: str, records: list[Record]) -> list[Record]:
         """Set each record's ``dateLastModified`` (in place) and keep what changed."""
         kind = KINDS[collection]
         kept = self._read(kind)
-        supplier = self.client.supplier
         changed: list[ReleasedRecord] = []
         for record in records:
-            key = digest(supplier, "oneroster.record", f"{kind}:{record['sourcedId']}".encode())
+            key = self.key(kind, record["sourcedId"])
             print_ = self.fingerprint(record)
             known = kept.get(key)
             if known is None or known[0] != print_:

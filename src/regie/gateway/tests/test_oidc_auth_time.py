@@ -133,3 +133,16 @@ def test_a_max_age_that_is_no_number_is_an_invalid_request(launchable: Launchabl
         query = redirect_query(answer, rp.redirect_uri)
         assert query["error"] == "invalid_request"
         assert query["state"] == rp.state
+
+
+def test_prompt_none_with_a_login_too_old_for_max_age_is_login_required(
+    launchable: Launchable,
+) -> None:
+    rp = register(launchable)
+    session = logged_in(launchable.base, launchable.pupil_user.username)
+    logged_in_at(session, int(time.time()) - 7200)
+    answer = rp.authorize(session, max_age="600", prompt="none")
+    query = redirect_query(answer, rp.redirect_uri)
+    assert query["error"] == "login_required"
+    assert query["state"] == rp.state
+    assert session.get("/leermiddelen/").status_code == 200  # still logged in: nothing asked

@@ -19,7 +19,8 @@ supplier: a client's view depends on its product.
 
 A supplier syncs deltas with ``filter=dateLastModified>='<day of its last sync>'`` (one day of
 overlap; see docs/oneroster-rest.md). ``tobedeleted`` is a change like any other: the day a
-pupil's record turned into it.
+pupil's record turned into it. What the hub keeps of a record that is no longer given at all
+(a teacher, a class, an enrollment gone) is forgotten the next time the whole collection is built.
 """
 
 from __future__ import annotations
@@ -91,13 +92,17 @@ class Ledger:
         text = f"{kind}:{sourced_id}".encode()
         return hashlib.blake2b(text, key=self._record_key, digest_size=16).hexdigest()
 
-    def date(self, collection: str, records: list[Record]) -> list[Record]:
-        """Set each record's ``dateLastModified`` (in place) and keep what changed."""
+    def date(self, collection: str, records: list[Record], *, complete: bool = False) -> None:
+        """Set each record's ``dateLastModified`` (in place) and keep what changed. When
+        ``records`` are the whole collection (``complete``), forget what is no longer in it: the
+        hub keeps nothing about a record it no longer gives (a record that comes back is new)."""
         kind = KINDS[collection]
         kept = self._read(kind)
         changed: list[ReleasedRecord] = []
+        seen: set[str] = set()
         for record in records:
             key = self.key(kind, record["sourcedId"])
+            seen.add(key)
             print_ = self.fingerprint(record)
             known = kept.get(key)
             if known is None or known[0] != print_:
@@ -114,7 +119,11 @@ class Ledger:
             record[DATE_LAST_MODIFIED] = moment(known[1])
         if changed:
             self._write(changed)
-        return records
+        gone = [key for key in kept if key not in seen] if complete else []
+        if gone:
+            ReleasedRecord.objects.filter(client=self.client, kind=kind, key__in=gone).delete()
+            for key in gone:
+                del kept[key]
 
     @staticmethod
     def _write(rows: list[ReleasedRecord]) -> None:

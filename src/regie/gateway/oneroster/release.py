@@ -182,27 +182,32 @@ class SupplierView:
     def ledger(self) -> Ledger:
         return Ledger(self.client, self.base, self.day)
 
-    def _dated(self, collection: str, records: list[Record]) -> list[Record]:
-        """``records`` with their ``dateLastModified`` (:mod:`.changes`), sorted by sourcedId."""
-        self.ledger.date(collection, records)
+    def _dated(
+        self, collection: str, records: list[Record], *, complete: bool = False
+    ) -> list[Record]:
+        """``records`` with their ``dateLastModified`` (:mod:`.changes`), sorted by sourcedId;
+        ``complete``: they are the whole collection."""
+        self.ledger.date(collection, records, complete=complete)
         return sorted(records, key=lambda record: record["sourcedId"])
 
     def org_records(self) -> list[Record]:
         """``orgs``: the boards and the schools."""
-        return self._dated("orgs", self._board_records() + self._school_records())
+        records = self._board_records() + self._school_records()
+        return self._dated("orgs", records, complete=True)
 
     def school_records(self) -> list[Record]:
         return self._dated("orgs", self._school_records())
 
     def session_records(self) -> list[Record]:
-        return self._dated("academicSessions", self._session_records())
+        return self._dated("academicSessions", self._session_records(), complete=True)
 
     def class_records(self) -> list[Record]:
-        return self._dated("classes", self._class_records())
+        return self._dated("classes", self._class_records(), complete=True)
 
     def user_records(self) -> list[Record]:
         """``users``: the pupils (with those to be deleted) and the teachers."""
-        return self._dated("users", self._student_records() + self._teacher_records())
+        records = self._student_records() + self._teacher_records()
+        return self._dated("users", records, complete=True)
 
     def student_records(self) -> list[Record]:
         return self._dated("users", self._student_records())
@@ -211,11 +216,11 @@ class SupplierView:
         return self._dated("users", self._teacher_records())
 
     def demographic_records(self) -> list[Record]:
-        return self._dated("demographics", self._demographic_records())
+        return self._dated("demographics", self._demographic_records(), complete=True)
 
     def enrollment_records(self) -> list[Record]:
         records = self._student_enrollment_records() + self._teacher_enrollment_records()
-        return self._dated("enrollments", records)
+        return self._dated("enrollments", records, complete=True)
 
     def student_enrollment_records(self) -> list[Record]:
         return self._dated("enrollments", self._student_enrollment_records())

@@ -143,3 +143,19 @@ def test_two_requests_keeping_the_same_new_records_at_once_do_not_conflict(
     kept = ReleasedRecord.objects.filter(client=client, kind="user")
     assert set(kept.values_list("changed_on", flat=True)) == {TODAY() + timedelta(days=1)}
     assert kept.count() == len(records)
+
+
+def test_what_is_no_longer_given_is_forgotten(rng: random.Random) -> None:
+    client = roster_client(rng)
+    view = SupplierView(client, BASE)
+    enrollments = view.enrollment_records()
+    assert ReleasedRecord.objects.filter(kind="enrollment").count() == len(enrollments)
+    pupil = Student.objects.filter(groups__las_key="A-G5").order_by("pk").first()
+    assert pupil is not None
+    pupil.groups.clear()  # the pupil leaves the licensed group: no enrollment of theirs is given
+    view = SupplierView(client, BASE)
+    view.student_enrollment_records()  # a part of the collection: nothing is forgotten
+    assert ReleasedRecord.objects.filter(kind="enrollment").count() == len(enrollments)
+    left = view.enrollment_records()
+    assert len(left) < len(enrollments)
+    assert ReleasedRecord.objects.filter(kind="enrollment").count() == len(left)

@@ -1,12 +1,13 @@
 """What one supplier sees through OneRoster is read in a number of queries that does not grow with
 the pupils, teachers or classes — the rostering benchmark (``benchmarks/oneroster.py``) relies on
 it for a 1 000-pupil school. That includes what the hub keeps of what went out
-(``ReleasedRecord``, for ``dateLastModified``): one read per kind of record, and one upsert when
-something changed."""
+(``ReleasedRecord``, for ``dateLastModified``): one read per kind of record, one upsert when
+something changed and one delete when something is no longer given."""
 
 from __future__ import annotations
 
 import random
+from datetime import date
 
 import pytest
 from django.db import connection
@@ -20,7 +21,7 @@ from regie.agreements.tests.register import (
     make_product,
     make_supplier,
 )
-from regie.gateway.models import OAuthClient, SupplierPseudonym
+from regie.gateway.models import OAuthClient, ReleasedRecord, SupplierPseudonym
 from regie.gateway.oneroster.release import SupplierView
 from regie.gateway.scopes import ROSTER_CORE_READ
 from regie.gateway.services import register_client
@@ -96,6 +97,13 @@ def test_the_roster_takes_the_same_number_of_queries_for_more_pupils_and_teacher
         scopes=[ROSTER_CORE_READ.name],
     )
     keep_pseudonyms(client)
+    ReleasedRecord.objects.create(  # an enrollment given before and gone since: forgotten
+        client=client,
+        kind="enrollment",
+        key="0" * 32,
+        fingerprint="0" * 32,
+        changed_on=date.today(),
+    )
     few, small = queries(client)
     assert small == 3 + 1  # the pupils and the imported teacher
 
@@ -117,5 +125,6 @@ def test_the_roster_takes_the_same_number_of_queries_for_more_pupils_and_teacher
     assert large == small + 50 + 3
     assert many == few
 
-    unchanged, _ = queries(client)  # nothing new to keep: only the reads
-    assert unchanged == few - 2
+    assert not ReleasedRecord.objects.filter(key="0" * 32).exists()
+    unchanged, _ = queries(client)  # nothing new to keep or to forget: only the reads
+    assert unchanged == few - 3

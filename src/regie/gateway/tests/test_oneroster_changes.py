@@ -5,7 +5,7 @@ as released to the client last changed — not when the hub's row changed — ke
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
@@ -19,6 +19,7 @@ from regie.agreements.tests.register import (
     make_supplier,
 )
 from regie.gateway.models import OAuthClient, ReleasedRecord
+from regie.gateway.oneroster import query
 from regie.gateway.oneroster.changes import Ledger, moment
 from regie.gateway.oneroster.release import Record, SupplierView
 from regie.gateway.scopes import ROSTER_CORE_READ
@@ -159,3 +160,35 @@ def test_what_is_no_longer_given_is_forgotten(rng: random.Random) -> None:
     left = view.enrollment_records()
     assert len(left) < len(enrollments)
     assert ReleasedRecord.objects.filter(kind="enrollment").count() == len(left)
+
+
+def changed_since(records: list[Record], expression: str) -> set[str]:
+    found = query.parse_filter(expression, ["dateLastModified"])
+    assert found is not None
+    return {record["sourcedId"] for record in records if found.matches(record)}
+
+
+def test_a_delta_after_a_moment_includes_the_day_of_that_moment(rng: random.Random) -> None:
+    """A day-precise dateLastModified compared with a moment holds when some moment of that day
+    would: a client that syncs twice a day with ``>`` its last sync misses no change, and one that
+    keeps the greatest dateLastModified as its cursor gets that day again."""
+    client = roster_client(rng)
+    SupplierView(client, BASE).student_records()
+    synced_days_ago(3)
+    last_sync = timezone.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    pupil = Student.objects.filter(groups__las_key="A-G5").order_by("pk").first()
+    assert pupil is not None
+    pupil.year_level = "6"
+    pupil.save()
+    records = SupplierView(client, BASE).student_records()
+    changed = {record["sourcedId"] for record in records if record["_pupil"] == pupil.pk}
+    today = moment(TODAY())
+    assert today < last_sync  # as text, the change would look older than the last sync
+    assert changed_since(records, f"dateLastModified>'{last_sync}'") == changed
+    assert changed_since(records, f"dateLastModified>='{last_sync}'") == changed
+    assert changed_since(records, f"dateLastModified>'{today}'") == changed
+    assert changed_since(records, f"dateLastModified>'{TODAY().isoformat()}'") == changed
+    everyone = {record["sourcedId"] for record in records}
+    assert changed_since(records, f"dateLastModified<'{last_sync}'") == everyone
+    assert changed_since(records, f"dateLastModified<'{TODAY().isoformat()}'") == everyone - changed
+    assert changed_since(records, f"dateLastModified='{today}'") == changed

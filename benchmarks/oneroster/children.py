@@ -146,7 +146,7 @@ def setup_child() -> None:
 
 # (file, function, label, top level): the top-level parts do not overlap; the others are "of which".
 PROFILED = (
-    ("regie/gateway/oneroster/api.py", "__call__", "bearer token checked", True),
+    ("regie/gateway/oneroster/binding.py", "__call__", "bearer token checked", True),
     (
         "regie/gateway/oneroster/release.py",
         "decisions",
@@ -154,11 +154,11 @@ PROFILED = (
         True,
     ),
     ("regie/agreements/policy.py", "decide_many", "— of which `policy.decide_many`", False),
-    ("regie/gateway/oneroster/release.py", "_pseudonyms", "stored pseudonyms read", True),
+    ("regie/gateway/pseudonyms.py", "for_students", "stored pseudonyms read", True),
     ("regie/gateway/oneroster/release.py", "_user", "pupil records built", True),
     (
         "regie/gateway/oneroster/release.py",
-        "teacher_records",
+        "_teacher_records",
         "teacher records built, with the classes and memberships they need",
         True,
     ),
@@ -168,9 +168,15 @@ PROFILED = (
         "— of which classes, memberships and teachers read",
         False,
     ),
+    (
+        "regie/gateway/oneroster/changes.py",
+        "date",
+        "dated: what the client was given read, fingerprints compared",
+        True,
+    ),
     ("regie/gateway/oneroster/query.py", "apply", "filtered, sorted, paged", True),
     ("regie/gateway/oneroster/query.py", "records", "fields selected", True),
-    ("regie/gateway/oneroster/api.py", "_json", "serialised (orjson)", True),
+    ("regie/gateway/oneroster/binding.py", "json_response", "serialised (orjson)", True),
     ("regie/audit/services.py", "record", "audit event written", True),
 )
 

@@ -13,19 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
-
 from regie.accounts.services import student_for
 from regie.agreements import policy
 from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
-from regie.agreements.models import Supplier
 from regie.audit.services import client_actor, record
-from regie.nummervoorziening import client as nv
 from regie.roster.models import Gender, Student
 
-from . import events, teachers
-from .models import OAuthClient, SupplierPseudonym
+from . import events, pseudonyms, teachers
+from .models import OAuthClient
 
 # The catalogue attributes an ID token or userinfo response can carry, and their claim names
 # (OIDC Core §5.1 where it has one). Results, photo and care data never go by SSO.
@@ -62,35 +57,6 @@ def launch_decision(
     return policy.decide(client.product, student, requested or SSO_ATTRIBUTES)
 
 
-def pseudonym(student: Student, supplier: Supplier) -> str:
-    """The pupil's pseudonym at ``supplier``: kept once obtained from the number service."""
-    known = SupplierPseudonym.objects.filter(student=student, supplier=supplier).first()
-    if known is not None:
-        return known.value
-    if not student.eck_id:
-        raise ReleaseRefused({SUPPLIER_PSEUDONYM: "no_eck_id"})
-    service = nv.get_client()
-    sector_id = sector_ids(service)[student.school.sector]
-    value = service.supplier_pseudonym(student.eck_id, supplier.kvk, sector_id)
-    try:
-        with transaction.atomic():
-            SupplierPseudonym.objects.create(student=student, supplier=supplier, value=value)
-    except IntegrityError:  # obtained by a concurrent launch: the same value
-        pass
-    return value
-
-
-_SECTORS: dict[str, dict[str, str]] = {}
-
-
-def sector_ids(service: nv.NummervoorzieningClient) -> dict[str, str]:
-    """The number service's sector ids by sector code, asked once per service URL."""
-    url = settings.NV_CLIENT_URL
-    if url not in _SECTORS:
-        _SECTORS[url] = {sector.code: sector.id for sector in service.sectors()}
-    return _SECTORS[url]
-
-
 @dataclass(frozen=True)
 class Release:
     """What may go to a client about one user: the claims (``sub`` first) and, for the audit
@@ -124,7 +90,10 @@ def _release(client: OAuthClient, user: Any, *, sub_only: bool = False) -> Relea
     decision = launch_decision(client, student, (SUPPLIER_PSEUDONYM,) if sub_only else None)
     if decision is None or SUPPLIER_PSEUDONYM not in decision.allowed:
         raise ReleaseRefused(decision.reasons() if decision else {SUPPLIER_PSEUDONYM: "no_pupil"})
-    result: dict[str, Any] = {"sub": pseudonym(student, client.supplier)}
+    sub = pseudonyms.for_student(student, client.supplier)
+    if sub is None:
+        raise ReleaseRefused({SUPPLIER_PSEUDONYM: "no_eck_id"})
+    result: dict[str, Any] = {"sub": sub}
     if sub_only:
         return Release(f"student:{student.pk}", (SUPPLIER_PSEUDONYM,), result)
     for attribute in sorted(decision.allowed - {SUPPLIER_PSEUDONYM}):

@@ -1,7 +1,7 @@
 """Per-supplier keyed identifiers for everything that is not a pupil.
 
 A pupil's identifier at a supplier is its supplier pseudonym from the number service
-(:func:`regie.gateway.claims.pseudonym`). Schools, boards, groups, sessions, enrollments and
+(:mod:`regie.gateway.pseudonyms`). Schools, boards, groups, sessions, enrollments and
 staff get a **keyed id** instead: HMAC-SHA-256 under a key derived from ``IDENTIFIER_KEY``
 (``REGIE_IDENTIFIER_KEY``; by default the secret key) and the supplier's KvK number, truncated to
 32 hex characters. The secret key can be rotated without changing these ids by keeping the old one
@@ -36,6 +36,27 @@ def keyed(supplier: Supplier | str, kind: str, *parts: object) -> str:
     kvk = supplier if isinstance(supplier, str) else supplier.kvk
     message = ":".join([kind, *map(str, parts)]).encode("ascii")
     return hmac.new(_key(settings.IDENTIFIER_KEY, kvk), message, hashlib.sha256).hexdigest()[:32]
+
+
+@lru_cache(maxsize=256)
+def _purpose_key(identifier_key: str, kvk: str, purpose: str) -> bytes:
+    return salted_hmac(
+        f"regie.gateway.{purpose}", kvk, secret=identifier_key, algorithm="sha256"
+    ).digest()
+
+
+def purpose_key(supplier: Supplier | str, purpose: str) -> bytes:
+    """The supplier's key for ``purpose``, derived from ``IDENTIFIER_KEY`` as the keyed ids' is
+    (32 bytes): for :func:`digest`, or to key many digests at once."""
+    kvk = supplier if isinstance(supplier, str) else supplier.kvk
+    return _purpose_key(settings.IDENTIFIER_KEY, kvk, purpose)
+
+
+def digest(supplier: Supplier | str, purpose: str, data: bytes) -> str:
+    """A keyed digest of ``data`` at ``supplier`` for ``purpose``: keyed BLAKE2b (a MAC) under
+    :func:`purpose_key`, 32 hex. What the hub keeps about what went out
+    (:mod:`.oneroster.changes`) is stored this way, so that it names nothing a supplier holds."""
+    return hashlib.blake2b(data, key=purpose_key(supplier, purpose), digest_size=16).hexdigest()
 
 
 def staff_id(supplier: Supplier | str, staff_pk: int) -> str:

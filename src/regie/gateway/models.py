@@ -7,6 +7,9 @@
   database does not hand out working codes or tokens.
 - :class:`SupplierPseudonym` — the pupil's pseudonym for one supplier, obtained from the number
   service once and kept, so that results posted by pseudonym can be matched back at the hub.
+- :class:`ReleasedRecord` — per client and OneRoster record, a keyed fingerprint of what the
+  client was last given and the day that last changed: its ``dateLastModified``
+  (:mod:`.oneroster.changes`).
 
 The methods named ``get_*`` / ``check_*`` are the interface Authlib's OAuth 2.0 server expects
 (``ClientMixin``, ``AuthorizationCodeMixin``, ``TokenMixin``).
@@ -172,7 +175,8 @@ class AuthorizationCode(models.Model):
     nonce = models.CharField(max_length=255, blank=True)
     code_challenge = models.CharField(max_length=128)
     code_challenge_method = models.CharField(max_length=10, default="S256")
-    auth_time = models.BigIntegerField()
+    # Only when the authorization request carried max_age (regie.gateway.oidc.authentication).
+    auth_time = models.BigIntegerField(null=True, blank=True)
     created_at = models.FloatField(default=time.time)
     used_at = models.FloatField(null=True, blank=True)
     # When a second exchange of the code was refused: a token issued for it is revoked at once,
@@ -194,7 +198,7 @@ class AuthorizationCode(models.Model):
     def get_nonce(self) -> str | None:
         return self.nonce or None
 
-    def get_auth_time(self) -> int:
+    def get_auth_time(self) -> int | None:
         return self.auth_time
 
     def get_acr(self) -> str | None:
@@ -279,6 +283,40 @@ class SupplierPseudonym(models.Model):
 
     def __str__(self) -> str:
         return f"pseudonym of student {self.student_id} at supplier {self.supplier_id}"
+
+
+class ReleasedRecord(models.Model):
+    """What one client was last given of one OneRoster record, and the day that last changed.
+
+    Holds no identifier a supplier knows and no released value: ``key`` is a keyed hash (under
+    the supplier's identifier key) of the record's kind and ``sourcedId``, ``fingerprint`` one of
+    the record as released. Without the hub's key neither can be matched to a pupil, nor a value
+    be guessed from it. See :mod:`regie.gateway.oneroster.changes`.
+    """
+
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "client": dc.NOT_PERSONAL,
+        "kind": dc.NOT_PERSONAL,
+        "key": dc.PSEUDONYMOUS_ID,
+        "fingerprint": dc.PSEUDONYMOUS_ID,
+        "changed_on": dc.EDUCATION,
+    }
+
+    client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    key = models.CharField(max_length=32)
+    fingerprint = models.CharField(max_length=32)
+    changed_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("client", "kind", "key"), name="released_record_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} released to client {self.client_id}"
 
 
 class SeenAssertion(models.Model):

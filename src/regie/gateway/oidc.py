@@ -10,7 +10,12 @@ Authlib does the protocol; this module adapts it to regie:
   secret stored hashed;
 - ID tokens signed with the provider's current key for the client's algorithm (ES256 by
   default), ``sub`` the supplier pseudonym, and claims exactly what the release policy allows
-  (:mod:`.claims`), worked out again at every token and userinfo request.
+  (:mod:`.claims`), worked out again at every token and userinfo request;
+- ``max_age`` and ``prompt=login`` (OIDC Core §3.1.2.1) honoured (:func:`authentication`), and
+  ``auth_time`` only when ``max_age`` asks for it, so that no value from the hub's session goes
+  to two suppliers (docs/architecture.md, "What a supplier receives"): the time of a login made
+  for this very request, or the session's login coarsened to the hour on a grid of the
+  supplier's own. No ``sid`` (no front- or back-channel logout).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,17 +38,20 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oidc.core.errors import LoginRequiredError
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.core.grants.util import create_half_hash
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from regie.accounts.services import PUPIL_ACCOUNT_PATH, read_with_account
 from regie.audit.services import SYSTEM, client_actor, record
 
-from . import claims, events, keys
+from . import claims, events, identifiers, keys
 from .models import AccessToken, AuthorizationCode, OAuthClient, SeenAssertion, digest
 from .scopes import SCOPES
 
@@ -64,6 +73,104 @@ def request_scope() -> Iterator[None]:
         yield
     finally:
         _request_cache.reset(token)
+
+
+# --- the login behind a launch: max_age, prompt=login, auth_time ---------------------------------
+
+LOGIN_AT = "gateway.login_at"  # session: when its user logged in (epoch seconds)
+LOGIN_ASKED_AT = "gateway.login_asked_at"  # session: when a launch asked for a fresh login
+AUTH_TIME_GRID = 3600  # seconds: a reused login's auth_time is coarsened to this
+
+
+def remember_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """``user_logged_in``: note the moment in the session (``auth_time`` is made from it)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[LOGIN_AT] = int(time.time())
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """What a launch needs of the login: a fresh one first, or the ``auth_time`` to issue."""
+
+    needs_login: bool
+    auth_time: int | None = None
+
+
+def coarse_auth_time(login_at: int, client: OAuthClient) -> int:
+    """``login_at`` rounded down to the hour on a grid of the supplier's own (a keyed offset):
+    never later than the login, and not the value another supplier gets."""
+    offset = int(identifiers.digest(client.supplier, "oidc.auth_time", b"grid"), 16)
+    return login_at - (login_at - offset % AUTH_TIME_GRID) % AUTH_TIME_GRID
+
+
+def _max_age(grant: Any) -> int | None:
+    text = grant.request.payload.data.get("max_age")
+    if text is None or text == "":
+        return None
+    if not text.isdigit() or len(text) > 9:
+        raise InvalidRequestError(
+            "'max_age' is a whole number of seconds.",
+            state=grant.request.payload.state,
+            redirect_uri=grant.redirect_uri,
+        )
+    return int(text)
+
+
+def _fresh_login(grant: Any) -> Authentication:
+    """A fresh login is needed; with ``prompt=none`` that is ``login_required`` (§3.1.2.6)."""
+    if "none" in (grant.request.payload.data.get("prompt") or "").split():
+        raise LoginRequiredError(state=grant.request.payload.state, redirect_uri=grant.redirect_uri)
+    return Authentication(True)
+
+
+def authentication(request: HttpRequest, grant: Any) -> Authentication:
+    """OIDC Core §3.1.2.1 for a validated authorization request of a logged-in user.
+
+    ``prompt=login``, or a ``max_age`` the session's login is too old for, needs a fresh login
+    first (unless this request asked for one and got it). ``auth_time`` only with ``max_age``:
+    the login made for this request (the supplier's own event, and only its), or else the
+    session's login coarsened (:func:`coarse_auth_time`) but not earlier than ``max_age`` allows
+    (then it is this request's moment less ``max_age``: the supplier's own knowledge) — never
+    later than the login itself."""
+    max_age = _max_age(grant)
+    login_at = request.session.get(LOGIN_AT)
+    asked_at = request.session.get(LOGIN_ASKED_AT)
+    if isinstance(login_at, int) and isinstance(asked_at, int) and login_at >= asked_at:
+        return Authentication(False, login_at if max_age is not None else None)
+    if "login" in (grant.request.payload.data.get("prompt") or "").split():
+        return Authentication(True)
+    if max_age is None:
+        return Authentication(False)
+    # The supplier checks auth_time + max_age against its own clock when it gets the ID token,
+    # up to a code's lifetime later: the login must be at least that recent.
+    oldest = int(time.time()) - max_age + settings.OIDC_CODE_TTL_SECONDS
+    if not isinstance(login_at, int) or login_at < oldest:
+        return _fresh_login(grant)
+    return Authentication(False, max(coarse_auth_time(login_at, grant.client), oldest))
+
+
+def ask_for_login(request: HttpRequest) -> None:
+    """End the session and note that the next login is the fresh one a launch asked for."""
+    logout(request)
+    request.session[LOGIN_ASKED_AT] = int(time.time())
+
+
+def login_used(request: HttpRequest) -> None:
+    """A fresh login served its launch: the next launch that asks for one gets another."""
+    request.session.pop(LOGIN_ASKED_AT, None)
+
+
+_auth_time: ContextVar[int | None] = ContextVar("regie_oidc_auth_time", default=None)
+
+
+@contextmanager
+def issuing(authenticated: Authentication) -> Iterator[None]:
+    """Codes issued in this block carry ``authenticated.auth_time`` (None: no ``auth_time``)."""
+    token = _auth_time.set(authenticated.auth_time)
+    try:
+        yield
+    finally:
+        _auth_time.reset(token)
 
 
 def _cached(kind: str, key: str, lookup: Any) -> Any:
@@ -143,7 +250,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
             nonce=data.get("nonce") or "",
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method") or "S256",
-            auth_time=int(time.time()),
+            auth_time=_auth_time.get(),
         )
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:

@@ -483,7 +483,12 @@ def _authorize() -> Schema:
                 _query("nonce", "Put into the ID token."),
                 _query("code_challenge", "PKCE (RFC 7636), required.", required=True),
                 _query("code_challenge_method", "Only `S256`.", required=True),
-                _query("prompt", "OIDC Core §3.1.2.1."),
+                _query("prompt", "OIDC Core §3.1.2.1; `login` asks for a fresh login."),
+                _query(
+                    "max_age",
+                    "OIDC Core §3.1.2.1, whole seconds: a login older than this is asked for "
+                    "again; the ID token then carries `auth_time` (docs/sso.md).",
+                ),
             ],
             "responses": {
                 "302": _redirect(

@@ -103,6 +103,14 @@ def _authorize(request: HttpRequest) -> HttpResponse:
         return render(request, "gateway/error.html", {"error": error.error}, status=400)
     client = grant.client
     try:
+        authenticated = oidc.authentication(request, grant)
+    except OAuth2Error as error:  # max_age no number of seconds; prompt=none, login needed
+        return server.handle_error_response(request, error)  # type: ignore[no-any-return]
+    if authenticated.needs_login:  # prompt=login, or a login older than max_age allows
+        oidc.ask_for_login(request)
+        return redirect_to_login(request.get_full_path())
+    oidc.login_used(request)
+    try:
         reasons = claims.refusal(client, request.user)
     except NummervoorzieningClientError:
         return render(request, "gateway/unavailable.html", {"client": client}, status=503)
@@ -125,9 +133,10 @@ def _authorize(request: HttpRequest) -> HttpResponse:
             },
             status=403,
         )
-    return server.create_authorization_response(  # type: ignore[no-any-return]
-        request, grant_user=request.user, grant=grant
-    )
+    with oidc.issuing(authenticated):
+        return server.create_authorization_response(  # type: ignore[no-any-return]
+            request, grant_user=request.user, grant=grant
+        )
 
 
 # Why a launch was refused, for the person launching (by the failed condition).

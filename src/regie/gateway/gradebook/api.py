@@ -37,9 +37,9 @@ from ninja.params.functions import Path
 from regie.agreements import policy
 from regie.audit.services import client_actor, record
 
-from .. import events
+from .. import events, pseudonyms
 from ..models import LineItem, OAuthClient, Result, SupplierPseudonym
-from ..oneroster import binding, query
+from ..oneroster import binding, paths, query
 from ..oneroster import schemas as roster_schemas
 from ..oneroster.errors import InvalidData, OneRosterError, UnknownObject
 from ..oneroster.query import Record
@@ -51,6 +51,10 @@ from .records import RESULTS
 ROOT_PATH = "/ims/oneroster/gradebook/v1p2"
 MAX_BODY_BYTES = 64 * 1024
 MAX_ID = 255
+STUDENT_ID = (
+    "The pupil's sourcedId (your pseudonym) by its last segment, as in the `href` the hub gives, "
+    "or in full: raw or percent-encoded. See docs/oneroster-rest.md, Ids in paths."
+)
 
 
 class PayloadTooLarge(OneRosterError):
@@ -121,9 +125,9 @@ R: dict[int, Any] = {
 WRITE = {**R, 422: roster_schemas.StatusInfo}
 
 
-def _path_id(max_length: int = MAX_ID) -> Any:
+def _path_id(max_length: int = MAX_ID, description: str | None = None) -> Any:
     """A path id: never NUL (no database stores it), at most as long as a stored id."""
-    return Path(..., max_length=max_length, pattern=schemas.NO_NUL)
+    return Path(..., max_length=max_length, pattern=schemas.NO_NUL, description=description)
 
 
 def _root(request: HttpRequest) -> str:
@@ -318,15 +322,11 @@ def put_result(
     item = records.own_line_items(view).filter(sourced_id=given.lineItem.sourcedId).first()
     if item is None or item.group_id not in view.classes:
         raise UnknownObject("there is no lineItem with this sourcedId that you may see")
-    known = (
-        SupplierPseudonym.objects.filter(supplier=view.supplier, value=given.student.sourcedId)
-        .select_related("student")
-        .first()
-    )
+    known = pseudonyms.find(view.supplier, given.student.sourcedId)
     if known is None or known.student_id not in view.decisions:
         raise UnknownObject("there is no student with this sourcedId that you may see")
     student = known.student
-    if not student.groups.filter(pk=item.group_id).exists():
+    if not view.enrolled(student.pk, item.group_id):  # as released: no membership is told
         raise Unprocessable("the student is not enrolled in the class of this lineItem")
     product = next(
         (
@@ -398,6 +398,15 @@ def _audit_deleted(view: SupplierView, result: Result, *, with_line_item: bool) 
             "with_line_item": with_line_item,
         },
     )
+
+
+def _student(view: SupplierView, asked: str) -> SupplierPseudonym | None:
+    """The kept pseudonym a path names: in full (raw, percent-encoded or with its slashes
+    merged by a proxy) or in its path form (:mod:`..oneroster.paths`)."""
+    known = pseudonyms.find(view.supplier, asked)
+    if known is None and (tail := paths.tail(asked)) is not None:
+        known = pseudonyms.find_ending(view.supplier, f"/{tail}")
+    return known if known is not None and paths.matches(asked, known.value) else None
 
 
 # --- per class ----------------------------------------------------------------------------------
@@ -475,13 +484,11 @@ def get_results_for_student_for_class(
     request: HttpRequest,
     paging: Query[schemas.Paging],
     class_sourced_id: str = _path_id(),
-    student_sourced_id: str = _path_id(300),
+    student_sourced_id: str = _path_id(300, STUDENT_ID),
 ) -> HttpResponse:
     def narrow(view: SupplierView) -> dict[str, Any]:
         group_id = _class(view, class_sourced_id)
-        known = SupplierPseudonym.objects.filter(
-            supplier=view.supplier, value=student_sourced_id
-        ).first()
+        known = _student(view, student_sourced_id)
         if known is None:
             raise UnknownObject("there is no student with this sourcedId that you may see")
         return {"line_item__group": group_id, "student": known.student_id}

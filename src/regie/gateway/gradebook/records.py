@@ -2,7 +2,7 @@
 
 A supplier reads back only the line items and results it put itself, whatever it may see in the
 roster today (they are its own data); a result carries the supplier's own pseudonym of the pupil.
-Records keep the hub's ``_`` keys for the release audit (:func:`..oneroster.api._audit_release`):
+Records keep the hub's ``_`` keys for the release audit (:func:`..oneroster.binding.audit_release`):
 which pupil, and which catalogue attribute each field releases.
 """
 
@@ -14,7 +14,8 @@ from django.db.models import QuerySet
 
 from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
 
-from ..models import LineItem, Result, SupplierPseudonym
+from .. import pseudonyms
+from ..models import LineItem, Result
 from ..oneroster.query import Record
 from ..oneroster.release import SupplierView, moment, ref
 
@@ -90,14 +91,8 @@ def line_item_records(view: SupplierView, items: QuerySet[LineItem]) -> list[Rec
 
 
 def result_records(view: SupplierView, root: str, results: QuerySet[Result]) -> list[Record]:
-    pseudonyms = dict(
-        SupplierPseudonym.objects.filter(
-            supplier=view.supplier, student_id__in=results.values("student_id")
-        ).values_list("student_id", "value")
-    )
-    return [
-        result_record(view, root, result, pseudonyms.get(result.student_id)) for result in results
-    ]
+    known = dict(pseudonyms.stored(view.supplier, results.values("student_id")))
+    return [result_record(view, root, result, known.get(result.student_id)) for result in results]
 
 
 def class_id_of(view: SupplierView, sourced_id: str) -> int | None:

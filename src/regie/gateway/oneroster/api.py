@@ -18,6 +18,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.params.functions import Path
 
 from ..scopes import ROSTER_CORE_READ, ROSTER_DEMOGRAPHICS_READ
 from . import binding, schemas
@@ -53,6 +54,16 @@ USER_ALL = (*USER_FIELDS, "roles", "primaryOrg", "userIds")
 ENROLLMENT_FIELDS = ("sourcedId", "status", "dateLastModified", "role", "primary")
 ENROLLMENT_ALL = (*ENROLLMENT_FIELDS, "user", "class", "school")
 DEMOGRAPHIC_FIELDS = ("sourcedId", "status", "dateLastModified", "birthDate", "sex")
+
+
+USER_ID = (
+    "The user's sourcedId as in the `href` the hub gives (a pupil's pseudonym by its last "
+    "segment), or in full: raw or percent-encoded. See docs/oneroster-rest.md, Ids in paths."
+)
+
+
+def _user_id() -> Any:
+    return Path(..., description=USER_ID)
 
 
 CORE = binding.RosterToken(ROSTER_CORE_READ)
@@ -166,7 +177,7 @@ def get_all_users(request: HttpRequest) -> HttpResponse:
 @api.get(
     "/users/{path:sourced_id}", response={200: schemas.SingleUser, **R}, operation_id="getUser"
 )
-def get_user(request: HttpRequest, sourced_id: str) -> HttpResponse:
+def get_user(request: HttpRequest, sourced_id: str = _user_id()) -> HttpResponse:
     return binding.single(request, "user", SupplierView.user_records, USER_ALL, sourced_id)
 
 
@@ -180,7 +191,7 @@ def get_all_students(request: HttpRequest) -> HttpResponse:
     response={200: schemas.SingleUser, **R},
     operation_id="getStudent",
 )
-def get_student(request: HttpRequest, sourced_id: str) -> HttpResponse:
+def get_student(request: HttpRequest, sourced_id: str = _user_id()) -> HttpResponse:
     return binding.single(request, "user", SupplierView.student_records, USER_ALL, sourced_id)
 
 
@@ -194,7 +205,7 @@ def get_all_teachers(request: HttpRequest) -> HttpResponse:
     response={200: schemas.SingleUser, **R},
     operation_id="getTeacher",
 )
-def get_teacher(request: HttpRequest, sourced_id: str) -> HttpResponse:
+def get_teacher(request: HttpRequest, sourced_id: str = _user_id()) -> HttpResponse:
     return binding.single(request, "user", SupplierView.teacher_records, USER_ALL, sourced_id)
 
 
@@ -300,7 +311,7 @@ def get_all_demographics(request: HttpRequest) -> HttpResponse:
     operation_id="getDemographics",
     auth=DEMOGRAPHICS,
 )
-def get_demographics(request: HttpRequest, sourced_id: str) -> HttpResponse:
+def get_demographics(request: HttpRequest, sourced_id: str = _user_id()) -> HttpResponse:
     return binding.single(
         request, "demographics", SupplierView.demographic_records, DEMOGRAPHIC_FIELDS, sourced_id
     )

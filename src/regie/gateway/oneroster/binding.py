@@ -29,7 +29,7 @@ from regie.nummervoorziening.client import NummervoorzieningClientError
 from .. import events, oidc
 from ..models import OAuthClient
 from ..scopes import Scope
-from . import query
+from . import paths, query
 from .errors import (
     Forbidden,
     InternalServerError,
@@ -218,7 +218,7 @@ def collection(
     given = params(request)
     asked = query.parse_query(given, fields, filterable)  # refuse before anything is built
     view = view_for(request)
-    records = sorted(build(view), key=lambda item: item["sourcedId"])
+    records = sorted(build(view), key=lambda item: item["sourcedId"])  # the supplier's own order
     page = query.apply(records, asked)
     audit_release(request, view, page.window, asked.fields)
     headers = page.headers(request.build_absolute_uri(request.path), given)
@@ -232,10 +232,11 @@ def single(
     fields: Sequence[str],
     sourced_id: str,
 ) -> HttpResponse:
-    """A single object of a collection; one the supplier may not see is one that does not exist."""
+    """A single object of a collection; one the supplier may not see is one that does not exist.
+    ``sourced_id`` as the path holds it: in full or in its path form (:mod:`.paths`)."""
     selection = query.parse_selection(params(request), fields)
     view = view_for(request)
-    found = [item for item in build(view) if item["sourcedId"] == sourced_id]
+    found = [item for item in build(view) if paths.matches(sourced_id, item["sourcedId"])]
     if not found:
         raise UnknownObject(f"there is no {name} with this sourcedId that you may see")
     audit_release(request, view, found[:1], selection)

@@ -10,6 +10,14 @@ on a field the policy withheld matches nothing instead of telling anything about
 tighter than ``OR``. Values compare as text (ISO dates compare correctly that way); ``~`` is a
 case-insensitive "contains"; on a list field (``grades``) a predicate holds if it holds for an
 element. A field a record lacks satisfies no predicate.
+
+A rostering ``dateLastModified`` is a day (:mod:`.changes`), rendered as ``<day>T00:00:00.000Z``:
+the record changed at some moment of that (hub-local) day. Compared with a moment ``<``, ``<=``,
+``>`` or ``>=``, it holds when *some* moment of that day would: ``dateLastModified>'<moment of the
+last sync>'`` then includes the records dated the day of that sync, so a delta never misses a
+change seen later that day (a client that keeps the greatest ``dateLastModified`` it saw as its
+cursor gets that day again, rather than losing its changes). A moment is an ISO 8601 date-time
+(UTC without an offset) or a date (the hub's midnight).
 """
 
 from __future__ import annotations
@@ -17,8 +25,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urlencode
+
+from django.utils import timezone
 
 from .errors import InvalidData, InvalidFilterField, InvalidSelectionField, InvalidSortField
 
@@ -44,6 +56,39 @@ _COMPARE: dict[str, Callable[[str, str], bool]] = {
 }
 
 
+_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})T00:00:00\.000Z")
+_ORDERING = frozenset({"<", "<=", ">", ">="})
+
+
+def _moment(text: str) -> datetime | None:
+    """An ISO 8601 date-time (UTC without an offset) or date (the hub's midnight), or None."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if value.tzinfo is not None:
+        return value
+    if len(text) == 10:  # a date
+        return timezone.make_aware(value, timezone.get_default_timezone())
+    return value.replace(tzinfo=UTC)
+
+
+@lru_cache(maxsize=64)
+def _bounds(day: date) -> tuple[datetime, datetime]:
+    """The first moment of the hub's ``day`` and the first one after it."""
+    local = timezone.get_default_timezone()
+    start = timezone.make_aware(datetime.combine(day, time.min), local)
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min), local)
+
+
+def _some_moment_of(day: date, op: str, moment: datetime) -> bool:
+    """Whether some moment of the hub's ``day`` stands in ``op`` to ``moment``."""
+    start, end = _bounds(day)
+    if op in {">", ">="}:
+        return end > moment  # the day's moments run up to (not including) its end
+    return start < moment if op == "<" else start <= moment
+
+
 @dataclass(frozen=True)
 class Predicate:
     field: str
@@ -55,8 +100,22 @@ class Predicate:
             return False
         have = record[self.field]
         values = have if isinstance(have, list) else [have]
+        if self.op in _ORDERING and (moment := self.moment) is not None:
+            return any(self._ordered(_text(item), moment) for item in values)
         compare = _COMPARE[self.op]
         return any(compare(_text(item), self.value) for item in values)
+
+    @cached_property
+    def moment(self) -> datetime | None:
+        """The value as a moment, if it is one."""
+        return _moment(self.value)
+
+    def _ordered(self, have: str, moment: datetime) -> bool:
+        """A day (``dateLastModified``) against a moment; any other value as text."""
+        day = _DAY.fullmatch(have)
+        if day is None:
+            return _COMPARE[self.op](have, self.value)
+        return _some_moment_of(date.fromisoformat(day[1]), self.op, moment)
 
 
 def _text(value: Any) -> str:

@@ -7,8 +7,8 @@ release policy allows — built once per request, in a fixed number of queries.
   **academic sessions**: the school years of the visible licences.
 - Visible **pupils**: covered by a visible licence with ``supplier_pseudonym`` allowed by
   :func:`regie.agreements.policy.decide_many`; their fields are what the policy allows them (the
-  union over the client's products). ``sourcedId`` is the pupil's supplier pseudonym, obtained
-  from the number service in one batch for those not known yet and kept in ``SupplierPseudonym``.
+  union over the client's products). ``sourcedId`` is the pupil's supplier pseudonym
+  (:mod:`regie.gateway.pseudonyms`: kept, or obtained from the number service in one batch).
 - Visible **classes**: licensed groups, and the groups of visible pupils whose ``groups``
   attribute is allowed; **enrollments** only for those pupils.
 - Pupils this supplier was given before (a ``SupplierPseudonym`` exists) who are no longer
@@ -18,24 +18,25 @@ release policy allows — built once per request, in a fixed number of queries.
   ``sub`` of their launch), the role ``teacher`` at the schools of those classes, and enrollments
   with the role ``teacher``. Names and e-mail addresses of staff are not released (not even read
   from the database): the release policy and the data schedules have no basis for staff data yet.
-  A teacher who no longer teaches a visible class is simply absent: without storing what went
-  out, the hub cannot know that a supplier was given them before, so there is no ``tobedeleted``.
+  A teacher who no longer teaches a visible class is simply absent (the hub keeps what went out
+  only as keyed hashes, which do not give the id back), so there is no ``tobedeleted``.
 
-Schools, boards, classes, sessions and enrollments get a per-supplier keyed id (HMAC-SHA-256
-under a key derived from ``SECRET_KEY`` and the supplier's KvK number): no internal id leaves
-the hub, and two suppliers cannot match their ids.
+Schools, boards, classes, sessions and enrollments get a per-supplier keyed id
+(:mod:`regie.gateway.identifiers`): no internal id leaves the hub, and two suppliers cannot match
+their ids. Nothing a supplier receives follows the hub's internal order: records come sorted by
+``sourcedId`` (the supplier's own ids), and so do the secondary roles of a teacher and the
+children of a board. ``dateLastModified`` is the day the record as released to this client last
+changed (:mod:`.changes`); ``href`` values carry the path form of the id (:mod:`.paths`).
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import cached_property
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -43,11 +44,12 @@ from regie.agreements import policy
 from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
 from regie.agreements.models import Licence, ProcessingAgreement, Product, Supplier
 from regie.core.models import Board, School, SchoolYear
-from regie.nummervoorziening import client as nv
 from regie.roster.models import Gender, Group, GroupKind, Staff, StaffRole, Student
 
-from .. import claims, identifiers
-from ..models import OAuthClient, SupplierPseudonym
+from .. import identifiers, pseudonyms
+from ..models import OAuthClient
+from . import paths
+from .changes import Ledger
 
 # The catalogue attributes a roster can carry (results go by the gradebook service, photos and
 # care data never by rostering).
@@ -77,22 +79,21 @@ TEACHER_ENROLLMENT_RELEASED: dict[str, tuple[str, ...]] = {
     "user": (STAFF_ID, "groups"),
     "class": ("groups",),
 }
-# Up to this many missing pseudonyms are asked for one by one; more go in one batch.
-SINGLE_LOOKUPS_UP_TO = 5
-
 Record = dict[str, Any]
 
 
 def moment(value: datetime | date) -> str:
-    """``dateLastModified``: ISO 8601 in UTC with milliseconds, as the binding's examples."""
+    """ISO 8601 in UTC with milliseconds, as the binding's examples: for what a supplier put
+    itself (gradebook); the roster's ``dateLastModified`` is a day (:mod:`.changes`)."""
     if not isinstance(value, datetime):
         value = datetime.combine(value, time.min, tzinfo=UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def ref(base: str, kind: str, collection: str, sourced_id: str) -> Record:
-    """A GUIDRef: ``{href, sourcedId, type}``."""
-    return {"href": f"{base}/{collection}/{sourced_id}", "sourcedId": sourced_id, "type": kind}
+    """A GUIDRef: ``{href, sourcedId, type}``; the ``href`` with the id's path form."""
+    href = f"{base}/{collection}/{paths.path_form(sourced_id)}"
+    return {"href": href, "sourcedId": sourced_id, "type": kind}
 
 
 @dataclass
@@ -174,46 +175,87 @@ class SupplierView:
     def sessions(self) -> dict[int, SchoolYear]:
         return {licence.school_year_id: licence.school_year for licence in self.licences}
 
-    @cached_property
-    def _changed(self) -> dict[int, datetime]:
-        """School pk → when the supplier's view of it last changed: its newest visible licence."""
-        changed: dict[int, datetime] = {}
-        for licence in self.licences:
-            known = changed.get(licence.school_id)
-            if known is None or licence.created_at > known:
-                changed[licence.school_id] = licence.created_at
-        return changed
+    # --- what goes out: dated, in the supplier's own order ---------------------------------------
 
-    def _school_changed(self, school_id: int) -> datetime:
-        return self._changed[school_id]
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(self.client, self.base, self.day)
+
+    def _dated(
+        self, collection: str, records: list[Record], *, complete: bool = False
+    ) -> list[Record]:
+        """``records`` with their ``dateLastModified`` (:mod:`.changes`), sorted by sourcedId;
+        ``complete``: they are the whole collection."""
+        self.ledger.date(collection, records, complete=complete)
+        return sorted(records, key=lambda record: record["sourcedId"])
 
     def org_records(self) -> list[Record]:
+        """``orgs``: the boards and the schools."""
+        records = self._board_records() + self._school_records()
+        return self._dated("orgs", records, complete=True)
+
+    def school_records(self) -> list[Record]:
+        return self._dated("orgs", self._school_records())
+
+    def session_records(self) -> list[Record]:
+        return self._dated("academicSessions", self._session_records(), complete=True)
+
+    def class_records(self) -> list[Record]:
+        return self._dated("classes", self._class_records(), complete=True)
+
+    def user_records(self) -> list[Record]:
+        """``users``: the pupils (with those to be deleted) and the teachers."""
+        records = self._student_records() + self._teacher_records()
+        return self._dated("users", records, complete=True)
+
+    def student_records(self) -> list[Record]:
+        return self._dated("users", self._student_records())
+
+    def teacher_records(self) -> list[Record]:
+        return self._dated("users", self._teacher_records())
+
+    def demographic_records(self) -> list[Record]:
+        return self._dated("demographics", self._demographic_records(), complete=True)
+
+    def enrollment_records(self) -> list[Record]:
+        records = self._student_enrollment_records() + self._teacher_enrollment_records()
+        return self._dated("enrollments", records, complete=True)
+
+    def student_enrollment_records(self) -> list[Record]:
+        return self._dated("enrollments", self._student_enrollment_records())
+
+    def teacher_enrollment_records(self) -> list[Record]:
+        return self._dated("enrollments", self._teacher_enrollment_records())
+
+    # --- orgs, sessions, classes (no pupil data) --------------------------------------------------
+
+    def _board_records(self) -> list[Record]:
         records = []
         for board in self.boards.values():
-            children = [
-                ref(self.base, "org", "orgs", self.keyed("org", school.pk))
+            children = sorted(
+                self.keyed("org", school.pk)
                 for school in self.schools.values()
                 if school.board_id == board.pk
-            ]
+            )
             records.append(
                 {
                     "sourcedId": self.keyed("board", board.pk),
                     "status": "active",
-                    "dateLastModified": moment(board.created_at),
+                    "dateLastModified": None,
                     "name": board.name,
                     "type": "district",
                     "identifier": board.bestuursnummer,
-                    "children": children,
+                    "children": [ref(self.base, "org", "orgs", child) for child in children],
                 }
             )
-        return records + self.school_records()
+        return records
 
-    def school_records(self) -> list[Record]:
+    def _school_records(self) -> list[Record]:
         return [
             {
                 "sourcedId": self.keyed("org", school.pk),
                 "status": "active",
-                "dateLastModified": moment(school.created_at),
+                "dateLastModified": None,
                 "name": school.name,
                 "type": "school",
                 "identifier": school.code,
@@ -222,12 +264,12 @@ class SupplierView:
             for school in self.schools.values()
         ]
 
-    def session_records(self) -> list[Record]:
+    def _session_records(self) -> list[Record]:
         return [
             {
                 "sourcedId": self.keyed("session", year.pk),
                 "status": "active",
-                "dateLastModified": moment(year.start),
+                "dateLastModified": None,
                 "title": year.title,
                 "type": "schoolYear",
                 "startDate": year.start.isoformat(),
@@ -258,12 +300,12 @@ class SupplierView:
             )
         return ref(self.base, "academicSession", "academicSessions", self.keyed("session", year.pk))
 
-    def class_records(self) -> list[Record]:
+    def _class_records(self) -> list[Record]:
         return [
             {
                 "sourcedId": self.keyed("class", group.pk),
                 "status": "active",
-                "dateLastModified": moment(self._school_changed(group.school_id)),
+                "dateLastModified": None,
                 "title": group.name,
                 "classType": "homeroom" if group.kind == GroupKind.GROUP else "scheduled",
                 "school": ref(self.base, "org", "orgs", self.keyed("org", group.school_id)),
@@ -304,39 +346,12 @@ class SupplierView:
     def pupils(self) -> dict[int, Pupil]:
         """Visible pupils by pk, with their pseudonym (a pupil without an ECK iD has none)."""
         students = [student for student, _ in self.decisions.values()]
-        pseudonyms = self._pseudonyms(students)
+        known = pseudonyms.for_students(students, self.supplier, self.schools)
         return {
-            pk: Pupil(student, allowed, pseudonyms[pk])
+            pk: Pupil(student, allowed, known[pk])
             for pk, (student, allowed) in self.decisions.items()
-            if pk in pseudonyms
+            if pk in known
         }
-
-    def _pseudonyms(self, students: list[Student]) -> dict[int, str]:
-        wanted = {student.pk for student in students}
-        known = {  # by school rather than by a list of a thousand ids: far cheaper to build
-            student_id: value
-            for student_id, value in SupplierPseudonym.objects.filter(
-                supplier=self.supplier, student__school_id__in=list(self.schools)
-            ).values_list("student_id", "value")
-            if student_id in wanted
-        }
-        missing = [s for s in students if s.pk not in known and s.eck_id]
-        if len(missing) <= SINGLE_LOOKUPS_UP_TO:
-            for student in missing:
-                known[student.pk] = claims.pseudonym(student, self.supplier)
-            return known
-        obtained = _batch_pseudonyms(missing, self.supplier, self.schools)
-        rows = [
-            SupplierPseudonym(student_id=pk, supplier=self.supplier, value=value)
-            for pk, value in obtained.items()
-        ]
-        try:
-            with transaction.atomic():
-                SupplierPseudonym.objects.bulk_create(rows, ignore_conflicts=True)
-        except IntegrityError:  # pragma: no cover - ignore_conflicts covers the race
-            pass
-        known.update(obtained)
-        return known
 
     @cached_property
     def memberships(self) -> list[tuple[int, int]]:
@@ -351,29 +366,20 @@ class SupplierView:
         )
         return [(student_id, group_id) for student_id, group_id in rows if student_id in visible]
 
-    def user_records(self) -> list[Record]:
-        """``users``: the pupils (with those to be deleted) and the teachers."""
-        return self.student_records() + self.teacher_records()
-
-    def student_records(self) -> list[Record]:
+    def _student_records(self) -> list[Record]:
+        """The visible pupils, and as ``tobedeleted`` those the supplier was given before."""
         records = [self._user(pupil) for pupil in self.pupils.values()]
         active = {pupil.pseudonym for pupil in self.pupils.values()}
-        gone: dict[str, int] = {}  # pseudonym → the pupil it was first stored for
-        stored = SupplierPseudonym.objects.filter(supplier=self.supplier).order_by("pk")
-        for student_id, value in stored.values_list("student_id", "value"):
+        gone: dict[str, int] = {}  # pseudonym → the pupil it was first kept for
+        for student_id, value in pseudonyms.stored(self.supplier):
             if student_id not in self.pupils and value not in active and value not in gone:
                 gone[value] = student_id
-        changed = dict(
-            Student.objects.filter(pk__in=set(gone.values())).values_list("pk", "updated_at")
-            if gone
-            else ()
-        )
         for value, student_id in gone.items():
             records.append(
                 {
                     "sourcedId": value,
                     "status": "tobedeleted",
-                    "dateLastModified": moment(changed[student_id]),
+                    "dateLastModified": None,
                     "_released": {"sourcedId": (SUPPLIER_PSEUDONYM,)},
                     "_pupil": student_id,
                 }
@@ -386,7 +392,7 @@ class SupplierView:
         record: Record = {
             "sourcedId": pupil.pseudonym,
             "status": "active",
-            "dateLastModified": moment(student.updated_at),
+            "dateLastModified": None,
             "enabledUser": True,
             "roles": [{"roleType": "primary", "role": "student"}],
         }
@@ -412,14 +418,14 @@ class SupplierView:
         record["_pupil"] = student.pk
         return record
 
-    def demographic_records(self) -> list[Record]:
+    def _demographic_records(self) -> list[Record]:
         records = []
         for pupil in self.pupils.values():
             student, allowed = pupil.student, pupil.allowed
             record: Record = {
                 "sourcedId": pupil.pseudonym,
                 "status": "active",
-                "dateLastModified": moment(student.updated_at),
+                "dateLastModified": None,
             }
             released: dict[str, tuple[str, ...]] = {"sourcedId": (SUPPLIER_PSEUDONYM,)}
             if "date_of_birth" in allowed and student.birth_date:
@@ -432,10 +438,7 @@ class SupplierView:
                 records.append({**record, "_released": released, "_pupil": student.pk})
         return records
 
-    def enrollment_records(self) -> list[Record]:
-        return self.student_enrollment_records() + self.teacher_enrollment_records()
-
-    def student_enrollment_records(self) -> list[Record]:
+    def _student_enrollment_records(self) -> list[Record]:
         records = []
         for student_id, group_id in self.memberships:
             pupil = self.pupils.get(student_id)
@@ -446,7 +449,7 @@ class SupplierView:
                 {
                     "sourcedId": self.keyed("enrollment", group_id, student_id),
                     "status": "active",
-                    "dateLastModified": moment(pupil.student.updated_at),
+                    "dateLastModified": None,
                     "role": "student",
                     "primary": False,
                     "user": ref(self.base, "user", "users", pupil.pseudonym),
@@ -461,6 +464,17 @@ class SupplierView:
                 }
             )
         return records
+
+    def enrolled(self, student_id: int, group_id: int) -> bool:
+        """Whether this supplier is given the pupil's enrollment in the group: only where the
+        policy releases ``groups`` for the pupil (else no answer may tell the membership)."""
+        decided = self.decisions.get(student_id)
+        return (
+            decided is not None
+            and "groups" in decided[1]
+            and group_id in self.classes
+            and (student_id, group_id) in set(self.memberships)
+        )
 
     # --- teachers ---------------------------------------------------------------------------------
 
@@ -485,15 +499,17 @@ class SupplierView:
             if not staff.has_role(StaffRole.TEACHER):
                 continue
             groups = taught[staff.pk]
-            schools = sorted({self.classes[group_id].school_id for group_id in groups})
-            if staff.school_id in schools:  # their own school is the primary role's org
-                schools.remove(staff.school_id)
-                schools.insert(0, staff.school_id)
+            # Their own school is the primary role's org; the others follow in the supplier's
+            # own order (of their ids), never the hub's.
+            others = {self.classes[group_id].school_id for group_id in groups}
+            own = [staff.school_id] if staff.school_id in others else []
+            others -= set(own)
+            schools = own + sorted(others, key=lambda pk: self.keyed("org", pk))
             sourced_id = identifiers.staff_id(self.supplier, staff.pk)
             found[staff.pk] = Teacher(staff.pk, sourced_id, groups, schools)
         return found
 
-    def teacher_records(self) -> list[Record]:
+    def _teacher_records(self) -> list[Record]:
         records = []
         for teacher in self.teachers.values():
             orgs = [ref(self.base, "org", "orgs", self.keyed("org", pk)) for pk in teacher.schools]
@@ -501,7 +517,7 @@ class SupplierView:
                 {
                     "sourcedId": teacher.sourced_id,
                     "status": "active",
-                    "dateLastModified": moment(max(self._changed[pk] for pk in teacher.schools)),
+                    "dateLastModified": None,
                     "enabledUser": True,
                     "roles": [
                         {
@@ -518,7 +534,7 @@ class SupplierView:
             )
         return records
 
-    def teacher_enrollment_records(self) -> list[Record]:
+    def _teacher_enrollment_records(self) -> list[Record]:
         records = []
         for teacher in self.teachers.values():
             user = ref(self.base, "user", "users", teacher.sourced_id)
@@ -528,7 +544,7 @@ class SupplierView:
                     {
                         "sourcedId": self.keyed("enrollment-teacher", group_id, teacher.pk),
                         "status": "active",
-                        "dateLastModified": moment(self._changed[school_id]),
+                        "dateLastModified": None,
                         "role": "teacher",
                         "primary": False,
                         "user": user,
@@ -557,22 +573,3 @@ class SupplierView:
             ):
                 return school
         return None
-
-
-def _batch_pseudonyms(
-    students: Iterable[Student], supplier: Supplier, schools: dict[int, School]
-) -> dict[int, str]:
-    """Pupil pk → pseudonym at ``supplier``, from the number service's batch API, per sector."""
-    service = nv.get_client()
-    sector_ids = claims.sector_ids(service)
-    by_sector: dict[str, dict[int, str]] = {}
-    for student in students:
-        sector = schools[student.school_id].sector
-        by_sector.setdefault(sector, {})[student.pk] = student.eck_id
-    obtained: dict[int, str] = {}
-    for sector, eck_ids in by_sector.items():
-        result = service.run_batch(
-            "supplier", eck_ids, supplier_id=supplier.kvk, sector_id=sector_ids[sector]
-        )
-        obtained.update(result.success)
-    return obtained

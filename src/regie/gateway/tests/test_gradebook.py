@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from regie.agreements import services as register
-from regie.agreements.models import Processing
-from regie.agreements.tests.register import license_group
+from regie.agreements.models import Processing, Supplier
+from regie.agreements.tests.register import license_group, school_year
 from regie.audit.models import AuditEvent
-from regie.gateway import claims
+from regie.gateway import pseudonyms
 from regie.gateway.models import LineItem, OAuthClient, Result
 from regie.gateway.oneroster.release import SupplierView
 from regie.gateway.scopes import (
@@ -27,7 +27,7 @@ from regie.gateway.scopes import (
 )
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Group, GroupKind, Student
-from regie.roster.tests.exports import client_for, load_school, make_staff
+from regie.roster.tests.exports import client_for, eck_id, load_school, make_staff
 
 from .conftest import Launchable
 from .test_oneroster_rest import make_client, minor, token_for
@@ -44,6 +44,13 @@ def allow_results(hub: Launchable) -> None:
         processing.attributes = [*processing.attributes, "results"]
         processing.save()
     register.set_switch(hub.school, hub.product, "results", True, user=None)
+
+
+def pseudonym_of(student: Student, supplier: Supplier) -> str:
+    """The pupil's pseudonym at ``supplier`` (kept, or from the number service)."""
+    value = pseudonyms.for_student(student, supplier)
+    assert value is not None
+    return value
 
 
 def gradebook(hub: Launchable, *, other: bool = False) -> tuple[httpx.Client, OAuthClient]:
@@ -92,7 +99,7 @@ def test_a_supplier_puts_a_result_and_the_teacher_sees_it_with_the_name(
     assert line_item(api, client, hub.group).status_code == 200  # idempotent
     assert LineItem.objects.count() == 1
 
-    pseudonym = claims.pseudonym(hub.pupil, hub.supplier)
+    pseudonym = pseudonym_of(hub.pupil, hub.supplier)
     answer = api.put("/results/r-1", json=result_body(pseudonym))
     assert answer.status_code == 201, answer.text
     assert answer.json()["result"]["student"]["sourcedId"] == pseudonym
@@ -148,8 +155,8 @@ def test_results_for_pseudonyms_the_supplier_may_not_use_are_unknown(
     unlicensed_school = load_school(hub.school.board, rng, "99XB", "B")
     outsider = Student.objects.filter(school=unlicensed_school).exclude(eck_id="").first()
     assert outsider is not None
-    unlicensed = claims.pseudonym(outsider, hub.supplier)
-    of_other_supplier = claims.pseudonym(hub.pupil, hub.other_supplier)
+    unlicensed = pseudonym_of(outsider, hub.supplier)
+    of_other_supplier = pseudonym_of(hub.pupil, hub.other_supplier)
     before = refusals()
     for pseudonym in (unlicensed, of_other_supplier, "onbekend-pseudoniem"):
         answer = api.put("/results/r-1", json=result_body(pseudonym))
@@ -158,7 +165,7 @@ def test_results_for_pseudonyms_the_supplier_may_not_use_are_unknown(
         assert pseudonym not in answer.text
     unknown_item = api.put(
         "/results/r-1",
-        json=result_body(claims.pseudonym(hub.pupil, hub.supplier), lineItem={"sourcedId": "x"}),
+        json=result_body(pseudonym_of(hub.pupil, hub.supplier), lineItem={"sourcedId": "x"}),
     )
     assert unknown_item.status_code == 404
     assert not Result.objects.exists()
@@ -172,7 +179,7 @@ def test_a_result_the_policy_does_not_allow_is_refused(launchable: Launchable) -
     hub = launchable  # the agreement has no ``results``
     api, client = gradebook(hub)
     assert line_item(api, client, hub.group).status_code == 201
-    answer = api.put("/results/r-1", json=result_body(claims.pseudonym(hub.pupil, hub.supplier)))
+    answer = api.put("/results/r-1", json=result_body(pseudonym_of(hub.pupil, hub.supplier)))
     assert answer.status_code == 403, answer.text
     assert minor(answer) == "forbidden"
     assert not Result.objects.exists()
@@ -200,7 +207,7 @@ def test_oversized_and_invalid_bodies_and_wrong_scopes_are_refused(
     allow_results(hub)
     api, client = gradebook(hub)
     assert line_item(api, client, hub.group).status_code == 201
-    pseudonym = claims.pseudonym(hub.pupil, hub.supplier)
+    pseudonym = pseudonym_of(hub.pupil, hub.supplier)
     huge = api.put("/results/r-1", json=result_body(pseudonym, comment="x" * 70_000))
     assert huge.status_code == 413
     long_comment = api.put("/results/r-1", json=result_body(pseudonym, comment="x" * 1001))
@@ -243,7 +250,7 @@ def with_a_result(hub: Launchable) -> tuple[httpx.Client, OAuthClient, str]:
     allow_results(hub)
     api, client = full_gradebook(hub)
     assert line_item(api, client, hub.group).status_code == 201
-    pseudonym = claims.pseudonym(hub.pupil, hub.supplier)
+    pseudonym = pseudonym_of(hub.pupil, hub.supplier)
     answer = api.put("/results/r-1", json=result_body(pseudonym))
     assert answer.status_code == 201, answer.text
     return api, client, pseudonym
@@ -379,12 +386,39 @@ def test_a_result_for_a_pupil_not_in_the_line_items_class_is_refused(
     license_group(hub.product, other_group)  # visible to the supplier, but hub.pupil is not in it
     assert line_item(api, client, other_group).status_code == 201, "the class is visible"
     before = refusals()
-    answer = api.put("/results/r-1", json=result_body(claims.pseudonym(hub.pupil, hub.supplier)))
+    answer = api.put("/results/r-1", json=result_body(pseudonym_of(hub.pupil, hub.supplier)))
     assert answer.status_code == 422, answer.text
     assert minor(answer) == "invaliddata"
     assert not Result.objects.exists()
     assert refusals() == before + 1
     assert not AuditEvent.objects.filter(event_type="gateway.result.received").exists()
+
+
+def test_without_groups_released_a_result_tells_no_class_membership(
+    launchable: Launchable, rng: random.Random
+) -> None:
+    """A supplier that is not given the pupils' groups cannot learn them by putting results: a
+    pupil of the line item's class is refused exactly like a pupil who is not in it."""
+    hub = launchable
+    allow_results(hub)
+    register.set_switch(hub.school, hub.product, "groups", False, user=None)
+    outsider = Student.objects.create(
+        school=hub.school,
+        las_key="A-LL-9999",
+        roepnaam="Mees",
+        achternaam="Smit",
+        eck_id=eck_id(rng),
+    )
+    register.grant_licence(hub.product, hub.school, school_year(), students=[outsider], user=None)
+    api, client = full_gradebook(hub)
+    assert line_item(api, client, hub.group).status_code == 201
+    answers = [
+        api.put("/results/r-1", json=result_body(pseudonym_of(student, hub.supplier)))
+        for student in (hub.pupil, outsider)
+    ]
+    assert [answer.status_code for answer in answers] == [422, 422]
+    assert answers[0].json() == answers[1].json()
+    assert not Result.objects.exists()
 
 
 def test_a_line_item_with_results_cannot_move_to_another_class(launchable: Launchable) -> None:

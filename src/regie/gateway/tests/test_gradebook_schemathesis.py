@@ -31,10 +31,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from regie.gateway import claims
-
 from .conftest import Launchable
-from .test_gradebook import ALL, allow_results, class_id, result_body
+from .test_gradebook import ALL, allow_results, class_id, pseudonym_of, result_body
 from .test_oneroster_rest import make_client, token_for
 
 pytestmark = [
@@ -72,7 +70,7 @@ def gradebook(launchable: Launchable, rng: random.Random) -> Gradebook:
     klass = class_id(client, hub.group)
     body = {"lineItem": {"title": "Tafels oefenen", "class": {"sourcedId": klass}}}
     assert api.put("/lineItems/li-1", json=body).status_code == 201
-    pseudonym = claims.pseudonym(hub.pupil, hub.supplier)
+    pseudonym = pseudonym_of(hub.pupil, hub.supplier)
     assert api.put("/results/r-1", json=result_body(pseudonym)).status_code == 201
     return Gradebook(hub.base, token, klass, pseudonym)
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import quote
 
 import httpx
 import pytest
-from django.conf import LazySettings
+from django.utils import timezone
 
 from regie.agreements import services as register
 from regie.agreements.models import Licence
@@ -18,7 +19,7 @@ from regie.agreements.tests.register import school_year
 from regie.audit.models import AuditEvent
 from regie.core.models import School
 from regie.gateway import services
-from regie.gateway.models import OAuthClient, SupplierPseudonym
+from regie.gateway.models import OAuthClient, ReleasedRecord, SupplierPseudonym
 from regie.gateway.oneroster.release import SupplierView
 from regie.gateway.scopes import OPENID, ROSTER_CORE_READ, ROSTER_DEMOGRAPHICS_READ
 from regie.nummervoorziening import client as nv
@@ -440,25 +441,37 @@ def test_pupils_of_an_unlicensed_school_or_another_board_are_unreachable_by_any_
 # --- deltas: pupils who left or lost the licence -------------------------------------------------
 
 
-def test_pupils_who_left_or_lost_the_licence_appear_as_tobedeleted(
-    roster: Roster, settings: LazySettings
-) -> None:
+def days_ago(days: int) -> str:
+    """``dateLastModified`` of a record that last changed ``days`` days ago."""
+    return f"{(timezone.localdate() - timedelta(days=days)).isoformat()}T00:00:00.000Z"
+
+
+def synced_days_ago(days: int) -> None:
+    """As if everything the suppliers were given so far had last changed ``days`` days ago."""
+    ReleasedRecord.objects.update(changed_on=timezone.localdate() - timedelta(days=days))
+
+
+def test_pupils_who_left_or_lost_the_licence_appear_as_tobedeleted(roster: Roster) -> None:
     api = core(roster)
     before = {user["sourcedId"]: user for user in api.get("/users").json()["users"]}
+    assert {user["dateLastModified"] for user in before.values()} == {days_ago(0)}
+    synced_days_ago(3)
+    assert {user["dateLastModified"] for user in api.get("/users").json()["users"]} == {days_ago(3)}
     leaver = roster.hub.group.students.order_by("pk").last()
     assert leaver is not None
     Student.objects.filter(pk=leaver.pk).update(status=StudentStatus.LEFT)
-    Student.objects.get(pk=leaver.pk).save()  # updated_at moves: a delta sees it
     gone = SupplierPseudonym.objects.get(student=leaver, supplier=roster.hub.supplier).value
     after = {user["sourcedId"]: user for user in api.get("/users").json()["users"]}
     assert after.keys() == before.keys()
     assert after[gone] == {
         "sourcedId": gone,
         "status": "tobedeleted",
-        "dateLastModified": after[gone]["dateLastModified"],
+        "dateLastModified": days_ago(0),  # the day it turned, no finer
     }
-    since = before[gone]["dateLastModified"]
-    delta = api.get("/students", params={"filter": f"dateLastModified>'{since}'"}).json()
+    assert {user["dateLastModified"] for key, user in after.items() if key != gone} == {days_ago(3)}
+    # a supplier that last synced yesterday asks from that day on (a day of overlap)
+    since = days_ago(1)[:10]
+    delta = api.get("/students", params={"filter": f"dateLastModified>='{since}'"}).json()
     assert [user["sourcedId"] for user in delta["users"]] == [gone]
     assert [
         e for e in api.get("/enrollments").json()["enrollments"] if e["user"]["sourcedId"] == gone
@@ -466,8 +479,9 @@ def test_pupils_who_left_or_lost_the_licence_appear_as_tobedeleted(
 
     for licence in Licence.objects.filter(product=roster.hub.product, school=roster.hub.school):
         register.revoke_licence(licence, user=None)
-    statuses = {user["status"] for user in api.get("/users").json()["users"]}
-    assert statuses == {"tobedeleted"}
+    users = api.get("/users").json()["users"]
+    assert {user["status"] for user in users} == {"tobedeleted"}
+    assert {user["dateLastModified"] for user in users} == {days_ago(0)}
     assert api.get("/classes").json()["classes"] == []
     assert api.get("/schools").json()["orgs"] == []
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from django.conf import LazySettings
 
 from regie.agreements.tests.register import license_group
 from regie.audit.models import AuditEvent
@@ -197,7 +198,20 @@ def test_a_class_lists_its_teachers_and_its_students_apart(roster: Roster) -> No
     assert minor(api.get("/classes/not-a-class/teachers")) == "unknownobject"
 
 
-def test_a_teacher_at_two_licensed_schools_has_a_role_at_each(roster: Roster) -> None:
+def test_a_teacher_at_two_licensed_schools_has_a_role_at_each(
+    roster: Roster, settings: LazySettings
+) -> None:
+    # An identifier key under which the school made first has the greater id at this supplier:
+    # the roles, and a board's children, follow the supplier's ids, never the hub's order.
+    first, second = roster.hub.school, roster.unlicensed
+    assert first.pk < second.pk
+    supplier = roster.hub.supplier
+    for number in range(100):
+        settings.IDENTIFIER_KEY = f"fictieve-sleutel-{number}"
+        if identifiers.keyed(supplier, "org", first.pk) > identifiers.keyed(
+            supplier, "org", second.pk
+        ):
+            break
     api = core(roster)
     view = view_of(roster)
     other_group = Group.objects.get(school=roster.unlicensed, las_key="B-G5")
@@ -207,12 +221,16 @@ def test_a_teacher_at_two_licensed_schools_has_a_role_at_each(roster: Roster) ->
     board_teacher.groups.add(other_group)
     staff_id = identifiers.staff_id(roster.hub.supplier, board_teacher.pk)
     teacher = api.get(f"/teachers/{staff_id}").json()["user"]
-    schools = sorted([roster.hub.school.pk, roster.unlicensed.pk])
     assert [(role["roleType"], role["org"]["sourcedId"]) for role in teacher["roles"]] == [
-        ("primary", view.keyed("org", schools[0])),
-        ("secondary", view.keyed("org", schools[1])),
+        ("primary", view.keyed("org", second.pk)),
+        ("secondary", view.keyed("org", first.pk)),
     ]
-    assert teacher["primaryOrg"]["sourcedId"] == view.keyed("org", schools[0])
+    assert teacher["primaryOrg"]["sourcedId"] == view.keyed("org", second.pk)
+    board = next(org for org in api.get("/orgs").json()["orgs"] if org["type"] == "district")
+    assert [child["sourcedId"] for child in board["children"]] == [
+        view.keyed("org", second.pk),
+        view.keyed("org", first.pk),
+    ]
     for school in (roster.hub.school, roster.unlicensed):
         at_school = teachers(api, f"/schools/{view.keyed('org', school.pk)}/teachers")
         assert staff_id in {item["sourcedId"] for item in at_school}

@@ -17,6 +17,7 @@ from regie.accounts.services import student_for
 from regie.agreements import policy
 from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
 from regie.audit.services import client_actor, record
+from regie.roster import services as roster
 from regie.roster.models import Gender, Student
 
 from . import events, pseudonyms, teachers
@@ -104,7 +105,7 @@ def _release(client: OAuthClient, user: Any, *, sub_only: bool = False) -> Relea
 
 
 def _teacher_release(client: OAuthClient, user: Any, *, sub_only: bool) -> Release:
-    memberships = teachers.teaching(user)
+    memberships = roster.teaching_memberships(user)
     if client.product is None or not memberships:
         raise ReleaseRefused({SUPPLIER_PSEUDONYM: "no_pupil"})
     requested = (policy.STAFF_ID,) if sub_only else None

@@ -1,7 +1,8 @@
-"""Teachers' launches: which of a login's memberships are a teacher's, and the claims a launch
-carries. What may go is the release policy's (:func:`regie.agreements.policy.decide_staff`: a
-licence of the product this school year for a group they teach, by group or named pupils, at a
-school whose board has an active agreement for it); this module only renders its decision:
+"""Teachers' launches: the claims a launch carries. A login's teacher memberships come from
+``roster.services.teaching_memberships``; what may go is the release policy's
+(:func:`regie.agreements.policy.decide_staff`: a licence of the product this school year for a
+group they teach, by group or named pupils, at a school whose board has an active agreement for
+it); this module only renders its decision:
 
 - ``sub``: the teacher's keyed id at the supplier (:func:`regie.gateway.identifiers.staff_id`),
   the same value as their OneRoster ``sourcedId``; pairwise, so two suppliers cannot link it;
@@ -15,25 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
 from regie.agreements.models import Supplier
 from regie.agreements.policy import STAFF_ID, StaffDecision
-from regie.roster.models import Staff, StaffRole
+from regie.roster.models import Staff
 
 from . import identifiers
-
-
-def teaching(user: AbstractBaseUser | AnonymousUser) -> list[Staff]:
-    """The user's active school memberships with the teacher role, oldest first."""
-    if not user.is_authenticated:
-        return []
-    memberships = (
-        Staff.objects.filter(user_id=user.pk, is_active=True, school__isnull=False)
-        .select_related("school__board")
-        .order_by("pk")
-    )
-    return [staff for staff in memberships if staff.has_role(StaffRole.TEACHER)]
 
 
 def released(memberships: list[Staff], decision: StaffDecision) -> Staff:
@@ -44,7 +31,7 @@ def released(memberships: list[Staff], decision: StaffDecision) -> Staff:
 def claims(supplier: Supplier, staff: Staff, decision: StaffDecision) -> dict[str, Any]:
     """The claims for what ``decision`` allows about ``staff`` (``sub`` first)."""
     school = staff.school
-    assert school is not None  # noqa: S101 (teaching() keeps school memberships only)
+    assert school is not None  # noqa: S101 (teaching_memberships keeps school memberships only)
     values: dict[str, Any] = {
         STAFF_ID: identifiers.staff_id(supplier, staff.pk),
         "role": "teacher",

@@ -31,7 +31,12 @@ from urllib.parse import urlsplit
 
 from authlib.integrations.django_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.integrations.django_oauth2.resource_protector import BearerTokenValidator
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc6749 import (
+    InsecureTransportError,
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+)
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
@@ -443,6 +448,21 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         ):
             raise InvalidGrantError("The authorization code was used already.")
         return saved
+
+    # RFC 6749 §3.1, §3.2: the endpoints need TLS. Authlib checks it while it reads the request,
+    # before its own error handling: a plain-http request (a proxy whose HTTPS header is not
+    # configured, REGIE_PROXY_SSL_HEADER) gets the protocol's error answer, not a server error.
+    def create_token_response(self, request: Any = None) -> Any:
+        try:
+            return super().create_token_response(request)
+        except InsecureTransportError as error:
+            return self.handle_error_response(request, error)
+
+    def create_endpoint_response(self, name: str, request: Any = None) -> Any:
+        try:
+            return super().create_endpoint_response(name, request)
+        except InsecureTransportError as error:
+            return self.handle_error_response(request, error)
 
     def handle_error_response(self, request: Any, error: Any) -> Any:
         record(

@@ -21,13 +21,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from django.test import Client
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from regie.agreements import services as register_services
 from regie.agreements.models import AgreementStatus, Licence, ProcessingAgreement
 from regie.audit.models import AuditEvent
-from regie.gateway import services
+from regie.gateway import events, services
 from regie.gateway.models import AccessToken, AuthorizationCode, OAuthClient
 from regie.gateway.scopes import ROSTER_CORE_READ
 from regie.logins import pass_second_step_over_http
@@ -597,3 +598,22 @@ def test_a_licence_revoked_after_the_launch_stops_userinfo(launchable: Launchabl
     assert response.json()["error"] == "invalid_token"
     assert releases() == released
     assert refused_with("invalid_token")
+
+
+@pytest.mark.parametrize("path", ["/oidc/token", "/oidc/introspect"])
+def test_plain_http_behind_an_unconfigured_proxy_is_the_protocols_error_not_a_server_error(
+    launchable: Launchable, settings: Any, path: str
+) -> None:
+    """RFC 6749 §3.2: TLS is required. A request that reaches the hub as plain http on a public
+    host name (a proxy whose HTTPS header is not set up) is refused as the protocol says."""
+    settings.ALLOWED_HOSTS = ["hub.regie.example"]
+    client = Client(raise_request_exception=False)
+    answer = client.post(
+        path,
+        {"grant_type": "client_credentials", "token": "x"},
+        HTTP_HOST="hub.regie.example",
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "insecure_transport"
+    refusals = AuditEvent.objects.filter(event_type=events.REQUEST_REFUSED)
+    assert [event.details["error"] for event in refusals] == ["insecure_transport"]

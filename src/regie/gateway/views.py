@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6750 import InvalidTokenError
+from authlib.oidc.core.errors import LoginRequiredError
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
@@ -77,8 +78,11 @@ def jwks(request: HttpRequest) -> JsonResponse:
 
 @require_http_methods(["GET", "POST"])
 def authorize(request: HttpRequest) -> HttpResponse:
-    """The authorization endpoint: a logged-in pupil is sent on to the supplier, or told why not."""
-    if not request.user.is_authenticated:
+    """The authorization endpoint: a logged-in pupil is sent on to the supplier, or told why not.
+
+    A visitor who is not logged in goes to the login page first; with ``prompt=none`` (OIDC Core
+    §3.1.2.6: no page may be shown) the request is validated and answered ``login_required``."""
+    if not request.user.is_authenticated and not _prompt_none(request):
         return redirect_to_login(request.get_full_path())
     if _indescribable(request):
         record(
@@ -94,13 +98,21 @@ def authorize(request: HttpRequest) -> HttpResponse:
 
 def _authorize(request: HttpRequest) -> HttpResponse:
     server = oidc.server()
+    end_user = request.user if request.user.is_authenticated else None
     try:
-        grant = server.get_consent_grant(request, end_user=request.user)
+        grant = server.get_consent_grant(request, end_user=end_user)
     except OAuth2Error as error:
         if getattr(error, "redirect_uri", None):
+            if error.state is None:  # Authlib's own login_required leaves the client's out
+                error.state = _params(request).get("state")
             return server.handle_error_response(request, error)  # type: ignore[no-any-return]
         server.handle_error_response(request, error)  # audits the refusal
         return render(request, "gateway/error.html", {"error": error.error}, status=400)
+    if end_user is None:  # prompt=none in a form Authlib's own check let through
+        missing = LoginRequiredError(
+            state=grant.request.payload.state, redirect_uri=grant.redirect_uri
+        )
+        return server.handle_error_response(request, missing)  # type: ignore[no-any-return]
     client = grant.client
     try:
         authenticated = oidc.authentication(request, grant)
@@ -160,8 +172,16 @@ NOT_A_PUPIL = _(
 _REPEATED_IN_ERRORS = ("response_type", "redirect_uri")
 
 
+def _params(request: HttpRequest) -> Any:
+    return request.POST if request.method == "POST" else request.GET
+
+
+def _prompt_none(request: HttpRequest) -> bool:
+    return "none" in str(_params(request).get("prompt") or "").split()
+
+
 def _indescribable(request: HttpRequest) -> bool:
-    params = request.POST if request.method == "POST" else request.GET
+    params = _params(request)
     return any(
         invalid_error_characters(value)
         for name in _REPEATED_IN_ERRORS

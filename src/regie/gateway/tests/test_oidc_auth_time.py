@@ -146,3 +146,21 @@ def test_prompt_none_with_a_login_too_old_for_max_age_is_login_required(
     assert query["error"] == "login_required"
     assert query["state"] == rp.state
     assert session.get("/leermiddelen/").status_code == 200  # still logged in: nothing asked
+
+
+def test_prompt_none_without_a_session_is_login_required_not_the_login_page(
+    launchable: Launchable,
+) -> None:
+    """OIDC Core §3.1.2.6: with prompt=none the provider shows no page; without a login it
+    answers the client with login_required (and its state)."""
+    rp = register(launchable)
+    with httpx.Client(base_url=launchable.base) as session:
+        answer = rp.authorize(session, prompt="none")
+        query = redirect_query(answer, rp.redirect_uri)
+        assert query["error"] == "login_required"
+        assert query["state"] == rp.state
+        # Without prompt=none an anonymous visitor still goes to the login page.
+        assert urlsplit(rp.authorize(session).headers["location"]).path == "/inloggen/"
+        # ... also when prompt=none comes with white space around it.
+        query = redirect_query(rp.authorize(session, prompt=" none "), rp.redirect_uri)
+        assert (query["error"], query["state"]) == ("login_required", rp.state)

@@ -22,6 +22,10 @@ from joserfc.jwk import ECKey, RSAKey
 from ..serving import write_handoff
 from .common import CONCURRENCY, PROFILE_LAUNCHES, PUPILS, REDIRECT, SESSION_COOKIE, b64url
 
+# The backend a pupil's password login records in the session (the one before it, axes', only
+# refuses locked-out logins and reads no user).
+LOGIN_BACKEND = "regie.accounts.backends.AccountBackend"
+
 # --- the children: setup and profile (Django in-process) -----------------------------------------
 
 
@@ -67,7 +71,7 @@ def setup_child() -> None:
             user = create_pupil_login(student, f"bench-{run}-{number:03d}", secrets.token_hex(8))
             store = engine.SessionStore()
             store[SESSION_KEY] = str(user.pk)
-            store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+            store[BACKEND_SESSION_KEY] = LOGIN_BACKEND  # the one a password login records
             store[HASH_SESSION_KEY] = user.get_session_auth_hash()
             store.save()
             sessions.append(store.session_key)

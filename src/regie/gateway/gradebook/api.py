@@ -208,7 +208,7 @@ def get_all_line_items(request: HttpRequest, paging: Query[schemas.Paging]) -> H
 
 
 @api.get(
-    "/lineItems/{sourced_id}",
+    "/lineItems/{path:sourced_id}",
     response={200: schemas.SingleLineItem, **R},
     operation_id="getLineItem",
     auth=READ,
@@ -225,7 +225,7 @@ def get_line_item(
 
 
 @api.put(
-    "/lineItems/{sourced_id}",
+    "/lineItems/{path:sourced_id}",
     response={200: schemas.SingleLineItem, 201: schemas.SingleLineItem, **WRITE},
     operation_id="putLineItem",
     description=f"Needs the scope `{GRADEBOOK_CREATEPUT.name}`.",
@@ -255,7 +255,7 @@ def put_line_item(
 
 
 @api.delete(
-    "/lineItems/{sourced_id}",
+    "/lineItems/{path:sourced_id}",
     response={204: None, **R},
     operation_id="deleteLineItem",
     auth=DELETE,
@@ -289,7 +289,7 @@ def get_all_results(request: HttpRequest, paging: Query[schemas.Paging]) -> Http
 
 
 @api.get(
-    "/results/{sourced_id}",
+    "/results/{path:sourced_id}",
     response={200: schemas.SingleResult, **R},
     operation_id="getResult",
     auth=READ,
@@ -308,7 +308,7 @@ def get_result(
 
 
 @api.put(
-    "/results/{sourced_id}",
+    "/results/{path:sourced_id}",
     response={200: schemas.SingleResult, 201: schemas.SingleResult, **WRITE},
     operation_id="putResult",
     description=f"Needs the scope `{GRADEBOOK_CREATEPUT.name}`.",
@@ -369,7 +369,7 @@ def put_result(
 
 
 @api.delete(
-    "/results/{sourced_id}",
+    "/results/{path:sourced_id}",
     response={204: None, **R},
     operation_id="deleteResult",
     auth=DELETE,
@@ -448,7 +448,7 @@ def get_results_for_class(
 
 
 @api.get(
-    "/classes/{class_sourced_id}/lineItems/{line_item_sourced_id}/results",
+    "/classes/{class_sourced_id}/lineItems/{path:line_item_sourced_id}/results",
     response={200: schemas.Results, **R},
     operation_id="getResultsForLineItemForClass",
     auth=READ,

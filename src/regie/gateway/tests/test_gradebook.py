@@ -463,3 +463,33 @@ def test_ids_and_texts_with_nul_are_refused_not_a_server_error(launchable: Launc
         assert minor(answer) == "invaliddata"
     assert Result.objects.get().comment == "Goed gedaan"
     assert LineItem.objects.get().title == "Tafels oefenen"
+
+
+def test_a_suppliers_own_ids_with_slashes_work_percent_encoded_in_paths(
+    launchable: Launchable,
+) -> None:
+    """docs/oneroster-rest.md: a supplier's own line-item and result ids may hold any character,
+    percent-encoded in a path (a slash as %2F, which the server decodes before routing)."""
+    hub = launchable
+    allow_results(hub)
+    api, client = full_gradebook(hub)
+    pseudonym = pseudonym_of(hub.pupil, client.supplier)
+    item_id, result_id = "rw/tafels/2026", "https://results.rekenwereld.example/r/1"
+    item_path, result_path = quote(item_id, safe=""), quote(result_id, safe="")
+    body = {"lineItem": {"title": "Tafels", "class": {"sourcedId": class_id(client, hub.group)}}}
+    assert api.put(f"/lineItems/{item_path}", json=body).status_code == 201
+    answer = api.put(
+        f"/results/{result_path}",
+        json=result_body(pseudonym, lineItem={"sourcedId": item_id}),
+    )
+    assert answer.status_code == 201, answer.text
+    assert api.get(f"/lineItems/{item_path}").json()["lineItem"]["sourcedId"] == item_id
+    assert api.get(f"/results/{result_path}").json()["result"]["lineItem"]["sourcedId"] == item_id
+    klass = class_id(client, hub.group)
+    in_class = api.get(f"/classes/{klass}/lineItems/{item_path}/results")
+    assert [result["sourcedId"] for result in in_class.json()["results"]] == [result_id]
+    unknown = api.get(f"/lineItems/{quote('rw/onbekend', safe='')}")
+    assert unknown.status_code == 404
+    assert unknown.json()["imsx_codeMajor"] == "failure"  # the binding's answer, not a bare 404
+    assert api.delete(f"/results/{result_path}").status_code == 204
+    assert api.delete(f"/lineItems/{item_path}").status_code == 204

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError
 
-from regie.conftest import regie_command
+from regie.conftest import free_port, regie_command
+from regie.lib import locks
 from regie.ops.management.commands.demo import check_ports
 
 from .test_demo import demo_env
@@ -70,3 +71,28 @@ def test_it_suggests_free_ports_for_the_hub_and_both_demo_suppliers() -> None:
     suggested = int(str(refused.value).split("PORT=")[1].split("`")[0])
     assert suggested != port
     assert f"the demo suppliers then use {suggested + 1} and {suggested + 2}" in str(refused.value)
+
+
+def test_a_second_demo_on_the_same_data_stops_in_one_line_and_leaves_the_first_alone(
+    tmp_path: Path,
+) -> None:
+    """A second demo would issue new API keys under the first: the data directory is one demo's."""
+    first = locks.hold(tmp_path / "demo.lock", "port 8600, process 4242")  # a demo that runs
+    assert first is not None
+    try:
+        result = subprocess.run(
+            regie_command("demo", "--port", str(free_port())),
+            env=demo_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        first.close()
+    assert result.returncode != 0
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert f"a demo already runs with the data in {tmp_path} (port 8600, process 4242)" in line
+    assert "REGIE_VAR_DIR=" in line
+    assert not (tmp_path / "regie.sqlite3").exists()  # nothing was set up or issued

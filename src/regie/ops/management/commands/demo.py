@@ -9,9 +9,10 @@ All demo data is fictional; the passwords are demo-only and the servers listen o
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -20,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from regie.demosupplier.suppliers import DEMO_SUPPLIERS
 from regie.gateway import keys as oidc_keys
+from regie.lib import locks
 from regie.lib.logging import get_logger
 from regie.lib.serving import free_ports_from, port_taken
 from regie.nummervoorziening import services as nv_services
@@ -46,6 +48,20 @@ def ensure_client(oin: str, name: str, quota: int, role: str) -> str:
         return key
     nv_services.set_role(client, role)  # a demo database from before client roles
     return nv_services.issue_api_key(client)
+
+
+def hold_var_dir(port: int) -> TextIO:
+    """One demo per data directory: a second one would issue new API keys under the first (the
+    keys it printed would stop working) and load the same board twice. Refuse in one line."""
+    var_dir = Path(settings.VAR_DIR)
+    lock = locks.hold(var_dir / "demo.lock", f"port {port}, process {os.getpid()}")
+    if lock is None:
+        held_by = locks.holder_note(var_dir / "demo.lock") or "another process"
+        raise CommandError(
+            f"a demo already runs with the data in {var_dir} ({held_by}): stop it first, or give "
+            f"this one its own data directory with REGIE_VAR_DIR=…"
+        )
+    return lock
 
 
 def check_ports(port: int) -> list[str]:
@@ -87,6 +103,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="Set up and print, then stop.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.lock = hold_var_dir(options["port"])  # for as long as this demo runs
         for notice in check_ports(options["port"]):
             self.stdout.write(notice)
         for path in generate_keyring(Path(settings.NV_KEYS_DIR)):

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory, override_settings
 from django.urls import path
 from django.utils import translation
 from django.views import defaults
 
 
-def broken_view(request: object) -> None:
+def broken_view(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("boom")
 
 

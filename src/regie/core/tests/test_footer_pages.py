@@ -58,3 +58,13 @@ def test_the_privacy_statements_index_links_every_schools_statement_by_board(
     statement = reverse("agreements:privacy-statement", args=[school.pk])
     assert f'<a href="{statement}">De Zonnebloem</a>' in body
     assert f'href="{reverse("privacy-statements")}"' in body  # the footer links here too
+
+
+@pytest.mark.django_db
+def test_the_admin_takes_regies_colours_and_links_the_accessibility_statement(
+    client: Client,
+) -> None:
+    body = client.get("/admin/login/").content.decode()
+
+    assert "/static/regie/admin.css" in body  # admin_templates/admin/base_site.html applies
+    assert f'href="{reverse("accessibility")}"' in body

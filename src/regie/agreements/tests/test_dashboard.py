@@ -75,9 +75,9 @@ def busy(world: World) -> World:
     pupil = world.pupil()
     guardian = None if services.decides_own_consent(pupil) else pupil.guardians.first()
     services.record_consent(pupil, world.product, "first_name", True, guardian=guardian, user=None)
-    for status in (ImportStatus.REFUSED, ImportStatus.PREVIEWED):
+    for run_status in (ImportStatus.REFUSED, ImportStatus.PREVIEWED):
         ImportRun.objects.create(
-            id=uuid.uuid4(), board=world.board_a, file_name="export.csv", status=status
+            id=uuid.uuid4(), board=world.board_a, file_name="export.csv", status=run_status
         )
     return world
 

@@ -439,7 +439,8 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
     raw_ending = request.GET.get("ending", "")
     ending = int(raw_ending) if raw_ending.isdigit() and len(raw_ending) <= 4 else None
     if ending is not None:
-        agreements = agreements.ending_within(timezone.localdate(), ending)
+        ending_soon = ProcessingAgreement.objects.ending_within(timezone.localdate(), ending)
+        agreements = agreements.filter(pk__in=ending_soon.values("pk"))
     context = {
         "agreements": agreements,
         "status": statuses[0] if len(statuses) == 1 else "",

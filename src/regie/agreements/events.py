@@ -45,6 +45,16 @@ DPIA_SCREENED = define(
     "A board screened a product against the nine EDPB criteria (which criteria, and whether a "
     "DPIA is required).",
 )
+DPIA_RECORDED = define(
+    "agreements.dpia.recorded",
+    "A board recorded (or replaced) the DPIA of a product: its outcome and date (acceptable, "
+    "acceptable with measures, not acceptable).",
+)
+DPIA_WAIVED = define(
+    "agreements.dpia.waived",
+    "A board recorded an explicit exception: a product that needs a DPIA may become active "
+    "without one (the reason is on the record, not in the event).",
+)
 COUNCIL_DECISION_RECORDED = define(
     "agreements.council.decision_recorded",
     "The participation council's decision on the privacy regulation was recorded (document "

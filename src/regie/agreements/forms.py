@@ -20,6 +20,7 @@ from .catalogue import Sensitivity, Subject
 from .models import (
     AgreementModel,
     ConvenantStatus,
+    DpiaOutcome,
     ProcessingAgreement,
     Product,
     ProductUsers,
@@ -252,3 +253,33 @@ class DpiaForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     notes = forms.CharField(label=_("Toelichting"), required=False, widget=forms.Textarea)
+
+
+class DpiaRecordForm(forms.Form):
+    """The DPIA itself (not the screening): when, the outcome, the document and its reviewer."""
+
+    performed_on = forms.DateField(label=_("Datum van de DPIA"), widget=_date_input())
+    outcome = forms.ChoiceField(
+        label=_("Uitkomst"), choices=DpiaOutcome.choices, widget=forms.RadioSelect
+    )
+    reference = forms.CharField(
+        label=_("Kenmerk van het document"),
+        max_length=100,
+        help_text=_("Het nummer of de naam waaronder het DPIA-rapport is opgeslagen."),
+    )
+    reviewer_name = forms.CharField(label=_("Beoordeeld door (naam)"), max_length=200)
+    reviewer_role = forms.CharField(label=_("Functie van de beoordelaar"), max_length=200)
+    notes = forms.CharField(label=_("Toelichting"), required=False, widget=forms.Textarea)
+
+
+class DpiaWaiverForm(forms.Form):
+    """An explicit exception to the DPIA, with its reason."""
+
+    reason = forms.CharField(
+        label=_("Reden van de uitzondering"),
+        widget=forms.Textarea,
+        help_text=_(
+            "Waarom mag het product zonder DPIA (of met een negatieve DPIA) worden gebruikt? "
+            "Uw naam en de datum worden vastgelegd."
+        ),
+    )

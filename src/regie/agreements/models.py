@@ -17,7 +17,7 @@ Changes go through :mod:`.services`, which validates, audits and refuses with a 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import ClassVar
 
 from django.conf import settings
@@ -154,6 +154,10 @@ class AgreementQuerySet(models.QuerySet["ProcessingAgreement"]):
             status=AgreementStatus.ACTIVE,
             start_date__lte=day,
         )
+
+    def ending_within(self, day: date, days: int) -> AgreementQuerySet:
+        """Active agreements whose end date lies within ``days`` days from ``day``."""
+        return self.active_on(day).filter(end_date__lte=day + timedelta(days=days))
 
     def governing(self, product: Product, day: date) -> AgreementQuerySet:
         """The agreements that can govern what goes to ``product``'s supplier on ``day``: active,
@@ -632,6 +636,100 @@ class DpiaScreening(models.Model):
     def dpia_required(self) -> bool:
         """Two or more criteria: a DPIA is required (EDPB WP248 rev.01)."""
         return dpia.required(self.criteria)
+
+
+class DpiaOutcome(models.TextChoices):
+    """The conclusion of a DPIA (AVG art. 35 lid 7): is the remaining risk acceptable?"""
+
+    ACCEPTABLE = "acceptable", _("aanvaardbaar")
+    WITH_MEASURES = "with_measures", _("aanvaardbaar met maatregelen")
+    NOT_ACCEPTABLE = "not_acceptable", _("niet aanvaardbaar")
+
+
+class Dpia(models.Model):
+    """The DPIA a board carried out (or had carried out) for a product: when, with what outcome,
+    the document it is written down in and who reviewed it. One per (board, product): a new DPIA
+    replaces the record, the audit log keeps every version's outcome."""
+
+    PERSONAL_DATA: ClassVar[bool] = True  # the reviewer
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "board": dc.NOT_PERSONAL,
+        "product": dc.NOT_PERSONAL,
+        "performed_on": dc.NOT_PERSONAL,
+        "outcome": dc.NOT_PERSONAL,
+        "reference": dc.NOT_PERSONAL,
+        "reviewer_name": dc.NAME,
+        "reviewer_role": dc.ROLE,
+        "notes": dc.NOT_PERSONAL,
+        "recorded_by": dc.USERNAME,
+        "recorded_at": dc.NOT_PERSONAL,
+    }
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="dpias")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="dpias")
+    performed_on = models.DateField(_("datum DPIA"))
+    outcome = models.CharField(_("uitkomst"), max_length=15, choices=DpiaOutcome.choices)
+    reference = models.CharField(
+        _("kenmerk van het document"),
+        max_length=100,
+        help_text=_("Het nummer of de naam waaronder het DPIA-rapport is opgeslagen."),
+    )
+    reviewer_name = models.CharField(_("beoordeeld door"), max_length=200)
+    reviewer_role = models.CharField(_("functie beoordelaar"), max_length=200)
+    notes = models.TextField(_("toelichting"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("vastgelegd op"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("DPIA")
+        verbose_name_plural = _("DPIA's")
+        constraints = [
+            models.UniqueConstraint(fields=("board", "product"), name="dpia_record_board_product")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} ({self.board}): {self.get_outcome_display()}"
+
+    @property
+    def allows_use(self) -> bool:
+        """The outcome lets the board take the product into use."""
+        return self.outcome != DpiaOutcome.NOT_ACCEPTABLE
+
+
+class DpiaWaiver(models.Model):
+    """An explicit exception: the board takes a product into use without a (positive) DPIA, for a
+    reason it wrote down. Who and when are kept here and in the audit log."""
+
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "board": dc.NOT_PERSONAL,
+        "product": dc.NOT_PERSONAL,
+        "reason": dc.NOT_PERSONAL,
+        "granted_by": dc.USERNAME,
+        "granted_at": dc.NOT_PERSONAL,
+    }
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="dpia_waivers")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="dpia_waivers")
+    reason = models.TextField(_("reden"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    granted_at = models.DateTimeField(_("vastgelegd op"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("uitzondering op de DPIA")
+        verbose_name_plural = _("uitzonderingen op de DPIA")
+        constraints = [
+            models.UniqueConstraint(fields=("board", "product"), name="dpia_waiver_board_product")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} ({self.board})"
 
 
 class CouncilDecision(models.Model):

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from .views import code, documents, register, school
+from .views import code, dashboard, documents, register, school
 
 app_name = "agreements"
 
 urlpatterns = [
     path("", register.overview, name="overview"),
+    path("overzicht/", dashboard.dashboard, name="dashboard"),
+    path("dpia/", dashboard.dpia_list, name="dpias"),
     # suppliers and products (the shared catalogue)
     path("leveranciers/", register.supplier_list, name="suppliers"),
     path("leveranciers/nieuw/", register.supplier_create, name="supplier-create"),
@@ -19,6 +21,16 @@ urlpatterns = [
     path("producten/<int:product_id>/", register.product_detail, name="product"),
     path("producten/<int:product_id>/wijzigen/", register.product_edit, name="product-edit"),
     path("producten/<int:product_id>/dpia/", register.product_dpia, name="product-dpia"),
+    path(
+        "producten/<int:product_id>/dpia/vastleggen/",
+        dashboard.dpia_record,
+        name="product-dpia-record",
+    ),
+    path(
+        "producten/<int:product_id>/dpia/uitzondering/",
+        dashboard.dpia_waiver,
+        name="product-dpia-waiver",
+    ),
     # processing agreements and their data schedules
     path("overeenkomsten/", register.agreement_list, name="agreements"),
     path("overeenkomsten/nieuw/", register.agreement_create, name="agreement-create"),

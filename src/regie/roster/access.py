@@ -40,7 +40,7 @@ from django.http import HttpRequest, HttpResponse
 
 from regie.core.models import Board, School
 
-from .models import Group, Guardian, Staff, StaffRole, Student
+from .models import Group, Guardian, ImportRun, Staff, StaffRole, Student
 
 User = AuthUser | AnonymousUser
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -209,6 +209,11 @@ def import_boards(user: User) -> QuerySet[Board]:
     return Board.objects.filter(
         Q(pk__in=access.import_boards) | Q(schools__pk__in=access.import_schools)
     ).distinct()
+
+
+def visible_import_runs(user: User) -> QuerySet[ImportRun]:
+    """The import runs of the boards ``user`` may import for (:func:`import_boards`)."""
+    return ImportRun.objects.filter(board__in=import_boards(user))
 
 
 def register_boards(user: User) -> QuerySet[Board]:

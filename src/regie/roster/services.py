@@ -54,6 +54,7 @@ from .access import taught_groups as taught_groups
 from .access import teaching_memberships as teaching_memberships
 from .access import visible_groups as visible_groups
 from .access import visible_guardians as visible_guardians
+from .access import visible_import_runs as visible_import_runs
 from .access import visible_schools as visible_schools
 from .access import visible_students as visible_students
 from .importing.plan import ExportRefused as ExportRefused  # raised by apply: part of this API

@@ -191,10 +191,19 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                         handle.write(chunk)
                 run = services.upload(path, upload.name or "upload", board, user=_user(request))
             return redirect("roster:import-run", run_id=run.pk)
-    recent = ImportRun.objects.filter(board__in=boards)[:10]
-    return render(
-        request, "roster/import.html", {"boards": boards, "recent": recent, "error": error}
-    )
+    runs = ImportRun.objects.filter(board__in=boards)
+    status = request.GET.get("status", "")  # ?status=refused|previewed: the dashboard's links
+    if status in ImportStatus.values:
+        runs = runs.filter(status=status)
+    else:
+        status = ""
+    context = {
+        "boards": boards,
+        "recent": runs[:10],
+        "error": error,
+        "status": ImportStatus(status).label if status else "",
+    }
+    return render(request, "roster/import.html", context)
 
 
 def _run(request: HttpRequest, run_id: uuid.UUID) -> ImportRun:

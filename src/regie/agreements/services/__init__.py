@@ -65,6 +65,18 @@ from .common import (
 from .common import (
     User as User,
 )
+from .dashboard import (
+    ENDING_DAYS as ENDING_DAYS,
+)
+from .dashboard import (
+    dpia_rows as dpia_rows,
+)
+from .dashboard import (
+    flows as flows,
+)
+from .dashboard import (
+    todo as todo,
+)
 from .declarations import (
     declaration_pending as declaration_pending,
 )
@@ -75,13 +87,28 @@ from .declarations import (
     declared_suppliers as declared_suppliers,
 )
 from .obligations import (
+    DPIA_FIELDS as DPIA_FIELDS,
+)
+from .obligations import (
+    dpia_states as dpia_states,
+)
+from .obligations import (
     record_council_decision as record_council_decision,
+)
+from .obligations import (
+    record_dpia as record_dpia,
+)
+from .obligations import (
+    require_dpias as require_dpias,
 )
 from .obligations import (
     screen_dpia as screen_dpia,
 )
 from .obligations import (
     screening_for as screening_for,
+)
+from .obligations import (
+    waive_dpia as waive_dpia,
 )
 from .schedules import (
     ECK_ID as ECK_ID,

@@ -20,11 +20,13 @@ from ..models import (
     Deviation,
     Processing,
     ProcessingAgreement,
+    Product,
     Subprocessor,
     Supplier,
 )
 from .common import Refused, apply_changes, full_clean_or_refuse
 from .declarations import DECLARING_TRANSITIONS, declare_after_commit
+from .obligations import require_dpias
 
 AGREEMENT_FIELDS = (
     "title",
@@ -235,6 +237,9 @@ def _require_activatable(agreement: ProcessingAgreement, day: date) -> None:
         raise Refused("the agreement's end date has passed")
     if not agreement.schedules.exists():
         raise Refused("an agreement without a data schedule cannot be activated")
+    if agreement.board_id is not None:
+        products = Product.objects.filter(schedules__agreement=agreement).distinct()
+        require_dpias(agreement.board_id, products)
     other = (
         ProcessingAgreement.objects.filter(
             board=agreement.board, supplier=agreement.supplier, status=AgreementStatus.ACTIVE

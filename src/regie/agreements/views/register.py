@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.db.models import Count, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from regie.core.models import Board
@@ -42,7 +43,9 @@ from ..forms import (
 from ..models import (
     AgreementStatus,
     DataSchedule,
+    Dpia,
     DpiaScreening,
+    DpiaWaiver,
     Processing,
     ProcessingAgreement,
     Product,
@@ -316,11 +319,36 @@ def product_create(request: HttpRequest, supplier_id: int) -> HttpResponse:
     )
 
 
-def _screening(board: Board, product: Product) -> tuple[Board, DpiaScreening | None, list[str]]:
-    """The board's screening of the product, with the labels of the criteria that apply."""
+@dataclass(frozen=True)
+class DpiaSection:
+    """The board's screening of the product, the labels of the criteria that apply, and where
+    the board stands with the DPIA itself (recorded, or an exception)."""
+
+    board: Board
+    screening: DpiaScreening | None
+    criteria: list[str]
+    state: dpia.State
+    record: Dpia | None
+    waiver: DpiaWaiver | None
+
+    @property
+    def label(self) -> str:
+        return str(dpia.STATE_LABELS[self.state])
+
+
+def _screening(board: Board, product: Product) -> DpiaSection:
     screening = services.screening_for(board, product)
     chosen = set(screening.criteria) if screening else set()
-    return board, screening, [str(label) for key, label in dpia.CRITERIA if key in chosen]
+    return DpiaSection(
+        board,
+        screening,
+        [str(label) for key, label in dpia.CRITERIA if key in chosen],
+        services.dpia_states(board.pk, [product.pk])[product.pk],
+        Dpia.objects.filter(board=board, product=product).first(),
+        DpiaWaiver.objects.filter(board=board, product=product)
+        .select_related("granted_by")
+        .first(),
+    )
 
 
 @register_page
@@ -403,12 +431,23 @@ def product_dpia(request: HttpRequest, product_id: int) -> HttpResponse:
 def agreement_list(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
     agreements = services.visible_agreements(user).order_by("board__name", "supplier__name")
-    status = request.GET.get("status", "")
-    if status in AgreementStatus.values:
-        agreements = agreements.filter(status=status)
-    else:
-        status = ""
-    context = {"agreements": agreements, "status": status, "statuses": AgreementStatus.choices}
+    # ?status= (once or more: ?status=draft&status=offered), ?ending=<days> (active agreements
+    # that end within that many days): the dashboard links here with them.
+    statuses = [value for value in request.GET.getlist("status") if value in AgreementStatus.values]
+    if statuses:
+        agreements = agreements.filter(status__in=statuses)
+    raw_ending = request.GET.get("ending", "")
+    ending = int(raw_ending) if raw_ending.isdigit() and len(raw_ending) <= 4 else None
+    if ending is not None:
+        ending_soon = ProcessingAgreement.objects.ending_within(timezone.localdate(), ending)
+        agreements = agreements.filter(pk__in=ending_soon.values("pk"))
+    context = {
+        "agreements": agreements,
+        "status": statuses[0] if len(statuses) == 1 else "",
+        "chosen": [str(label) for value, label in AgreementStatus.choices if value in statuses],
+        "ending": ending,
+        "statuses": AgreementStatus.choices,
+    }
     return render(request, "agreements/agreements.html", context)
 
 

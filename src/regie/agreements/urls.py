@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import code, dashboard, documents, register, school
+from .views import audit, code, dashboard, documents, register, school
 
 app_name = "agreements"
 
@@ -91,6 +91,7 @@ urlpatterns = [
     ),
     path("leerlingen/<int:student_id>/toestemming/", school.consents, name="consents"),
     path("medezeggenschap/", school.council, name="council"),
+    path("auditlog/", audit.audit_log_page, name="audit-log"),
     # documents generated from the register
     path("register/art30.<str:fmt>", documents.art30_export, name="art30"),
     path(

@@ -37,8 +37,8 @@ from .models import OAuthClient
 
 # What a teacher's tile says the supplier receives, per attribute of the staff release.
 STAFF_LABELS: dict[str, Promise] = {
-    policy.STAFF_ID: _("je eigen code bij de leverancier"),
-    "role": _("je rol"),
+    policy.STAFF_ID: _("uw eigen code bij de leverancier"),
+    "role": _("uw rol"),
     "school": _("school"),
     "groups": _("groepen"),
 }

@@ -13,10 +13,13 @@ from pathlib import Path
 
 from django.conf import settings
 
+from . import messages
+
 LOCALE_DIR = settings.SRC_DIR / "locale"
 HOME_TEMPLATE = settings.SRC_DIR / "core" / "templates" / "core" / "home.html"
 
 _TRANSLATE_TAG = re.compile(r'{%\s*(?:translate|trans)\s+"([^"]+)"')
+_MSGSTR = re.compile(r'^msgstr(?:\[\d\])? ((?:"(?:[^"\\]|\\.)*"\s*)+)', re.M)
 _PO_LINE = re.compile(r'^(msgctxt|msgid|msgstr)?\s*("(?:[^"\\]|\\.)*")\s*$')
 
 
@@ -69,3 +72,23 @@ def test_it_leaves_no_message_untranslated_or_fuzzy() -> None:
     fuzzy = [entry for entry in entries if "#, fuzzy" in entry]
     assert untranslated == []
     assert fuzzy == []
+
+
+def test_every_text_marked_for_translation_is_in_the_english_po() -> None:
+    """makemessages, run on a copy (:mod:`.messages`), finds no text the .po lacks; run
+    ``python -m regie.core.tests.messages`` to append the missing ones."""
+    assert [entry.text for entry in messages.missing()] == []
+
+
+def test_every_message_of_the_english_po_has_an_english_text() -> None:
+    po_text = (LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
+    untranslated = [
+        entry.text
+        for entry in messages.entries(po_text)
+        if not all(
+            "".join(ast.literal_eval(part) for part in re.findall(r'"(?:[^"\\]|\\.)*"', value))
+            for value in _MSGSTR.findall(entry.text)
+        )
+    ]
+    assert messages.entries(po_text)
+    assert untranslated == []

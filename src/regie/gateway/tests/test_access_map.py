@@ -206,6 +206,7 @@ TABLE: list[Row] = [
             "agreements:agreement-import",
             "agreements:council",
             "agreements:art30",
+            "agreements:audit-log",
         ),
         BOARD_REGISTER,
     ),

@@ -188,7 +188,7 @@ def test_it_shows_a_teacher_the_products_of_their_groups_with_a_launch(
     assert "Rekenwereld" in page
     assert setting.group.name in page
     assert escape(expected_launch(setting.product, ISSUER, LOGIN_URI)) in page
-    assert "je eigen code bij de leverancier, je rol, school, groepen" in page
+    assert "uw eigen code bij de leverancier, uw rol, school, groepen" in page
 
 
 def test_a_teacher_gets_no_tile_when_the_agreement_is_not_active(setting: Setting) -> None:

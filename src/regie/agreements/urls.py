@@ -72,6 +72,7 @@ urlpatterns = [
     path("licenties/", school.licence_list, name="licences"),
     path("licenties/nieuw/", school.licence_create, name="licence-create"),
     path("licenties/<int:licence_id>/intrekken/", school.licence_revoke, name="licence-revoke"),
+    path("licenties/<int:licence_id>/herstellen/", school.licence_restore, name="licence-restore"),
     path(
         "scholen/<int:school_id>/producten/<int:product_id>/schakelaars/",
         school.switches,

@@ -129,7 +129,16 @@ from .school import (
     grant_licence as grant_licence,
 )
 from .school import (
+    RevokedLicence as RevokedLicence,
+)
+from .school import (
+    licensable_products as licensable_products,
+)
+from .school import (
     licensed_products as licensed_products,
+)
+from .school import (
+    restore_licence as restore_licence,
 )
 from .school import (
     record_consent as record_consent,

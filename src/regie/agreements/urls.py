@@ -35,6 +35,11 @@ urlpatterns = [
         name="agreement-transition",
     ),
     path(
+        "overeenkomsten/<int:agreement_id>/status/<str:to>/bevestigen/",
+        register.agreement_confirm,
+        name="agreement-confirm",
+    ),
+    path(
         "overeenkomsten/<int:agreement_id>/afwijking/",
         register.deviation_add,
         name="deviation-add",
@@ -63,6 +68,11 @@ urlpatterns = [
         "verwerkingen/<int:processing_id>/verwijderen/",
         register.processing_remove,
         name="processing-remove",
+    ),
+    path(
+        "verwerkingen/<int:processing_id>/terugzetten/",
+        register.processing_restore,
+        name="processing-restore",
     ),
     # suppliers' published offers
     path("aanbod/", register.offer_list, name="offers"),

@@ -192,9 +192,13 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 run = services.upload(path, upload.name or "upload", board, user=_user(request))
             return redirect("roster:import-run", run_id=run.pk)
     recent = ImportRun.objects.filter(board__in=boards)[:10]
-    return render(
-        request, "roster/import.html", {"boards": boards, "recent": recent, "error": error}
-    )
+    context = {
+        "boards": boards,
+        "scopes": services.import_scopes(_user(request)),
+        "recent": recent,
+        "error": error,
+    }
+    return render(request, "roster/import.html", context)
 
 
 def _run(request: HttpRequest, run_id: uuid.UUID) -> ImportRun:
@@ -250,8 +254,16 @@ def import_apply(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
 
 
 @access_required(Access.imports)
-@require_POST
 def import_discard(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    """GET: what discarding means (nothing changes); POST: discard the previewed import."""
     run = _run(request, run_id)
-    services.discard(run, user=_user(request))
-    return redirect("roster:import")
+    if request.method == "POST":
+        previewed = run.status == ImportStatus.PREVIEWED
+        services.discard(run, user=_user(request))
+        if previewed:
+            messages.success(
+                request,
+                _("De import is weggegooid: er is niets van toegepast en het bestand is verwijderd."),
+            )
+        return redirect("roster:import")
+    return render(request, "roster/import_discard.html", {"run": run, "Status": ImportStatus})

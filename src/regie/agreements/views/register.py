@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.db.models import Count, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -489,7 +490,7 @@ def agreement_transition(request: HttpRequest, agreement_id: int) -> HttpRespons
         return HttpResponseNotAllowed(["POST"])
     to = request.POST.get("to", "")
     if to in CONFIRMED_STEPS:  # never in one click: to the page that says what it means
-        return redirect("agreements:agreement-confirm", agreement_id=agreement.pk, to=to)
+        return redirect(reverse("agreements:agreement-confirm", args=[agreement.pk, to]))
     return _transition(request, agreement, to)
 
 

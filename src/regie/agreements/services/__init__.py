@@ -48,6 +48,9 @@ from .agreements import (
     adopt_offer as adopt_offer,
 )
 from .agreements import (
+    check_transition as check_transition,
+)
+from .agreements import (
     copy_contents as copy_contents,
 )
 from .agreements import (

@@ -114,3 +114,28 @@ def test_a_crafted_consent_for_an_attribute_that_needs_none_is_refused(world: Wo
     assert response.status_code == 200
     assert 'role="alert"' in response.content.decode()
     assert Consent.objects.count() == 0
+
+
+def test_the_agreement_page_offers_only_the_steps_the_rules_accept_now(world: World) -> None:
+    supplier = make_supplier("Meetwereld B.V. (fictief)", "99000002")
+    offered = make_agreement(
+        world.board_a,
+        supplier,
+        [make_product(supplier, "Meetwereld")],
+        status=AgreementStatus.OFFERED,
+    )
+    client = client_for(world.officer)
+    url = reverse("agreements:agreement-transition", args=[offered.pk])
+
+    page = client.get(reverse("agreements:agreement", args=[offered.pk])).content.decode()
+
+    assert 'value="draft"' in page  # back to draft: allowed
+    assert 'value="signed"' not in page  # not signed yet: not offered, and why
+    assert "Naar status: ondertekend — nu nog niet mogelijk: not signed" in page
+    events = AuditEvent.objects.count()
+    crafted = client.post(url, {"to": AgreementStatus.SIGNED})
+    assert crafted.status_code == 400
+    assert "not signed" in crafted.content.decode()
+    offered.refresh_from_db()
+    assert offered.status == AgreementStatus.OFFERED
+    assert AuditEvent.objects.count() == events

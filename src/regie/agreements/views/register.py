@@ -433,9 +433,31 @@ def agreement_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _next_statuses(agreement: ProcessingAgreement) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class NextStatus:
+    """A next step of the lifecycle; ``refusal`` says why it cannot be taken now ('' if it can)."""
+
+    value: str
+    label: str
+    refusal: str
+
+
+def _next_statuses(agreement: ProcessingAgreement) -> list[NextStatus]:
+    """The steps the lifecycle allows from here: the page offers those the rules accept now, and
+    names the reason for the others (a crafted POST is still refused by the service)."""
     allowed = services.TRANSITIONS.get(agreement.status, frozenset())
-    return [(value, str(label)) for value, label in AgreementStatus.choices if value in allowed]
+    today = timezone.localdate()
+    steps = []
+    for value, label in AgreementStatus.choices:
+        if value not in allowed:
+            continue
+        try:
+            services.check_transition(agreement, value, today)
+        except services.Refused as error:
+            steps.append(NextStatus(value, str(label), error.reason))
+        else:
+            steps.append(NextStatus(value, str(label), ""))
+    return steps
 
 
 def _agreement_page(

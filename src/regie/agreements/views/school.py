@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from regie.core.models import School, SchoolYear
@@ -176,9 +177,13 @@ def _undos(request: HttpRequest, schools: QuerySet[School]) -> list[Undo]:
         group = groups.get(item.group) if item.group is not None else None
         if item.product not in products or (item.group is not None and group is None):
             continue
-        holder = group.name if group is not None else _("%(count)d genoemde leerlingen") % {
-            "count": len(item.students)
-        }
+        count = len(item.students)
+        holder = (
+            group.name
+            if group is not None
+            else ngettext("%(count)d genoemde leerling", "%(count)d genoemde leerlingen", count)
+            % {"count": count}
+        )
         undos.append(Undo(item, products[item.product], holder))
     return undos
 

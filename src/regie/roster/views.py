@@ -263,7 +263,10 @@ def import_discard(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
         if previewed:
             messages.success(
                 request,
-                _("De import is weggegooid: er is niets van toegepast en het bestand is verwijderd."),
+                _(
+                    "De import is weggegooid: er is niets van toegepast en het bestand "
+                    "is verwijderd."
+                ),
             )
         return redirect("roster:import")
     return render(request, "roster/import_discard.html", {"run": run, "Status": ImportStatus})

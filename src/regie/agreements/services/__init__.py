@@ -120,6 +120,9 @@ from .school import (
     AGE_OF_OWN_CONSENT as AGE_OF_OWN_CONSENT,
 )
 from .school import (
+    RevokedLicence as RevokedLicence,
+)
+from .school import (
     consent_history as consent_history,
 )
 from .school import (
@@ -132,19 +135,16 @@ from .school import (
     grant_licence as grant_licence,
 )
 from .school import (
-    RevokedLicence as RevokedLicence,
-)
-from .school import (
     licensable_products as licensable_products,
 )
 from .school import (
     licensed_products as licensed_products,
 )
 from .school import (
-    restore_licence as restore_licence,
+    record_consent as record_consent,
 )
 from .school import (
-    record_consent as record_consent,
+    restore_licence as restore_licence,
 )
 from .school import (
     revoke_licence as revoke_licence,

@@ -215,9 +215,9 @@ def check_transition(agreement: ProcessingAgreement, to: str, day: date) -> None
             raise Refused("a signature cannot be dated in the future", field="board_signed_on")
     if to == AgreementStatus.ACTIVE:
         _require_activatable(agreement, day)
-    if to == AgreementStatus.DATA_DESTROYED:
-        if agreement.terminated_on and day < agreement.terminated_on:
-            raise Refused("data cannot be destroyed before the agreement ended")
+    ended = agreement.terminated_on
+    if to == AgreementStatus.DATA_DESTROYED and ended is not None and day < ended:
+        raise Refused("data cannot be destroyed before the agreement ended")
 
 
 def _require_signatures(agreement: ProcessingAgreement) -> None:

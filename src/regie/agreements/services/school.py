@@ -166,9 +166,7 @@ def restore_licence(revoked: RevokedLicence, *, user: AuthUser | None) -> Licenc
     if revoked.group is not None and group is None:
         raise Refused("the group of the licence no longer exists", field="group")
     pupils = list(
-        Student.objects.filter(
-            pk__in=revoked.students, school=school, status=StudentStatus.ACTIVE
-        )
+        Student.objects.filter(pk__in=revoked.students, school=school, status=StudentStatus.ACTIVE)
     )
     if revoked.group is None and not pupils:
         raise Refused("none of the licence's pupils is still at the school", field="students")

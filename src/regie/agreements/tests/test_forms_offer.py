@@ -58,7 +58,11 @@ def test_a_crafted_licence_for_a_product_not_offered_is_refused_by_the_service(
 
     response = client_for(world.officer).post(
         url,
-        {"product": world.other_product.pk, "school_year": school_year().pk, "group": world.group.pk},
+        {
+            "product": world.other_product.pk,
+            "school_year": school_year().pk,
+            "group": world.group.pk,
+        },
     )
 
     assert "the board has no active processing agreement" in response.content.decode()

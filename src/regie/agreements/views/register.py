@@ -551,7 +551,7 @@ def _endings(agreement: ProcessingAgreement) -> list[Ending]:
     for schedule in agreement.schedules.select_related("product").order_by("product__name"):
         licences = (
             Licence.objects.in_force_on(today)
-            .filter(product=schedule.product, school__board_id=agreement.board_id)
+            .filter(product=schedule.product, school__board=agreement.board)
             .count()
         )
         destroy_by = today + timedelta(days=schedule.destruction_days)

@@ -22,9 +22,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from regie.core.models import School, SchoolYear
@@ -462,7 +461,9 @@ def consents(request: HttpRequest, student_id: int) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         student=student,
         products=_consent_products(student),
-        needed={item.product: [s.attribute for s in item.states] for item in overview if item.states},
+        needed={
+            item.product: [s.attribute for s in item.states] for item in overview if item.states
+        },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

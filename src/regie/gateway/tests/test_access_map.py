@@ -240,9 +240,7 @@ TABLE: list[Row] = [
     *variants("agreements:licence-restore", POST, A=(L, 403, 403, 403, 403, 404, 404, 404, 404)),
     *variants("agreements:agreement-confirm", A=BOARD_REGISTER, B=BOARD_REGISTER_B),
     *variants("agreements:processing-remove", A=BOARD_REGISTER, B=BOARD_REGISTER_B),
-    *variants(
-        "agreements:processing-restore", POST, A=(L, 403, 403, 403, 403, 403, 404, 404, 404)
-    ),
+    *variants("agreements:processing-restore", POST, A=(L, 403, 403, 403, 403, 403, 404, 404, 404)),
     *variants("agreements:switches", A=REGISTER, A2=REGISTER_A2, B=REGISTER_B),
     *variants("agreements:consents", A=REGISTER, A2=REGISTER_A2, B=REGISTER_B),
     # --- pupils' and teachers' pages --------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -278,3 +279,21 @@ def test_a_removed_processing_is_put_back_as_it_was_and_audited(
     assert (back.purpose, back.attributes, back.retention_period) == values
     assert audited(events.AGREEMENT_CHANGED.name, subject) == changes + 2  # removed, added
     assert client.post(restore_url).status_code == 404  # undone once
+
+
+def test_the_confirmation_pages_speak_english_in_the_english_ui(
+    world: World, draft: ProcessingAgreement
+) -> None:
+    licence = license_group(world.product, world.group)
+    processing = Processing.objects.get(schedule__agreement=draft)
+    client = client_for(world.officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    revoke_page = client.get(reverse("agreements:licence-revoke", args=[licence.pk]))
+    terminate_page = client.get(confirm_url(world.agreement))
+    remove_page = client.get(reverse("agreements:processing-remove", args=[processing.pk]))
+
+    assert "pupils lose access to" in revoke_page.content.decode()
+    assert "Yes, revoke the licence" in revoke_page.content.decode()
+    assert "This cannot be undone." in terminate_page.content.decode()
+    assert "Yes, remove the processing" in remove_page.content.decode()

@@ -31,6 +31,11 @@ LICENCE_GRANTED = define(
     "A school licensed a product for a group or named pupils for a school year (counts only).",
 )
 LICENCE_REVOKED = define("agreements.licence.revoked", "A licence was withdrawn by the school.")
+LICENCE_RESTORED = define(
+    "agreements.licence.restored",
+    "A licence revoked that day was restored with the same scope (undo; the revoked licence's "
+    "id and counts only).",
+)
 SWITCH_CHANGED = define(
     "agreements.switch.changed",
     "A school switched an attribute of a product's data schedule on or off.",

@@ -6,6 +6,7 @@ checked by :mod:`.services`, which refuses with a reason that the view puts back
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from django import forms
@@ -22,6 +23,17 @@ from .models import CouncilDecision, Product
 def _model_field(form: forms.Form, name: str) -> forms.ModelChoiceField[Any]:
     """A choice field of ``form`` whose records are set per request (the user's, the school's)."""
     return cast("forms.ModelChoiceField[Any]", form.fields[name])
+
+
+def offer_only(form: forms.Form, name: str, offered: QuerySet[Any]) -> None:
+    """Offer only ``offered`` in a model choice field, while it still accepts its whole queryset.
+
+    The page lists what the service will accept; a crafted choice outside it still reaches the
+    service, which refuses it with its reason and changes nothing (as before).
+    """
+    field = _model_field(form, name)
+    empty = [("", field.empty_label)] if field.empty_label is not None else []
+    field.widget.choices = empty + [(item.pk, field.label_from_instance(item)) for item in offered]
 
 
 class SchoolChoiceForm(forms.Form):
@@ -74,6 +86,12 @@ class LicenceForm(forms.Form):
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.school = school
+        # Only products with an active agreement of the board are offered (grant_licence
+        # refuses the others, and still does for a crafted choice).
+        self.offered_products = services.licensable_products(school.board_id).select_related(
+            "supplier"
+        )
+        offer_only(self, "product", self.offered_products)
         _model_field(self, "group").queryset = Group.objects.filter(
             school=school, is_active=True
         ).order_by("year_level", "name")
@@ -126,15 +144,26 @@ class ConsentForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, student: Student, products: QuerySet[Product], **kwargs: Any
+        self,
+        *args: Any,
+        student: Student,
+        products: QuerySet[Product],
+        needed: Mapping[Product, Sequence[catalogue.Attribute]],
+        **kwargs: Any,
     ) -> None:
+        """``products`` are accepted (the service decides further), ``needed`` is offered: the
+        pupil's licensed products whose schedule names attributes that need consent, and those
+        attributes."""
         super().__init__(*args, **kwargs)
         _model_field(self, "product").queryset = products
-        cast(forms.ChoiceField, self.fields["attribute"]).choices = [
-            (attribute.key, str(attribute.label))
-            for attribute in catalogue.ATTRIBUTES
-            if attribute.consent_gated
+        offer_only(self, "product", products.filter(pk__in=[p.pk for p in needed]))
+        attribute = cast(forms.ChoiceField, self.fields["attribute"])
+        attribute.choices = [(a.key, str(a.label)) for a in catalogue.ATTRIBUTES if a.consent_gated]
+        offered = {a.key for attributes in needed.values() for a in attributes}
+        attribute.widget.choices = [
+            (a.key, str(a.label)) for a in catalogue.ATTRIBUTES if a.key in offered
         ]
+        self.needed = needed
         _model_field(self, "guardian").queryset = student.guardians.filter(is_active=True).order_by(
             "achternaam", "voornamen", "pk"
         )

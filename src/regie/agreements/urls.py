@@ -47,6 +47,11 @@ urlpatterns = [
         name="agreement-transition",
     ),
     path(
+        "overeenkomsten/<int:agreement_id>/status/<str:to>/bevestigen/",
+        register.agreement_confirm,
+        name="agreement-confirm",
+    ),
+    path(
         "overeenkomsten/<int:agreement_id>/afwijking/",
         register.deviation_add,
         name="deviation-add",
@@ -76,6 +81,11 @@ urlpatterns = [
         register.processing_remove,
         name="processing-remove",
     ),
+    path(
+        "verwerkingen/<int:processing_id>/terugzetten/",
+        register.processing_restore,
+        name="processing-restore",
+    ),
     # suppliers' published offers
     path("aanbod/", register.offer_list, name="offers"),
     path("aanbod/<int:agreement_id>/", register.offer_detail, name="offer"),
@@ -84,6 +94,7 @@ urlpatterns = [
     path("licenties/", school.licence_list, name="licences"),
     path("licenties/nieuw/", school.licence_create, name="licence-create"),
     path("licenties/<int:licence_id>/intrekken/", school.licence_revoke, name="licence-revoke"),
+    path("licenties/<int:licence_id>/herstellen/", school.licence_restore, name="licence-restore"),
     path(
         "scholen/<int:school_id>/producten/<int:product_id>/schakelaars/",
         school.switches,

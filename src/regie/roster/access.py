@@ -216,6 +216,30 @@ def visible_import_runs(user: User) -> QuerySet[ImportRun]:
     return ImportRun.objects.filter(board__in=import_boards(user))
 
 
+@dataclass(frozen=True)
+class ImportScope:
+    """What a login may import for one board: the whole board (a board admin: an export of any
+    of its schools, several at once included), or only the schools listed."""
+
+    board: Board
+    board_wide: bool
+    schools: list[School]
+
+
+def import_scopes(user: User) -> list[ImportScope]:
+    """Per board this user may import for, which schools an export may hold (the rule
+    ``services.may_import_export`` applies to the export itself)."""
+    access = access_for(user)
+    scopes = []
+    for board in import_boards(user).order_by("name"):
+        board_wide = board.pk in access.import_boards
+        schools = School.objects.filter(board=board).order_by("name")
+        if not board_wide:
+            schools = schools.filter(pk__in=access.import_schools)
+        scopes.append(ImportScope(board, board_wide, list(schools)))
+    return scopes
+
+
 def register_boards(user: User) -> QuerySet[Board]:
     """The boards whose register ``user`` keeps (agreements, DPIA screenings, council)."""
     return Board.objects.filter(pk__in=access_for(user).register_boards)

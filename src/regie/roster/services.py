@@ -43,9 +43,11 @@ from regie.nummervoorziening import client as nv
 from . import events
 from .access import NO_ACCESS as NO_ACCESS
 from .access import Access as Access
+from .access import ImportScope as ImportScope
 from .access import access_for as access_for
 from .access import access_required as access_required
 from .access import import_boards as import_boards
+from .access import import_scopes as import_scopes
 from .access import may_link as may_link
 from .access import register_boards as register_boards
 from .access import register_schools as register_schools

@@ -199,6 +199,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         status = ""
     context = {
         "boards": boards,
+        "scopes": services.import_scopes(_user(request)),
         "recent": runs[:10],
         "error": error,
         "status": ImportStatus(status).label if status else "",
@@ -259,8 +260,19 @@ def import_apply(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
 
 
 @access_required(Access.imports)
-@require_POST
 def import_discard(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    """GET: what discarding means (nothing changes); POST: discard the previewed import."""
     run = _run(request, run_id)
-    services.discard(run, user=_user(request))
-    return redirect("roster:import")
+    if request.method == "POST":
+        previewed = run.status == ImportStatus.PREVIEWED
+        services.discard(run, user=_user(request))
+        if previewed:
+            messages.success(
+                request,
+                _(
+                    "De import is weggegooid: er is niets van toegepast en het bestand "
+                    "is verwijderd."
+                ),
+            )
+        return redirect("roster:import")
+    return render(request, "roster/import_discard.html", {"run": run, "Status": ImportStatus})

@@ -48,6 +48,9 @@ from .agreements import (
     adopt_offer as adopt_offer,
 )
 from .agreements import (
+    check_transition as check_transition,
+)
+from .agreements import (
     copy_contents as copy_contents,
 )
 from .agreements import (
@@ -144,6 +147,9 @@ from .school import (
     AGE_OF_OWN_CONSENT as AGE_OF_OWN_CONSENT,
 )
 from .school import (
+    RevokedLicence as RevokedLicence,
+)
+from .school import (
     consent_history as consent_history,
 )
 from .school import (
@@ -156,10 +162,16 @@ from .school import (
     grant_licence as grant_licence,
 )
 from .school import (
+    licensable_products as licensable_products,
+)
+from .school import (
     licensed_products as licensed_products,
 )
 from .school import (
     record_consent as record_consent,
+)
+from .school import (
+    restore_licence as restore_licence,
 )
 from .school import (
     revoke_licence as revoke_licence,

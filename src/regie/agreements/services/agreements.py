@@ -179,6 +179,31 @@ def transition(
     day = on or timezone.localdate()
     agreement = ProcessingAgreement.objects.select_for_update().get(pk=agreement.pk)
     before = agreement.status
+    check_transition(agreement, to, day)
+    if to == AgreementStatus.TERMINATED:
+        agreement.terminated_on = day
+        if agreement.end_date is None or agreement.end_date > day:
+            agreement.end_date = day
+    if to == AgreementStatus.DATA_DESTROYED:
+        agreement.data_destroyed_on = day
+    agreement.status = to
+    agreement.save()
+    record(
+        events.AGREEMENT_STATUS_CHANGED,
+        actor_for(user),
+        f"agreement:{agreement.pk}",
+        {"from": before, "to": to, "on": day.isoformat()},
+    )
+    if to in DECLARING_TRANSITIONS:
+        declare_after_commit()
+    return agreement
+
+
+def check_transition(agreement: ProcessingAgreement, to: str, day: date) -> None:
+    """The rules of one step along the lifecycle, checked without changing anything: raises
+    :class:`Refused` with the reason when :func:`transition` would refuse it (pages offer only
+    the steps that pass)."""
+    before = agreement.status
     if agreement.is_offer:
         raise Refused("an offer is not signed itself: adopt it for your board first")
     if to not in TRANSITIONS.get(before, frozenset()):
@@ -192,25 +217,9 @@ def transition(
             raise Refused("a signature cannot be dated in the future", field="board_signed_on")
     if to == AgreementStatus.ACTIVE:
         _require_activatable(agreement, day)
-    if to == AgreementStatus.TERMINATED:
-        agreement.terminated_on = day
-        if agreement.end_date is None or agreement.end_date > day:
-            agreement.end_date = day
-    if to == AgreementStatus.DATA_DESTROYED:
-        if agreement.terminated_on and day < agreement.terminated_on:
-            raise Refused("data cannot be destroyed before the agreement ended")
-        agreement.data_destroyed_on = day
-    agreement.status = to
-    agreement.save()
-    record(
-        events.AGREEMENT_STATUS_CHANGED,
-        actor_for(user),
-        f"agreement:{agreement.pk}",
-        {"from": before, "to": to, "on": day.isoformat()},
-    )
-    if to in DECLARING_TRANSITIONS:
-        declare_after_commit()
-    return agreement
+    ended = agreement.terminated_on
+    if to == AgreementStatus.DATA_DESTROYED and ended is not None and day < ended:
+        raise Refused("data cannot be destroyed before the agreement ended")
 
 
 def _require_signatures(agreement: ProcessingAgreement) -> None:

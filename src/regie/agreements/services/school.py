@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.contrib.auth.models import User as AuthUser
 from django.db import models, transaction
@@ -12,7 +14,7 @@ from django.utils import timezone
 
 from regie.audit.services import actor_for, record
 from regie.core.models import School, SchoolYear
-from regie.roster.models import Group, Guardian, Student
+from regie.roster.models import Group, Guardian, Student, StudentStatus
 
 from .. import catalogue, events
 from ..models import (
@@ -32,18 +34,15 @@ AGE_OF_OWN_CONSENT = 16
 # --- licences ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def grant_licence(
+def _create_licence(
     product: Product,
     school: School,
     school_year: SchoolYear,
-    *,
-    group: Group | None = None,
-    students: Iterable[Student] = (),
+    group: Group | None,
+    pupils: list[Student],
     user: AuthUser | None,
 ) -> Licence:
-    """License ``product`` for a group or for named pupils of ``school`` in ``school_year``."""
-    pupils = list(students)
+    """The rules of a licence, checked, and the licence made (the caller records the event)."""
     if (group is None) == (not pupils):
         raise Refused("a licence is for one group or for named pupils", field="group")
     if group is not None and group.school_id != school.pk:
@@ -67,6 +66,22 @@ def grant_licence(
     )
     if pupils:
         licence.students.set(pupils)
+    return licence
+
+
+@transaction.atomic
+def grant_licence(
+    product: Product,
+    school: School,
+    school_year: SchoolYear,
+    *,
+    group: Group | None = None,
+    students: Iterable[Student] = (),
+    user: AuthUser | None,
+) -> Licence:
+    """License ``product`` for a group or for named pupils of ``school`` in ``school_year``."""
+    pupils = list(students)
+    licence = _create_licence(product, school, school_year, group, pupils, user)
     record(
         events.LICENCE_GRANTED,
         actor_for(user),
@@ -82,8 +97,53 @@ def grant_licence(
     return licence
 
 
+@dataclass(frozen=True)
+class RevokedLicence:
+    """What a revoked licence covered (record ids only), so that it can be restored the same day.
+
+    Plain values, so that a page can keep it in the session (:meth:`as_json`).
+    """
+
+    licence: int
+    product: int
+    school: int
+    school_year: int
+    group: int | None
+    students: tuple[int, ...]
+    revoked_on: date
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "students": list(self.students), "revoked_on": str(self.revoked_on)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RevokedLicence:
+        return cls(
+            licence=int(data["licence"]),
+            product=int(data["product"]),
+            school=int(data["school"]),
+            school_year=int(data["school_year"]),
+            group=None if data["group"] is None else int(data["group"]),
+            students=tuple(int(pk) for pk in data["students"]),
+            revoked_on=date.fromisoformat(data["revoked_on"]),
+        )
+
+    def restorable(self, day: date | None = None) -> bool:
+        """A revoked licence can be restored on the day it was revoked (after that: grant anew)."""
+        return self.revoked_on == (day or timezone.localdate())
+
+
 @transaction.atomic
-def revoke_licence(licence: Licence, *, user: AuthUser | None) -> None:
+def revoke_licence(licence: Licence, *, user: AuthUser | None) -> RevokedLicence:
+    """Withdraw a licence: from now on nothing about its pupils goes to the product's supplier."""
+    revoked = RevokedLicence(
+        licence=licence.pk,
+        product=licence.product_id,
+        school=licence.school_id,
+        school_year=licence.school_year_id,
+        group=licence.group_id,
+        students=tuple(licence.students.order_by("pk").values_list("pk", flat=True)),
+        revoked_on=timezone.localdate(),
+    )
     record(
         events.LICENCE_REVOKED,
         actor_for(user),
@@ -91,6 +151,60 @@ def revoke_licence(licence: Licence, *, user: AuthUser | None) -> None:
         {"product": licence.product_id, "school": licence.school_id},
     )
     licence.delete()
+    return revoked
+
+
+@transaction.atomic
+def restore_licence(revoked: RevokedLicence, *, user: AuthUser | None) -> Licence:
+    """Undo a revocation of today: the same product, school, year and group or pupils (those
+    still at the school). The rules of a new licence apply: an agreement that is no longer active,
+    or a group that has a licence again, is refused with the reason."""
+    if not revoked.restorable():
+        raise Refused("a revoked licence can be restored only on the day it was revoked")
+    school = School.objects.get(pk=revoked.school)
+    group = Group.objects.filter(pk=revoked.group, school=school).first() if revoked.group else None
+    if revoked.group is not None and group is None:
+        raise Refused("the group of the licence no longer exists", field="group")
+    pupils = list(
+        Student.objects.filter(pk__in=revoked.students, school=school, status=StudentStatus.ACTIVE)
+    )
+    if revoked.group is None and not pupils:
+        raise Refused("none of the licence's pupils is still at the school", field="students")
+    licence = _create_licence(
+        Product.objects.get(pk=revoked.product),
+        school,
+        SchoolYear.objects.get(pk=revoked.school_year),
+        group,
+        pupils,
+        user,
+    )
+    record(
+        events.LICENCE_RESTORED,
+        actor_for(user),
+        f"licence:{licence.pk}",
+        {
+            "revoked_licence": revoked.licence,
+            "product": revoked.product,
+            "school": revoked.school,
+            "group": revoked.group,
+            "pupils": len(pupils),
+        },
+    )
+    return licence
+
+
+def licensable_products(board_id: int, day: date | None = None) -> QuerySet[Product]:
+    """Products a school of the board can license on ``day``: those with an active agreement of
+    the board that has a data schedule for them (what :func:`grant_licence` accepts)."""
+    active = ProcessingAgreement.objects.active_on(day or timezone.localdate())
+    return (
+        Product.objects.filter(
+            schedules__agreement__in=active.filter(board_id=board_id),
+            schedules__agreement__supplier_id=models.F("supplier_id"),
+        )
+        .distinct()
+        .order_by("supplier__name", "name")
+    )
 
 
 # --- the school's switches -----------------------------------------------------------------------

@@ -25,7 +25,7 @@ BOARD = "board"  # board-level: privacy officers and board admins only
 @dataclass(frozen=True)
 class Route:
     name: str
-    args: tuple[int, ...]
+    args: tuple[int | str, ...]
     level: str
     board_a_record: bool = False  # an id of a record of board A (a 404 for board B)
     post_only: bool = False
@@ -73,9 +73,8 @@ def routes(world: World, ids: Ids) -> list[Route]:
         Route("offers", (), REGISTER),
         Route("offer", (ids.offer.pk,), REGISTER),
         Route("agreement-transition", (agreement,), BOARD, board_a_record=True, post_only=True),
-        Route(
-            "processing-remove", (ids.processing.pk,), BOARD, board_a_record=True, post_only=True
-        ),
+        Route("processing-remove", (ids.processing.pk,), BOARD, board_a_record=True),
+        Route("agreement-confirm", (agreement, "terminated"), BOARD, board_a_record=True),
         Route("offer-adopt", (ids.offer.pk,), BOARD, post_only=True),
     ]
 

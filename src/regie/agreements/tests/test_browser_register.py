@@ -94,10 +94,11 @@ def test_an_officer_takes_a_supplier_from_nothing_to_the_privacy_statement(
     page.get_by_role("button", name="Verwerking toevoegen").click()
     expect(page.get_by_role("cell", name="Spelling oefenen", exact=True)).to_be_visible()
 
-    # Offered, then refused activation without signatures, then signed and activated.
+    # Offered; signing is not offered without signatures (the page says why); then signed and
+    # activated.
     page.get_by_role("button", name=re.compile("Naar status: aangeboden")).click()
-    page.get_by_role("button", name=re.compile("Naar status: ondertekend")).click()
-    expect(page.get_by_role("alert")).to_contain_text("not signed")
+    expect(page.get_by_role("button", name=re.compile("Naar status: ondertekend"))).to_have_count(0)
+    expect(page.locator("main")).to_contain_text("nu nog niet mogelijk: not signed")
     agreement.refresh_from_db()
     assert agreement.status == AgreementStatus.OFFERED
     page.get_by_role("link", name="Gegevens en ondertekening wijzigen").click()

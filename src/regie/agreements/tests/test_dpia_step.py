@@ -157,7 +157,7 @@ def test_the_page_refuses_activation_in_dutch_and_accepts_it_after_the_dpia_form
 
     product_page = client.get(reverse("agreements:product", args=[world.product.pk]))
     assert "DPIA vastgelegd" in html.unescape(product_page.content.decode())
-    assert "badge-ok" in product_page.content.decode()
+    assert "regie-badge--ok" in product_page.content.decode()
 
     accepted = client.post(transition, {"to": AgreementStatus.ACTIVE})
     assert accepted.status_code == 302

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from django import forms
@@ -19,6 +20,7 @@ from django.contrib import messages
 from django.db.models import Count, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,6 +48,7 @@ from ..models import (
     Dpia,
     DpiaScreening,
     DpiaWaiver,
+    Licence,
     Processing,
     ProcessingAgreement,
     Product,
@@ -468,9 +471,31 @@ def agreement_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _next_statuses(agreement: ProcessingAgreement) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class NextStatus:
+    """A next step of the lifecycle; ``refusal`` says why it cannot be taken now ('' if it can)."""
+
+    value: str
+    label: str
+    refusal: str
+
+
+def _next_statuses(agreement: ProcessingAgreement) -> list[NextStatus]:
+    """The steps the lifecycle allows from here: the page offers those the rules accept now, and
+    names the reason for the others (a crafted POST is still refused by the service)."""
     allowed = services.TRANSITIONS.get(agreement.status, frozenset())
-    return [(value, str(label)) for value, label in AgreementStatus.choices if value in allowed]
+    today = timezone.localdate()
+    steps = []
+    for value, label in AgreementStatus.choices:
+        if value not in allowed:
+            continue
+        try:
+            services.check_transition(agreement, value, today)
+        except services.Refused as error:
+            steps.append(NextStatus(value, str(label), error.reason))
+        else:
+            steps.append(NextStatus(value, str(label), ""))
+    return steps
 
 
 def _agreement_page(
@@ -484,6 +509,8 @@ def _agreement_page(
         "deviations": agreement.deviations.all(),
         "rows": schedule_rows(agreement.schedules.order_by("product__name")),
         "next_statuses": _next_statuses(agreement),
+        "confirmed_steps": CONFIRMED_STEPS,
+        "removed": removed_processings(request, agreement),
         "error": error.reason if error else "",
     }
     return render(
@@ -512,15 +539,24 @@ def agreement_edit(request: HttpRequest, agreement_id: int) -> HttpResponse:
     )
 
 
+# Steps that cannot be undone: they have their own confirmation page (GET shows what happens).
+CONFIRMED_STEPS = frozenset({AgreementStatus.TERMINATED, AgreementStatus.DATA_DESTROYED})
+
+
 @board_register_page
 def agreement_transition(request: HttpRequest, agreement_id: int) -> HttpResponse:
-    user = user_of(request)
     agreement = agreement_or_404(request, agreement_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     to = request.POST.get("to", "")
+    if to in CONFIRMED_STEPS:  # never in one click: to the page that says what it means
+        return redirect(reverse("agreements:agreement-confirm", args=[agreement.pk, to]))
+    return _transition(request, agreement, to)
+
+
+def _transition(request: HttpRequest, agreement: ProcessingAgreement, to: str) -> HttpResponse:
     try:
-        agreement = services.transition(agreement, to, user=user)
+        agreement = services.transition(agreement, to, user=user_of(request))
     except services.Refused as error:
         return _agreement_page(request, agreement, error=error)
     messages.success(
@@ -536,6 +572,50 @@ def agreement_transition(request: HttpRequest, agreement_id: int) -> HttpRespons
             ),
         )
     return redirect("agreements:agreement", agreement_id=agreement.pk)
+
+
+@dataclass(frozen=True)
+class Ending:
+    """What terminating an agreement means, per product of its schedules."""
+
+    schedule: DataSchedule
+    licences: int  # licences in force today at the board's schools
+    destroy_by: date
+
+
+def _endings(agreement: ProcessingAgreement) -> list[Ending]:
+    today = timezone.localdate()
+    endings = []
+    for schedule in agreement.schedules.select_related("product").order_by("product__name"):
+        licences = (
+            Licence.objects.in_force_on(today)
+            .filter(product=schedule.product, school__board=agreement.board)
+            .count()
+        )
+        destroy_by = today + timedelta(days=schedule.destruction_days)
+        endings.append(Ending(schedule, licences, destroy_by))
+    return endings
+
+
+@board_register_page
+def agreement_confirm(request: HttpRequest, agreement_id: int, to: str) -> HttpResponse:
+    """A step that cannot be undone (terminate, data destroyed): GET says what it means and
+    changes nothing; the page's POST takes the step."""
+    agreement = agreement_or_404(request, agreement_id)
+    if to not in CONFIRMED_STEPS:
+        raise Http404
+    if request.method == "POST":
+        return _transition(request, agreement, to)
+    allowed = to in services.TRANSITIONS.get(agreement.status, frozenset())
+    context = {
+        "agreement": agreement,
+        "to": to,
+        "to_label": AgreementStatus(to).label,
+        "allowed": allowed,
+        "endings": _endings(agreement) if to == AgreementStatus.TERMINATED else [],
+        "was_active": agreement.status == AgreementStatus.ACTIVE,
+    }
+    return render(request, "agreements/agreement_confirm.html", context)
 
 
 @board_register_page
@@ -634,23 +714,94 @@ def subprocessor_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
     )
 
 
+REMOVED_KEY = "agreements.removed_processings"  # the session's removals that can be undone
+PROCESSING_VALUES = (
+    "purpose",
+    "subjects",
+    "attributes",
+    "sources",
+    "retention_period",
+    "retention_unit",
+    "retention_trigger",
+)
+
+
+def _removed(request: HttpRequest) -> list[dict[str, Any]]:
+    stored = request.session.get(REMOVED_KEY, [])
+    return stored if isinstance(stored, list) else []
+
+
+def _processing_or_404(request: HttpRequest, processing_id: int) -> Processing:
+    return get_object_or_404(
+        Processing.objects.select_related("schedule__agreement", "schedule__product"),
+        pk=processing_id,
+        schedule__agreement__in=services.visible_agreements(user_of(request)),
+    )
+
+
 @board_register_page
 def processing_remove(request: HttpRequest, processing_id: int) -> HttpResponse:
+    """GET: what removing the processing takes out of the schedule (nothing changes); POST:
+    remove it, undoable while the agreement can still be edited."""
     user = user_of(request)
-    processing = get_object_or_404(
-        Processing.objects.select_related("schedule__agreement"),
-        pk=processing_id,
-        schedule__agreement__in=services.visible_agreements(user),
-    )
+    processing = _processing_or_404(request, processing_id)
+    agreement = processing.schedule.agreement
+    if request.method == "POST":
+        values = {name: getattr(processing, name) for name in PROCESSING_VALUES}
+        try:
+            services.remove_processing(processing, user=user)
+        except services.Refused as error:
+            return _agreement_page(request, agreement, error=error)
+        undo = {"id": processing_id, "schedule": processing.schedule_id, "values": values}
+        request.session[REMOVED_KEY] = [*_removed(request), undo][-10:]
+        messages.success(
+            request,
+            _(
+                "De verwerking is verwijderd. Zolang de overeenkomst nog niet is ondertekend, "
+                "kunt u dit ongedaan maken met de knop ‘Ongedaan maken’ op deze pagina."
+            ),
+        )
+        return redirect("agreements:agreement", agreement_id=agreement.pk)
+    others = processing.schedule.processings.exclude(pk=processing.pk)
+    remaining = {key for other in others for key in other.attributes}
+    leaving = [_attribute_row(key) for key in processing.attributes if key not in remaining]
+    context = {
+        "processing": _processing_row(processing),
+        "schedule": processing.schedule,
+        "agreement": agreement,
+        "leaving": leaving,
+        "editable": agreement.is_editable,
+    }
+    return render(request, "agreements/processing_remove.html", context)
+
+
+@board_register_page
+def processing_restore(request: HttpRequest, processing_id: int) -> HttpResponse:
+    """Undo a removal of this session: the same processing added again (audited as a change)."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    agreement = processing.schedule.agreement
+    removed = _removed(request)
+    undo = next((item for item in removed if item.get("id") == processing_id), None)
+    if undo is None:
+        raise Http404
+    schedule = _schedule_or_404(request, int(undo["schedule"]))
+    request.session[REMOVED_KEY] = [item for item in removed if item is not undo]
     try:
-        services.remove_processing(processing, user=user)
+        services.add_processing(schedule, **undo["values"], user=user_of(request))
     except services.Refused as error:
-        return _agreement_page(request, agreement, error=error)
-    messages.success(request, _("De verwerking is verwijderd."))
-    return redirect("agreements:agreement", agreement_id=agreement.pk)
+        return _agreement_page(request, schedule.agreement, error=error)
+    messages.success(request, _("De verwerking is teruggezet."))
+    return redirect("agreements:agreement", agreement_id=schedule.agreement_id)
+
+
+def removed_processings(
+    request: HttpRequest, agreement: ProcessingAgreement
+) -> list[dict[str, Any]]:
+    """The removals of this session the agreement page offers to undo (while it is editable)."""
+    if not agreement.is_editable:
+        return []
+    schedules = set(agreement.schedules.values_list("pk", flat=True))
+    return [item for item in _removed(request) if item.get("schedule") in schedules]
 
 
 # --- offers --------------------------------------------------------------------------------------

@@ -22,13 +22,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from regie.core.models import School, SchoolYear
 from regie.roster import services as roster
-from regie.roster.models import Student, StudentStatus
+from regie.roster.models import Group, Student, StudentStatus
 
 from .. import catalogue, policy, services
 from ..forms_school import (
@@ -98,6 +98,7 @@ def licence_list(request: HttpRequest) -> HttpResponse:
         "q": query,
         "hits": hits[:SEARCH_LIMIT] if hits is not None else None,
         "more_hits": hits is not None and len(hits) > SEARCH_LIMIT,
+        "undos": _undos(request, schools),
     }
     return render(request, "agreements/licences.html", context)
 
@@ -143,19 +144,119 @@ def licence_create(request: HttpRequest) -> HttpResponse:
     return render(request, "agreements/licence_form.html", context)
 
 
+REVOKED_KEY = "agreements.revoked_licences"  # the session's list of today's revocations
+
+
+def _revoked_today(request: HttpRequest) -> list[services.RevokedLicence]:
+    """The revocations this session made today (older ones can no longer be undone)."""
+    stored = request.session.get(REVOKED_KEY, [])
+    revoked = [services.RevokedLicence.from_json(item) for item in stored]
+    return [item for item in revoked if item.restorable()]
+
+
+def _keep_revoked(request: HttpRequest, revoked: list[services.RevokedLicence]) -> None:
+    request.session[REVOKED_KEY] = [item.as_json() for item in revoked[-10:]]
+
+
+@dataclass(frozen=True)
+class Undo:
+    """A revocation the licence list offers to undo."""
+
+    revoked: services.RevokedLicence
+    product: Product
+    holder: str
+
+
+def _undos(request: HttpRequest, schools: QuerySet[School]) -> list[Undo]:
+    revoked = [item for item in _revoked_today(request) if schools.filter(pk=item.school).exists()]
+    products = Product.objects.in_bulk([item.product for item in revoked])
+    groups = Group.objects.in_bulk([item.group for item in revoked if item.group is not None])
+    undos = []
+    for item in reversed(revoked):
+        group = groups.get(item.group) if item.group is not None else None
+        if item.product not in products or (item.group is not None and group is None):
+            continue
+        count = len(item.students)
+        holder = (
+            group.name
+            if group is not None
+            else ngettext("%(count)d genoemde leerling", "%(count)d genoemde leerlingen", count)
+            % {"count": count}
+        )
+        undos.append(Undo(item, products[item.product], holder))
+    return undos
+
+
+def _losing_pupils(licence: Licence) -> tuple[list[Student], int]:
+    """The licence's active pupils that no other licence of the product covers this school year
+    (they lose access), and the number that keep it through another licence."""
+    if licence.group_id is not None:
+        covered = Student.objects.filter(groups=licence.group_id)
+    else:
+        covered = licence.students.all()
+    covered = covered.filter(status=StudentStatus.ACTIVE, school_id=licence.school_id)
+    others = Licence.objects.filter(
+        product_id=licence.product_id,
+        school_id=licence.school_id,
+        school_year_id=licence.school_year_id,
+    ).exclude(pk=licence.pk)
+    keeping = covered.filter(Q(licences__in=others) | Q(groups__licences__in=others)).distinct()
+    losing = covered.exclude(pk__in=keeping.values("pk")).order_by("achternaam", "roepnaam", "pk")
+    return list(losing.distinct()), keeping.count()
+
+
+@register_page
+def licence_revoke(request: HttpRequest, licence_id: int) -> HttpResponse:
+    """GET: what revoking the licence means (nothing changes); POST: revoke it, undoable today."""
+    user = user_of(request)
+    licence = get_object_or_404(
+        services.visible_licences(user).select_related(
+            "product__supplier", "school", "school_year", "group"
+        ),
+        pk=licence_id,
+    )
+    if request.method == "POST":
+        school_id = licence.school_id
+        try:
+            revoked = services.revoke_licence(licence, user=user)
+        except services.Refused as error:
+            messages.error(request, error.reason)
+        else:
+            _keep_revoked(request, [*_revoked_today(request), revoked])
+            messages.success(
+                request,
+                _(
+                    "De licentie is ingetrokken. U kunt dit vandaag nog ongedaan maken "
+                    "met de knop ‘Ongedaan maken’ hieronder."
+                ),
+            )
+        return redirect(f"{reverse('agreements:licences')}?school={school_id}")
+    losing, keeping = _losing_pupils(licence)
+    context = {"licence": licence, "losing": losing, "keeping": keeping}
+    return render(request, "agreements/licence_revoke.html", context)
+
+
 @register_page
 @require_POST
-def licence_revoke(request: HttpRequest, licence_id: int) -> HttpResponse:
+def licence_restore(request: HttpRequest, licence_id: int) -> HttpResponse:
+    """Undo a revocation of today from this session (``licence_id`` is the revoked licence's)."""
     user = user_of(request)
-    licence = get_object_or_404(services.visible_licences(user), pk=licence_id)
-    school_id = licence.school_id
+    revoked_today = _revoked_today(request)
+    revoked = next((item for item in revoked_today if item.licence == licence_id), None)
+    if revoked is None or not services.editable_schools(user).filter(pk=revoked.school).exists():
+        raise Http404
     try:
-        services.revoke_licence(licence, user=user)
+        services.restore_licence(revoked, user=user)
     except services.Refused as error:
-        messages.error(request, error.reason)
+        messages.error(
+            request,
+            _("De licentie is niet hersteld: %(reason)s. Leg zo nodig een nieuwe licentie vast.")
+            % {"reason": error.reason},
+        )
     else:
-        messages.success(request, _("De licentie is ingetrokken."))
-    return redirect(f"{reverse('agreements:licences')}?school={school_id}")
+        messages.success(request, _("De licentie is hersteld, voor dezelfde groep of leerlingen."))
+    _keep_revoked(request, [item for item in revoked_today if item is not revoked])
+    return redirect(f"{reverse('agreements:licences')}?school={revoked.school}")
 
 
 # --- switches ------------------------------------------------------------------------------------
@@ -354,10 +455,15 @@ def _consent_products(student: Student) -> QuerySet[Product]:
 def consents(request: HttpRequest, student_id: int) -> HttpResponse:
     user = user_of(request)
     student = student_or_404(request, student_id)
+    history = list(services.consent_history(student).select_related("recorded_by"))
+    overview = _consent_overview(student, history)
     form = ConsentForm(
         request.POST if request.method == "POST" else None,
         student=student,
         products=_consent_products(student),
+        needed={
+            item.product: [s.attribute for s in item.states] for item in overview if item.states
+        },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -375,13 +481,12 @@ def consents(request: HttpRequest, student_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Het besluit over toestemming is vastgelegd."))
             return redirect("agreements:consents", student_id=student.pk)
-    history = list(services.consent_history(student).select_related("recorded_by"))
     history.sort(key=lambda item: (item.decided_at, item.pk), reverse=True)
     context = {
         "student": student,
         "pupil_decides": services.decides_own_consent(student),
         "age": student.age_on(timezone.localdate()),
-        "overview": _consent_overview(student, history),
+        "overview": overview,
         "history": history,
         "form": form,
     }

@@ -176,6 +176,7 @@ TABLE: list[Row] = [
     *variants("roster:import-problems", A=IMPORT, B=IMPORT_B),
     *variants("roster:import-apply", POST, A=IMPORT_POST, B=IMPORT_B),
     *variants("roster:import-discard", POST, A=IMPORT_POST, B=IMPORT_B),
+    *variants("roster:import-discard", A=IMPORT, B=IMPORT_B),  # the confirmation page
     # --- the privacy register ---------------------------------------------------------------
     *rows(
         (
@@ -236,6 +237,15 @@ TABLE: list[Row] = [
         A=REGISTER_POST,
         B=(L, 403, 403, 403, 403, 404, 404, 404, 302),
     ),
+    # The confirmation pages of destructive steps (GET changes nothing), and their undo: without
+    # a revocation or removal of this session to undo, there is nothing (404).
+    *variants(
+        "agreements:licence-revoke", A=REGISTER, B=(L, 403, 403, 403, 403, 404, 404, 404, 200)
+    ),
+    *variants("agreements:licence-restore", POST, A=(L, 403, 403, 403, 403, 404, 404, 404, 404)),
+    *variants("agreements:agreement-confirm", A=BOARD_REGISTER, B=BOARD_REGISTER_B),
+    *variants("agreements:processing-remove", A=BOARD_REGISTER, B=BOARD_REGISTER_B),
+    *variants("agreements:processing-restore", POST, A=(L, 403, 403, 403, 403, 403, 404, 404, 404)),
     *variants("agreements:switches", A=REGISTER, A2=REGISTER_A2, B=REGISTER_B),
     *variants("agreements:consents", A=REGISTER, A2=REGISTER_A2, B=REGISTER_B),
     # --- pupils' and teachers' pages --------------------------------------------------------
@@ -362,6 +372,8 @@ def kwargs_for(ids: dict[str, dict[str, int]], pattern: URLPattern, variant: str
     for parameter in pattern.pattern.converters:
         if parameter == "fmt":
             kwargs[parameter] = "csv" if pattern.name == "art30" else "yaml"
+        elif parameter == "to":  # the step a confirmation page is for
+            kwargs[parameter] = "terminated"
         elif parameter in ids:
             kwargs[parameter] = ids[parameter][variant]
         else:  # ids of the APIs' own objects: none of these exist

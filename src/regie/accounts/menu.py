@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -101,7 +101,7 @@ ROLE_ORDER = (
 )
 
 
-def menu_for(user: AbstractBaseUser | AnonymousUser) -> list[Item]:
+def menu_for(user: User | AnonymousUser) -> list[Item]:
     """The pages ``user`` is offered, its main page first; nothing for a visitor."""
     if not user.is_authenticated:
         return []
@@ -121,7 +121,7 @@ def menu_for(user: AbstractBaseUser | AnonymousUser) -> list[Item]:
     return list(items.values())
 
 
-def landing(user: AbstractBaseUser | AnonymousUser) -> str:
+def landing(user: User | AnonymousUser) -> str:
     """The URL name of the page ``user`` lands on after logging in: their menu's first entry,
     or the home page for a login without any."""
     menu = menu_for(user)

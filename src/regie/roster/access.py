@@ -91,7 +91,8 @@ class Access:
         return bool(self.register_boards)
 
 
-NO_ACCESS = Access(*(frozenset[int]() for _ in range(8)))  # no roles either
+_NONE = frozenset[int]()
+NO_ACCESS = Access(_NONE, _NONE, _NONE, _NONE, _NONE, _NONE, _NONE, _NONE)
 
 
 def access_for(user: User) -> Access:

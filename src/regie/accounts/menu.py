@@ -107,7 +107,7 @@ def menu_for(user: User | AnonymousUser) -> list[Item]:
         return []
     access = roster.access_for(user)
     roles = set(access.roles)
-    if student_for(user) is not None:
+    if not roles and student_for(user) is not None:  # a pupil's login has no staff roles
         roles.add(PUPIL)
     if getattr(user, "is_staff", False):
         roles.add(ADMINISTRATOR)

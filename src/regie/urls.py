@@ -22,13 +22,15 @@ if settings.ROLE in {"all", "hub"}:
     from django.contrib.auth import views as auth_views
 
     from regie.accounts.views import after_login
-    from regie.gateway import launch
+    from regie.gateway import launch, pupils
     from regie.gateway.gradebook import views as gradebook_views
 
     urlpatterns += [
         path("inloggen/", auth_views.LoginView.as_view(), name="login"),
         path("inloggen/", include("regie.accounts.urls")),
         path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
+        # The page about one pupil is the gateway's (channels, results), beside the roster's.
+        path("school/leerlingen/<int:student_id>/gegevens/", pupils.pupil, name="pupil-data"),
         path("school/", include("regie.roster.urls")),
         path("privacy/", include("regie.agreements.urls")),
         path("privacyverklaringen/", core_views.privacy_statements, name="privacy-statements"),

@@ -27,15 +27,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from regie.roster import services as roster
-
 from . import oidc, throttling
+from .menu import landing
 from .models import IdentityProvider
 from .services import (
     UpstreamLoginRefused,
     finish_upstream_login,
     start_upstream_login,
-    student_for,
 )
 
 PENDING_KEY = "accounts.upstream.pending"
@@ -46,18 +44,10 @@ MODEL_BACKEND = "regie.accounts.backends.AccountBackend"
 
 @login_required
 def after_login(request: HttpRequest) -> HttpResponse:
-    """The first page this login may open: pupils their tiles, staff the roster or the
-    register, the hub's administrator the admin site (``regie.roster.access`` decides)."""
-    if student_for(request.user) is not None:
-        return redirect("tiles")
-    access = roster.access_for(request.user)
-    if access.sees_roster():
-        return redirect("roster:schools")
-    if access.uses_register():
-        return redirect("agreements:overview")
-    if request.user.is_staff:
-        return redirect("admin:index")
-    return redirect("home")
+    """Where this login's work is: the first entry of its menu (:func:`.menu.landing`, from
+    ``regie.roster.access``): pupils their tiles, teachers their groups, privacy officers the
+    overview, board and school admins the schools, the hub's administrator the admin site."""
+    return redirect(landing(request.user))
 
 
 # --- The school's own identity provider -----------------------------------------------------------

@@ -64,6 +64,10 @@ class Access:
     import_schools: frozenset[int]
     register_boards: frozenset[int]  # the board's register (agreements, DPIA, council)
     register_schools: frozenset[int]  # a school's decisions; every school of register_boards
+    # The staff roles of the active memberships: which work a login has, for the order of its menu
+    # and where it lands after logging in (``accounts``). Never a reason to let anyone in: pages
+    # ask the capabilities below.
+    roles: frozenset[str] = frozenset()
 
     # Capabilities: what a page may require of a login (see :func:`access_required`).
 
@@ -87,19 +91,24 @@ class Access:
         return bool(self.register_boards)
 
 
-NO_ACCESS = Access(*(frozenset[int]() for _ in range(8)))
+_NONE = frozenset[int]()
+NO_ACCESS = Access(_NONE, _NONE, _NONE, _NONE, _NONE, _NONE, _NONE, _NONE)
 
 
 def access_for(user: User) -> Access:
     """The access of ``user``: one query (two more for the superuser's register)."""
     if not user.is_authenticated:
         return NO_ACCESS
-    sets: dict[str, set[int]] = {name: set() for name in Access.__dataclass_fields__}
+    sets: dict[str, set[int]] = {
+        name: set() for name in Access.__dataclass_fields__ if name != "roles"
+    }
+    held: set[str] = set()
     memberships = Staff.objects.filter(user_id=user.pk, is_active=True).values_list(
         "id", "board_id", "school_id", "roles"
     )
     for staff_id, board_id, school_id, role_list in memberships:
         roles = set(role_list)
+        held.update(roles)
         if StaffRole.BOARD_ADMIN in roles:
             sets["boards"].add(board_id)
             sets["import_boards"].add(board_id)
@@ -122,7 +131,7 @@ def access_for(user: User) -> Access:
         sets["register_schools"].update(
             School.objects.filter(board_id__in=sets["register_boards"]).values_list("pk", flat=True)
         )
-    return Access(**{name: frozenset(items) for name, items in sets.items()})
+    return Access(**{name: frozenset(items) for name, items in sets.items()}, roles=frozenset(held))
 
 
 def access_required(capability: Callable[[Access], bool]) -> Callable[[View], View]:

@@ -124,7 +124,7 @@ def test_the_admin_lists_pupil_logins_read_only_without_identifiers(school: Scho
     assert client.get(reverse("admin:accounts_pupilaccount_add")).status_code == 403
 
 
-def test_a_pupil_lands_on_their_learning_materials_and_staff_on_the_school_pages(
+def test_a_pupil_lands_on_their_learning_materials_and_a_teacher_on_their_groups(
     db: None, rng: random.Random
 ) -> None:
     board = make_board("41009", "Stichting Landing (fictief)")
@@ -134,7 +134,7 @@ def test_a_pupil_lands_on_their_learning_materials_and_staff_on_the_school_pages
     make_staff(board, school, StaffRole.TEACHER, username="leerkracht-landing")
     for username, landing in (
         ("leerling-landing", "/leermiddelen/"),
-        ("leerkracht-landing", "/school/"),
+        ("leerkracht-landing", "/school/groepen/"),
     ):
         client = Client()
         answer = client.post(

@@ -37,9 +37,9 @@ def test_a_teacher_logs_in_with_the_schools_button(
 
     page.get_by_role("button", name="Inloggen met Entree").click()
 
-    page.wait_for_url(f"{live_server.url}/school/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Scholen")
-    expect(page.get_by_text(at_school.school.name)).to_be_visible()
+    page.wait_for_url(f"{live_server.url}/school/groepen/")  # a teacher lands on their groups
+    expect(page.get_by_role("heading", level=1)).to_have_text("Groepen")
+    expect(page.get_by_role("link", name="Mijn groepen")).to_have_attribute("aria-current", "page")
     assert unlabelled_controls(page) == []
 
 

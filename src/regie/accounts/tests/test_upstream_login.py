@@ -25,7 +25,7 @@ def events(name: str) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(event_type=name).order_by("pk"))
 
 
-def test_a_teacher_logs_in_through_the_school_and_lands_on_the_school_pages(
+def test_a_teacher_logs_in_through_the_school_and_lands_on_their_groups(
     at_school: AtSchool,
     school_idp: upstream_op.RunningProvider,
     live_server: LiveServer,
@@ -37,9 +37,9 @@ def test_a_teacher_logs_in_through_the_school_and_lands_on_the_school_pages(
 
     answer, paths = visitor.follow(visitor.to_provider_and_back(provider))
 
-    assert paths == ["/na-inloggen/", "/school/"]
+    assert paths == ["/na-inloggen/", "/school/groepen/"]
     assert answer.status_code == 200
-    assert at_school.school.name in answer.text
+    assert "Mijn groepen" in answer.text
     assert visitor.is_logged_in()
     assert visitor.http.cookies.get("sessionid") != anonymous_session
     teacher = Staff.objects.get(pk=at_school.teacher.pk)
@@ -85,7 +85,7 @@ def test_the_hub_authenticates_with_client_secret_post_when_that_is_what_is_offe
         provider = make_provider(at_school.board, idp, live_server.url)
         idp.app.person = {"sub": "medewerker-1", "email": TEACHER_EMAIL}
         _, paths = visitor.follow(visitor.to_provider_and_back(provider))
-        assert paths[-1] == "/school/"
+        assert paths[-1] == "/school/groepen/"
         assert idp.app.received.client_authentication == ["client_secret_post"]
 
 

@@ -169,6 +169,7 @@ TABLE: list[Row] = [
     *rows(("roster:schools", "roster:groups", "roster:students"), ROSTER),
     *variants("roster:group", A=ROSTER, A2=ROSTER_A2, B=ROSTER_B),
     *variants("roster:student", A=ROSTER, A2=ROSTER_A2, B=ROSTER_B),
+    *variants("pupil-data", A=ROSTER, A2=ROSTER_A2, B=ROSTER_B),
     *variants("roster:student-link", A=SCHOOL_WIDE, A2=SCHOOL_WIDE_A2, B=SCHOOL_WIDE_B),
     *rows(("roster:guardians",), SCHOOL_WIDE),
     *rows(("roster:import",), IMPORT),

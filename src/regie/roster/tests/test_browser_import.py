@@ -65,7 +65,7 @@ def test_an_officer_fixes_an_error_previews_and_applies(
     line = break_a_birth_date(good, broken)
 
     log_in(page, live_server.url, "fg-99xa")
-    page.get_by_role("link", name="Importeren").click()
+    page.get_by_role("link", name="Importeren", exact=True).click()
     assert document_language(page) == "nl"
     assert unlabelled_controls(page) == []
 

@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -159,3 +162,61 @@ def unlabelled_controls(page: Page) -> list[str]:
 def document_language(page: Page) -> str:
     """The ``lang`` attribute of the page's ``<html>`` element (WCAG 2.1 SC 3.1.1)."""
     return page.locator("html").get_attribute("lang") or ""
+
+
+# What axe checks: every rule of WCAG 2.0, 2.1 and 2.2 at levels A and AA (what Dutch public bodies
+# must meet, EN 301 549 and the Besluit digitale toegankelijkheid overheid), plus axe's own
+# best practices (landmarks, one h1, heading order, ...), which catch what a screen-reader user
+# trips over first. Rules marked "experimental" are off (axe's default).
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice")
+
+_AXE_RUN_JS = "options => axe.run(document, options)"
+
+
+@dataclass(frozen=True)
+class AxeViolation:
+    """One axe rule a page breaks: the rule, how bad (minor ... critical), and where."""
+
+    rule: str
+    impact: str
+    help: str
+    url: str
+    targets: tuple[str, ...]
+    width: int
+
+    def __str__(self) -> str:
+        shown = ", ".join(self.targets[:5]) + (" ..." if len(self.targets) > 5 else "")
+        return f"{self.url} @{self.width}px: {self.rule} ({self.impact}) {self.help} — {shown}"
+
+
+def axe_violations(page: Page) -> list[AxeViolation]:
+    """The axe-core violations of what ``page`` shows now, at its current viewport width.
+
+    The rule set is :data:`AXE_TAGS`: WCAG 2.0/2.1/2.2 A and AA and axe's best practices. axe-core
+    itself comes with the test dependency ``axe-playwright-python`` (axe-core is MPL-2.0) and is
+    evaluated through the DevTools protocol, so the page's Content-Security-Policy stays strict.
+    """
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    options = {"runOnly": {"type": "tag", "values": list(AXE_TAGS)}, "resultTypes": ["violations"]}
+    results: dict[str, Any] = page.evaluate(_AXE_RUN_JS, options)
+    viewport = page.viewport_size
+    width = viewport["width"] if viewport else 0
+    return [
+        AxeViolation(
+            rule=violation["id"],
+            impact=violation.get("impact") or "",
+            help=violation["help"],
+            url=page.url,
+            targets=tuple(
+                " ".join(str(part) for part in node["target"]) for node in violation["nodes"]
+            ),
+            width=width,
+        )
+        for violation in results["violations"]
+    ]
+
+
+def axe_report(violations: Sequence[AxeViolation]) -> str:
+    """A failure message: one line per rule broken on a page (rule, impact, selectors, URL)."""
+    return f"{len(violations)} axe violation(s):\n" + "\n".join(f"  {v}" for v in violations)

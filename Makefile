@@ -12,7 +12,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install browser demo test gates format openapi benchmarks clean
+.PHONY: install browser demo test gates format openapi nlds benchmarks clean
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -63,6 +63,10 @@ format: install
 
 openapi: install
 	$(VENV)/bin/regie openapi
+
+## Refresh the vendored NL Design System style sheets from npm at the pinned versions (needs npm).
+nlds: install
+	$(VENV)/bin/python -m regie.core.nlds
 
 benchmarks: install
 	$(VENV)/bin/python -m benchmarks

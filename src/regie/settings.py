@@ -167,7 +167,8 @@ WSGI_APPLICATION = "regie.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # regie's colours for the admin: admin/base_site.html here comes before the admin's own
+        "DIRS": [SRC_DIR / "core" / "admin_templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -11,6 +11,7 @@ from regie.core import views as core_views
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("toegankelijkheid/", core_views.accessibility, name="accessibility"),
     path("admin/", admin.site.urls),
     # The second step of logging in: the admin site needs it too, so both deployables serve it.
     path("inloggen/tweede-stap/", include("regie.accounts.second_factor_urls")),
@@ -30,6 +31,7 @@ if settings.ROLE in {"all", "hub"}:
         path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
         path("school/", include("regie.roster.urls")),
         path("privacy/", include("regie.agreements.urls")),
+        path("privacyverklaringen/", core_views.privacy_statements, name="privacy-statements"),
         path("oidc/", include("regie.gateway.urls")),
         path("ims/oneroster/rostering/v1p2/", include("regie.gateway.oneroster.urls")),
         path("ims/oneroster/gradebook/v1p2/", include("regie.gateway.gradebook.urls")),

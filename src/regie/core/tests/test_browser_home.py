@@ -56,13 +56,16 @@ def test_it_falls_back_to_dutch_for_a_language_it_does_not_offer(
         context.close()
 
 
-def test_it_switches_to_english_with_the_language_selector(
+def test_it_switches_to_english_with_the_language_form_and_its_button(
     live_server: LiveServer, page: Page
 ) -> None:
     page.goto(live_server.url)
 
+    page.get_by_label("Taal").select_option("en")
+    assert document_language(page) == "nl"  # choosing alone changes nothing (WCAG 3.2.2)
+    expect(page.get_by_role("option", name="English")).to_have_attribute("lang", "en")
     with page.expect_navigation():
-        page.get_by_label("Taal").select_option("en")
+        page.get_by_role("button", name="Kies").click()
 
     assert document_language(page) == "en"
     expect(page).to_have_title("regie — Schools are in control")
@@ -75,8 +78,10 @@ def test_it_switches_to_english_with_the_language_selector(
 
     assert document_language(page) == "en"
 
+    expect(page.get_by_role("option", name="Nederlands")).to_have_attribute("lang", "nl")
+    page.get_by_label("Language").select_option("nl")
     with page.expect_navigation():
-        page.get_by_label("Language").select_option("nl")
+        page.get_by_role("button", name="Choose").click()
 
     assert document_language(page) == "nl"
     expect(page.get_by_role("heading", name="Nummervoorziening")).to_be_visible()
@@ -115,8 +120,9 @@ def test_it_labels_every_form_control_and_names_the_page_language(
 
 def test_it_labels_every_form_control_in_english_too(live_server: LiveServer, page: Page) -> None:
     page.goto(live_server.url)
+    page.get_by_label("Taal").select_option("en")
     with page.expect_navigation():
-        page.get_by_label("Taal").select_option("en")
+        page.get_by_role("button", name="Kies").click()
 
     assert document_language(page) == "en"
     assert unlabelled_controls(page) == []

@@ -30,7 +30,7 @@ pytestmark = [
     pytest.mark.slow,
 ]
 
-HEADER_BLUE = "rgb(11, 61, 110)"  # site.css: the header, so the static style sheet applied
+HEADER_BLUE = "rgb(11, 61, 110)"  # regie.css: the header, so the static style sheet applied
 
 
 @pytest.fixture

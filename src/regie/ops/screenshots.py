@@ -25,10 +25,6 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from regie.accounts.demo import DEMO_PUPILS
-from regie.ops.management.commands.demo import DEMO_ADMIN
-from regie.roster.demo import DEMO_PASSWORD, PERSONAS
-
 # Debian's Chromium, as the browser tests drive it (regie.browser, test support, says why).
 CHROMIUM = os.environ.get("REGIE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-component-update"]
@@ -56,6 +52,10 @@ class Shot:
 
 def logins() -> list[Login]:
     """The demo's logins: every staff persona, the first pupil and the administrator."""
+    from regie.accounts.demo import DEMO_PUPILS
+    from regie.ops.management.commands.demo import DEMO_ADMIN
+    from regie.roster.demo import DEMO_PASSWORD, PERSONAS
+
     username, password, _ = DEMO_ADMIN
     return [
         *(Login(login, who, login, DEMO_PASSWORD) for login, _role, who in PERSONAS),
@@ -155,6 +155,10 @@ def readme(shots: list[Shot]) -> str:
 
 
 def main(argv: list[str]) -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regie.settings")
+    django.setup()  # the demo's logins are constants of modules with models beside them
     directory = Path(argv[0]) if argv else DEFAULT_DIRECTORY
     directory.mkdir(parents=True, exist_ok=True)
     for old in directory.glob("*.png"):

@@ -39,6 +39,7 @@ class Login:
     who: str
     username: str
     password: str
+    extra: tuple[str, ...] = ()  # pages shot besides the landing page and the menu
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def logins() -> list[Login]:
     return [
         *(Login(login, who, login, DEMO_PASSWORD) for login, _role, who in PERSONAS),
         Login("leerling", "leerling (leerling1)", DEMO_PUPILS[0], DEMO_PASSWORD),
-        Login("beheerder", "beheerder van de hub (admin)", username, password),
+        Login("beheerder", "beheerder van de hub (admin)", username, password, ("/admin/",)),
     ]
 
 
@@ -125,7 +126,8 @@ def take(base: str, directory: Path) -> list[Shot]:
             menu = page.eval_on_selector_all(
                 "nav a[href^='/']", "links => links.map(link => link.getAttribute('href'))"
             )
-            for path in [path for path in dict.fromkeys(menu) if path != landing][:MENU_PAGES]:
+            pages = [path for path in dict.fromkeys(menu) if path != landing][:MENU_PAGES]
+            for path in [*pages, *login.extra]:
                 page.goto(base + path)
                 shots += shoot(page, directory, login.name, login.who, path)
         browser.close()

@@ -53,7 +53,7 @@ def test_an_officer_takes_a_supplier_from_nothing_to_the_privacy_statement(
     log_in(page, base, "fg-browser")
 
     # The register, from the menu.
-    page.get_by_role("link", name="Privacy").click()
+    page.get_by_role("link", name="Privacy", exact=True).click()
     accessible(page)
     page.get_by_role("link", name="Leveranciers en producten").click()
     page.get_by_role("link", name="Nieuwe leverancier").click()

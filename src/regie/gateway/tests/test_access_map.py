@@ -152,7 +152,7 @@ NUMBER_SERVICE_POST = (
 
 TABLE: list[Row] = [
     # --- public pages -----------------------------------------------------------------------
-    *rows(("home", "healthz", "login"), EVERYONE),
+    *rows(("home", "healthz", "login", "accessibility", "privacy-statements"), EVERYONE),
     *rows(("set_language", "logout"), same(302), POST),
     *rows(("accounts:upstream-start",), same(502), POST),  # the school's provider is down
     *rows(("accounts:upstream-callback",), same(400)),  # no login was started

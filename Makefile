@@ -12,7 +12,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install browser demo test gates format openapi nlds benchmarks clean
+.PHONY: install browser demo test gates format openapi nlds benchmarks screenshots clean
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -70,6 +70,10 @@ nlds: install
 
 benchmarks: install
 	$(VENV)/bin/python -m benchmarks
+
+## Screenshots of every role's main pages at 1280 and 390 px into docs/screenshots/ (the demo).
+screenshots: install browser
+	$(VENV)/bin/python -m regie.ops.screenshots docs/screenshots
 
 clean:
 	rm -rf $(TOOLS) $(VENV) var/demo

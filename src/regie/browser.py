@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -113,6 +116,7 @@ class CspViolations(list[str]):
     def listen(self, context: BrowserContext) -> None:
         context.add_init_script(_CSP_VIOLATION_JS.replace("${CSP_MARK}", CSP_MARK))
         context.on("console", self._console)
+        _LISTENING[context] = self
 
     def _console(self, message: ConsoleMessage) -> None:
         text = message.text
@@ -121,6 +125,7 @@ class CspViolations(list[str]):
 
 
 _VIOLATIONS: weakref.WeakKeyDictionary[Page, CspViolations] = weakref.WeakKeyDictionary()
+_LISTENING: weakref.WeakKeyDictionary[BrowserContext, CspViolations] = weakref.WeakKeyDictionary()
 
 
 def csp_violations(page: Page) -> list[str]:
@@ -159,3 +164,72 @@ def unlabelled_controls(page: Page) -> list[str]:
 def document_language(page: Page) -> str:
     """The ``lang`` attribute of the page's ``<html>`` element (WCAG 2.1 SC 3.1.1)."""
     return page.locator("html").get_attribute("lang") or ""
+
+
+# What axe checks: every rule of WCAG 2.0, 2.1 and 2.2 at levels A and AA (what Dutch public bodies
+# must meet, EN 301 549 and the Besluit digitale toegankelijkheid overheid), plus axe's own
+# best practices (landmarks, one h1, heading order, ...), which catch what a screen-reader user
+# trips over first. Rules marked "experimental" are off (axe's default).
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice")
+
+_AXE_RUN_JS = "options => axe.run(document, options)"
+# The page's queued tasks (securitypolicyviolation events among them) run before this resolves.
+_SETTLE_JS = "() => new Promise(resolve => setTimeout(resolve, 0))"
+
+
+@dataclass(frozen=True)
+class AxeViolation:
+    """One axe rule a page breaks: the rule, how bad (minor ... critical), and where."""
+
+    rule: str
+    impact: str
+    help: str
+    url: str
+    targets: tuple[str, ...]
+    width: int
+
+    def __str__(self) -> str:
+        shown = ", ".join(self.targets[:5]) + (" ..." if len(self.targets) > 5 else "")
+        return f"{self.url} @{self.width}px: {self.rule} ({self.impact}) {self.help} — {shown}"
+
+
+def axe_violations(page: Page) -> list[AxeViolation]:
+    """The axe-core violations of what ``page`` shows now, at its current viewport width.
+
+    The rule set is :data:`AXE_TAGS`: WCAG 2.0/2.1/2.2 A and AA and axe's best practices. axe-core
+    itself comes with the test dependency ``axe-playwright-python`` (axe-core is MPL-2.0) and is
+    evaluated through the DevTools protocol, so the page's Content-Security-Policy stays strict.
+    What axe itself does to the page while it measures (on some forms it adds style elements and
+    attributes, which the policy blocks) is no violation of the page's: the reports it causes are
+    taken out of the context's :class:`CspViolations` again.
+    """
+    listening = _LISTENING.get(page.context)
+    page.evaluate(_SETTLE_JS)  # reports of the page itself arrive first
+    before = len(listening) if listening is not None else 0
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    options = {"runOnly": {"type": "tag", "values": list(AXE_TAGS)}, "resultTypes": ["violations"]}
+    results: dict[str, Any] = page.evaluate(_AXE_RUN_JS, options)
+    if listening is not None:
+        page.evaluate(_SETTLE_JS)  # and axe's own, before they are taken out
+        del listening[before:]
+    viewport = page.viewport_size
+    width = viewport["width"] if viewport else 0
+    return [
+        AxeViolation(
+            rule=violation["id"],
+            impact=violation.get("impact") or "",
+            help=violation["help"],
+            url=page.url,
+            targets=tuple(
+                " ".join(str(part) for part in node["target"]) for node in violation["nodes"]
+            ),
+            width=width,
+        )
+        for violation in results["violations"]
+    ]
+
+
+def axe_report(violations: Sequence[AxeViolation]) -> str:
+    """A failure message: one line per rule broken on a page (rule, impact, selectors, URL)."""
+    return f"{len(violations)} axe violation(s):\n" + "\n".join(f"  {v}" for v in violations)

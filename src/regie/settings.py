@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # the form widgets' templates, for FORM_RENDERER below
     # Logins (regie.accounts): throttling and two-factor authentication.
     "axes",
     "django_otp",
@@ -181,6 +182,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Form widgets are rendered with TEMPLATES above, so core/admin_templates can give Django's admin
+# widgets labels they lack (admin/widgets/split_datetime.html).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -17,7 +17,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -193,6 +194,13 @@ for _device_model in (TOTPDevice, StaticDevice):
 User = get_user_model()
 if admin.site.is_registered(User):
     admin.site.unregister(User)
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class LoginGroupAdmin(GroupAdmin):
+    filter_horizontal = ()  # plain labelled select, as on LoginAdmin
 
 
 @admin.register(User)
@@ -206,6 +214,9 @@ class LoginAdmin(UserAdmin):  # type: ignore[type-arg]
         "has_second_factor",
     )
     actions = ("reset_second_factor",)
+    # Plain labelled multiple selects: the admin's two-box filter widget breaks axe's
+    # aria-prohibited-attr (a labelled <span> in its search label).
+    filter_horizontal = ()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         apps = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)

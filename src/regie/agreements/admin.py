@@ -44,7 +44,7 @@ class ReadOnlyMixin:
         return False
 
 
-class ProductInline(admin.TabularInline[Product, Supplier]):
+class ProductInline(admin.StackedInline[Product, Supplier]):
     model = Product
     extra = 0
     fields = ("name", "url", "sector", "users")
@@ -68,12 +68,12 @@ class ProductAdmin(AuditedAdmin[Product]):
     formfield_overrides = HTTPS_URLS
 
 
-class DeviationInline(ReadOnlyMixin, admin.TabularInline[Deviation, ProcessingAgreement]):
+class DeviationInline(ReadOnlyMixin, admin.StackedInline[Deviation, ProcessingAgreement]):
     model = Deviation
     extra = 0
 
 
-class ScheduleInline(ReadOnlyMixin, admin.TabularInline[DataSchedule, ProcessingAgreement]):
+class ScheduleInline(ReadOnlyMixin, admin.StackedInline[DataSchedule, ProcessingAgreement]):
     model = DataSchedule
     extra = 0
     show_change_link = True
@@ -87,12 +87,12 @@ class ProcessingAgreementAdmin(ReadOnlyMixin, admin.ModelAdmin[ProcessingAgreeme
     inlines = (DeviationInline, ScheduleInline)
 
 
-class ProcessingInline(ReadOnlyMixin, admin.TabularInline[Processing, DataSchedule]):
+class ProcessingInline(ReadOnlyMixin, admin.StackedInline[Processing, DataSchedule]):
     model = Processing
     extra = 0
 
 
-class SubprocessorInline(ReadOnlyMixin, admin.TabularInline[Subprocessor, DataSchedule]):
+class SubprocessorInline(ReadOnlyMixin, admin.StackedInline[Subprocessor, DataSchedule]):
     model = Subprocessor
     extra = 0
 

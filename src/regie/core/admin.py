@@ -9,7 +9,7 @@ from regie.audit.admin import AuditedAdmin
 from .models import Board, School, SchoolYear
 
 
-class SchoolInline(admin.TabularInline[School, Board]):
+class SchoolInline(admin.StackedInline[School, Board]):
     model = School
     extra = 0
     fields = ("brin", "vestiging", "name", "sector")

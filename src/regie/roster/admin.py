@@ -50,7 +50,7 @@ class StaffAdmin(AuditedAdmin[Staff]):
     list_display = ("__str__", "school", "board", "role_list", "user", "is_active")
     list_filter = ("board", "is_active")
     search_fields = ("achternaam", "voornamen", "email", "user__username")
-    autocomplete_fields = ("user",)
+    raw_id_fields = ("user",)  # a labelled input; the autocomplete widget has no name (axe)
 
     @admin.display(description=_("rollen"))
     def role_list(self, staff: Staff) -> str:

@@ -66,8 +66,14 @@ def data_texts() -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+# Names of standards and products, the same in every language.
+TERMS = ("EN 301 549",)
+
+
 def interface_texts(page: Page, data: list[str]) -> Iterator[str]:
     for text in page.texts:
+        for term in TERMS:
+            text = text.replace(term, " ")
         for value in data:
             if value in text:
                 text = text.replace(value, " ")
@@ -83,6 +89,15 @@ def walk(user: User, language: str, *, pupil: bool = False) -> list[Page]:
     pages = list(Crawler(client).walk([reverse("home")]))
     assert len(pages) > (1 if pupil else 5), [page.url for page in pages]
     return pages
+
+
+def public_urls(language: str) -> set[str]:
+    """The pages anyone may open without logging in: written for parents and everyone ("u"),
+    also when a pupil follows a link to them (the privacy statement, the accessibility
+    statement)."""
+    client = Client()
+    client.cookies["django_language"] = language
+    return {page.url for page in Crawler(client).walk([reverse("home")])}
 
 
 def offending(pages: list[Page], pattern: re.Pattern[str], data: list[str]) -> list[str]:
@@ -122,7 +137,9 @@ def test_staff_pages_say_u_and_pupil_pages_say_je(world: World) -> None:
     pupil = pupil_login(world)
     data = data_texts()
     staff_pages = [page for user in staff(world) for page in walk(user, "nl")]
-    pupil_pages = walk(pupil, "nl", pupil=True)
+    public = public_urls("nl")
+    pupil_pages = [page for page in walk(pupil, "nl", pupil=True) if page.url not in public]
+    assert pupil_pages, "the pupil reached no page of their own"
 
     assert offending(staff_pages, INFORMAL, data) == []
     assert offending(pupil_pages, POLITE, data) == []

@@ -23,7 +23,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 # The date of the accessibility statement: change it when the statement is reviewed.
-ACCESSIBILITY_STATEMENT_DATE = date(2025, 12, 6)
+ACCESSIBILITY_STATEMENT_DATE = date(2026, 12, 6)
 
 
 @require_safe

@@ -26,7 +26,7 @@ def test_the_accessibility_statement_names_the_standard_status_testing_contact_a
         "axe-core",
         "alleen het toetsenbord",
         "Laat het ons weten via uw school",
-        "Deze verklaring is opgesteld op 6 december 2025.",
+        "Deze verklaring is opgesteld op 6 december 2026.",
     ):
         assert text in body
 
@@ -38,7 +38,7 @@ def test_the_accessibility_statement_is_in_english_too(client: Client) -> None:
     body = response.content.decode()
     assert "<h1>Accessibility statement</h1>" in body
     assert "Status: partially compliant" in body
-    assert "This statement was drawn up on 6 December 2025." in body
+    assert "This statement was drawn up on 6 December 2026." in body
 
 
 @pytest.mark.django_db

@@ -26,6 +26,10 @@ from regie.accounts.second_factor_views import recovery_notice
 from regie.accounts.services import create_pupil_login
 from regie.accounts.views import EXPLANATIONS as UPSTREAM_EXPLANATIONS
 from regie.agreements.tests.register import World, license_group
+from regie.gateway.models import OAuthClient
+from regie.gateway.views import EXPLANATIONS as LAUNCH_EXPLANATIONS
+from regie.gateway.views import NOT_A_PUPIL, NOT_A_PUPIL_FOR_STAFF
+from regie.gateway.views import STAFF_EXPLANATIONS as STAFF_LAUNCH_EXPLANATIONS
 from regie.logins import app_for, verified_client
 
 from .crawl import Crawler, Page, read
@@ -238,3 +242,23 @@ def test_the_error_pages_say_je_to_a_pupil_and_u_to_staff(world: World, path: st
     assert POLITE.search(" ".join(staff_page.texts))
     assert offending([pupil_page], POLITE, data) == []
     assert INFORMAL.search(" ".join(pupil_page.texts))
+
+
+def test_a_refused_launch_says_je_to_a_pupil_and_u_to_a_teacher(world: World) -> None:
+    """Teachers launch learning materials too, and see the same refusal page as pupils."""
+    data = data_texts()
+    client = OAuthClient(name="Rekenwereld", product=world.product)
+    pages: dict[bool, list[Page]] = {True: [], False: []}
+    for user, pupil in ((pupil_login(world), True), (world.teacher, False)):
+        request = RequestFactory().get("/oidc/authorize")
+        request.user = user
+        explanations = LAUNCH_EXPLANATIONS if pupil else STAFF_LAUNCH_EXPLANATIONS
+        for reason in [*explanations.values(), NOT_A_PUPIL if pupil else NOT_A_PUPIL_FOR_STAFF]:
+            context = {"client": client, "reason": reason, "back": "/", "back_host": "x.example"}
+            texts, _links = read(render_to_string("gateway/refused.html", context, request))
+            pages[pupil].append(Page("refused", 403, texts))
+
+    assert offending(pages[False], INFORMAL, data) == []
+    assert all(POLITE.search(" ".join(page.texts)) for page in pages[False])
+    assert offending(pages[True], POLITE, data) == []
+    assert all(INFORMAL.search(" ".join(page.texts)) for page in pages[True])

@@ -2,18 +2,22 @@
 
 Which pages, in which order, is decided in :mod:`.menu` (from ``regie.roster.access``, through
 ``roster.services``), so nobody is shown a link to a 403. ``core/base.html`` renders
-:attr:`Navigation.entries` and knows nothing of roles.
+:attr:`Navigation.entries` and knows nothing of roles. A page that pupils and staff both reach
+(the 403 and 404 pages) asks :attr:`Navigation.pupil` whom it addresses: "je" or "u".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import Promise
 
 from .menu import menu_for
+from .services import student_for
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,13 @@ class MenuEntry:
 @dataclass(frozen=True)
 class Navigation:
     entries: tuple[MenuEntry, ...] = field(default_factory=tuple)
+    user: Any = None
+
+    @cached_property
+    def pupil(self) -> bool:
+        """Whether the reader is a pupil (who is addressed with "je"; everyone else with "u").
+        Asked only by the pages that need it: no query on the others."""
+        return self.user is not None and student_for(self.user) is not None
 
 
 def _current(path: str, urls: list[str]) -> str | None:
@@ -42,4 +53,4 @@ def navigation(request: HttpRequest) -> dict[str, Navigation]:
     wanted = [(item.label, reverse(item.url_name)) for item in menu_for(user)]
     current = _current(request.path, [url for _label, url in wanted])
     entries = tuple(MenuEntry(label, url, url == current) for label, url in wanted)
-    return {"nav": Navigation(entries=entries)}
+    return {"nav": Navigation(entries=entries, user=user)}

@@ -87,7 +87,7 @@ def _explain(refusal: Refusal) -> str:
         return _(
             "Te veel verkeerde codes achter elkaar. Wacht tot %(time)s en probeer het dan opnieuw."
         ) % {"time": until}
-    return _("Deze code klopt niet. Vul de code in die je app nu laat zien, of een herstelcode.")
+    return _("Deze code klopt niet. Vul de code in die uw app nu laat zien, of een herstelcode.")
 
 
 @never_cache
@@ -107,7 +107,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         if not isinstance(outcome, Refusal):
             if outcome.name == second_factor.RECOVERY_DEVICE:
                 left = second_factor.recovery_codes_left(user)
-                messages.warning(request, _recovery_notice(left))
+                messages.warning(request, recovery_notice(left))
             return HttpResponseRedirect(_next(request))
         error = _explain(outcome)
     elif request.method == "POST":
@@ -115,9 +115,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     return _page(request, "accounts/second_factor/verify.html", {"error": error})
 
 
-def _recovery_notice(left: int) -> str:
+def recovery_notice(left: int) -> str:
     return _(
-        "Je hebt een herstelcode gebruikt; je hebt er nog %(left)d. Maak nieuwe op de pagina "
+        "U hebt een herstelcode gebruikt; u hebt er nog %(left)d. Maak nieuwe op de pagina "
         "Herstelcodes."
     ) % {"left": left}
 
@@ -157,7 +157,7 @@ def qr(request: HttpRequest) -> HttpResponse:
     if second_factor.has_second_factor(user) and not user.is_verified():
         raise Http404
     device = second_factor.pending_app(request)
-    svg = second_factor.qr_svg(device, title=_("QR-code voor je authenticator-app"))
+    svg = second_factor.qr_svg(device, title=_("QR-code voor uw authenticator-app"))
     return HttpResponse(svg, content_type="image/svg+xml")
 
 

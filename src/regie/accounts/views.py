@@ -60,29 +60,31 @@ class Explanation:
     text: Promise
 
 
+# Nobody is known yet on these pages, and a pupil sees them as well as staff: they address nobody
+# in particular ("de school", "dit account"), neither "je" nor "u".
 _NOT_TRUSTED = Explanation(
     502,
-    _("Je school kon niet bevestigen wie je bent"),
+    _("De school kon niet bevestigen wie er inlogt"),
     _(
         "Het antwoord van %(provider)s klopte niet, dus regie vertrouwt het niet. Probeer het "
-        "opnieuw; blijft dit gebeuren, meld het dan bij de beheerder van je school."
+        "opnieuw; blijft dit gebeuren, meld het dan bij de beheerder van de school."
     ),
 )
 _NOT_KNOWN = Explanation(
     403,
-    _("Je bent bij je school bekend, maar niet in regie"),
+    _("Bekend bij de school, maar niet in regie"),
     _(
-        "%(provider)s heeft bevestigd wie je bent, maar in regie is (nog) geen account van "
-        "%(board)s aan je schoolaccount gekoppeld. Vraag de beheerder van je school om je "
+        "%(provider)s heeft bevestigd wie er inlogt, maar in regie is (nog) geen account van "
+        "%(board)s aan dit schoolaccount gekoppeld. Vraag de beheerder van de school om het "
         "account in regie te koppelen."
     ),
 )
 _TOO_LITTLE = Explanation(
     403,
-    _("Je school gaf niet genoeg gegevens door"),
+    _("De school gaf niet genoeg gegevens door"),
     _(
-        "%(provider)s gaf regie niet door wie je bent, of alleen een e-mailadres dat niet "
-        "bevestigd is. De beheerder van je school kan de instellingen nakijken."
+        "%(provider)s gaf regie niet door wie er inlogt, of alleen een e-mailadres dat niet "
+        "bevestigd is. De beheerder van de school kan de instellingen nakijken."
     ),
 )
 EXPLANATIONS: dict[str, Explanation] = {
@@ -92,14 +94,14 @@ EXPLANATIONS: dict[str, Explanation] = {
     "email_unverified": _TOO_LITTLE,
     "inactive_login": Explanation(
         403,
-        _("Je account in regie staat uit"),
-        _("Je school heeft je account in regie uitgezet. Vraag de beheerder van je school."),
+        _("Dit account in regie staat uit"),
+        _("De school heeft dit account in regie uitgezet. Vraag de beheerder van de school."),
     ),
     "ambiguous_person": Explanation(
         403,
-        _("Je e-mailadres hoort bij meer dan één account"),
+        _("Dit e-mailadres hoort bij meer dan één account"),
         _(
-            "In regie hoort je e-mailadres bij meer dan één account. De beheerder van je school "
+            "In regie hoort dit e-mailadres bij meer dan één account. De beheerder van de school "
             "moet dat eerst rechtzetten."
         ),
     ),
@@ -114,17 +116,17 @@ EXPLANATIONS: dict[str, Explanation] = {
     "missing_code": _NOT_TRUSTED,
     "upstream_error": Explanation(
         403,
-        _("Inloggen bij je school is niet gelukt"),
+        _("Inloggen bij de school is niet gelukt"),
         _(
             "%(provider)s heeft het inloggen afgebroken of geweigerd. Probeer het opnieuw; lukt "
-            "het niet, vraag het dan de beheerder van je school."
+            "het niet, vraag het dan de beheerder van de school."
         ),
     ),
     "upstream_unavailable": Explanation(
         502,
         _("%(provider)s is nu niet bereikbaar"),
         _(
-            "regie kon de inlogdienst van je school niet bereiken. Probeer het over een paar "
+            "regie kon de inlogdienst van de school niet bereiken. Probeer het over een paar "
             "minuten opnieuw."
         ),
     ),

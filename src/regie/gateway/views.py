@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from regie.accounts.services import student_for
 from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
 from regie.agreements.policy import Condition
 from regie.audit.services import SYSTEM, actor_for, record
@@ -139,7 +140,9 @@ def _authorize(request: HttpRequest) -> HttpResponse:
             "gateway/refused.html",
             {
                 "client": client,
-                "reason": _explanation(reasons.get(SUPPLIER_PSEUDONYM, "")),
+                "reason": _explanation(
+                    reasons.get(SUPPLIER_PSEUDONYM, ""), pupil=student_for(request.user) is not None
+                ),
                 "back": denied["Location"],
                 "back_host": urlsplit(denied["Location"]).netloc,
             },
@@ -165,6 +168,20 @@ EXPLANATIONS: dict[str, Promise] = {
 NOT_A_PUPIL = _(
     "je bent niet ingelogd als leerling of leerkracht van een school met dit leermiddel"
 )
+# The same for staff (a teacher launching, or someone of no school with it), who are addressed
+# with "u".
+STAFF_EXPLANATIONS: dict[str, Promise] = {
+    Condition.NO_ACTIVE_AGREEMENT: _(
+        "het schoolbestuur heeft (nog) geen actieve verwerkersovereenkomst met deze leverancier"
+    ),
+    Condition.NO_LICENCE: _("er is dit schooljaar geen licentie voor u of uw groepen"),
+    Condition.NOT_IN_SCHEDULE: _("de overeenkomst staat niet toe dat uw gegevens meegaan"),
+    Condition.NOT_SWITCHED_ON: EXPLANATIONS[Condition.NOT_SWITCHED_ON],
+    Condition.NO_CONSENT: EXPLANATIONS[Condition.NO_CONSENT],
+}
+NOT_A_PUPIL_FOR_STAFF = _(
+    "u bent niet ingelogd als leerling of leerkracht van een school met dit leermiddel"
+)
 
 
 # Authlib repeats these in an error's description, and refuses to build one (ValueError, a 500)
@@ -189,8 +206,10 @@ def _indescribable(request: HttpRequest) -> bool:
     )
 
 
-def _explanation(condition: str) -> str:
-    return str(EXPLANATIONS.get(condition, NOT_A_PUPIL))
+def _explanation(condition: str, *, pupil: bool) -> str:
+    if pupil:
+        return str(EXPLANATIONS.get(condition, NOT_A_PUPIL))
+    return str(STAFF_EXPLANATIONS.get(condition, NOT_A_PUPIL_FOR_STAFF))
 
 
 @csrf_exempt

@@ -61,9 +61,9 @@ def test_a_pupil_who_guesses_too_often_sees_until_when_and_whom_to_ask(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Even niet inloggen")
     expect(page.get_by_role("alert")).to_contain_text(
-        re.compile(r"kun je er tot \d\d:\d\d uur niet mee inloggen, ook niet met het goede")
+        re.compile(r"kan er tot \d\d:\d\d uur niet mee worden ingelogd, ook niet met het goede")
     )
-    expect(page.get_by_text("Vraag de beheerder van je school")).to_be_visible()
+    expect(page.get_by_text("Vraag de beheerder van de school")).to_be_visible()
     accessible(page)
 
     type_password(page, live_server.url, "leerling-a", PASSWORD)  # the right one, too late
@@ -84,7 +84,7 @@ def test_an_officer_sets_up_an_app_and_logs_in_with_password_and_code(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Tweestapsverificatie instellen")
     accessible(page)
-    qr = page.get_by_role("img", name="QR-code om regie aan je authenticator-app toe te voegen")
+    qr = page.get_by_role("img", name="QR-code om regie aan uw authenticator-app toe te voegen")
     expect(qr).to_be_visible()
     assert qr.evaluate("image => image.naturalWidth") > 100  # the SVG loaded
     expect(page.get_by_role("navigation")).to_have_count(0)  # no menu before the second step
@@ -94,7 +94,7 @@ def test_an_officer_sets_up_an_app_and_logs_in_with_password_and_code(
     page.get_by_label("Code uit de app").fill(f"{(totp(key) + 1) % 1_000_000:06d}")
     page.get_by_role("button", name="Bevestigen").click()
     expect(page.get_by_role("alert")).to_have_text(
-        "Deze code klopt niet. Vul de code in die je app nu laat zien, of een herstelcode."
+        "Deze code klopt niet. Vul de code in die uw app nu laat zien, of een herstelcode."
     )
     wait_out_the_back_off(TOTPDevice.objects.get(user=officer))
     page.get_by_label("Code uit de app").fill(f"{totp(key):06d}")
@@ -102,7 +102,7 @@ def test_an_officer_sets_up_an_app_and_logs_in_with_password_and_code(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Herstelcodes")
     accessible(page)
-    codes = page.get_by_role("list", name="Je herstelcodes").get_by_role("listitem")
+    codes = page.get_by_role("list", name="Uw herstelcodes").get_by_role("listitem")
     expect(codes).to_have_count(10)
     recovery = codes.first.inner_text()
     page.get_by_role("link", name="Ik heb de codes bewaard, verder").click()
@@ -124,7 +124,9 @@ def test_an_officer_sets_up_an_app_and_logs_in_with_password_and_code(
     type_password(page, base, "fg-a", PASSWORD)
     type_code_in_browser(page, recovery)
     expect(page.get_by_role("heading", level=1)).to_have_text(OVERVIEW)
-    expect(page.get_by_role("status")).to_contain_text("je hebt er nog 9")
+    # the dashboard has statuses of its own: the notice is the one that says so
+    notice = page.get_by_role("status").filter(has_text="herstelcode gebruikt")
+    expect(notice).to_contain_text("u hebt er nog 9")
 
     log_out(page)
     type_password(page, base, "fg-a", PASSWORD)

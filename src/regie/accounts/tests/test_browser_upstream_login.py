@@ -33,7 +33,7 @@ def test_a_teacher_logs_in_with_the_schools_button(
     page.goto(f"{live_server.url}/inloggen/")
     assert unlabelled_controls(page) == []
     assert document_language(page) == "nl"
-    expect(page.get_by_role("heading", name="Via je school")).to_be_visible()
+    expect(page.get_by_role("heading", name="Via de school")).to_be_visible()
 
     page.get_by_role("button", name="Inloggen met Entree").click()
 
@@ -64,7 +64,7 @@ def test_a_pupil_logs_in_with_the_schools_button_and_an_unknown_person_is_told_w
     page.goto(f"{live_server.url}/leermiddelen/")
     page.get_by_role("button", name="Inloggen met Entree").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Je bent bij je school bekend, maar niet in regie"
+        "Bekend bij de school, maar niet in regie"
     )
     expect(page.get_by_role("alert")).to_contain_text("Inloggen met Entree heeft bevestigd")
     assert document_language(page) == "nl"

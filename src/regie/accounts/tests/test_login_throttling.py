@@ -89,7 +89,7 @@ def test_it_locks_a_hub_login_out_after_five_wrong_passwords_and_refuses_the_rig
     assert locked.status_code == 429
     page = locked.content.decode()
     assert "Met deze gebruikersnaam is te vaak een verkeerd wachtwoord ingevuld" in page
-    assert "Vraag de beheerder van je school" in page
+    assert "Vraag de beheerder van de school" in page
     assert int(locked["Retry-After"]) > 14 * 60
     assert log_in(client, "slachtoffer", PASSWORD) == 429  # the right one, while locked
     assert not logged_in(client)

@@ -334,7 +334,7 @@ def test_a_recovery_code_works_once_and_says_how_many_are_left(officer: User) ->
     answer = client.post(VERIFY, {"code": codes[0].upper(), "next": "/school/"}, follow=True)
 
     assert answer.redirect_chain[0] == ("/school/", 302)
-    assert "je hebt er nog 9" in answer.content.decode()
+    assert "u hebt er nog 9" in answer.content.decode()
     again = logged_in_with_password("fg-a")
     assert "Deze code klopt niet" in again.post(VERIFY, {"code": codes[0]}).content.decode()
     (used,) = events("accounts.second_factor.recovery_code_used")
@@ -356,7 +356,7 @@ def test_new_recovery_codes_replace_the_old_ones(officer: User) -> None:
     client = logged_in_with_password("fg-a")
     old = enrolled(client)
     page = client.get(RECOVERY)
-    assert "Je hebt nog 10 herstelcodes" in page.content.decode()
+    assert "U hebt nog 10 herstelcodes" in page.content.decode()
 
     answer = client.post(RECOVERY)
 

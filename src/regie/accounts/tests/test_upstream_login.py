@@ -158,8 +158,8 @@ def test_an_unknown_person_is_refused_audited_and_not_logged_in(
     answer, _ = visitor.follow(visitor.to_provider_and_back(provider))
 
     assert answer.status_code == 403
-    assert "Je bent bij je school bekend, maar niet in regie" in answer.text
-    assert "Je bent niet ingelogd" in answer.text
+    assert "Bekend bij de school, maar niet in regie" in answer.text
+    assert "Er is niet ingelogd" in answer.text
     assert "onbekend@obs-devlieger.example" not in answer.text
     assert not visitor.is_logged_in()
     assert User.objects.count() == 1  # the pupil's only: no login made for a stranger
@@ -310,7 +310,7 @@ def test_a_switched_off_login_is_refused_even_with_a_link(
     school_idp.app.person = {"sub": "entree-leerling-a"}
     answer, _ = visitor.follow(visitor.to_provider_and_back(provider))
     assert answer.status_code == 403
-    assert "Je account in regie staat uit" in answer.text
+    assert "Dit account in regie staat uit" in answer.text
     assert not visitor.is_logged_in()
     [event] = events("accounts.login.upstream_refused")
     assert event.details["reason"] == "inactive_login"

@@ -91,7 +91,7 @@ def test_it_refuses_an_error_from_the_provider(
     school_idp.app.misbehaviour.error = "access_denied"
     answer, _ = visitor.follow(visitor.to_provider_and_back(provider))
     assert answer.status_code == 403
-    assert "Inloggen bij je school is niet gelukt" in answer.text
+    assert "Inloggen bij de school is niet gelukt" in answer.text
     assert not visitor.is_logged_in()
     assert refusals() == [
         {"provider": provider.pk, "reason": "upstream_error", "error": "access_denied"}
@@ -130,7 +130,7 @@ def test_it_refuses_an_id_token_that_fails_a_check(
         setattr(school_idp.app.misbehaviour, name, value)
     answer, _ = visitor.follow(visitor.to_provider_and_back(provider))
     assert answer.status_code == 502
-    assert "Je school kon niet bevestigen wie je bent" in answer.text
+    assert "De school kon niet bevestigen wie er inlogt" in answer.text
     assert not visitor.is_logged_in()
     assert refusals() == [{"provider": provider.pk, "reason": "invalid_id_token", "check": check}]
 

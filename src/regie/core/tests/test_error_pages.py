@@ -79,7 +79,7 @@ def test_the_500_page_renders_without_a_request_context_or_the_database(
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("language", "title", "back"),
-    [("nl", "Geen toegang", "Naar je startpagina"), ("en", "No access", "To your start page")],
+    [("nl", "Geen toegang", "Naar uw startpagina"), ("en", "No access", "To your start page")],
 )
 def test_a_page_outside_ones_role_answers_the_styled_403_page_with_a_way_back(
     client: Client, language: str, title: str, back: str

@@ -11,19 +11,31 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
-from django.test import Client
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from regie.accounts.models import IdentityProvider
+from regie.accounts.second_factor_views import recovery_notice
 from regie.accounts.services import create_pupil_login
+from regie.accounts.views import EXPLANATIONS as UPSTREAM_EXPLANATIONS
 from regie.agreements.tests.register import World, license_group
-from regie.logins import verified_client
+from regie.gateway.models import OAuthClient
+from regie.gateway.views import EXPLANATIONS as LAUNCH_EXPLANATIONS
+from regie.gateway.views import NOT_A_PUPIL, NOT_A_PUPIL_FOR_STAFF
+from regie.gateway.views import STAFF_EXPLANATIONS as STAFF_LAUNCH_EXPLANATIONS
+from regie.logins import app_for, verified_client
 
-from .crawl import Crawler, Page
+from .crawl import Crawler, Page, read
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +155,110 @@ def test_staff_pages_say_u_and_pupil_pages_say_je(world: World) -> None:
 
     assert offending(staff_pages, INFORMAL, data) == []
     assert offending(pupil_pages, POLITE, data) == []
+
+
+# --- pages the walks above do not reach --------------------------------------------------------
+
+
+def texts_of(response: Response, data: list[str]) -> Page:
+    texts, _links = read(response.content.decode())
+    page = Page(response.wsgi_request.path, response.status_code, texts)
+    return Page(page.url, page.status, list(interface_texts(page, data)))
+
+
+def test_the_second_step_of_privileged_staff_says_u(world: World) -> None:
+    """Before the second step is passed, the login is not known to be staff by the menu: the
+    pages themselves must say "u"."""
+    data = data_texts()
+    newcomer = Client()  # no app yet: setting one up
+    newcomer.force_login(world.officer)
+    pages = [texts_of(newcomer.get(reverse("second_factor:enrol")), data)]
+    app_for(world.board_admin)
+    returning = Client()  # an app: the code
+    returning.force_login(world.board_admin)
+    pages.append(texts_of(returning.get(reverse("second_factor:verify")), data))
+    wrong = returning.post(reverse("second_factor:verify"), {"code": "000000"})
+    pages.append(texts_of(wrong, data))
+    verified = verified_client(world.school_admin)
+    pages.append(texts_of(verified.get(reverse("second_factor:recovery-codes")), data))
+    pages.append(texts_of(verified.get(reverse("second_factor:enrol")), data))
+
+    assert [page.status for page in pages] == [200] * len(pages)
+    assert offending(pages, INFORMAL, data) == []
+    assert all(POLITE.search(" ".join(page.texts)) for page in pages), [p.url for p in pages]
+    assert POLITE.search(str(recovery_notice(9)))
+    assert not INFORMAL.search(str(recovery_notice(9)))
+
+
+def test_the_pages_before_anyone_is_known_address_nobody_in_particular(world: World) -> None:
+    """The login page, the lockout and a refused login through the school's identity provider
+    are seen by pupils and staff alike, before regie knows who: neither "je" nor "u"."""
+    data = data_texts()
+    provider = IdentityProvider(
+        board=world.board_a, name="Schoolaccount", issuer="https://idp.example", client_id="regie"
+    )
+    provider.set_client_secret("fictief-geheim")
+    provider.save()
+    visitor = Client()
+    login = visitor.get(reverse("login"))
+    assert "Schoolaccount" in login.content.decode()  # the part about the school's own login
+    wrong = {"username": "niemand-bekend", "password": "fout-wachtwoord"}
+    pages = [texts_of(login, data), texts_of(visitor.post(reverse("login"), wrong), data)]
+    for _attempt in range(10):
+        locked = visitor.post(reverse("login"), wrong)
+    assert locked.status_code == 429
+    pages.append(texts_of(locked, data))
+    refused = RequestFactory().get("/inloggen/school/1/terug/")
+    refused.user = AnonymousUser()
+    for explanation in UPSTREAM_EXPLANATIONS.values():
+        html = render_to_string(
+            "accounts/upstream_refused.html",
+            {"title": explanation.title, "text": explanation.text, "reason": "test"},
+            request=refused,
+        )
+        texts, _links = read(html)
+        pages.append(Page("upstream_refused", 200, texts))
+
+    assert offending(pages, INFORMAL, data) == []
+    assert offending(pages, POLITE, data) == []
+
+
+@pytest.mark.parametrize("path", ["/geen-pagina/", "403"])
+def test_the_error_pages_say_je_to_a_pupil_and_u_to_staff(world: World, path: str) -> None:
+    pupil = Client()
+    pupil.force_login(pupil_login(world))
+    teacher = verified_client(world.teacher)
+    if path == "403":  # a page of another role: the groups for the pupil, the log for the teacher
+        to_pupil = pupil.get(reverse("roster:groups"))
+        to_staff = teacher.get(reverse("agreements:audit-log"))
+    else:
+        to_pupil, to_staff = pupil.get(path), teacher.get(path)
+    data = data_texts()
+    expected = 403 if path == "403" else 404
+    assert (to_pupil.status_code, to_staff.status_code) == (expected, expected)
+    staff_page, pupil_page = texts_of(to_staff, data), texts_of(to_pupil, data)
+
+    assert offending([staff_page], INFORMAL, data) == []
+    assert POLITE.search(" ".join(staff_page.texts))
+    assert offending([pupil_page], POLITE, data) == []
+    assert INFORMAL.search(" ".join(pupil_page.texts))
+
+
+def test_a_refused_launch_says_je_to_a_pupil_and_u_to_a_teacher(world: World) -> None:
+    """Teachers launch learning materials too, and see the same refusal page as pupils."""
+    data = data_texts()
+    client = OAuthClient(name="Rekenwereld", product=world.product)
+    pages: dict[bool, list[Page]] = {True: [], False: []}
+    for user, pupil in ((pupil_login(world), True), (world.teacher, False)):
+        request = RequestFactory().get("/oidc/authorize")
+        request.user = user
+        explanations = LAUNCH_EXPLANATIONS if pupil else STAFF_LAUNCH_EXPLANATIONS
+        for reason in [*explanations.values(), NOT_A_PUPIL if pupil else NOT_A_PUPIL_FOR_STAFF]:
+            context = {"client": client, "reason": reason, "back": "/", "back_host": "x.example"}
+            texts, _links = read(render_to_string("gateway/refused.html", context, request))
+            pages[pupil].append(Page("refused", 403, texts))
+
+    assert offending(pages[False], INFORMAL, data) == []
+    assert all(POLITE.search(" ".join(page.texts)) for page in pages[False])
+    assert offending(pages[True], POLITE, data) == []
+    assert all(INFORMAL.search(" ".join(page.texts)) for page in pages[True])

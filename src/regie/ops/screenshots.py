@@ -149,8 +149,9 @@ def readme(shots: list[Shot]) -> str:
     narrow = {(shot.who, shot.path): shot.file for shot in shots if shot.width == 390}
     for shot in wide:
         phone = narrow[(shot.who, shot.path)]
+        title = shot.title.replace("|", "\\|")  # a pipe would end the table cell
         lines.append(
-            f"| {shot.who} | {shot.title} | `{shot.path}` | [{shot.file}]({shot.file}) "
+            f"| {shot.who} | {title} | `{shot.path}` | [{shot.file}]({shot.file}) "
             f"| [{phone}]({phone}) |"
         )
     return "\n".join(lines) + "\n"

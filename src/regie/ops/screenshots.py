@@ -127,7 +127,7 @@ def take(base: str, directory: Path) -> list[Shot]:
                 "nav a[href^='/']", "links => links.map(link => link.getAttribute('href'))"
             )
             pages = [path for path in dict.fromkeys(menu) if path != landing][:MENU_PAGES]
-            for path in [*pages, *login.extra]:
+            for path in dict.fromkeys(path for path in [*pages, *login.extra] if path != landing):
                 page.goto(base + path)
                 shots += shoot(page, directory, login.name, login.who, path)
         browser.close()

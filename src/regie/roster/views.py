@@ -239,7 +239,7 @@ def import_problems_csv(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse
     writer = csvsafe.writer(response)  # a file name or field may look like a formula
     writer.writerow([_("bestand"), _("regel"), _("veld"), _("reden")])
     for problem in services.problems_from_json(run.problems):
-        writer.writerow([problem.file, problem.line or "", problem.field or "", problem.reason])
+        writer.writerow([problem.file_text, problem.line or "", problem.field_text, problem.text])
     return response
 
 

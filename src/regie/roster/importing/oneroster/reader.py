@@ -27,6 +27,7 @@ MAX_PROBLEMS = 1000
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?")
 # Python's csv module explains in English, and may quote the file: the reason stays general.
+MISSING_VALUE = gettext_noop("waarde ontbreekt")
 MALFORMED_CSV = gettext_noop("ongeldige CSV (kijk aanhalingstekens en scheidingstekens na)")
 _COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z_.]{0,63}")
 
@@ -220,7 +221,7 @@ class Reader:
         cells.append("")
         key = cells[check.key]
         if not key:
-            self.problem(name, line, "sourcedId", "missing value")
+            self.problem(name, line, "sourcedId", MISSING_VALUE)
             return None
         seen = self.seen[name]
         if key in seen:
@@ -240,7 +241,7 @@ class Reader:
             values = zip(check.table.values, check.values(cells), strict=True)
             for column, value in values:
                 if not value:
-                    self.problem(name, line, column, "missing value")
+                    self.problem(name, line, column, MISSING_VALUE)
             return None
         return deleted
 

@@ -1,4 +1,8 @@
-"""The gateway's front door: registering a supplier's OAuth clients (audited)."""
+"""The gateway's front door: registering a supplier's OAuth clients (audited).
+
+A refusal's reason is shown to staff (the admin's form), so it is a Dutch msgid translated into
+the language of the request (``gettext``: the reason is made in the request that shows it).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
+from django.utils.translation import gettext as _
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
@@ -25,10 +30,11 @@ def _check_redirect_uris(uris: Iterable[str]) -> list[str]:
     for uri in uris:
         if not (uri.startswith("https://") or uri.startswith("http://127.0.0.1")):
             raise Refused(
-                "a redirect URI uses https (http only on 127.0.0.1)", field="redirect_uris"
+                _("een redirect-URI gebruikt https (http alleen op 127.0.0.1)"),
+                field="redirect_uris",
             )
         if "#" in uri:
-            raise Refused("a redirect URI has no fragment", field="redirect_uris")
+            raise Refused(_("een redirect-URI heeft geen fragment (#)"), field="redirect_uris")
         checked.append(uri)
     return checked
 
@@ -40,20 +46,26 @@ def _check_login_uri(uri: str) -> str:
 def _check_scopes(scopes: Iterable[str]) -> list[str]:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
-        raise Refused(f"unknown scopes: {', '.join(unknown)}", field="scopes")
+        raise Refused(
+            _("onbekende scopes: %(scopes)s") % {"scopes": ", ".join(unknown)}, field="scopes"
+        )
     return list(dict.fromkeys(scopes))
 
 
 def _public_jwks(jwks: Mapping[str, Any] | None) -> dict[str, Any]:
     """The public half of a supplier's JWKS, or :class:`Refused` when it is none."""
     if isinstance(jwks, Mapping) and jwks.get("keys") == []:
-        raise Refused("private_key_jwt needs the supplier's public keys (JWKS)", field="jwks")
+        raise Refused(
+            _("private_key_jwt vraagt de publieke sleutels van de leverancier (JWKS)"), field="jwks"
+        )
     try:
         keyset = KeySet.import_key_set(dict(jwks or {}))  # type: ignore[arg-type]
     except (JoseError, ValueError, KeyError, TypeError):
-        raise Refused("the JWKS is not a valid JSON Web Key Set", field="jwks") from None
+        raise Refused(_("de JWKS is geen geldige JSON Web Key Set"), field="jwks") from None
     if not keyset.keys:
-        raise Refused("private_key_jwt needs the supplier's public keys (JWKS)", field="jwks")
+        raise Refused(
+            _("private_key_jwt vraagt de publieke sleutels van de leverancier (JWKS)"), field="jwks"
+        )
     return dict(keyset.as_dict(private=False))
 
 
@@ -74,11 +86,17 @@ def register_client(
 ) -> tuple[OAuthClient, str | None]:
     """A new client of ``supplier``; returns it and, for secret-based methods, the secret (once)."""
     if product is not None and product.supplier_id != supplier.pk:
-        raise Refused("the product is not this supplier's", field="product")
+        raise Refused(_("het product is niet van deze leverancier"), field="product")
     if auth_method not in AuthMethod.values:
-        raise Refused(f"the authentication is one of {', '.join(AuthMethod.values)}")
+        raise Refused(
+            _("de authenticatie is een van: %(methods)s")
+            % {"methods": ", ".join(AuthMethod.values)}
+        )
     if signing_alg not in SigningAlg.values:
-        raise Refused(f"the signing algorithm is one of {', '.join(SigningAlg.values)}")
+        raise Refused(
+            _("het ondertekeningsalgoritme is een van: %(algorithms)s")
+            % {"algorithms": ", ".join(SigningAlg.values)}
+        )
     checked_scopes = _check_scopes(scopes)
     secret = None
     secret_hash = ""
@@ -138,7 +156,9 @@ def update_client(
         changes["initiate_login_uri"] = _check_login_uri(initiate_login_uri)
     if jwks is not _UNCHANGED:
         if client.auth_method != AuthMethod.PRIVATE_KEY_JWT:
-            raise Refused("only a private_key_jwt client has public keys", field="jwks")
+            raise Refused(
+                _("alleen een private_key_jwt-client heeft publieke sleutels"), field="jwks"
+            )
         changes["jwks"] = _public_jwks(jwks)
     if scopes is not _UNCHANGED:
         changes["scopes"] = _check_scopes(scopes)

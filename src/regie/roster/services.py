@@ -31,7 +31,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from regie.audit.services import SYSTEM, actor_for, record
 from regie.core.models import Board, School
@@ -115,9 +117,22 @@ def problems_as_json(problems: list[Problem]) -> list[dict[str, object]]:
             "line": problem.line,
             "field": problem.field,
             "reason": problem.reason,
+            **({"params": dict(problem.params)} if problem.params else {}),
         }
         for problem in problems
     ]
+
+
+def _msgid(label: object) -> str:
+    """The msgid of a lazily translated ``label`` (the Dutch text as written in the code)."""
+    with translation.override(None):
+        return str(label)
+
+
+def _params(stored: object) -> dict[str, str | int]:
+    if not isinstance(stored, dict):
+        return {}
+    return {str(k): v if isinstance(v, int) else str(v) for k, v in stored.items()}
 
 
 def problems_from_json(items: list[dict[str, object]]) -> list[Problem]:
@@ -127,6 +142,7 @@ def problems_from_json(items: list[dict[str, object]]) -> list[Problem]:
             line=int(str(item["line"])) if item.get("line") is not None else None,
             field=str(item["field"]) if item.get("field") else None,
             reason=str(item["reason"]),
+            params=_params(item.get("params")),
         )
         for item in items
     ]
@@ -223,11 +239,21 @@ def apply(
     """
     if run.status != ImportStatus.PREVIEWED:
         raise ExportRefused(
-            [Problem(run.file_name, None, None, f"this import is {run.get_status_display()}")]
+            [
+                Problem(
+                    run.file_name,
+                    None,
+                    None,
+                    gettext_noop("deze import is %(reason)s"),
+                    {"reason": _msgid(ImportStatus(run.status).label)},
+                )
+            ]
         )
     stored = _stored_file(run)
     if not stored.exists():
-        raise ExportRefused([Problem(run.file_name, None, None, "the uploaded file has expired")])
+        raise ExportRefused(
+            [Problem(run.file_name, None, None, gettext_noop("het bestand is niet meer bewaard"))]
+        )
     if export is None:
         export = read_export(stored, run.file_name)
     board = run.board
@@ -389,19 +415,25 @@ def _exchange(
 
 
 class LinkRefused(Exception):
-    """A link the school asked for cannot be made; the message says why (no personal data)."""
+    """A link the school asked for cannot be made; the message says why (no personal data), in
+    the active language (a lazy translation)."""
 
 
 def link_sector_change(new: Student, previous: Student, *, user: AuthUser | None) -> None:
     """Link a pupil's enrolment to their earlier one in another sector: an explicit, audited act."""
     if new.school.board_id != previous.school.board_id:
-        raise LinkRefused("both enrolments must belong to the same board")
+        raise LinkRefused(_("beide inschrijvingen moeten bij hetzelfde bestuur horen"))
     if new.school.sector == previous.school.sector:
-        raise LinkRefused("same sector: such enrolments are linked by their ECK iD on import")
+        raise LinkRefused(
+            _(
+                "beide inschrijvingen zijn in dezelfde sector: die worden bij de import gekoppeld "
+                "via hun ECK iD"
+            )
+        )
     if new.previous_id is not None:
-        raise LinkRefused("this enrolment is already linked to an earlier one")
+        raise LinkRefused(_("deze inschrijving is al gekoppeld aan een eerdere"))
     if Student.objects.filter(previous=previous).exists():
-        raise LinkRefused("the earlier enrolment is already linked to another one")
+        raise LinkRefused(_("de eerdere inschrijving is al gekoppeld aan een andere"))
     new.previous = previous
     new.link_reason = LinkReason.SECTOR_CHANGE
     new.save(update_fields=["previous", "link_reason"])
@@ -448,7 +480,8 @@ def may_import_export(user: User, board: Board, export: RosterExport) -> list[Pr
             schools_file(export),
             school.line,
             "school",
-            f"you may not import for school {school.brin + school.vestiging}",
+            gettext_noop("u mag niet importeren voor school %(school)s"),
+            {"school": school.brin + school.vestiging},
         )
         for school in export.schools
         if school.brin + school.vestiging not in allowed

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from regie.core.models import Board
 from regie.lib import csvsafe
+from regie.nummervoorziening import client as nv
 
 from . import services
 from .access import Access, access_required
@@ -239,8 +240,31 @@ def import_problems_csv(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse
     writer = csvsafe.writer(response)  # a file name or field may look like a formula
     writer.writerow([_("bestand"), _("regel"), _("veld"), _("reden")])
     for problem in services.problems_from_json(run.problems):
-        writer.writerow([problem.file, problem.line or "", problem.field or "", problem.reason])
+        writer.writerow([problem.file_text, problem.line or "", problem.field_text, problem.text])
     return response
+
+
+def number_service_refusal(error: nv.NummervoorzieningClientError) -> str:
+    """What a page says when the number service refused or could not be reached."""
+    if isinstance(error, nv.NummervoorzieningUnavailable):
+        reason = _("De nummervoorziening is nu niet bereikbaar.")
+        advice = _("Probeer het later opnieuw.")
+    elif isinstance(error, nv.ClientBlocked):
+        reason = _("De nummervoorziening heeft de hub tijdelijk geblokkeerd.")
+        advice = _("Probeer het later opnieuw.")
+    elif isinstance(error, nv.QuotaExceeded):
+        reason = _(
+            "De hub heeft vandaag al zoveel aanvragen gedaan als de nummervoorziening toestaat."
+        )
+        advice = _("Probeer het morgen opnieuw.")
+    elif isinstance(error, nv.AuthenticationFailed):
+        reason = _("De hub kon zich niet aanmelden bij de nummervoorziening.")
+        advice = _("Neem contact op met de beheerder van de hub.")
+    else:
+        reason = _("De nummervoorziening heeft de aanvraag van de hub geweigerd.")
+        advice = _("Neem contact op met de beheerder van de hub.")
+    nothing = _("Er is niets van de import toegepast; wat al is omgezet, blijft bewaard.")
+    return f"{reason} {nothing} {advice}"
 
 
 @access_required(Access.imports)
@@ -254,6 +278,10 @@ def import_apply(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     except services.ExportRefused as error:
         for problem in error.problems:
             messages.error(request, str(problem))
+    except nv.NummervoorzieningClientError as error:
+        # The number service explains in English, to its clients' developers: the user is told
+        # in the page's language what happened and what to do (nothing was applied).
+        messages.error(request, number_service_refusal(error))
     else:
         messages.success(request, _("De import is toegepast."))
     return redirect("roster:import-run", run_id=run.pk)

@@ -142,7 +142,7 @@ def test_it_refuses_a_product_of_another_supplier(browser: Client, product: Prod
     other: Supplier = make_supplier("Taalrijk Uitgevers (fictief)", "99000002")
     answer = browser.post(reverse(ADD), form(product, supplier=other.pk))
     assert answer.status_code == 200
-    assert "the product is not this supplier" in answer.content.decode()
+    assert "het product is niet van deze leverancier" in answer.content.decode()
     assert not OAuthClient.objects.exists()
 
 

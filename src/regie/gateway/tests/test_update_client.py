@@ -73,12 +73,12 @@ def test_nothing_changed_is_not_saved_or_audited() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"redirect_uris": ["http://app.rekenwereld.example/cb"]}, "uses https"),
-        ({"redirect_uris": [f"{CALLBACK}#x"]}, "no fragment"),
-        ({"initiate_login_uri": "ftp://app.rekenwereld.example/"}, "uses https"),
-        ({"scopes": ["openid", "admin"]}, "unknown scopes: admin"),
-        ({"jwks": {"keys": [{"kty": "EC"}]}}, "not a valid JSON Web Key Set"),
-        ({"jwks": {"keys": []}}, "needs the supplier's public keys"),
+        ({"redirect_uris": ["http://app.rekenwereld.example/cb"]}, "gebruikt https"),
+        ({"redirect_uris": [f"{CALLBACK}#x"]}, "geen fragment"),
+        ({"initiate_login_uri": "ftp://app.rekenwereld.example/"}, "gebruikt https"),
+        ({"scopes": ["openid", "admin"]}, "onbekende scopes: admin"),
+        ({"jwks": {"keys": [{"kty": "EC"}]}}, "geen geldige JSON Web Key Set"),
+        ({"jwks": {"keys": []}}, "vraagt de publieke sleutels van de leverancier"),
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(changes: dict[str, Any], message: str) -> None:
@@ -93,6 +93,6 @@ def test_bad_input_is_refused_and_changes_nothing(changes: dict[str, Any], messa
 
 def test_a_secret_client_gets_no_public_keys() -> None:
     registered = client("client_secret_basic")
-    with pytest.raises(Refused, match="only a private_key_jwt client"):
+    with pytest.raises(Refused, match="alleen een private_key_jwt-client"):
         services.update_client(registered, jwks=jwks())
     assert OAuthClient.objects.get(pk=registered.pk).jwks == {}

@@ -30,6 +30,7 @@ from django.core.validators import (
     ProhibitNullCharactersValidator,
 )
 from django.db import models
+from django.utils.translation import gettext_noop
 
 from regie.core.models import School, SchoolYear
 from regie.roster.models import Group, Guardian, Staff, Student
@@ -37,6 +38,7 @@ from regie.roster.models import Group, Guardian, Staff, Student
 from .records import (
     GroupRecord,
     GuardianRecord,
+    Reason,
     SchoolRecord,
     SchoolYearRecord,
     StaffRecord,
@@ -152,7 +154,7 @@ NOT_WRITTEN: Mapping[type[Record], Mapping[str, str]] = {
 }
 
 
-def column_problem(record: type[Record], attribute: str, value: str) -> str | None:
+def column_problem(record: type[Record], attribute: str, value: str) -> Reason | None:
     """Why ``value`` does not fit the column ``attribute`` of ``record`` is written to; None when
     it fits. The reason names the limit, never the value."""
     rules = _RULES.get(record)
@@ -174,11 +176,14 @@ def column_problem(record: type[Record], attribute: str, value: str) -> str | No
 _RULES: dict[type[Record], dict[str, tuple[int, Column | None]]] = {}
 
 
-def _too_long(limit: int) -> str:
-    return f"longer than {limit} characters, the most this field holds"
+def _too_long(limit: int) -> Reason:
+    return (
+        gettext_noop("langer dan %(limit)s tekens, het meeste dat dit veld kan bevatten"),
+        {"limit": limit},
+    )
 
 
-def _checks_problem(column: Column, value: str) -> str | None:
+def _checks_problem(column: Column, value: str) -> Reason | None:
     passes = column.passes
     if passes is not None and passes(value):
         return None
@@ -186,17 +191,17 @@ def _checks_problem(column: Column, value: str) -> str | None:
         try:
             check(value)
         except ValidationError:
-            return _reason(check)
+            return _reason(check), {}
     return None
 
 
 def _reason(check: Callable[[Any], None]) -> str:
     if isinstance(check, EmailValidator):
-        return "not an e-mail address"
-    return "not a value this field accepts"
+        return gettext_noop("geen e-mailadres")
+    return gettext_noop("geen waarde die dit veld accepteert")
 
 
-def problems_of(records: Sequence[Record]) -> Iterator[tuple[Record, str, str]]:
+def problems_of(records: Sequence[Record]) -> Iterator[tuple[Record, str, Reason]]:
     """``(record, field, reason)`` for each field of ``records`` (all of one class) that does
     not fit its column. Fast on a large export: each column's longest value is found first (in C),
     and only a column with one too long is gone through record by record."""
@@ -220,7 +225,7 @@ def problems_of(records: Sequence[Record]) -> Iterator[tuple[Record, str, str]]:
                     yield record, attribute, reason
 
 
-def record_problems(record: Record) -> Iterator[tuple[str, str]]:
+def record_problems(record: Record) -> Iterator[tuple[str, Reason]]:
     """``(field, reason)`` for each field of ``record`` that does not fit its column."""
     kind = type(record)
     for attribute in WRITTEN[kind]:

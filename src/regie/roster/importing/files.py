@@ -37,14 +37,16 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, BinaryIO, Protocol
 
-from regie.roster.importing.records import ImportRefused, Limits, Problem
+from django.utils.translation import gettext_noop
+
+from regie.roster.importing.records import ImportRefused, Limits, Problem, Reason
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -62,11 +64,15 @@ _UTF8_SEQUENCE = re.compile(
     rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
     rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
 )
-BOM_NOT_UTF8 = "not UTF-8, though the file starts with UTF-8's byte order mark: save it as UTF-8"
-MIXED_ENCODINGS = (
-    "not UTF-8, though the file holds UTF-8 text elsewhere: mixed encodings would garble names; "
-    "save the file as UTF-8"
+BOM_NOT_UTF8 = gettext_noop(
+    "geen UTF-8, hoewel het bestand begint met de byte order mark van UTF-8: sla het op als UTF-8"
 )
+MIXED_ENCODINGS = gettext_noop(
+    "geen UTF-8, hoewel het bestand elders UTF-8-tekst bevat: gemengde coderingen zouden namen "
+    "verminken; sla het bestand op als UTF-8"
+)
+EMPTY = gettext_noop("het bestand is leeg")
+UNUSUAL_NAME = gettext_noop("(een bestand met een ongewone naam)")
 ENCODING_NAMES = {"cp1252": "Windows-1252", "utf-16": "UTF-16", "iso8859-1": "ISO-8859-1"}
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z_.-]{0,63}")
 _DRIVE = re.compile(r"[A-Za-z]:")
@@ -81,8 +87,16 @@ class Readable(Protocol):
     def close(self) -> None: ...
 
 
-def refuse(file: str, reason: str, line: int | None = None) -> ImportRefused:
-    return ImportRefused(Problem(file=file, line=line, field=None, reason=reason))
+def refuse(
+    file: str,
+    reason: str,
+    line: int | None = None,
+    params: Mapping[str, str | int] | None = None,
+) -> ImportRefused:
+    """The refusal of an upload: ``reason`` a Dutch msgid (``gettext_noop``), see :data:`Reason`."""
+    return ImportRefused(
+        Problem(file=file, line=line, field=None, reason=reason, params=dict(params or {}))
+    )
 
 
 def human_size(size: int) -> str:
@@ -104,19 +118,21 @@ def shown_name(name: str) -> str:
     A name is data from the upload too; one with digits or odd characters could carry anything,
     so it is described instead of shown.
     """
-    return name if _PLAIN_NAME.fullmatch(name) else "(a member with an unusual name)"
+    return name if _PLAIN_NAME.fullmatch(name) else UNUSUAL_NAME
 
 
 def check_upload_size(path: Path, limits: Limits, file: str) -> None:
     """Refuse an empty upload and one larger than ``limits.max_upload_bytes``."""
     size = path.stat().st_size
     if size == 0:
-        raise refuse(file, "the file is empty")
+        raise refuse(file, EMPTY)
     if size > limits.max_upload_bytes:
         raise refuse(
             file,
-            f"the file is {human_size(size)}; the largest accepted is "
-            f"{human_size(limits.max_upload_bytes)}",
+            gettext_noop(
+                "het bestand is %(size)s; het grootste dat wordt geaccepteerd is %(most)s"
+            ),
+            params={"size": human_size(size), "most": human_size(limits.max_upload_bytes)},
         )
 
 
@@ -190,13 +206,19 @@ class SafeZip:
             self._file,
             None,
             None,
-            f"{shown_name(name)} inflates to more than allowed "
-            f"(declared sizes are false: a zip bomb)",
+            gettext_noop(
+                "%(file)s wordt bij uitpakken groter dan toegestaan (de opgegeven groottes "
+                "kloppen niet: een zipbom)"
+            ),
+            {"file": shown_name(name)},
         )
         try:
             member = self._archive.open(info)
         except NotImplementedError:
-            raise refuse(self._file, "a member uses an unsupported compression method") from None
+            raise refuse(
+                self._file,
+                gettext_noop("een bestand in de zip gebruikt een niet-ondersteunde compressie"),
+            ) from None
         reader = BoundedReader(_Guarded(member, self._file), limit, problem)
         return _Counted(reader, lambda count: self._note(name, count))
 
@@ -224,7 +246,10 @@ class _Guarded(io.RawIOBase):
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
             raise refuse(
                 self._file,
-                "a member's content does not match its header (a damaged zip or false sizes)",
+                gettext_noop(
+                    "de inhoud van een bestand in de zip past niet bij de kop (een beschadigde "
+                    "zip of onjuiste groottes)"
+                ),
             ) from None
 
     def close(self) -> None:
@@ -246,24 +271,27 @@ class _Counted(io.BufferedReader):
         super().close()
 
 
-def _member_problem(info: zipfile.ZipInfo, limits: Limits) -> str | None:
+def _member_problem(info: zipfile.ZipInfo, limits: Limits) -> Reason | None:
     name = info.filename
     if name.startswith(("/", "\\")) or _DRIVE.match(name):
-        return "a member has an absolute path (path traversal)"
+        return gettext_noop("een bestand in de zip heeft een absoluut pad (path traversal)"), {}
     if "\\" in name:
-        return "a member's name contains a backslash (path traversal)"
+        return gettext_noop("de naam van een bestand in de zip bevat een backslash"), {}
     if ".." in name.split("/"):
-        return "a member's name contains .. (path traversal)"
+        return gettext_noop("de naam van een bestand in de zip bevat .. (path traversal)"), {}
     if "/" in name or info.is_dir():
-        return "the zip has subdirectories; the files must be at the top level"
+        return (
+            gettext_noop("de zip heeft submappen; de bestanden moeten bovenaan in de zip staan"),
+            {},
+        )
     if info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16):
-        return f"{shown_name(name)} is a symbolic link"
+        return gettext_noop("%(file)s is een symbolische link"), {"file": shown_name(name)}
     if info.flag_bits & 0x1:
-        return f"{shown_name(name)} is encrypted"
+        return gettext_noop("%(file)s is versleuteld"), {"file": shown_name(name)}
     if info.file_size > max(info.compress_size, 1) * limits.max_compression_ratio:
         return (
-            f"{shown_name(name)} is compressed more than {limits.max_compression_ratio} to 1 "
-            f"(a zip bomb)"
+            gettext_noop("%(file)s is meer dan %(ratio)s op 1 gecomprimeerd (een zipbom)"),
+            {"file": shown_name(name), "ratio": limits.max_compression_ratio},
         )
     return None
 
@@ -302,27 +330,42 @@ def open_zip(path: Path, limits: Limits, file: str | None = None) -> SafeZip:
     file = file or path.name
     members = _declared_members(path)
     if members is not None and members > MAX_MEMBERS:
-        raise refuse(file, f"the zip holds {members} files; the most accepted is {MAX_MEMBERS}")
+        raise refuse(
+            file,
+            gettext_noop(
+                "de zip bevat %(members)s bestanden; het meeste dat wordt geaccepteerd is %(most)s"
+            ),
+            params={"members": members, "most": MAX_MEMBERS},
+        )
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError):
-        raise refuse(file, "not a zip file") from None
+        raise refuse(file, gettext_noop("geen zipbestand")) from None
     try:
         seen: set[str] = set()
         total = 0
         for info in archive.infolist():
             reason = _member_problem(info, limits)
             if reason is None and info.filename.casefold() in seen:
-                reason = f"the zip holds {shown_name(info.filename)} twice (duplicate names)"
+                reason = (
+                    gettext_noop("de zip bevat %(file)s twee keer (dubbele namen)"),
+                    {"file": shown_name(info.filename)},
+                )
             if reason is not None:
-                raise refuse(file, reason)
+                raise refuse(file, reason[0], params=reason[1])
             seen.add(info.filename.casefold())
             total += info.file_size
         if total > limits.max_uncompressed_bytes:
             raise refuse(
                 file,
-                f"the files in the zip hold {human_size(total)} together; the most accepted is "
-                f"{human_size(limits.max_uncompressed_bytes)}",
+                gettext_noop(
+                    "de bestanden in de zip zijn samen %(size)s; het meeste dat wordt "
+                    "geaccepteerd is %(most)s"
+                ),
+                params={
+                    "size": human_size(total),
+                    "most": human_size(limits.max_uncompressed_bytes),
+                },
             )
     except BaseException:
         archive.close()
@@ -364,7 +407,7 @@ def _scan(opener: Opener, file: str) -> _Scan:
                 scan.bom = True
             scan.size += len(chunk)
             if _BINARY.search(chunk):
-                raise refuse(file, "not a text file (binary content)")
+                raise refuse(file, gettext_noop("geen tekstbestand (binaire inhoud)"))
             scan.cp1252 = scan.cp1252 and not _NOT_CP1252.search(chunk)
             if scan.utf8:
                 pending = decoder.getstate()[0]
@@ -398,7 +441,7 @@ def detect_encoding(opener: Opener, file: str) -> str:
     """
     scan = _scan(opener, file)
     if scan.size == 0 or (scan.bom and scan.size == len(codecs.BOM_UTF8)):
-        raise refuse(file, "the file is empty")
+        raise refuse(file, EMPTY)
     if scan.utf8:
         return "utf-8-sig" if scan.bom else "utf-8"
     line = scan.bad_line
@@ -408,7 +451,7 @@ def detect_encoding(opener: Opener, file: str) -> str:
         raise refuse(file, MIXED_ENCODINGS, line)
     if scan.cp1252:
         return "cp1252"
-    raise refuse(file, "the text is neither UTF-8 nor Windows-1252", line)
+    raise refuse(file, gettext_noop("de tekst is geen UTF-8 en geen Windows-1252"), line)
 
 
 def _lines(stream: IO[str], file: str) -> Iterator[str]:
@@ -416,7 +459,12 @@ def _lines(stream: IO[str], file: str) -> Iterator[str]:
     while line := stream.readline(MAX_LINE_CHARS):
         number += 1
         if len(line) == MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
-            raise refuse(file, f"the line is longer than {MAX_LINE_CHARS} characters", number)
+            raise refuse(
+                file,
+                gettext_noop("de regel is langer dan %(most)s tekens"),
+                number,
+                {"most": MAX_LINE_CHARS},
+            )
         yield line
 
 

@@ -13,8 +13,13 @@ reason, never a value).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
 from datetime import date
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_noop
 
 # The vocabularies are the models' own, so that records and the hub cannot drift apart.
 from regie.core.models import Sector
@@ -28,6 +33,7 @@ __all__ = [
     "ImportRefused",
     "Limits",
     "Problem",
+    "Reason",
     "RosterExport",
     "SchoolRecord",
     "SchoolYearRecord",
@@ -38,22 +44,70 @@ __all__ = [
 ]
 
 
+# A reason as the importer gives it: a Dutch msgid (marked with ``gettext_noop``, so that it is
+# translated where it is shown, in the language of whoever reads it) and the values of its
+# ``%(name)s`` placeholders. A placeholder named ``reason`` holds a reason's msgid itself, one
+# named ``file`` a file's name or a msgid standing for one ("(een bestand met een ongewone naam)").
+Reason = tuple[str, Mapping[str, str | int]]
+
+
+# A field shown instead of a column's name that could carry anything (a name is data too).
+UNUSUAL_COLUMN = gettext_noop("(een kolom met een ongewone naam)")
+_TRANSLATED = frozenset({"reason", "file"})
+
+
+def reason_text(reason: str, params: Mapping[str, str | int]) -> str:
+    """``reason`` with ``params`` filled in, in the active language."""
+    text = gettext(reason)
+    if not params:
+        return text
+    values = {name: _value_text(name, value) for name, value in params.items()}
+    return text % values
+
+
+def _value_text(name: str, value: str | int) -> str:
+    if isinstance(value, int):  # 10.000 in Dutch, 10,000 in English; a line number as it is
+        return str(value) if name == "line" else number_format(value, force_grouping=True)
+    return gettext(value) if name in _TRANSLATED and value else value
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One reason the export cannot be applied. Never holds a value from the file."""
+    """One reason the export cannot be applied. Never holds a value from the file.
+
+    ``reason`` is a Dutch msgid and ``params`` the values of its placeholders (see
+    :data:`Reason`): stored so, an import's problems read in the language of the page that shows
+    them (:attr:`text`), not in the language of whoever uploaded the file.
+    """
 
     file: str
     line: int | None
     field: str | None
     reason: str
+    params: Mapping[str, str | int] = dataclass_field(default_factory=dict, hash=False)
+
+    @property
+    def text(self) -> str:
+        """The reason in the active language."""
+        return reason_text(self.reason, self.params)
+
+    @property
+    def file_text(self) -> str:
+        """The file's name; "de export" (a problem of no one file) in the active language."""
+        return gettext(self.file) if self.file else ""
+
+    @property
+    def field_text(self) -> str:
+        """The field's name ("(een kolom met een ongewone naam)" in the active language)."""
+        return gettext(UNUSUAL_COLUMN) if self.field == UNUSUAL_COLUMN else self.field or ""
 
     def __str__(self) -> str:
-        where = self.file
+        where = self.file_text
         if self.line is not None:
-            where += f", line {self.line}"
+            where += gettext(", regel %(line)s") % {"line": self.line}
         if self.field:
-            where += f", {self.field}"
-        return f"{where}: {self.reason}"
+            where += f", {self.field_text}"
+        return f"{where}: {self.text}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from datetime import date
 
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import translation
 
 from regie.core.models import Board, School, Sector
 from regie.logins import verified_client
@@ -17,6 +18,7 @@ from regie.roster.importing.records import (
     GroupKind,
     GroupRecord,
     GuardianRecord,
+    Problem,
     RosterExport,
     SchoolRecord,
     SchoolYearRecord,
@@ -26,6 +28,20 @@ from regie.roster.importing.records import (
 )
 from regie.roster.importing.records import Sector as RecordSector
 from regie.roster.models import Staff
+
+
+def in_english(problem: Problem) -> Problem:
+    """``problem`` as the English UI shows it: file, field and reason rendered in English (the
+    importer's reasons are Dutch msgids; the English texts are the ones the tests know)."""
+    with translation.override("en"):
+        return Problem(problem.file_text, problem.line, problem.field_text or None, problem.text)
+
+
+def problems_in_english(export: RosterExport) -> RosterExport:
+    """``export`` with its problems :func:`in_english`."""
+    export.problems = [in_english(problem) for problem in export.problems]
+    return export
+
 
 BASE = "https://nummervoorziening.regie.example"
 FIRST = ("Daan", "Zoë", "Sem", "Noor", "Lucas", "Emma", "Finn", "Julia", "Milan", "Tess")

@@ -167,7 +167,9 @@ def test_it_refuses_a_school_of_another_board_and_changes_nothing(rng: random.Ra
     apply(school_export(rng), owner)
     before = snapshot()
     plan = plan_import(school_export(rng), other)
-    assert [problem.reason for problem in plan.problems] == ["school 99XA belongs to another board"]
+    assert [problem.text for problem in plan.problems] == [
+        "school 99XA hoort bij een ander bestuur"
+    ]
     assert snapshot() == before
 
 
@@ -178,7 +180,7 @@ def test_it_refuses_a_new_school_without_a_sector(rng: random.Random) -> None:
     plan = plan_import(export, board)
     assert len(plan.problems) == 1
     assert plan.problems[0].field == "sector"
-    assert "new to the hub" in plan.problems[0].reason
+    assert "nieuw voor de hub" in plan.problems[0].text
 
 
 def test_an_upload_left_unapplied_is_deleted_after_its_time(

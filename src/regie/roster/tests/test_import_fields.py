@@ -38,7 +38,12 @@ from regie.roster.importing.records import (
     StudentRecord,
 )
 from regie.roster.models import Group, ImportStatus, Staff, Student
-from regie.roster.tests.exports import make_board, school_export
+from regie.roster.tests.exports import (
+    in_english,
+    make_board,
+    problems_in_english,
+    school_export,
+)
 
 LIMITS = Limits(max_upload_bytes=2**26, max_uncompressed_bytes=2**27, max_compression_ratio=200)
 RECORDS = (SchoolRecord, SchoolYearRecord, GroupRecord, StudentRecord, GuardianRecord, StaffRecord)
@@ -63,7 +68,10 @@ def test_the_limit_of_each_field_is_its_columns_max_length(record: type, attribu
     limit = field.max_length
     assert isinstance(limit, int)
     reason = column_problem(record, attribute, "7" * (limit + 1))
-    assert reason == f"longer than {limit} characters, the most this field holds"
+    assert reason == (
+        "langer dan %(limit)s tekens, het meeste dat dit veld kan bevatten",
+        {"limit": limit},
+    )
 
 
 def test_a_value_at_the_limit_fits() -> None:
@@ -76,7 +84,7 @@ def test_a_value_at_the_limit_fits() -> None:
 def test_an_e_mail_address_is_checked_by_the_columns_own_validator() -> None:
     assert column_problem(StaffRecord, "email", "f.bakker@school.example") is None
     assert column_problem(GuardianRecord, "email", "") is None
-    assert column_problem(StaffRecord, "email", "f.bakker(at)school") == "not an e-mail address"
+    assert column_problem(StaffRecord, "email", "f.bakker(at)school") == ("geen e-mailadres", {})
 
 
 # --- both parsers, over every written field --------------------------------------------------
@@ -194,10 +202,10 @@ def parse(form: Format, export: RosterExport, directory: Path) -> RosterExport:
     if form == "oneroster":
         path = directory / "las.zip"
         write_oneroster(export, path)
-        return parse_oneroster(path, LIMITS)
+        return problems_in_english(parse_oneroster(path, LIMITS))
     path = directory / "las.xml"
     write_edexml(export, export.schools[0].key, path)
-    return parse_edexml(path, LIMITS)
+    return problems_in_english(parse_edexml(path, LIMITS))
 
 
 @pytest.mark.parametrize(
@@ -248,7 +256,7 @@ def test_the_plan_refuses_an_over_long_value_of_an_export_built_in_code(rng: ran
 
     plan = plan_import(export, board)
 
-    assert [(p.line, p.field, p.reason) for p in plan.problems] == [
+    assert [(p.line, p.field, in_english(p).reason) for p in plan.problems] == [
         (None, "achternaam", "longer than 200 characters, the most this field holds")
     ]
     with pytest.raises(ExportRefused) as refused, transaction.atomic():

@@ -26,6 +26,7 @@ from regie.roster.importing.files import (
     path_opener,
 )
 from regie.roster.importing.records import ImportRefused, Limits, Problem
+from regie.roster.tests.exports import in_english
 
 MIB = 1024 * 1024
 LIMITS = Limits(
@@ -51,7 +52,7 @@ def patch_headers(path: Path, *, central: dict[int, bytes], local: dict[int, byt
 
 
 def refusal(error: pytest.ExceptionInfo[ImportRefused]) -> Problem:
-    return error.value.problem
+    return in_english(error.value.problem)
 
 
 # --- sizes ---------------------------------------------------------------------------------
@@ -174,7 +175,10 @@ def test_it_does_not_repeat_an_unusual_member_name(tmp_path: Path) -> None:
     with pytest.raises(ImportRefused) as error:
         open_zip(path, LIMITS)
     assert "123456782" not in str(error.value)
-    assert "(a member with an unusual name) is compressed more than 200 to 1" in str(error.value)
+    assert "(a member with an unusual name) is compressed more than 200 to 1" in str(
+        in_english(error.value.problem)
+    )
+    assert "(een bestand met een ongewone naam) is meer dan 200 op 1" in str(error.value.problem)
 
 
 def test_it_refuses_a_zip_with_too_many_members_before_loading_them(tmp_path: Path) -> None:
@@ -341,7 +345,7 @@ def test_it_refuses_a_line_longer_than_the_limit(tmp_path: Path) -> None:
     with pytest.raises(ImportRefused) as error:
         read_text(path)
     assert refusal(error) == Problem(
-        "users.csv", 2, None, f"the line is longer than {MAX_LINE_CHARS} characters"
+        "users.csv", 2, None, f"the line is longer than {MAX_LINE_CHARS:,} characters"
     )
 
 

@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from regie.conftest import make_bsn
-from regie.roster.importing.oneroster import MAX_PROBLEMS, parse_oneroster, write_oneroster
+from regie.roster.importing.oneroster import MAX_PROBLEMS, write_oneroster
+from regie.roster.importing.oneroster import parse_oneroster as parse_in_dutch
 from regie.roster.importing.records import (
     Gender,
     GroupKind,
@@ -36,6 +37,7 @@ from regie.roster.importing.records import (
     StaffRole,
     StudentRecord,
 )
+from regie.roster.tests.exports import in_english, problems_in_english
 
 LIMITS = Limits(max_upload_bytes=2**28, max_uncompressed_bytes=2**29, max_compression_ratio=200)
 PGN = make_bsn(random.Random(3))
@@ -44,6 +46,14 @@ ECK_1 = "https://ketenid.example/1/0a1b2c"
 ECK_2 = "https://ketenid.example/1/3d4e5f"
 
 Table = list[list[str]]
+
+
+def parse_oneroster(*args: Any, **kwargs: Any) -> RosterExport:
+    """The parser, its problems in English (:func:`in_english`); a refusal's problem too."""
+    try:
+        return problems_in_english(parse_in_dutch(*args, **kwargs))
+    except ImportRefused as refusal:
+        raise ImportRefused(in_english(refusal.problem)) from None
 
 
 def header(columns: str) -> list[str]:

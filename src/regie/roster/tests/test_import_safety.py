@@ -90,8 +90,10 @@ def test_an_export_without_pupils_is_refused_without_confirmation(rng: random.Ra
         apply_export(empty, board, actor="test", pseudonyms={})
 
     (problem,) = refused.value.problems
-    assert "removes 10 of 10 pupils of school School 99XA (fictief) (99XA)" in problem.reason
-    assert "--allow-mass-removal" in problem.reason
+    assert "schrijft 10 van de 10 leerlingen van school School 99XA (fictief) (99XA) uit" in (
+        problem.text
+    )
+    assert "--allow-mass-removal" in problem.text
     assert (active_pupils(), linked()) == before
 
 
@@ -197,7 +199,7 @@ def test_the_preview_asks_for_confirmation_and_apply_without_it_changes_nothing(
     response = client.post(reverse("roster:import-apply", args=[run.pk]))
     assert response.status_code == 302
     errors = [str(message) for message in get_messages(response.wsgi_request)]
-    assert any("removes 10 of 10 pupils" in error for error in errors)
+    assert any("schrijft 10 van de 10 leerlingen" in error for error in errors)
     run.refresh_from_db()
     assert run.status == ImportStatus.PREVIEWED
     assert (active_pupils(), linked()) == before
@@ -225,7 +227,7 @@ def test_an_over_long_name_is_a_refusal_on_the_page_not_an_error(
 
     assert page.status_code == 200
     assert run.status == ImportStatus.REFUSED
-    assert "longer than 200 characters" in page.content.decode()
+    assert "langer dan 200 tekens" in page.content.decode()
     assert "LangLang" not in page.content.decode()
     assert not Student.objects.exists()
 

@@ -103,7 +103,7 @@ def test_a_sector_change_gives_a_new_eck_id_and_is_linked_only_explicitly(
     assert new.link_reason == LinkReason.SECTOR_CHANGE
     event = AuditEvent.objects.get(event_type=events.STUDENT_LINKED.name)
     assert event.details == {"from_student": old.pk, "from_sector": "PO", "to_sector": "VO"}
-    with pytest.raises(services.LinkRefused, match="already linked"):
+    with pytest.raises(services.LinkRefused, match="al gekoppeld"):
         services.link_sector_change(new, old, user=None)
 
 
@@ -117,9 +117,9 @@ def test_it_refuses_an_explicit_link_within_a_sector_or_across_boards(rng: rando
     )
     apply(school_export(rng, code="99XC", prefix="C", sector=Sector.VO), other)
     a, b, c = (Student.objects.get(las_key=f"{p}-LL-0000") for p in "ABC")
-    with pytest.raises(services.LinkRefused, match="same sector"):
+    with pytest.raises(services.LinkRefused, match="dezelfde sector"):
         services.link_sector_change(b, a, user=None)
-    with pytest.raises(services.LinkRefused, match="same board"):
+    with pytest.raises(services.LinkRefused, match="hetzelfde bestuur"):
         services.link_sector_change(c, a, user=None)
     assert not Student.objects.filter(previous__isnull=False).exists()
 

@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from django.utils.translation import gettext_noop
+
 from regie.lib.identifiers import InvalidIdentifier, check_brin
 from regie.roster.importing.checks import (
     MORE_THAN_ONE_PGN,
     PGN_CHECKS,
     birth_date_problem,
     eck_id_problem,
+    identifier_reason,
     pgn_problem,
     repeated_pgns,
     same_pgn,
@@ -86,8 +89,17 @@ def _local(name: str) -> str:
     return name.rpartition("}")[2]
 
 
-def refused(file: str, line: int | None, reason: str) -> ImportRefused:
-    return ImportRefused(Problem(file=file, line=line, field=None, reason=reason))
+REQUIRED_ELEMENT_MISSING = gettext_noop("verplicht element ontbreekt")
+REQUIRED_ATTRIBUTE = gettext_noop("verplicht attribuut ontbreekt of is leeg")
+
+
+def refused(
+    file: str, line: int | None, reason: str, params: Mapping[str, str | int] | None = None
+) -> ImportRefused:
+    """The refusal of a file: ``reason`` a Dutch msgid (``gettext_noop``), see :data:`Reason`."""
+    return ImportRefused(
+        Problem(file=file, line=line, field=None, reason=reason, params=dict(params or {}))
+    )
 
 
 class Reader:
@@ -129,8 +141,8 @@ class Reader:
         elif self._depth == 1:
             if name != ROOT:
                 shown = name[:40] + ("…" if len(name) > 40 else "")
-                reason = f"not an EDEXML file: the root element is {shown}"
-                raise refused(self.file, self.line_number(), reason)
+                reason = gettext_noop("geen EDEXML-bestand: het hoofdelement is %(element)s")
+                raise refused(self.file, self.line_number(), reason, {"element": shown})
             self._root_line = self.line_number()
         elif self._depth == 2 and name == "school":
             self._open_record(name, attributes)
@@ -145,8 +157,10 @@ class Reader:
             return
         if node.size + len(text) > MAX_VALUE_CHARACTERS:
             if node.size <= MAX_VALUE_CHARACTERS:
-                reason = f"the value is longer than {MAX_VALUE_CHARACTERS:,} characters"
-                self._problem(node.line, self._field_of(node), reason)
+                reason = gettext_noop("de waarde is langer dan %(most)s tekens")
+                self._problem(
+                    node.line, self._field_of(node), reason, {"most": MAX_VALUE_CHARACTERS}
+                )
                 node.parts.append(text[: MAX_VALUE_CHARACTERS - node.size])  # not empty, then
             node.size = MAX_VALUE_CHARACTERS + 1
             return
@@ -178,8 +192,8 @@ class Reader:
         if parent is None or self._record_elements > MAX_RECORD_ELEMENTS:
             if self._record_elements == MAX_RECORD_ELEMENTS + 1:
                 line, name = self._record_start
-                reason = f"the element holds more than {MAX_RECORD_ELEMENTS:,} elements"
-                self._problem(line, name, reason)
+                reason = gettext_noop("het element bevat meer dan %(most)s elementen")
+                self._problem(line, name, reason, {"most": MAX_RECORD_ELEMENTS})
             self._open.append(None)
             return
         node = Node(name, _local_attributes(attributes), self.line_number())
@@ -204,7 +218,9 @@ class Reader:
 
     def _read_school(self, node: Node) -> None:
         if self._school_key is not None:
-            reason = "a second school element: an EDEXML file describes one school"
+            reason = gettext_noop(
+                "een tweede school-element: een EDEXML-bestand beschrijft één school"
+            )
             self._problem(node.line, "school", reason)
             return
         self._school_key = ""
@@ -214,12 +230,14 @@ class Reader:
             try:
                 check_brin(brin)
             except InvalidIdentifier as error:
-                self._problem(self._line_of(node, "brincode"), "school/brincode", str(error))
+                self._problem(
+                    self._line_of(node, "brincode"), "school/brincode", identifier_reason(error)
+                )
                 brin = ""
             brin, vestiging = brin[:4], brin[4:]
         dependance = self._optional(node, "dependancecode")
         if dependance and not _TWO_DIGITS.fullmatch(dependance):
-            reason = "a dependancecode is 2 digits"
+            reason = gettext_noop("een dependancecode heeft 2 cijfers")
             self._problem(self._line_of(node, "dependancecode"), "school/dependancecode", reason)
         elif dependance and dependance != "00":
             vestiging = dependance
@@ -240,7 +258,7 @@ class Reader:
         if not value:
             return None
         if value not in Sector.__members__:
-            reason = "unknown sector; expected PO, VO, MBO or HO"
+            reason = gettext_noop("onbekende sector; verwacht PO, VO, MBO of HO")
             self._problem(self._line_of(node, "sector"), "school/sector", reason)
             return None
         return Sector(value)
@@ -251,7 +269,9 @@ class Reader:
             return None
         match = _SCHOOL_YEAR.fullmatch(title)
         if not match or int(match[2]) != int(match[1]) + 1:
-            reason = "a schooljaar is two consecutive years, written YYYY-YYYY"
+            reason = gettext_noop(
+                "een schooljaar is twee opeenvolgende jaren, geschreven als JJJJ-JJJJ"
+            )
             self._problem(self._line_of(node, "schooljaar"), "school/schooljaar", reason)
             return None
         first = int(match[1])
@@ -330,7 +350,7 @@ class Reader:
             if element is not None and element.size > MAX_VALUE_CHARACTERS:
                 continue  # reported as longer than any value may be (:meth:`data`)
             line = element.line if element is not None else node.line
-            self._problem(line, f"{node.name}/{source}", reason)
+            self._problem(line, f"{node.name}/{source}", *reason)
 
     def _optional(self, node: Node, name: str) -> str:
         child = node.first(name)
@@ -343,10 +363,12 @@ class Reader:
     def _required(self, node: Node, name: str) -> str:
         child = node.first(name)
         if child is None:
-            self._problem(node.line, f"{node.name}/{name}", "required element is missing")
+            self._problem(node.line, f"{node.name}/{name}", REQUIRED_ELEMENT_MISSING)
             return ""
         if not child.text:
-            self._problem(child.line, f"{node.name}/{name}", "required element is empty")
+            self._problem(
+                child.line, f"{node.name}/{name}", gettext_noop("verplicht element is leeg")
+            )
         return self._shared(child.text)
 
     def _line_of(self, node: Node, name: str) -> int:
@@ -356,7 +378,7 @@ class Reader:
     def _key(self, node: Node) -> str | None:
         key = node.attributes.get("key", "").strip()
         if not key:
-            self._problem(node.line, f"{node.name}/@key", "required attribute is missing or empty")
+            self._problem(node.line, f"{node.name}/@key", REQUIRED_ATTRIBUTE)
             return None
         return key
 
@@ -364,8 +386,9 @@ class Reader:
         earlier = seen.get(key)
         if earlier is None:
             return True
-        reason = f"duplicate key: the {_record_noun(earlier)} on line {earlier.line} has it too"
-        self._problem(node.line, f"{node.name}/@key", reason)
+        reason = gettext_noop("dubbele key: de %(element)s op regel %(line)s heeft die ook")
+        params = {"element": _record_noun(earlier), "line": earlier.line or "?"}
+        self._problem(node.line, f"{node.name}/@key", reason, params)
         return False
 
     def _birth_date(self, node: Node) -> date | None:
@@ -377,7 +400,7 @@ class Reader:
                 raise ValueError
             birth_date = date.fromisoformat(value)
         except ValueError:
-            reason = "not a date in the form YYYY-MM-DD"
+            reason = gettext_noop("geen datum in de vorm JJJJ-MM-DD")
             self._problem(self._line_of(node, "geboortedatum"), "leerling/geboortedatum", reason)
             return None
         future = birth_date_problem(birth_date, self._today)
@@ -392,7 +415,9 @@ class Reader:
             return Gender.UNKNOWN
         gender = GENDERS.get(value)
         if gender is None:
-            reason = "unknown gender code; expected 1 (man), 2 (vrouw), 0 or 9 (onbekend) or X"
+            reason = gettext_noop(
+                "onbekende geslachtscode; verwacht 1 (man), 2 (vrouw), 0 of 9 (onbekend) of X"
+            )
             self._problem(self._line_of(node, "geslacht"), "leerling/geslacht", reason)
             return Gender.UNKNOWN
         return gender
@@ -433,9 +458,11 @@ class Reader:
             field_name = f"{prefix}/{reference.name}/@key"
             key = reference.attributes.get("key", "").strip()
             if not key:
-                self._problem(reference.line, field_name, "required attribute is missing or empty")
+                self._problem(reference.line, field_name, REQUIRED_ATTRIBUTE)
             elif key in keys:
-                self._problem(reference.line, field_name, "the same group is listed twice")
+                self._problem(
+                    reference.line, field_name, gettext_noop("dezelfde groep staat er twee keer")
+                )
             else:
                 keys.append(self._resolve(reference.line, field_name, key, kind))
         found = tuple(keys)
@@ -451,35 +478,50 @@ class Reader:
 
     def _check_kind(self, line: int, field_name: str, group: GroupRecord, kind: GroupKind) -> None:
         if group.kind is not kind:
-            reason = f"refers to a {KIND_NAMES[group.kind]} where a {KIND_NAMES[kind]} belongs"
-            self._problem(line, field_name, reason)
+            reason = gettext_noop("verwijst naar een %(found)s waar een %(expected)s hoort")
+            params = {"found": KIND_NAMES[group.kind], "expected": KIND_NAMES[kind]}
+            self._problem(line, field_name, reason, params)
 
-    def _problem(self, line: int | None, field_name: str | None, reason: str) -> None:
+    def _problem(
+        self,
+        line: int | None,
+        field_name: str | None,
+        reason: str,
+        params: Mapping[str, str | int] | None = None,
+    ) -> None:
+        """Note a problem: ``reason`` a Dutch msgid (``gettext_noop``), see :data:`Reason`."""
         if len(self.export.problems) >= MAX_PROBLEMS:
             self._suppressed += 1
             return
-        self.export.problems.append(Problem(self.file, line, field_name, reason))
+        problem = Problem(self.file, line, field_name, reason, dict(params or {}))
+        self.export.problems.append(problem)
 
     # -- the end -----------------------------------------------------------------------------
 
     def finish(self) -> RosterExport:
         if self._school_key is None:
-            self._problem(self._root_line, "school", "required element is missing")
+            self._problem(self._root_line, "school", REQUIRED_ELEMENT_MISSING)
         for line, field_name, key, kind in self._pending:
             group = self._groups.get(key)
             if group is None:
-                self._problem(line, field_name, "refers to a group that the file does not define")
+                self._problem(
+                    line,
+                    field_name,
+                    gettext_noop("verwijst naar een groep die het bestand niet beschrijft"),
+                )
             else:
                 self._check_kind(line, field_name, group, kind)
         self._pending.clear()
         pgns = ((pgn, (line, field_name)) for pgn, line, field_name in self._pgn_elements)
         for (line, field_name), (first, _) in repeated_pgns(pgns):
-            self._problem(line, field_name, same_pgn(first))
+            self._problem(line, field_name, *same_pgn(first))
         self._pgn_elements.clear()
         self._fill_in_school()
         if self._suppressed:
-            more = f"and {self._suppressed:,} more problems"
-            self.export.problems.append(Problem(self.file, None, None, more))
+            more = gettext_noop("en nog %(count)s fouten")
+            self.export.problems.append(
+                Problem(self.file, None, None, more, {"count": self._suppressed})
+            )
         return self.export
 
     def _fill_in_school(self) -> None:

@@ -14,9 +14,11 @@ from typing import IO
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
+from django.utils.translation import gettext_noop
 
 from regie.roster.importing.files import (
     BOM_NOT_UTF8,
+    EMPTY,
     detect_encoding,
     encoding_name,
     path_opener,
@@ -65,10 +67,12 @@ def parse_edexml(
     file = name or source.name
     size = source.stat().st_size
     if size == 0:
-        raise refused(file, None, "the file is empty")
+        raise refused(file, None, EMPTY)
     if size > limits.max_upload_bytes:
-        reason = f"the file is {size:,} bytes; at most {limits.max_upload_bytes:,} are accepted"
-        raise refused(file, None, reason)
+        reason = gettext_noop(
+            "het bestand is %(size)s bytes; er worden er hoogstens %(most)s geaccepteerd"
+        )
+        raise refused(file, None, reason, {"size": size, "most": limits.max_upload_bytes})
     try:
         return _parse(source, file, limits, None)
     except _NotUtf8:
@@ -85,12 +89,14 @@ def _parse(source: Path, file: str, limits: Limits, codec: str | None) -> Roster
         try:
             encoding = _feed(stream, parser, file, limits.max_upload_bytes, check=codec is None)
         except ParseError as error:
-            message = str(error).rsplit(": line ", 1)[0]
-            reason = f"the file is not well-formed XML: {message}"
+            # expat explains in English and may quote the file: the reason stays general.
+            reason = gettext_noop("het bestand is geen goed gevormde XML")
             raise refused(file, error.position[0], reason) from None
         except DefusedXmlException:
             line = parser.parser.CurrentLineNumber
-            reason = "the XML declares a DTD or entities, which are not allowed"
+            reason = gettext_noop(
+                "de XML declareert een DTD of entiteiten, en die zijn niet toegestaan"
+            )
             raise refused(file, line, reason) from None
     export = reader.finish()
     used = codec or encoding.declared
@@ -112,7 +118,8 @@ def _feed(
     while chunk:
         total += len(chunk)
         if total > max_bytes:
-            raise refused(file, None, f"the file is larger than {max_bytes:,} bytes")
+            reason = gettext_noop("het bestand is groter dan %(most)s bytes")
+            raise refused(file, None, reason, {"most": max_bytes})
         if decoder is not None:
             _check_utf8(decoder, chunk, lines_before, file, encoding)
             lines_before += chunk.count(b"\n")
@@ -131,23 +138,29 @@ def _sniff(first: bytes, file: str) -> _Encoding:
     bom = first.startswith(_BOM)
     body = first.removeprefix(_BOM).lstrip(b" \t\r\n")
     if not body:
-        raise refused(file, None, "the file is empty: it holds only white space")
+        raise refused(file, None, gettext_noop("het bestand is leeg: het bevat alleen witruimte"))
     if not body.startswith(b"<") or b"\x00" in first:
-        raise refused(file, None, "not an XML file")
+        raise refused(file, None, gettext_noop("geen XML-bestand"))
     declared = _DECLARED_ENCODING.match(body)
     if declared is None and bom:
         return _Encoding("", BOM_NOT_UTF8)
     if declared is None:
-        return _Encoding("", "the file is not valid UTF-8", recognise=True)
+        return _Encoding("", gettext_noop("het bestand is geen geldige UTF-8"), recognise=True)
     try:
         codec = codecs.lookup(declared[1].decode("ascii")).name
     except LookupError:
-        reason = "the XML declaration names an unknown encoding; use UTF-8 or windows-1252"
+        reason = gettext_noop(
+            "de XML-declaratie noemt een onbekende codering; gebruik UTF-8 of windows-1252"
+        )
         raise refused(file, 1, reason) from None
     if codec == "utf-8":
-        return _Encoding("", "the file declares UTF-8 but is not valid UTF-8")
+        return _Encoding(
+            "", gettext_noop("het bestand zegt UTF-8 te zijn, maar is geen geldige UTF-8")
+        )
     if codec not in _EXPAT_ENCODINGS and len(bytes(range(256)).decode(codec, "replace")) != 256:
-        reason = "the XML declaration names a multi-byte encoding; use UTF-8 or windows-1252"
+        reason = gettext_noop(
+            "de XML-declaratie noemt een multibytecodering; gebruik UTF-8 of windows-1252"
+        )
         raise refused(file, 1, reason)
     return _Encoding(codec, "")
 

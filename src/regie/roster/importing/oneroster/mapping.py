@@ -15,11 +15,14 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
+from django.utils.translation import gettext_noop
+
 from regie.lib.identifiers import InvalidIdentifier, check_brin
 from regie.roster.importing.checks import (
     MORE_THAN_ONE_PGN,
     birth_date_problem,
     eck_id_problem,
+    identifier_reason,
     pgn_problem,
     repeated_pgns,
     same_pgn,
@@ -149,7 +152,9 @@ class Parser(Reader):
         for line, key, deleted, values in self.rows(name, columns):
             kind, parent, identifier, title, sector = values
             if kind not in ORG_TYPES:
-                self.problem(name, line, "type", "not an org type of OneRoster 1.2")
+                self.problem(
+                    name, line, "type", gettext_noop("geen organisatietype van OneRoster 1.2")
+                )
                 continue
             if deleted:
                 if kind == "school":
@@ -162,17 +167,28 @@ class Parser(Reader):
                 self._school(line, key, identifier, title, sector)
         for line, parent in parents:
             if self.dangling(name, parent):
-                self.problem(name, line, "parentSourcedId", "no org has this sourcedId")
+                self.problem(
+                    name,
+                    line,
+                    "parentSourcedId",
+                    gettext_noop("geen organisatie heeft deze sourcedId"),
+                )
 
     def _school(self, line: int, key: str, identifier: str, title: str, sector: str) -> None:
         name = "orgs.csv"
         try:
             check_brin(identifier)
         except InvalidIdentifier as error:
-            self.problem(name, line, "identifier", f"not a BRIN: {error}")
+            self.problem(
+                name,
+                line,
+                "identifier",
+                gettext_noop("geen BRIN-nummer: %(reason)s"),
+                {"reason": identifier_reason(error)},
+            )
             return
         if sector and sector not in SECTORS:
-            self.problem(name, line, SECTOR_COLUMN, "must be PO, VO, MBO or HO")
+            self.problem(name, line, SECTOR_COLUMN, gettext_noop("moet PO, VO, MBO of HO zijn"))
             return
         if not self.fits(name, line, SchoolRecord, [("name", "name", title)]):
             return
@@ -190,14 +206,14 @@ class Parser(Reader):
     def school_ref(self, file: str, line: int, column: str, key: str) -> bool:
         """Check that ``key`` names a school; report and return False when it does not."""
         if not key:
-            self.problem(file, line, column, "missing value")
+            self.problem(file, line, column, gettext_noop("waarde ontbreekt"))
             return False
         kind = self.org_types.get(key)
         if kind is not None and kind != "school":
-            self.problem(file, line, column, "this org is not a school")
+            self.problem(file, line, column, gettext_noop("deze organisatie is geen school"))
             return False
         if kind is None and self.dangling("orgs.csv", key):
-            self.problem(file, line, column, "no org has this sourcedId")
+            self.problem(file, line, column, gettext_noop("geen organisatie heeft deze sourcedId"))
             return False
         return True
 
@@ -207,7 +223,7 @@ class Parser(Reader):
         for line, key, deleted, values in self.rows(name, columns):
             kind, start_text, end_text, year, parent, title = values
             if kind not in SESSION_TYPES:
-                self.problem(name, line, "type", "not a session type of OneRoster 1.2")
+                self.problem(name, line, "type", gettext_noop("geen sessietype van OneRoster 1.2"))
                 continue
             if deleted:
                 if kind == "schoolYear":
@@ -217,11 +233,11 @@ class Parser(Reader):
             end = self.date_field(name, line, "endDate", end_text)
             year_ok = _YEAR.fullmatch(year) is not None
             if not year_ok:
-                self.problem(name, line, "schoolYear", "not a year (YYYY)")
+                self.problem(name, line, "schoolYear", gettext_noop("geen jaar (JJJJ)"))
             if start is None or end is None or not year_ok:
                 continue
             if end < start:
-                self.problem(name, line, "endDate", "ends before it starts")
+                self.problem(name, line, "endDate", gettext_noop("eindigt voordat het begint"))
                 continue
             self.sessions[key] = (kind, parent)
             if kind == "schoolYear" and self.fits(
@@ -231,7 +247,9 @@ class Parser(Reader):
         for key, (_kind, parent) in self.sessions.items():
             if parent and self.dangling(name, parent):
                 line = self.seen[name][key]
-                self.problem(name, line, "parentSourcedId", "no session has this sourcedId")
+                self.problem(
+                    name, line, "parentSourcedId", gettext_noop("geen sessie heeft deze sourcedId")
+                )
 
     def school_year_of(self, session: str) -> str:
         """Follow ``parentSourcedId`` up to a school year; "" when there is none."""
@@ -255,12 +273,16 @@ class Parser(Reader):
                 continue
             kind = CLASS_TYPES.get(class_type)
             if kind is None:
-                self.problem(name, line, "classType", "must be homeroom or scheduled")
+                self.problem(
+                    name, line, "classType", gettext_noop("moet homeroom of scheduled zijn")
+                )
             school_ok = self.school_ref(name, line, "schoolSourcedId", school)
             terms = many(term_ids)
             unknown = [term for term in terms if self.dangling(sessions, term)]
             if unknown:
-                self.problem(name, line, "termSourcedIds", "no session has this sourcedId")
+                self.problem(
+                    name, line, "termSourcedIds", gettext_noop("geen sessie heeft deze sourcedId")
+                )
             year_levels = many(grades)
             year_level = year_levels[0] if year_levels else ""
             cells = [("key", "sourcedId", key), ("name", "title", title)]
@@ -289,13 +311,15 @@ class Parser(Reader):
             role, enabled = values[0], values[1]
             kind = USER_KINDS.get(role)
             if kind is None:
-                self.problem(USERS, line, "role", "not a user role of OneRoster 1.2")
+                self.problem(
+                    USERS, line, "role", gettext_noop("geen gebruikersrol van OneRoster 1.2")
+                )
             elif kind == "ignored":
                 continue
             elif deleted:
                 self.delete(kind, key)
             elif enabled.lower() not in ("true", "false"):
-                self.problem(USERS, line, "enabledUser", "must be true or false")
+                self.problem(USERS, line, "enabledUser", gettext_noop("moet true of false zijn"))
             elif kind == "students":
                 self._student(UserRow(line, key, *values))
             elif kind == "staff":
@@ -305,7 +329,7 @@ class Parser(Reader):
         self._link_agents()
         pgns = ((pupil.pgn, pupil.line) for pupil in self.students.values())
         for line, first in repeated_pgns(pgns):
-            self.problem(USERS, line, "userIds", same_pgn(first))
+            self.problem(USERS, line, "userIds", *same_pgn(first))
 
     def _user_school(self, user: UserRow, orgs: list[str]) -> str | None:
         school = user.primary_org or (orgs[0] if orgs else "")
@@ -318,7 +342,12 @@ class Parser(Reader):
         seen = self.seen["orgs.csv"]
         for org in orgs:
             if org not in seen and self.checkable("orgs.csv"):
-                self.problem(USERS, user.line, "orgSourcedIds", "no org has this sourcedId")
+                self.problem(
+                    USERS,
+                    user.line,
+                    "orgSourcedIds",
+                    gettext_noop("geen organisatie heeft deze sourcedId"),
+                )
                 return False
         return True
 
@@ -328,7 +357,12 @@ class Parser(Reader):
         if not value:
             return "", ""
         if not _USER_IDS.fullmatch(value):
-            self.problem(USERS, user.line, "userIds", "must be a list of {type:identifier}")
+            self.problem(
+                USERS,
+                user.line,
+                "userIds",
+                gettext_noop("moet een lijst van {type:identifier} zijn"),
+            )
             return None
         pgn: tuple[str, str] | None = None  # (type, identifier)
         eck_ids: list[str] = []
@@ -343,13 +377,25 @@ class Parser(Reader):
             elif kind in PGN_TYPES:
                 pgn = (kind, identifier)
         if len(eck_ids) > 1:
-            self.problem(USERS, user.line, "userIds", "more than one eckid identifier")
+            self.problem(USERS, user.line, "userIds", gettext_noop("meer dan één eckid"))
             return None
         if pgn is not None and (reason := pgn_problem(*pgn)) is not None:
-            self.problem(USERS, user.line, "userIds", f"the {pgn[0]} is not valid: {reason}")
+            self.problem(
+                USERS,
+                user.line,
+                "userIds",
+                gettext_noop("de %(type)s is niet geldig: %(reason)s"),
+                {"type": pgn[0], "reason": reason},
+            )
             return None
         if eck_ids and (reason := eck_id_problem(eck_ids[0])) is not None:
-            self.problem(USERS, user.line, "userIds", f"the eckid is not valid: {reason}")
+            self.problem(
+                USERS,
+                user.line,
+                "userIds",
+                gettext_noop("de eckid is niet geldig: %(reason)s"),
+                {"reason": reason},
+            )
             return None
         return (eck_ids[0] if eck_ids else ""), (pgn[1] if pgn else "")
 
@@ -397,7 +443,9 @@ class Parser(Reader):
         if user.regie_roles:
             values = user.regie_roles.split()
             if not all(value in REGIE_ROLES for value in values):
-                self.problem(USERS, user.line, ROLES_COLUMN, "not a list of regie roles")
+                self.problem(
+                    USERS, user.line, ROLES_COLUMN, gettext_noop("geen lijst van rollen van regie")
+                )
                 return
             roles = tuple(StaffRole(value) for value in dict.fromkeys(values))
         if school is None or not self._orgs_ok(user, orgs):
@@ -453,7 +501,7 @@ class Parser(Reader):
         for attribute, column, value in cells:
             reason = column_problem(record, attribute, value)
             if reason is not None:
-                self.problem(file, line, column, reason)
+                self.problem(file, line, column, *reason)
                 fits = False
         return fits
 
@@ -470,7 +518,7 @@ class Parser(Reader):
                     if agent not in pupils:
                         pupils.append(agent)
                 else:
-                    self._bad_agent(line, agent, "student")
+                    self._bad_agent(line, agent, gettext_noop("een agent is geen leerling"))
         for student, (line, agents) in self.student_agents.items():
             for agent in many(agents):
                 if agent in guardians:
@@ -478,15 +526,21 @@ class Parser(Reader):
                     if student not in pupils:
                         pupils.append(student)
                 else:
-                    self._bad_agent(line, agent, "parent, guardian or relative")
+                    self._bad_agent(
+                        line,
+                        agent,
+                        gettext_noop("een agent is geen ouder, voogd of familielid"),
+                    )
         self.guardian_agents.clear()
         self.student_agents.clear()
 
-    def _bad_agent(self, line: int, agent: str, other: str) -> None:
+    def _bad_agent(self, line: int, agent: str, reason: str) -> None:
         if agent in self.students or agent in self.guardians or agent in self.staff:
-            self.problem(USERS, line, "agentSourcedIds", f"an agent is no {other}")
+            self.problem(USERS, line, "agentSourcedIds", reason)
         elif self.dangling(USERS, agent):
-            self.problem(USERS, line, "agentSourcedIds", "no user has this sourcedId")
+            self.problem(
+                USERS, line, "agentSourcedIds", gettext_noop("geen gebruiker heeft deze sourcedId")
+            )
 
     def user_ref(self, file: str, line: int, column: str, user: str) -> str | None:
         """The user a row is about; None (after a problem, if one is due) when unusable."""
@@ -495,9 +549,14 @@ class Parser(Reader):
         if user in self.seen[USERS]:
             return None  # a row with its own problem, deleted, or not imported
         if self.checkable(USERS):
-            self.problem(file, line, column, "no user has this sourcedId")
+            self.problem(file, line, column, gettext_noop("geen gebruiker heeft deze sourcedId"))
         elif USERS not in self.broken:
-            self.problem(file, line, column, "the user must be in users.csv, also in a delta")
+            self.problem(
+                file,
+                line,
+                column,
+                gettext_noop("de gebruiker moet in users.csv staan, ook in een delta"),
+            )
         return None
 
     # --- enrollments, demographics --------------------------------------------------------
@@ -510,7 +569,9 @@ class Parser(Reader):
         for line, _key, deleted, values in self.rows(name, columns):
             role, user_key, group, school_key, begin, end, primary = values
             if role not in ENROLLMENT_ROLES:
-                self.problem(name, line, "role", "not an enrollment role of OneRoster 1.2")
+                self.problem(
+                    name, line, "role", gettext_noop("geen inschrijvingsrol van OneRoster 1.2")
+                )
                 continue
             if deleted:
                 continue
@@ -518,18 +579,22 @@ class Parser(Reader):
             school_ok = self.school_ref(name, line, "schoolSourcedId", school_key)
             school = self.class_schools.get(group)
             if school is None and self.dangling("classes.csv", group):
-                self.problem(name, line, "classSourcedId", "no class has this sourcedId")
+                self.problem(
+                    name, line, "classSourcedId", gettext_noop("geen klas heeft deze sourcedId")
+                )
                 continue
             if begin:
                 self.date_field(name, line, "beginDate", begin)
             if end:
                 self.date_field(name, line, "endDate", end)
             if primary not in ("", "true", "false"):
-                self.problem(name, line, "primary", "must be true or false")
+                self.problem(name, line, "primary", gettext_noop("moet true of false zijn"))
             if school is None and group in self.seen["classes.csv"]:
                 continue  # a class row with its own problem, or deleted
             if school is not None and school_key != school:
-                self.problem(name, line, "schoolSourcedId", "not the school of the class")
+                self.problem(
+                    name, line, "schoolSourcedId", gettext_noop("niet de school van de klas")
+                )
             elif user is not None and school_ok:
                 self._enroll(line, role, user, group, school)
 
@@ -539,14 +604,20 @@ class Parser(Reader):
         if role == "student":
             pupil = self.students.get(user)
             if pupil is None:
-                self.problem(name, line, "userSourcedId", "the user is not a student")
+                self.problem(
+                    name, line, "userSourcedId", gettext_noop("de gebruiker is geen leerling")
+                )
                 return
             if school is not None and pupil.school_key != school:
-                self.problem(name, line, "classSourcedId", "a class of another school")
+                self.problem(
+                    name, line, "classSourcedId", gettext_noop("een klas van een andere school")
+                )
                 return
         elif role == "teacher":
             if user not in self.staff:
-                self.problem(name, line, "userSourcedId", "the user is not staff")
+                self.problem(
+                    name, line, "userSourcedId", gettext_noop("de gebruiker is geen medewerker")
+                )
                 return
         else:
             return
@@ -571,7 +642,9 @@ class Parser(Reader):
                 continue
             sex = SEXES.get(sex_name)
             if sex is None:
-                self.problem(name, line, "sex", "must be male, female, other or unspecified")
+                self.problem(
+                    name, line, "sex", gettext_noop("moet male, female, other of unspecified zijn")
+                )
             elif user in self.students and (birth_date is not None or not birth):
                 self.demographics[key] = (birth_date, sex)
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.utils.translation import gettext_noop
+
 from regie.roster.importing.files import SafeZip, open_text, shown_name
-from regie.roster.importing.records import ImportRefused, Problem, RosterExport
+from regie.roster.importing.records import UNUSUAL_COLUMN, ImportRefused, Problem, RosterExport
 
 from .columns import COMMON, MANIFEST, MODES, SPEC_FILES, TABLES, Layout, Picker, Table
 
@@ -24,6 +26,9 @@ MAX_PROBLEMS = 1000
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?")
+# Python's csv module explains in English, and may quote the file: the reason stays general.
+MISSING_VALUE = gettext_noop("waarde ontbreekt")
+MALFORMED_CSV = gettext_noop("ongeldige CSV (kijk aanhalingstekens en scheidingstekens na)")
 _COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z_.]{0,63}")
 
 # One usable data row: (line, sourcedId, tobedeleted, the cells of the columns asked for).
@@ -37,20 +42,28 @@ class Problems:
     kept: list[Problem] = field(default_factory=list)
     more: int = 0
 
-    def add(self, file: str, line: int | None, column: str | None, reason: str) -> None:
+    def add(
+        self,
+        file: str,
+        line: int | None,
+        column: str | None,
+        reason: str,
+        params: Mapping[str, str | int] | None = None,
+    ) -> None:
         if len(self.kept) < MAX_PROBLEMS:
-            self.kept.append(Problem(file, line, column, reason))
+            self.kept.append(Problem(file, line, column, reason, dict(params or {})))
         else:
             self.more += 1
 
     def result(self, file: str) -> list[Problem]:
         if not self.more:
             return list(self.kept)
-        return [*self.kept, Problem(file, None, None, f"and {self.more} more problems")]
+        more = gettext_noop("en nog %(count)s fouten")
+        return [*self.kept, Problem(file, None, None, more, {"count": self.more})]
 
 
 def _column_label(name: str) -> str:
-    return name if _COLUMN_NAME.fullmatch(name) else "(a column with an unusual name)"
+    return name if _COLUMN_NAME.fullmatch(name) else UNUSUAL_COLUMN
 
 
 def parse_date(value: str) -> date | None:
@@ -103,8 +116,16 @@ class Reader:
         self.seen: dict[str, dict[str, int]] = {name: {} for name in TABLES}
         self.export = RosterExport(source_format=SOURCE_FORMAT)
 
-    def problem(self, file: str, line: int | None, column: str | None, reason: str) -> None:
-        self.problems.add(file, line, column, reason)
+    def problem(
+        self,
+        file: str,
+        line: int | None,
+        column: str | None,
+        reason: str,
+        params: Mapping[str, str | int] | None = None,
+    ) -> None:
+        """Note a problem: ``reason`` a Dutch msgid (``gettext_noop``), see :data:`Reason`."""
+        self.problems.add(file, line, column, reason, params)
 
     def checkable(self, name: str) -> bool:
         """Whether a reference into ``name`` must resolve (see the package docstring)."""
@@ -123,7 +144,7 @@ class Reader:
     def date_field(self, name: str, line: int, column: str, value: str) -> date | None:
         parsed = parse_date(value)
         if parsed is None and value:
-            self.problem(name, line, column, "not a date (YYYY-MM-DD)")
+            self.problem(name, line, column, gettext_noop("geen datum (JJJJ-MM-DD)"))
         return parsed
 
     # --- the files, row by row ------------------------------------------------------------
@@ -143,7 +164,7 @@ class Reader:
             try:
                 header = next(reader, None)
                 if not header:
-                    self.problem(name, 1, None, "the header line is missing")
+                    self.problem(name, 1, None, gettext_noop("de kopregel ontbreekt"))
                 if not header or not self._header_ok(table, header, delta):
                     self.broken.add(name)
                     return
@@ -157,8 +178,8 @@ class Reader:
                     deleted = self._row(check, cells, line)
                     if deleted is not None:
                         yield line, cells[check.key], deleted, pick(cells)
-            except csv.Error as error:
-                self.problem(name, reader.line_num, None, f"malformed CSV ({error})")
+            except csv.Error:
+                self.problem(name, reader.line_num, None, MALFORMED_CSV)
                 self.broken.add(name)
 
     def _header_ok(self, table: Table, header: list[str], delta: bool) -> bool:
@@ -167,16 +188,19 @@ class Reader:
         for column in header:
             label = _column_label(column)
             if column in seen:
-                self.problem(table.name, 1, label, "duplicate column")
+                self.problem(table.name, 1, label, gettext_noop("dubbele kolom"))
             elif column not in known and not column.startswith("metadata."):
                 self.problem(
-                    table.name, 1, label, "unknown column (not in OneRoster 1.2, not metadata.*)"
+                    table.name,
+                    1,
+                    label,
+                    gettext_noop("onbekende kolom (niet in OneRoster 1.2, geen metadata.*)"),
                 )
             seen.add(column)
         required = table.required + (COMMON if delta else ())
         missing = [column for column in required if column not in seen]
         for column in missing:
-            self.problem(table.name, 1, column, "missing column")
+            self.problem(table.name, 1, column, gettext_noop("kolom ontbreekt"))
         return not missing and len(seen) == len(header)
 
     def _row(self, check: _RowCheck, cells: list[str], line: int) -> bool | None:
@@ -187,18 +211,26 @@ class Reader:
         name, width = check.table.name, check.layout.width
         if len(cells) != width:
             self.problem(
-                name, line, None, f"the line has {len(cells)} fields; the header has {width}"
+                name,
+                line,
+                None,
+                gettext_noop("de regel heeft %(fields)s velden; de kopregel heeft er %(width)s"),
+                {"fields": len(cells), "width": width},
             )
             return None
         cells.append("")
         key = cells[check.key]
         if not key:
-            self.problem(name, line, "sourcedId", "missing value")
+            self.problem(name, line, "sourcedId", MISSING_VALUE)
             return None
         seen = self.seen[name]
         if key in seen:
             self.problem(
-                name, line, "sourcedId", f"duplicate sourcedId (first on line {seen[key]})"
+                name,
+                line,
+                "sourcedId",
+                gettext_noop("dubbele sourcedId (eerst op regel %(line)s)"),
+                {"line": seen[key]},
             )
             return None
         seen[key] = line
@@ -209,7 +241,7 @@ class Reader:
             values = zip(check.table.values, check.values(cells), strict=True)
             for column, value in values:
                 if not value:
-                    self.problem(name, line, column, "missing value")
+                    self.problem(name, line, column, MISSING_VALUE)
             return None
         return deleted
 
@@ -219,14 +251,19 @@ class Reader:
         allowed = ("active", "tobedeleted") if delta else ("", "active")
         if status not in allowed:
             reason = (
-                "status must be active or tobedeleted in a delta file"
+                gettext_noop("status moet active of tobedeleted zijn in een delta-bestand")
                 if delta
-                else "status must be empty or active in a bulk file (tobedeleted is for deltas)"
+                else gettext_noop(
+                    "status moet leeg of active zijn in een bulkbestand (tobedeleted is voor "
+                    "delta's)"
+                )
             )
             self.problem(name, line, "status", reason)
             return None
         if (modified or delta) and not _valid_datetime(modified):
-            self.problem(name, line, "dateLastModified", "not an ISO 8601 date and time")
+            self.problem(
+                name, line, "dateLastModified", gettext_noop("geen datum en tijd volgens ISO 8601")
+            )
             return None
         return status == "tobedeleted"
 
@@ -234,27 +271,39 @@ class Reader:
 
     def manifest(self) -> None:
         if MANIFEST not in self.archive.names:
-            raise ImportRefused(Problem(self.upload, None, None, "the zip has no manifest.csv"))
+            raise ImportRefused(
+                Problem(self.upload, None, None, gettext_noop("de zip bevat geen manifest.csv"))
+            )
         properties: dict[str, str] = {}
         with open_text(self.archive.opener(MANIFEST), MANIFEST, self.export.encodings) as lines:
             reader = csv.reader(lines, strict=True)
             try:
                 if next(reader, None) != ["propertyName", "value"]:
                     raise ImportRefused(
-                        Problem(MANIFEST, 1, None, "the header must be propertyName,value")
+                        Problem(
+                            MANIFEST,
+                            1,
+                            None,
+                            gettext_noop("de kopregel moet propertyName,value zijn"),
+                        )
                     )
                 for cells in reader:
                     self._property(cells, reader.line_num, properties)
-            except csv.Error as error:
+            except csv.Error:
                 raise ImportRefused(
-                    Problem(MANIFEST, reader.line_num, None, f"malformed CSV ({error})")
+                    Problem(MANIFEST, reader.line_num, None, MALFORMED_CSV)
                 ) from None
         if properties.get("oneroster.version") != "1.2":
             raise ImportRefused(
-                Problem(MANIFEST, None, "oneroster.version", "only OneRoster 1.2 is supported")
+                Problem(
+                    MANIFEST,
+                    None,
+                    "oneroster.version",
+                    gettext_noop("alleen OneRoster 1.2 wordt ondersteund"),
+                )
             )
         if properties.get("manifest.version") != "1.0":
-            self.problem(MANIFEST, None, "manifest.version", "must be 1.0")
+            self.problem(MANIFEST, None, "manifest.version", gettext_noop("moet 1.0 zijn"))
         self.export.delta = "delta" in self.modes.values()
         self._compare_with_zip()
 
@@ -262,31 +311,50 @@ class Reader:
         if not cells:
             return
         if len(cells) != 2:
-            self.problem(MANIFEST, line, None, "a line holds a propertyName and a value")
+            self.problem(
+                MANIFEST, line, None, gettext_noop("een regel bevat een propertyName en een value")
+            )
             return
         name, value = cells
         if name in properties:
-            self.problem(MANIFEST, line, "propertyName", "duplicate property")
+            self.problem(MANIFEST, line, "propertyName", gettext_noop("dubbele property"))
             return
         properties[name] = value
         if name.startswith("file."):
             file = name.removeprefix("file.")
             if file not in SPEC_FILES:
-                self.problem(MANIFEST, line, "propertyName", "not a file of OneRoster 1.2")
+                self.problem(
+                    MANIFEST, line, "propertyName", gettext_noop("geen bestand van OneRoster 1.2")
+                )
             elif value not in MODES:
-                self.problem(MANIFEST, line, "value", "must be bulk, delta or absent")
+                self.problem(
+                    MANIFEST, line, "value", gettext_noop("moet bulk, delta of absent zijn")
+                )
             else:
                 self.modes[f"{file}.csv"] = value
         elif name not in ("manifest.version", "oneroster.version") and not name.startswith(
             "source."
         ):
-            self.problem(MANIFEST, line, "propertyName", "unknown property")
+            self.problem(MANIFEST, line, "propertyName", gettext_noop("onbekende property"))
 
     def _compare_with_zip(self) -> None:
         for name, mode in self.modes.items():
             if mode != "absent" and name not in self.archive.names:
-                self.problem(name, None, None, f"the manifest says {mode}, but the zip lacks it")
+                self.problem(
+                    name,
+                    None,
+                    None,
+                    gettext_noop(
+                        "het manifest zegt %(mode)s, maar het bestand ontbreekt in de zip"
+                    ),
+                    {"mode": mode},
+                )
                 self.broken.add(name)
         for name in self.archive.names:
             if name != MANIFEST and self.modes.get(name, "absent") == "absent":
-                self.problem(shown_name(name), None, None, "in the zip, but not in the manifest")
+                self.problem(
+                    shown_name(name),
+                    None,
+                    None,
+                    gettext_noop("staat in de zip, maar niet in het manifest"),
+                )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from regie.core.models import Board, School
 from regie.roster.importing.fields import problems_of
 from regie.roster.importing.records import Problem, RosterExport, SchoolRecord, StudentRecord
@@ -29,7 +31,13 @@ def check_against_hub(export: RosterExport, board: Board) -> list[Problem]:
         file, line = schools_file(export), record.line
         if school is not None and school.board_id != board.pk:
             problems.append(
-                Problem(file, line, "school", f"school {school.code} belongs to another board")
+                Problem(
+                    file,
+                    line,
+                    "school",
+                    gettext_noop("school %(school)s hoort bij een ander bestuur"),
+                    {"school": school.code},
+                )
             )
         elif school is None and record.sector is None:
             problems.append(
@@ -37,8 +45,11 @@ def check_against_hub(export: RosterExport, board: Board) -> list[Problem]:
                     file,
                     line,
                     field="sector",
-                    reason=f"school {school_code(record)} is new to the hub and its sector is not "
-                    "in the export: add the school first (beheer) or give its sector",
+                    reason=gettext_noop(
+                        "school %(school)s is nieuw voor de hub en de export noemt de sector "
+                        "niet: voeg de school eerst toe (beheer) of geef de sector op"
+                    ),
+                    params={"school": school_code(record)},
                 )
             )
         elif school is not None and record.sector is not None and record.sector != school.sector:
@@ -47,8 +58,14 @@ def check_against_hub(export: RosterExport, board: Board) -> list[Problem]:
                     file,
                     line,
                     field="sector",
-                    reason=f"school {school.code} is {school.sector} in the hub, "
-                    f"{record.sector} in the export",
+                    reason=gettext_noop(
+                        "school %(school)s is %(hub)s in de hub en %(export)s in de export"
+                    ),
+                    params={
+                        "school": school.code,
+                        "hub": str(school.sector),
+                        "export": str(record.sector),
+                    },
                 )
             )
     return problems
@@ -57,7 +74,7 @@ def check_against_hub(export: RosterExport, board: Board) -> list[Problem]:
 def column_problems(export: RosterExport) -> list[Problem]:
     """A problem for each field of each record that does not fit its database column, named by
     the record's line and field (the parsers name their own files' fields)."""
-    file = "the export"
+    file = gettext_noop("de export")  # translated where shown (Problem.file_text)
     kinds: list[list[Any]] = [
         export.schools,
         export.school_years,
@@ -67,7 +84,7 @@ def column_problems(export: RosterExport) -> list[Problem]:
         export.staff,
     ]
     return [
-        Problem(file, record.line, attribute, reason)
+        Problem(file, record.line, attribute, *reason)
         for records in kinds
         for record, attribute, reason in problems_of(records)
     ]

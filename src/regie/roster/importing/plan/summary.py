@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from regie.roster.importing.records import Problem
 
 KINDS = ("students", "groups", "guardians", "staff")
@@ -70,9 +72,17 @@ class SchoolPlan:
             file,
             line,
             "school",
-            f"this export removes {self.students_leaving:,} of {self.active_students:,} pupils "
-            f"of school {self.name} ({self.code}): confirm it in the preview, or use "
-            "--allow-mass-removal with regie import",
+            gettext_noop(
+                "deze export schrijft %(leaving)s van de %(active)s leerlingen van school "
+                "%(name)s (%(school)s) uit: bevestig dat in het overzicht, of gebruik "
+                "--allow-mass-removal bij regie import"
+            ),
+            {
+                "leaving": self.students_leaving,
+                "active": self.active_students,
+                "name": self.name,
+                "school": self.code,
+            },
         )
 
 

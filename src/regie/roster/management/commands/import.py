@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 from tqdm import tqdm
 
 from regie.core.models import Board
@@ -41,6 +42,9 @@ class Command(BaseCommand):
             "of a school's pupils (or all of them): the safety stop's confirmation.",
         )
 
+    # The CLI speaks English (an operator's tool, like its other output): the importer's
+    # problems, Dutch msgids, are printed in their English translation.
+    @translation.override("en")
     def handle(self, *args: Any, **options: Any) -> None:
         board = Board.objects.filter(bestuursnummer=options["board"]).first()
         if board is None:

@@ -532,7 +532,7 @@ def test_it_lets_an_officer_add_a_processing_in_a_browser(
     page.get_by_label("Bewaartermijn").fill("-1")
     page.get_by_label("Vanaf").select_option("end_of_contract")
     page.get_by_role("button", name="Verwerking toevoegen").click()
-    expect(page.get_by_role("alert")).to_contain_text("the retention period cannot be negative")
+    expect(page.get_by_role("alert")).to_contain_text("De bewaartermijn kan niet negatief zijn.")
     assert schedule.processings.count() == 1
 
     page.get_by_label("Bewaartermijn").fill("2")

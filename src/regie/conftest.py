@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import LazySettings
+from django.conf import LazySettings, settings
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client as HttpClient
+from django.utils import translation
 
 from regie.nummervoorziening import services as nv_services
 from regie.nummervoorziening.keys import generate_keyring
@@ -32,6 +33,17 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("keys")
     generate_keyring(directory)
     return directory
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language (Dutch) and leaves it so. A request with the
+    language cookie activates its language in the worker's thread, and refusals and import
+    problems are rendered in the active language: without this, one test's English would leak
+    into the next test on the same worker."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

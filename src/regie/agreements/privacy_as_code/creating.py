@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from regie.core.models import Board
 
@@ -29,7 +30,10 @@ def import_agreement(
 def publish_offer(document: AgreementDocument, *, user: User | None) -> ProcessingAgreement:
     """A supplier's published offer (no board, status ``offered``) that any board can adopt."""
     problems = [
-        Problem(f"agreement.{name}", "an offer is signed and dated by a board after adopting it")
+        Problem(
+            f"agreement.{name}",
+            _("een aanbod wordt pas na het overnemen door een bestuur ondertekend en gedateerd"),
+        )
         for name, present in (
             ("signatories", document.agreement.signatories != SignatoriesDoc()),
             ("start_date", document.agreement.start_date is not None),
@@ -71,7 +75,7 @@ def _create(
                 where = f"schedules[{index}]"
                 _create_schedule(agreement, products[schedule.product], schedule, where, user)
     except services.Refused as error:
-        raise refusal(where, error.reason) from None
+        raise refusal(where, error.message, error.params) from None
     return agreement
 
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Literal, Self
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import get_language, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -45,13 +48,44 @@ SHOWN = 40  # characters of a key or value from the file shown in a problem
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem with a document: where (``schedules[0].processings[1].attributes[2]``), why."""
+    """One problem with a document: where (``schedules[0].processings[1].attributes[2]``, or the
+    file's name with ``line`` and ``column``), why.
+
+    ``message`` is a translatable text (Dutch msgid) with ``%(name)s`` placeholders filled from
+    ``params``: :attr:`reason` and :attr:`location` render in the active language (the import page
+    in the page's language; the CLI in English). ``detail`` is a parser's own (English) words,
+    added to the reason in the English UI only.
+    """
 
     path: str
-    reason: str
+    message: str | Promise
+    params: Mapping[str, object] = field(default_factory=dict, hash=False)
+    line: int | None = None
+    column: int | None = None
+    detail: str = ""
+
+    @property
+    def reason(self) -> str:
+        """Why, in the active language."""
+        text = str(self.message % self.params if self.params else self.message)
+        if self.detail and (get_language() or "").startswith("en"):
+            text = f"{text}: {self.detail}"
+        return text
+
+    @property
+    def location(self) -> str:
+        """Where, in the active language: the path, or the file's name with line and column."""
+        if self.line is None:
+            return self.path
+        if self.column is None:
+            return str(_("%(path)s, regel %(line)s") % {"path": self.path, "line": self.line})
+        return str(
+            _("%(path)s, regel %(line)s, kolom %(column)s")
+            % {"path": self.path, "line": self.line, "column": self.column}
+        )
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+        return f"{self.location}: {self.reason}"
 
 
 class DocumentRefused(Exception):
@@ -60,14 +94,27 @@ class DocumentRefused(Exception):
     def __init__(self, problems: Sequence[Problem]) -> None:
         shown = list(problems[:MAX_PROBLEMS])
         if len(problems) > MAX_PROBLEMS:
-            shown.append(Problem("…", f"and {len(problems) - MAX_PROBLEMS} more problems"))
+            more = ngettext_lazy("en nog %(count)s probleem", "en nog %(count)s problemen", "count")
+            shown.append(Problem("…", more, {"count": len(problems) - MAX_PROBLEMS}))
         self.problems: tuple[Problem, ...] = tuple(shown)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
+        super().__init__()
+
+    def __str__(self) -> str:
+        """Every problem on a line, in the active language."""
+        return "\n".join(str(problem) for problem in self.problems)
 
 
-def refusal(path: str, reason: str) -> DocumentRefused:
-    """A refusal with one problem."""
-    return DocumentRefused([Problem(path, reason)])
+def refusal(
+    path: str,
+    message: str | Promise,
+    params: Mapping[str, object] | None = None,
+    *,
+    line: int | None = None,
+    column: int | None = None,
+    detail: str = "",
+) -> DocumentRefused:
+    """A refusal with one problem (``message`` translatable, filled from ``params``)."""
+    return DocumentRefused([Problem(path, message, params or {}, line, column, detail)])
 
 
 def shown(value: object) -> str:
@@ -97,19 +144,17 @@ def path_of(loc: Iterable[object]) -> str:
 def _iso_date(value: object) -> object:
     if isinstance(value, str):
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise PydanticCustomError("date_format", "expected a date as YYYY-MM-DD")
+            raise _rule(_("verwacht een datum als JJJJ-MM-DD"))
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise PydanticCustomError("date_format", "not a date in the calendar") from None
+            raise _rule(_("geen datum die in de kalender bestaat")) from None
     return value
 
 
 def _catalogued(key: str) -> str:
     if key not in catalogue.CATALOGUE:
-        raise PydanticCustomError(
-            "unknown_attribute", "unknown attribute {key}", {"key": shown(key)}
-        )
+        raise _rule(_("onbekend gegeven %(key)s"), key=shown(key))
     return key
 
 
@@ -117,7 +162,7 @@ def _distinct(items: list[Any]) -> list[Any]:
     seen: set[Any] = set()
     for item in items:
         if item in seen:
-            raise PydanticCustomError("duplicate", "{item} is named twice", {"item": shown(item)})
+            raise _rule(_("%(item)s staat er twee keer in"), item=shown(item))
         seen.add(item)
     return items
 
@@ -131,13 +176,18 @@ AttributeKey = Annotated[str, AfterValidator(_catalogued)]
 Lax = Field(strict=False)  # enums: the TextChoices' values, as text
 
 
-def _rule(reason: str, field: str | None = None) -> PydanticCustomError:
-    """A rule of the register that a record of the document breaks (``field``: where in it)."""
-    return PydanticCustomError("rule", "{reason}", {"reason": reason, "field": field or ""})
+def _rule(
+    message: str | Promise, where: str | None = None, **params: object
+) -> PydanticCustomError:
+    """A rule of the register that a record of the document breaks (``where``: where in it);
+    ``message`` translatable, filled from ``params`` when the problem is shown."""
+    return PydanticCustomError(
+        "rule", "rule", {"message": message, "params": params, "field": where or ""}
+    )
 
 
 def _refused(error: services.Refused, fields: Mapping[str, str]) -> PydanticCustomError:
-    return _rule(error.reason, fields.get(error.field or "", error.field))
+    return _rule(error.message, fields.get(error.field or "", error.field), **error.params)
 
 
 def _model_rules(instance: models.Model, fields: Mapping[str, str], exclude: Sequence[str]) -> None:
@@ -153,7 +203,8 @@ def _model_rules(instance: models.Model, fields: Mapping[str, str], exclude: Seq
         ]
         if len(found) == 1:
             raise _rule(found[0][1], found[0][0]) from None
-        raise _rule("; ".join(f"{name}: {message}" for name, message in found)) from None
+        together = "; ".join(f"{name}: {message}" for name, message in found)  # Django's texts
+        raise _rule(together) from None
 
 
 class Strict(BaseModel):
@@ -268,7 +319,7 @@ class AgreementDoc(Strict):
         agreement = ProcessingAgreement(**self.values())
         _model_rules(agreement, AGREEMENT_PATHS, ("board", "supplier", "adopted_from"))
         if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise _rule("the end date lies before the start date", "end_date")
+            raise _rule(_("De einddatum ligt voor de begindatum."), "end_date")
         return self
 
 
@@ -376,19 +427,31 @@ def cross_check(document: AgreementDocument) -> list[Problem]:
     names: dict[str, int] = {}
     for index, product in enumerate(document.products):
         if product.name in names:
-            problems.append(Problem(f"products[{index}].name", "this product is listed twice"))
+            problems.append(
+                Problem(f"products[{index}].name", _("dit product staat er twee keer in"))
+            )
         names.setdefault(product.name, index)
     scheduled: set[str] = set()
     for index, schedule in enumerate(document.schedules):
         path = f"schedules[{index}].product"
         if schedule.product not in names:
-            problems.append(Problem(path, f"{shown(schedule.product)} is not in products"))
+            problems.append(
+                Problem(
+                    path,
+                    _("%(product)s staat niet in products"),
+                    {"product": shown(schedule.product)},
+                )
+            )
         elif schedule.product in scheduled:
-            problems.append(Problem(path, "this product already has a schedule"))
+            problems.append(Problem(path, _("dit product heeft al een privacybijsluiter")))
         scheduled.add(schedule.product)
     for name, index in names.items():
         if name not in scheduled:
-            problems.append(Problem(f"products[{index}]", "no schedule names this product"))
+            problems.append(
+                Problem(f"products[{index}]", _("geen privacybijsluiter noemt dit product"))
+            )
     if not document.schedules:
-        problems.append(Problem("schedules", "an agreement has a data schedule for a product"))
+        problems.append(
+            Problem("schedules", _("een overeenkomst heeft een privacybijsluiter voor een product"))
+        )
     return problems

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 
 import yaml
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ValidationError
 
 from .document import (
@@ -26,31 +28,33 @@ from .document import (
 MAX_BYTES = 1024 * 1024
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """A problem of the loader itself, with a translatable text (``message`` and ``params``)."""
+
+    def __init__(self, mark: yaml.error.Mark | None, message: Promise, **params: object) -> None:
+        super().__init__(problem=str(message), problem_mark=mark)
+        self.message = message
+        self.params = params
+
+
 class _Loader(yaml.SafeLoader):
     """``yaml.SafeLoader`` refusing anchors and aliases (no billion laughs) and duplicate keys."""
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise yaml.composer.ComposerError(
-                None,
-                None,
-                "anchors and aliases (&name, *name) are not allowed",
+            raise _Refused(
                 event.start_mark if isinstance(event.start_mark, yaml.error.Mark) else None,
+                _("ankers en aliassen (&naam, *naam) zijn niet toegestaan"),
             )
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[str] = set()
-        for key_node, _ in node.value:
+        for key_node, _value in node.value:
             if isinstance(key_node, yaml.ScalarNode):
                 if key_node.value in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None,
-                        None,
-                        f"the key {shown(key_node.value)} appears twice",
-                        key_node.start_mark,
-                    )
+                    raise _Refused(key_node.start_mark, TWICE, key=shown(key_node.value))
                 seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
 
@@ -68,10 +72,15 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+TWICE = _("de sleutel %(key)s staat er twee keer in")
+
+
 def _text(content: str | bytes, where: str) -> str:
-    not_text = "not a text file: expected YAML or JSON in UTF-8"
+    not_text = _("geen tekstbestand: verwacht YAML of JSON in UTF-8")
     if len(content) > MAX_BYTES or (isinstance(content, str) and len(content.encode()) > MAX_BYTES):
-        raise refusal(where, f"the file is larger than {MAX_BYTES // 1024} KiB")
+        raise refusal(
+            where, _("het bestand is groter dan %(size)s KiB"), {"size": MAX_BYTES // 1024}
+        )
     if isinstance(content, bytes):
         if b"\x00" in content:
             raise refusal(where, not_text)
@@ -83,7 +92,7 @@ def _text(content: str | bytes, where: str) -> str:
     if "\x00" in content:
         raise refusal(where, not_text)
     if not content.strip():
-        raise refusal(where, "the file is empty")
+        raise refusal(where, _("het bestand is leeg"))
     return content
 
 
@@ -95,25 +104,42 @@ def _load(content: str | bytes, where: str) -> object:
                 return json.loads(text, object_pairs_hook=_unique_pairs)
             except json.JSONDecodeError as error:
                 raise refusal(
-                    f"{where}, line {error.lineno}, column {error.colno}",
-                    f"invalid JSON: {error.msg}",
+                    where,
+                    _("ongeldige JSON"),
+                    line=error.lineno,
+                    column=error.colno,
+                    detail=error.msg,
                 ) from None
             except _DuplicateKey as error:
-                raise refusal(where, f"the key {shown(error.args[0])} appears twice") from None
+                raise refusal(where, TWICE, {"key": shown(error.args[0])}) from None
         loader = _Loader(text)
         try:
             return loader.get_single_data()
+        except _Refused as error:
+            mark = error.problem_mark
+            raise refusal(
+                where,
+                error.message,
+                error.params,
+                line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+            ) from None
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
-            at = f"{where}, line {mark.line + 1}, column {mark.column + 1}" if mark else where
-            problem = error.problem or error.context or "not valid YAML"
-            raise refusal(at, f"invalid YAML: {problem[:120]}") from None
+            problem = error.problem or error.context or ""
+            raise refusal(
+                where,
+                _("ongeldige YAML"),
+                line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+                detail=problem[:120],
+            ) from None
         except yaml.YAMLError:
-            raise refusal(where, "invalid YAML") from None
+            raise refusal(where, _("ongeldige YAML")) from None
         finally:
             loader.dispose()
     except RecursionError:
-        raise refusal(where, "the document is nested too deeply") from None
+        raise refusal(where, _("het document is te diep genest")) from None
 
 
 def parse(content: str | bytes, *, name: str) -> AgreementDocument:
@@ -122,12 +148,20 @@ def parse(content: str | bytes, *, name: str) -> AgreementDocument:
     data = _load(content, where)
     if not isinstance(data, dict):
         raise refusal(
-            where, f"expected a mapping of keys and values, starting with format: {FORMAT}"
+            where,
+            _("verwacht sleutels met waarden, te beginnen met format: %(format)s"),
+            {"format": FORMAT},
         )
     if "format" not in data:
-        raise refusal("format", f"missing: a document starts with format: {FORMAT}")
+        raise refusal(
+            "format", _("ontbreekt: een document begint met format: %(format)s"), {"format": FORMAT}
+        )
     if data["format"] != FORMAT:
-        raise refusal("format", f"unsupported format: this version of regie reads {FORMAT}")
+        raise refusal(
+            "format",
+            _("onbekend formaat: deze versie van regie leest %(format)s"),
+            {"format": FORMAT},
+        )
     try:
         document = AgreementDocument.model_validate(data)
     except ValidationError as error:
@@ -138,16 +172,23 @@ def parse(content: str | bytes, *, name: str) -> AgreementDocument:
     return document
 
 
-_TYPES = {
-    "string_type": "expected text",
-    "int_type": "expected a whole number",
-    "list_type": "expected a list",
-    "model_type": "expected a mapping of keys and values",
-    "model_attributes_type": "expected a mapping of keys and values",
-    "dict_type": "expected a mapping of keys and values",
-    "date_type": "expected a date as YYYY-MM-DD",
-    "missing": "missing: this key is required",
+MAPPING = _("verwacht sleutels met waarden")
+_TYPES: dict[str, Promise] = {
+    "string_type": _("verwacht tekst"),
+    "int_type": _("verwacht een heel getal"),
+    "list_type": _("verwacht een lijst"),
+    "model_type": MAPPING,
+    "model_attributes_type": MAPPING,
+    "dict_type": MAPPING,
+    "date_type": _("verwacht een datum als JJJJ-MM-DD"),
+    "missing": _("ontbreekt: deze sleutel is verplicht"),
 }
+CHOICE = _("verwacht een van deze waarden: %(expected)s")
+INVALID = _("deze waarde is niet geldig")
+FOUND = _("%(expected)s, %(found)s")
+FOUND_NUMBER = _("er staat een getal of ja/nee: zet de waarde tussen aanhalingstekens")
+FOUND_NULL = _("er staat niets (null)")
+FOUND_TEXT = _("er staat tekst")
 
 
 def _problems(error: ValidationError) -> list[Problem]:
@@ -158,22 +199,40 @@ def _problems(error: ValidationError) -> list[Problem]:
         if kind == "rule":
             field = context.get("field") or ""
             path = path_of(loc) + (f".{field}" if field else "")
-            problems.append(Problem(path, str(context["reason"])))
+            problems.append(Problem(path, context["message"], context["params"]))
             continue
-        reason = _TYPES.get(kind, item["msg"])
-        if kind == "extra_forbidden":
-            allowed = _allowed_keys(loc[:-1])
-            reason = "unknown key" + (
-                f"; the keys here are {', '.join(allowed)}" if allowed else ""
-            )
-        elif kind == "string_type" and isinstance(value, (int, float, bool)):
-            reason += ", found a number or yes/no: put the value in quotes"
-        elif kind.endswith("_type") and value is None:
-            reason += ", found nothing (null)"
-        elif kind == "int_type" and isinstance(value, str):
-            reason += ", found text"
-        problems.append(Problem(path_of(loc), reason))
+        message, params = _reason(kind, loc, value, context)
+        problems.append(Problem(path_of(loc), message, params))
     return problems
+
+
+def _reason(
+    kind: str, loc: tuple[int | str, ...], value: object, context: dict[str, Any]
+) -> tuple[Promise, dict[str, object]]:
+    """A problem pydantic found, as a translatable text and its values."""
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        if allowed:
+            return _("onbekende sleutel; de sleutels hier zijn %(keys)s"), {
+                "keys": ", ".join(allowed)
+            }
+        return _("onbekende sleutel"), {}
+    if kind in ("enum", "literal_error"):
+        expected = str(context.get("expected", "")).replace("' or '", "', '")
+        return CHOICE, {"expected": expected}
+    expected_type = _TYPES.get(kind)
+    if expected_type is None:
+        return INVALID, {}
+    found: Promise | None = None
+    if kind == "string_type" and isinstance(value, (int, float, bool)):
+        found = FOUND_NUMBER
+    elif kind.endswith("_type") and value is None:
+        found = FOUND_NULL
+    elif kind == "int_type" and isinstance(value, str):
+        found = FOUND_TEXT
+    if found is None:
+        return expected_type, {}
+    return FOUND, {"expected": expected_type, "found": found}
 
 
 def _inner_model(annotation: object) -> type[BaseModel] | None:

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from regie.audit.services import actor_for, record
 from regie.core.models import Board
@@ -24,7 +25,7 @@ from ..models import (
     Subprocessor,
     Supplier,
 )
-from .common import Refused, apply_changes, full_clean_or_refuse
+from .common import Joined, Refused, apply_changes, full_clean_or_refuse
 from .declarations import DECLARING_TRANSITIONS, declare_after_commit
 from .obligations import require_dpias
 
@@ -56,11 +57,19 @@ def create_agreement(
     """A new agreement in ``draft`` (or an offer, ``board`` None, in ``offered``)."""
     unknown = set(values) - set(AGREEMENT_FIELDS)
     if unknown:
-        raise Refused(f"unknown agreement fields: {', '.join(sorted(unknown))}")
+        raise Refused(
+            _("Onbekende velden van de overeenkomst: %(fields)s."),
+            fields=", ".join(sorted(unknown)),
+        )
     if board is None:
         status = AgreementStatus.OFFERED
     elif status not in {AgreementStatus.DRAFT, AgreementStatus.OFFERED}:
-        raise Refused("a new agreement starts as draft or offered; sign and activate it next")
+        raise Refused(
+            _(
+                "Een nieuwe overeenkomst begint als concept of aanbod. Daarna ondertekent u haar "
+                "en zet u haar op actief."
+            )
+        )
     agreement = ProcessingAgreement(board=board, supplier=supplier, status=status)
     apply_changes(agreement, values)
     full_clean_or_refuse(agreement)
@@ -77,14 +86,17 @@ def create_agreement(
 
 def _check_dates(agreement: ProcessingAgreement) -> None:
     if agreement.start_date and agreement.end_date and agreement.end_date < agreement.start_date:
-        raise Refused("the end date lies before the start date", field="end_date")
+        raise Refused(_("De einddatum ligt voor de begindatum."), field="end_date")
 
 
 def require_editable(agreement: ProcessingAgreement) -> None:
     if not agreement.is_editable:
         raise Refused(
-            f"the agreement is {agreement.status}: only a draft or offered agreement can be "
-            "changed (make a new version instead)"
+            _(
+                "De overeenkomst heeft de status ‘%(status)s’. Alleen een concept of een aanbod "
+                "kunt u wijzigen. Maak in plaats daarvan een nieuwe versie."
+            ),
+            status=AgreementStatus(agreement.status).label,
         )
 
 
@@ -109,7 +121,10 @@ def update_agreement(
 ) -> list[str]:
     unknown = set(values) - set(AGREEMENT_FIELDS)
     if unknown:
-        raise Refused(f"unknown agreement fields: {', '.join(sorted(unknown))}")
+        raise Refused(
+            _("Onbekende velden van de overeenkomst: %(fields)s."),
+            fields=", ".join(sorted(unknown)),
+        )
     agreement = ProcessingAgreement.objects.select_for_update().get(pk=agreement.pk)
     changing = {name for name, value in values.items() if getattr(agreement, name) != value}
     if agreement.status == AgreementStatus.SIGNED and changing <= SIGNATURE_FIELDS:
@@ -136,9 +151,9 @@ def add_deviation(
 ) -> Deviation:
     require_editable(agreement)
     if not clause.strip() or not text.strip():
-        raise Refused("a deviation names the clause and what deviates", field="text")
+        raise Refused(_("Een afwijking noemt het artikel en wat er afwijkt."), field="text")
     if not reason.strip():
-        raise Refused("a deviation from the model needs a reason", field="reason")
+        raise Refused(_("Een afwijking van het model heeft een reden nodig."), field="reason")
     deviation = Deviation.objects.create(
         agreement=agreement, clause=clause.strip(), text=text.strip(), reason=reason.strip()
     )
@@ -205,47 +220,69 @@ def check_transition(agreement: ProcessingAgreement, to: str, day: date) -> None
     the steps that pass)."""
     before = agreement.status
     if agreement.is_offer:
-        raise Refused("an offer is not signed itself: adopt it for your board first")
+        raise Refused(
+            _("Een aanbod wordt niet zelf ondertekend. Neem het eerst over voor uw bestuur.")
+        )
     if to not in TRANSITIONS.get(before, frozenset()):
-        raise Refused(f"an agreement cannot go from {before} to {to}")
+        raise Refused(
+            _("Een overeenkomst kan niet van ‘%(before)s’ naar ‘%(to)s’."),
+            before=_status_label(before),
+            to=_status_label(to),
+        )
     if to == AgreementStatus.OFFERED and not agreement.schedules.exists():
-        raise Refused("an agreement is offered with a data schedule for at least one product")
+        raise Refused(_("Een aanbod heeft een privacybijsluiter voor ten minste één product."))
     if to in {AgreementStatus.SIGNED, AgreementStatus.ACTIVE}:
         _require_signatures(agreement)
         signed = [agreement.board_signed_on, agreement.supplier_signed_on]
         if any(when is not None and when > day for when in signed):
-            raise Refused("a signature cannot be dated in the future", field="board_signed_on")
+            raise Refused(
+                _("De datum van een handtekening kan niet in de toekomst liggen."),
+                field="board_signed_on",
+            )
     if to == AgreementStatus.ACTIVE:
         _require_activatable(agreement, day)
     ended = agreement.terminated_on
     if to == AgreementStatus.DATA_DESTROYED and ended is not None and day < ended:
-        raise Refused("data cannot be destroyed before the agreement ended")
+        raise Refused(
+            _("De gegevens kunnen pas worden vernietigd als de overeenkomst is beëindigd.")
+        )
+
+
+def _status_label(status: str) -> object:
+    """The status as a person reads it (its label), or the value when it is no status."""
+    return AgreementStatus(status).label if status in AgreementStatus.values else status
 
 
 def _require_signatures(agreement: ProcessingAgreement) -> None:
     missing = [
         label
         for label, value in (
-            ("board signatory", agreement.board_signatory),
-            ("date signed by the board", agreement.board_signed_on),
-            ("supplier signatory", agreement.supplier_signatory),
-            ("date signed by the supplier", agreement.supplier_signed_on),
+            (_("ondertekenaar van het bestuur"), agreement.board_signatory),
+            (_("datum van ondertekening door het bestuur"), agreement.board_signed_on),
+            (_("ondertekenaar van de leverancier"), agreement.supplier_signatory),
+            (_("datum van ondertekening door de leverancier"), agreement.supplier_signed_on),
         )
         if not value
     ]
     if missing:
-        raise Refused(f"not signed: missing {', '.join(missing)}", field="board_signatory")
+        raise Refused(
+            _("Niet ondertekend. Dit ontbreekt nog: %(missing)s."),
+            field="board_signatory",
+            missing=Joined(missing),
+        )
 
 
 def _require_activatable(agreement: ProcessingAgreement, day: date) -> None:
     if agreement.start_date is None:
-        raise Refused("an active agreement needs a start date", field="start_date")
+        raise Refused(_("Een actieve overeenkomst heeft een begindatum."), field="start_date")
     if agreement.start_date > day:
-        raise Refused("the agreement starts later: activate it on its start date")
+        raise Refused(_("De overeenkomst begint later. Zet haar op actief op de begindatum."))
     if agreement.end_date is not None and agreement.end_date < day:
-        raise Refused("the agreement's end date has passed")
+        raise Refused(_("De einddatum van de overeenkomst is voorbij."))
     if not agreement.schedules.exists():
-        raise Refused("an agreement without a data schedule cannot be activated")
+        raise Refused(
+            _("Een overeenkomst zonder privacybijsluiter kan niet op actief worden gezet.")
+        )
     if agreement.board_id is not None:
         products = Product.objects.filter(schedules__agreement=agreement).distinct()
         require_dpias(agreement.board_id, products)
@@ -258,8 +295,12 @@ def _require_activatable(agreement: ProcessingAgreement, day: date) -> None:
     )
     if other is not None:
         raise Refused(
-            f"the board already has an active agreement with this supplier ({other.title}, "
-            f"version {other.version}): terminate it first"
+            _(
+                "Het bestuur heeft al een actieve overeenkomst met deze leverancier "
+                "(%(title)s, versie %(version)s). Beëindig die eerst."
+            ),
+            title=other.title,
+            version=other.version,
         )
 
 
@@ -272,7 +313,7 @@ def adopt_offer(
 ) -> ProcessingAgreement:
     """Copy a supplier's published offer into an agreement of ``board`` (status ``offered``)."""
     if not offer.is_offer or offer.status != AgreementStatus.OFFERED:
-        raise Refused("only a supplier's published offer can be adopted")
+        raise Refused(_("Alleen een gepubliceerd aanbod van een leverancier kunt u overnemen."))
     agreement = ProcessingAgreement.objects.create(
         board=board,
         supplier=offer.supplier,

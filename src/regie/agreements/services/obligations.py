@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from regie.audit.services import actor_for, record
 from regie.core.models import Board
@@ -23,7 +23,7 @@ from ..models import (
     DpiaWaiver,
     Product,
 )
-from .common import Refused, full_clean_or_refuse
+from .common import Joined, Refused, full_clean_or_refuse
 
 # --- DPIA screenings and the participation council -----------------------------------------------
 
@@ -41,8 +41,12 @@ def screen_dpia(
     chosen = sorted(set(criteria))
     unknown = [key for key in chosen if key not in dpia.KEYS]
     if unknown:
-        raise Refused(f"unknown DPIA criteria: {', '.join(unknown)}", field="criteria")
-    screening, _ = DpiaScreening.objects.update_or_create(
+        raise Refused(
+            _("Onbekende criteria van de DPIA-toets: %(criteria)s."),
+            field="criteria",
+            criteria=", ".join(key[:40] for key in unknown),
+        )
+    screening, _created = DpiaScreening.objects.update_or_create(
         board=board,
         product=product,
         defaults={
@@ -78,7 +82,9 @@ def record_dpia(
     reference or reviewer."""
     unknown = set(values) - set(DPIA_FIELDS)
     if unknown:
-        raise Refused(f"unknown DPIA fields: {', '.join(sorted(unknown))}")
+        raise Refused(
+            _("Onbekende velden van de DPIA: %(fields)s."), fields=", ".join(sorted(unknown))
+        )
     cleaned = {
         name: value.strip() if isinstance(value, str) else value for name, value in values.items()
     }
@@ -169,8 +175,8 @@ def require_dpias(board_id: int, products: Iterable[Product]) -> None:
                 "Volgens de DPIA-toets is voor %(products)s een DPIA nodig. Leg eerst een DPIA "
                 "vast met de uitkomst ‘aanvaardbaar’ of ‘aanvaardbaar met maatregelen’, of een "
                 "uitzondering met een reden. Er is niets gewijzigd."
-            )
-            % {"products": ", ".join(sorted(blocked))}
+            ),
+            products=", ".join(sorted(blocked)),
         )
 
 
@@ -187,13 +193,17 @@ def record_council_decision(
 ) -> CouncilDecision:
     if decision not in CouncilDecision.Decision.values:
         raise Refused(
-            f"the decision is one of {', '.join(CouncilDecision.Decision.values)}",
+            _("Het besluit is een van: %(choices)s."),
             field="decision",
+            choices=Joined(CouncilDecision.Decision.labels),
         )
     if not document_version.strip():
-        raise Refused("name the version of the document the council decided on", field="version")
+        raise Refused(
+            _("Noem de versie van het document waarover de raad heeft besloten."),
+            field="version",
+        )
     if decided_on > timezone.localdate():
-        raise Refused("a decision cannot lie in the future", field="decided_on")
+        raise Refused(_("Een besluit kan niet in de toekomst liggen."), field="decided_on")
     item = CouncilDecision.objects.create(
         board=board,
         document_title=document_title.strip() or "Privacyreglement",

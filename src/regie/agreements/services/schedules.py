@@ -10,6 +10,7 @@ from datetime import date
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from regie.audit.services import actor_for, record
 
@@ -88,7 +89,9 @@ def save_schedule(
 ) -> DataSchedule:
     require_editable(agreement)
     if product.supplier_id != agreement.supplier_id:
-        raise Refused("the product is not the agreement's supplier's", field="product")
+        raise Refused(
+            _("Het product is niet van de leverancier van de overeenkomst."), field="product"
+        )
     schedule = DataSchedule.objects.filter(agreement=agreement, product=product).first()
     created = schedule is None
     schedule = schedule or DataSchedule(agreement=agreement, product=product)
@@ -120,35 +123,40 @@ def validate_processing(
     retention_trigger: str,
 ) -> None:
     if not purpose.strip():
-        raise Refused("a processing names its purpose", field="purpose")
+        raise Refused(_("Een verwerking noemt haar doel."), field="purpose")
     subjects = list(subjects)
     unknown_subjects = [item for item in subjects if item not in Subject.values]
     if not subjects or unknown_subjects:
         raise Refused(
-            f"data subjects must be some of {', '.join(Subject.values)}", field="subjects"
+            _("De betrokkenen zijn een of meer van: %(choices)s."),
+            field="subjects",
+            choices=", ".join(Subject.values),
         )
     attributes = list(attributes)
     unknown = [key for key in attributes if key not in catalogue.CATALOGUE]
     if unknown:
         raise Refused(
-            f"unknown attributes (not in the catalogue): {', '.join(sorted(unknown))}",
+            _("Onbekende gegevens (niet in de catalogus): %(attributes)s."),
             field="attributes",
+            attributes=", ".join(sorted(key[:40] for key in unknown)),
         )
     if not attributes:
-        raise Refused("a processing names at least one attribute", field="attributes")
+        raise Refused(_("Een verwerking noemt ten minste één gegeven."), field="attributes")
     if not isinstance(retention_period, int) or isinstance(retention_period, bool):
-        raise Refused("the retention period is a whole number", field="retention_period")
+        raise Refused(_("De bewaartermijn is een heel getal."), field="retention_period")
     if retention_period < 0:
-        raise Refused("the retention period cannot be negative", field="retention_period")
+        raise Refused(_("De bewaartermijn kan niet negatief zijn."), field="retention_period")
     if retention_unit not in RetentionUnit.values:
         raise Refused(
-            f"the retention unit is one of {', '.join(RetentionUnit.values)}",
+            _("De eenheid van de bewaartermijn is een van: %(choices)s."),
             field="retention_unit",
+            choices=", ".join(RetentionUnit.values),
         )
     if retention_trigger not in RetentionTrigger.values:
         raise Refused(
-            f"the retention trigger is one of {', '.join(RetentionTrigger.values)}",
+            _("Het begin van de bewaartermijn is een van: %(choices)s."),
             field="retention_trigger",
+            choices=", ".join(RetentionTrigger.values),
         )
 
 
@@ -204,20 +212,24 @@ def remove_processing(processing: Processing, *, user: AuthUser | None) -> None:
 
 def validate_subprocessor(name: str, kvk: str, location: str, transfer_mechanism: str) -> None:
     if not name.strip():
-        raise Refused("a subprocessor has a name", field="name")
+        raise Refused(_("Een subverwerker heeft een naam."), field="name")
     if kvk and not (len(kvk) == 8 and kvk.isdigit()):
-        raise Refused("a KvK number has 8 digits", field="kvk")
+        raise Refused(_("Een KvK-nummer heeft 8 cijfers."), field="kvk")
     if not (len(location) == 2 and location.isalpha() and location.isupper()):
-        raise Refused("the location is a two-letter country code (NL, IE, US)", field="location")
+        raise Refused(
+            _("De vestiging is een landcode van twee letters (NL, IE, US)."), field="location"
+        )
     if transfer_mechanism not in TransferMechanism.values:
         raise Refused(
-            f"the transfer mechanism is one of {', '.join(TransferMechanism.values)}",
+            _("De doorgiftegrondslag is een van: %(choices)s."),
             field="transfer_mechanism",
+            choices=", ".join(TransferMechanism.values),
         )
     if location not in EEA and transfer_mechanism == TransferMechanism.NONE:
         raise Refused(
-            f"{location} is outside the EEA: name the transfer mechanism",
+            _("%(location)s ligt buiten de EER: noem de doorgiftegrondslag."),
             field="transfer_mechanism",
+            location=location,
         )
 
 

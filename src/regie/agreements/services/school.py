@@ -11,6 +11,7 @@ from django.contrib.auth.models import User as AuthUser
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from regie.audit.services import actor_for, record
 from regie.core.models import School, SchoolYear
@@ -44,23 +45,29 @@ def _create_licence(
 ) -> Licence:
     """The rules of a licence, checked, and the licence made (the caller records the event)."""
     if (group is None) == (not pupils):
-        raise Refused("a licence is for one group or for named pupils", field="group")
+        raise Refused(
+            _("Een licentie is voor één groep of voor bepaalde leerlingen."), field="group"
+        )
     if group is not None and group.school_id != school.pk:
-        raise Refused("the group is not of this school", field="group")
+        raise Refused(_("De groep hoort niet bij deze school."), field="group")
     if any(pupil.school_id != school.pk for pupil in pupils):
-        raise Refused("every pupil on a licence is of this school", field="students")
+        raise Refused(_("Elke leerling op een licentie hoort bij deze school."), field="students")
     today = timezone.localdate()
     if ProcessingAgreement.objects.governing_for(school.board_id, product, today) is None:
         raise Refused(
-            "the board has no active processing agreement with a data schedule for this "
-            "product: activate one first",
+            _(
+                "Het schoolbestuur heeft geen actieve verwerkersovereenkomst met een "
+                "privacybijsluiter voor dit product. Zet eerst een overeenkomst op actief."
+            ),
             field="product",
         )
     existing = Licence.objects.filter(
         product=product, school=school, school_year=school_year, group=group
     ).first()
     if group is not None and existing is not None:
-        raise Refused("this group already has a licence for this product this year", field="group")
+        raise Refused(
+            _("Deze groep heeft dit schooljaar al een licentie voor dit product."), field="group"
+        )
     licence = Licence.objects.create(
         product=product, school=school, school_year=school_year, group=group, granted_by=user
     )
@@ -160,16 +167,20 @@ def restore_licence(revoked: RevokedLicence, *, user: AuthUser | None) -> Licenc
     still at the school). The rules of a new licence apply: an agreement that is no longer active,
     or a group that has a licence again, is refused with the reason."""
     if not revoked.restorable():
-        raise Refused("a revoked licence can be restored only on the day it was revoked")
+        raise Refused(
+            _("Een ingetrokken licentie kunt u alleen herstellen op de dag van het intrekken.")
+        )
     school = School.objects.get(pk=revoked.school)
     group = Group.objects.filter(pk=revoked.group, school=school).first() if revoked.group else None
     if revoked.group is not None and group is None:
-        raise Refused("the group of the licence no longer exists", field="group")
+        raise Refused(_("De groep van de licentie bestaat niet meer."), field="group")
     pupils = list(
         Student.objects.filter(pk__in=revoked.students, school=school, status=StudentStatus.ACTIVE)
     )
     if revoked.group is None and not pupils:
-        raise Refused("none of the licence's pupils is still at the school", field="students")
+        raise Refused(
+            _("Geen van de leerlingen van de licentie zit nog op de school."), field="students"
+        )
     licence = _create_licence(
         Product.objects.get(pk=revoked.product),
         school,
@@ -253,17 +264,27 @@ def set_switch(
 ) -> bool:
     """Switch one attribute on or off for the school's pupils. Returns whether anything changed."""
     if attribute not in catalogue.CATALOGUE:
-        raise Refused(f"unknown attribute {attribute!r}: not in the catalogue", field="attribute")
+        raise Refused(
+            _("‘%(attribute)s’ is geen gegeven uit de catalogus van regie."),
+            field="attribute",
+            attribute=attribute[:40],
+        )
     if attribute in catalogue.DEFAULT_ON:
         raise Refused(
-            "the supplier pseudonym is the default release: "
-            "it is on whenever the schedule names it",
+            _(
+                "Het pseudoniem voor de leverancier gaat standaard mee: het staat aan zodra de "
+                "privacybijsluiter het noemt."
+            ),
             field="attribute",
         )
     if on and attribute not in schedule_attributes(school.board_id, product):
         raise Refused(
-            f"{attribute} is not in the data schedule of the board's agreement for this product",
+            _(
+                "‘%(attribute)s’ staat niet in de privacybijsluiter van de overeenkomst van het "
+                "bestuur voor dit product."
+            ),
             field="attribute",
+            attribute=catalogue.CATALOGUE[attribute].label,
         )
     existing = SchoolSwitch.objects.filter(school=school, product=product, attribute=attribute)
     if on == existing.exists():
@@ -305,25 +326,41 @@ def record_consent(
 ) -> Consent:
     """Record that consent was given or withdrawn: by a guardian, or by the pupil from 16."""
     if attribute not in catalogue.CATALOGUE:
-        raise Refused(f"unknown attribute {attribute!r}: not in the catalogue", field="attribute")
+        raise Refused(
+            _("‘%(attribute)s’ is geen gegeven uit de catalogus van regie."),
+            field="attribute",
+            attribute=attribute[:40],
+        )
     if attribute not in catalogue.CONSENT_GATED:
         raise Refused(
-            f"{attribute} is not consent-gated: the school's switch decides", field="attribute"
+            _(
+                "Voor ‘%(attribute)s’ is geen toestemming nodig: de schakelaar van de school "
+                "beslist."
+            ),
+            field="attribute",
+            attribute=catalogue.CATALOGUE[attribute].label,
         )
     moment = at or timezone.now()
     if moment > timezone.now():
-        raise Refused("a consent decision cannot lie in the future", field="at")
+        raise Refused(_("Een besluit over toestemming kan niet in de toekomst liggen."), field="at")
     if decides_own_consent(student, moment.date()):
         if guardian is not None:
             raise Refused(
-                "the pupil is 16 or older and decides on consent themselves", field="guardian"
+                _("De leerling is 16 jaar of ouder en beslist zelf over toestemming."),
+                field="guardian",
             )
         given_by = ConsentGivenBy.PUPIL
     else:
         if guardian is None:
-            raise Refused("a pupil under 16 needs a guardian's decision", field="guardian")
+            raise Refused(
+                _("Voor een leerling onder de 16 beslist een ouder of verzorger."),
+                field="guardian",
+            )
         if not guardian.students.filter(pk=student.pk).exists():
-            raise Refused("this guardian is not a guardian of the pupil", field="guardian")
+            raise Refused(
+                _("Deze ouder of verzorger is geen ouder of verzorger van de leerling."),
+                field="guardian",
+            )
         given_by = ConsentGivenBy.GUARDIAN
     consent = Consent.objects.create(
         student=student,

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from regie.audit.services import actor_for, record
 
@@ -35,7 +36,10 @@ def save_supplier(
 ) -> Supplier:
     unknown = set(values) - set(SUPPLIER_FIELDS)
     if unknown:
-        raise Refused(f"unknown supplier fields: {', '.join(sorted(unknown))}")
+        raise Refused(
+            _("Onbekende velden van de leverancier: %(fields)s."),
+            fields=", ".join(sorted(unknown)),
+        )
     created = supplier is None
     supplier = supplier or Supplier()
     changed = apply_changes(supplier, values)
@@ -61,7 +65,9 @@ def save_product(
 ) -> Product:
     unknown = set(values) - set(PRODUCT_FIELDS)
     if unknown:
-        raise Refused(f"unknown product fields: {', '.join(sorted(unknown))}")
+        raise Refused(
+            _("Onbekende velden van het product: %(fields)s."), fields=", ".join(sorted(unknown))
+        )
     created = product is None
     product = product or Product(supplier=supplier)
     changed = apply_changes(product, values)

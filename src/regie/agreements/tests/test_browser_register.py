@@ -98,7 +98,7 @@ def test_an_officer_takes_a_supplier_from_nothing_to_the_privacy_statement(
     # activated.
     page.get_by_role("button", name=re.compile("Naar status: aangeboden")).click()
     expect(page.get_by_role("button", name=re.compile("Naar status: ondertekend"))).to_have_count(0)
-    expect(page.locator("main")).to_contain_text("nu nog niet mogelijk: not signed")
+    expect(page.locator("main")).to_contain_text("nu nog niet mogelijk: Niet ondertekend.")
     agreement.refresh_from_db()
     assert agreement.status == AgreementStatus.OFFERED
     page.get_by_role("link", name="Gegevens en ondertekening wijzigen").click()

@@ -139,7 +139,7 @@ def test_a_revocation_of_another_day_cannot_be_restored(world: World) -> None:
         {**revoked.as_json(), "revoked_on": str(timezone.localdate() - timedelta(days=1))}
     )
 
-    with pytest.raises(services.Refused, match="only on the day it was revoked"):
+    with pytest.raises(services.Refused, match="alleen herstellen op de dag van het intrekken"):
         services.restore_licence(yesterday, user=None)
     assert not Licence.objects.exists()
     assert audited(events.LICENCE_RESTORED.name) == 0

@@ -60,7 +60,7 @@ def test_it_refuses_a_guardian_of_another_pupil(world: World, released: Student)
     stranger = Guardian.objects.filter(school=world.a1).exclude(students=released).first()
     assert stranger is not None
     assert_refused(
-        "not a guardian of the pupil",
+        "geen ouder of verzorger van de leerling",
         lambda: services.record_consent(
             released, world.product, "first_name", True, guardian=stranger, user=None
         ),
@@ -70,7 +70,7 @@ def test_it_refuses_a_guardian_of_another_pupil(world: World, released: Student)
 
 def test_it_refuses_consent_without_a_guardian_under_16(world: World, released: Student) -> None:
     assert_refused(
-        "guardian",
+        "ouder of verzorger",
         lambda: services.record_consent(released, world.product, "first_name", True, user=None),
     )
     assert not first_name_allowed(world, released)
@@ -82,7 +82,7 @@ def test_it_lets_a_pupil_of_16_decide_alone(world: World, released: Student) -> 
     assert services.decides_own_consent(released)
     guardian = released.guardians.get()
     assert_refused(
-        "16 or older",
+        "16 jaar of ouder",
         lambda: services.record_consent(
             released, world.product, "first_name", True, guardian=guardian, user=None
         ),
@@ -100,7 +100,7 @@ def test_it_treats_a_pupil_of_15_as_under_16(world: World, released: Student) ->
     released.save(update_fields=["birth_date"])
     assert not services.decides_own_consent(released)
     assert_refused(
-        "guardian",
+        "ouder of verzorger",
         lambda: services.record_consent(released, world.product, "first_name", True, user=None),
     )
 
@@ -110,7 +110,7 @@ def test_it_treats_an_unknown_birth_date_as_under_16(world: World, released: Stu
     released.save(update_fields=["birth_date"])
     assert not services.decides_own_consent(released)
     assert_refused(
-        "under 16",
+        "onder de 16",
         lambda: services.record_consent(released, world.product, "first_name", True, user=None),
     )
     consent = services.record_consent(
@@ -124,7 +124,7 @@ def test_it_refuses_consent_for_an_attribute_that_is_not_gated(
     world: World, released: Student, attribute: str
 ) -> None:
     assert_refused(
-        "not consent-gated",
+        "geen toestemming nodig",
         lambda: services.record_consent(
             released, world.product, attribute, True, guardian=released.guardians.get(), user=None
         ),
@@ -133,7 +133,7 @@ def test_it_refuses_consent_for_an_attribute_that_is_not_gated(
 
 def test_it_refuses_consent_for_an_unknown_attribute(world: World, released: Student) -> None:
     assert_refused(
-        "unknown attribute",
+        "geen gegeven uit de catalogus",
         lambda: services.record_consent(
             released, world.product, "shoe_size", True, guardian=released.guardians.get(), user=None
         ),
@@ -260,7 +260,7 @@ def test_it_refuses_a_consent_decision_dated_in_the_future(world: World, release
     guardian = released.guardians.get()
     for given in (True, False):
         assert_refused(
-            "future",
+            "toekomst",
             partial(
                 services.record_consent,
                 released,

@@ -65,7 +65,9 @@ def test_a_crafted_licence_for_a_product_not_offered_is_refused_by_the_service(
         },
     )
 
-    assert "the board has no active processing agreement" in response.content.decode()
+    assert (
+        "Het schoolbestuur heeft geen actieve verwerkersovereenkomst" in response.content.decode()
+    )
     assert Licence.objects.count() == 0
     assert AuditEvent.objects.count() == events
 
@@ -135,11 +137,11 @@ def test_the_agreement_page_offers_only_the_steps_the_rules_accept_now(world: Wo
 
     assert 'value="draft"' in page  # back to draft: allowed
     assert 'value="signed"' not in page  # not signed yet: not offered, and why
-    assert "Naar status: ondertekend — nu nog niet mogelijk: not signed" in page
+    assert "Naar status: ondertekend — nu nog niet mogelijk: Niet ondertekend." in page
     events = AuditEvent.objects.count()
     crafted = client.post(url, {"to": AgreementStatus.SIGNED})
     assert crafted.status_code == 400
-    assert "not signed" in crafted.content.decode()
+    assert "Niet ondertekend." in crafted.content.decode()
     offered.refresh_from_db()
     assert offered.status == AgreementStatus.OFFERED
     assert AuditEvent.objects.count() == events

@@ -100,7 +100,7 @@ def test_it_refuses_every_step_not_in_the_lifecycle(world: World, start: str) ->
         events_before = AuditEvent.objects.count()
         with pytest.raises(services.Refused) as caught:
             services.transition(agreement, to, user=None)
-        assert f"from {start} to {to}" in caught.value.reason
+        assert f"van ‘{Status(start).label}’ naar ‘{Status(to).label}’" in caught.value.reason
         agreement.refresh_from_db()
         assert agreement.status == start
         assert AuditEvent.objects.count() == events_before
@@ -126,9 +126,9 @@ def refuse(agreement: ProcessingAgreement, to: str, word: str) -> None:
 
 def test_it_refuses_to_sign_without_signatures(world: World) -> None:
     agreement = agreement_at(world, Status.OFFERED)
-    refuse(agreement, Status.SIGNED, "not signed")
+    refuse(agreement, Status.SIGNED, "Niet ondertekend")
     services.update_agreement(agreement, {"board_signatory": "C. Voorzitter"}, user=None)
-    refuse(agreement, Status.SIGNED, "date signed by the board")
+    refuse(agreement, Status.SIGNED, "datum van ondertekening door het bestuur")
 
 
 def test_it_refuses_a_signature_dated_in_the_future(world: World) -> None:
@@ -137,27 +137,27 @@ def test_it_refuses_a_signature_dated_in_the_future(world: World) -> None:
     services.update_agreement(
         agreement, {**signatures(), "supplier_signed_on": tomorrow}, user=None
     )
-    refuse(agreement, Status.SIGNED, "future")
+    refuse(agreement, Status.SIGNED, "toekomst")
 
 
 def test_it_refuses_to_activate_without_signatures(world: World) -> None:
     agreement = agreement_at(world, Status.SIGNED)
     services.update_agreement(agreement, {"supplier_signatory": ""}, user=None)
-    refuse(agreement, Status.ACTIVE, "not signed")
-    refuse(agreement, Status.ACTIVE, "supplier signatory")
+    refuse(agreement, Status.ACTIVE, "Niet ondertekend")
+    refuse(agreement, Status.ACTIVE, "ondertekenaar van de leverancier")
 
 
 def test_it_refuses_to_activate_without_a_start_date(world: World) -> None:
     agreement = agreement_at(world, Status.SIGNED)
     services.update_agreement(agreement, {"start_date": None}, user=None)
-    refuse(agreement, Status.ACTIVE, "start date")
+    refuse(agreement, Status.ACTIVE, "begindatum")
 
 
 def test_it_refuses_to_activate_before_the_start_date(world: World) -> None:
     agreement = agreement_at(world, Status.SIGNED)
     later = timezone.localdate() + timedelta(days=7)
     services.update_agreement(agreement, {"start_date": later}, user=None)
-    refuse(agreement, Status.ACTIVE, "starts later")
+    refuse(agreement, Status.ACTIVE, "begint later")
     # On its start date it can be activated.
     active = services.transition(agreement, Status.ACTIVE, user=None, on=later)
     assert active.status == Status.ACTIVE
@@ -173,14 +173,14 @@ def test_it_refuses_to_activate_without_a_schedule(world: World) -> None:
         status=Status.OFFERED,
     )
     agreement = services.transition(agreement, Status.SIGNED, user=None)
-    refuse(agreement, Status.ACTIVE, "data schedule")
+    refuse(agreement, Status.ACTIVE, "zonder privacybijsluiter")
 
 
 def test_it_refuses_a_second_active_agreement_with_the_same_supplier(world: World) -> None:
     second = make_agreement(
         world.board_a, world.supplier, [world.other_product], status=Status.SIGNED
     )
-    refuse(second, Status.ACTIVE, "already has an active agreement")
+    refuse(second, Status.ACTIVE, "heeft al een actieve overeenkomst")
     # Once the first one is terminated, the second can be activated.
     services.transition(world.agreement, Status.TERMINATED, user=None)
     assert services.transition(second, Status.ACTIVE, user=None).status == Status.ACTIVE
@@ -190,7 +190,7 @@ def test_it_refuses_to_offer_without_a_schedule(world: World) -> None:
     agreement = services.create_agreement(
         world.board_b, world.supplier, {"title": "Leeg"}, user=None
     )
-    refuse(agreement, Status.OFFERED, "data schedule")
+    refuse(agreement, Status.OFFERED, "privacybijsluiter")
 
 
 def test_it_lets_a_signed_agreement_get_its_start_date_but_no_new_processing(
@@ -206,7 +206,7 @@ def test_it_lets_a_signed_agreement_get_its_start_date_but_no_new_processing(
     processings = Processing.objects.count()
     with pytest.raises(services.Refused) as caught:
         services.add_processing(schedule, **processing_values(), user=None)
-    assert "signed" in caught.value.reason
+    assert "‘ondertekend’" in caught.value.reason
     assert Processing.objects.count() == processings
     with pytest.raises(services.Refused):
         services.update_agreement(agreement, {"title": "Andere titel"}, user=None)
@@ -239,7 +239,7 @@ def test_it_does_not_edit_an_agreement_that_is_in_force_or_over(world: World, st
     for attempt in attempts:
         with pytest.raises(services.Refused) as caught:
             attempt()
-        assert status in caught.value.reason
+        assert f"‘{Status(status).label}’" in caught.value.reason
     assert ProcessingAgreement.objects.filter(pk=agreement.pk).values().get() == before
     assert agreement.schedules.count() == 1
     assert (
@@ -254,7 +254,7 @@ def test_it_does_not_transition_an_offer(world: World) -> None:
     assert offer.is_offer
     assert offer.status == Status.OFFERED
     for to in Status.values:
-        refuse(offer, to, "offer")
+        refuse(offer, to, "Een aanbod wordt niet zelf ondertekend")
 
 
 def test_it_dates_the_termination(world: World) -> None:
@@ -291,7 +291,7 @@ def test_it_refuses_to_destroy_data_before_the_end(world: World) -> None:
             user=None,
             on=agreement.terminated_on - timedelta(days=1),
         )
-    assert "before the agreement ended" in caught.value.reason
+    assert "pas worden vernietigd als de overeenkomst is beëindigd" in caught.value.reason
     assert ProcessingAgreement.objects.filter(pk=agreement.pk).values().get() == before
 
 

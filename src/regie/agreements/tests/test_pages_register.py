@@ -319,7 +319,9 @@ def test_it_refuses_signing_and_activation_without_signatures_and_keeps_the_stat
 
     response = client.post(url, {"to": AgreementStatus.SIGNED})
 
-    assert refusal_shown(response, "not signed: missing board signatory")
+    assert refusal_shown(
+        response, "Niet ondertekend. Dit ontbreekt nog: ondertekenaar van het bestuur"
+    )
     agreement.refresh_from_db()
     assert agreement.status == AgreementStatus.OFFERED
 
@@ -336,12 +338,15 @@ def test_it_refuses_signing_and_activation_without_signatures_and_keeps_the_stat
 
     response = client.post(url, {"to": AgreementStatus.ACTIVE})
 
-    assert refusal_shown(response, "not signed: missing board signatory, date signed by the board")
+    assert refusal_shown(
+        response,
+        "Dit ontbreekt nog: ondertekenaar van het bestuur, datum van ondertekening door het bestuur",
+    )
     agreement.refresh_from_db()
     assert agreement.status == AgreementStatus.SIGNED
 
     response = client.post(url, {"to": "bogus"})
-    assert refusal_shown(response, "cannot go from signed to bogus")
+    assert refusal_shown(response, "kan niet van ‘ondertekend’ naar ‘bogus’")
 
 
 def test_it_refuses_an_unknown_attribute_and_creates_nothing(world: World) -> None:
@@ -355,7 +360,7 @@ def test_it_refuses_an_unknown_attribute_and_creates_nothing(world: World) -> No
         processing_values(attributes=["supplier_pseudonym", "shoe_size"]),
     )
 
-    assert refusal_shown(response, "unknown attributes (not in the catalogue): shoe_size")
+    assert refusal_shown(response, "Onbekende gegevens (niet in de catalogus): shoe_size")
     assert Processing.objects.count() == before
 
 
@@ -370,12 +375,12 @@ def test_it_refuses_a_negative_retention_and_creates_nothing(world: World) -> No
         processing_values(retention_period="-3"),
     )
 
-    assert refusal_shown(response, "the retention period cannot be negative")
+    assert refusal_shown(response, "De bewaartermijn kan niet negatief zijn.")
     assert Processing.objects.count() == before
     none_chosen = client.post(
         reverse("agreements:processing-add", args=[schedule.pk]), processing_values(attributes=[])
     )
-    assert refusal_shown(none_chosen, "a processing names at least one attribute")
+    assert refusal_shown(none_chosen, "Een verwerking noemt ten minste één gegeven.")
     assert Processing.objects.count() == before
 
 
@@ -393,7 +398,7 @@ def test_it_refuses_changes_to_an_active_agreement(world: World) -> None:
     )
 
     for response in (add, remove, rename):
-        assert refusal_shown(response, "the agreement is active")
+        assert refusal_shown(response, "De overeenkomst heeft de status ‘actief’")
     assert (Processing.objects.count(), Subprocessor.objects.count()) == before
     world.agreement.refresh_from_db()
     assert world.agreement.title == "Verwerkersovereenkomst (fictief)"
@@ -425,7 +430,7 @@ def test_it_adds_a_deviation_and_a_subprocessor_and_removes_a_processing(world: 
             "transfer_mechanism": "none",
         },
     )
-    assert refusal_shown(outside, "US is outside the EEA: name the transfer mechanism")
+    assert refusal_shown(outside, "US ligt buiten de EER: noem de doorgiftegrondslag.")
     assert schedule.subprocessors.count() == 0
     client.post(
         reverse("agreements:subprocessor-add", args=[schedule.pk]),
@@ -527,7 +532,7 @@ def test_it_lets_an_officer_add_a_processing_in_a_browser(
     page.get_by_label("Bewaartermijn").fill("-1")
     page.get_by_label("Vanaf").select_option("end_of_contract")
     page.get_by_role("button", name="Verwerking toevoegen").click()
-    expect(page.get_by_role("alert")).to_contain_text("the retention period cannot be negative")
+    expect(page.get_by_role("alert")).to_contain_text("De bewaartermijn kan niet negatief zijn.")
     assert schedule.processings.count() == 1
 
     page.get_by_label("Bewaartermijn").fill("2")

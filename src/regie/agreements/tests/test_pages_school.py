@@ -112,7 +112,7 @@ def test_it_refuses_a_licence_for_a_product_without_an_active_agreement(world: W
     )
 
     assert response.status_code == 200
-    assert refusal_shown(response, "the board has no active processing agreement")
+    assert refusal_shown(response, "Het schoolbestuur heeft geen actieve verwerkersovereenkomst")
     assert Licence.objects.count() == 0
     assert AuditEvent.objects.count() == events
 
@@ -256,7 +256,7 @@ def test_it_refuses_a_switch_outside_the_schedule_and_changes_nothing(world: Wor
     response = client_for(world.officer).post(switches_url(world), {"on": ["first_name", "email"]})
 
     assert response.status_code == 200
-    assert refusal_shown(response, "email is not in the data schedule")
+    assert refusal_shown(response, "‘e-mailadres’ staat niet in de privacybijsluiter")
     assert SchoolSwitch.objects.count() == 0  # first_name was not switched on either
     assert AuditEvent.objects.count() == events
 
@@ -325,7 +325,7 @@ def test_it_refuses_a_decision_without_a_guardian_for_a_pupil_under_16(world: Wo
 
     response = record_decision(client_for(world.officer), world, pupil, True)
 
-    assert refusal_shown(response, "a pupil under 16 needs a guardian")
+    assert refusal_shown(response, "Voor een leerling onder de 16 beslist een ouder of verzorger.")
     assert Consent.objects.count() == 0
 
 
@@ -355,7 +355,7 @@ def test_it_lets_a_pupil_of_16_decide_and_refuses_a_guardian_for_them(world: Wor
 
     by_guardian = record_decision(client, world, pupil, True, guardian=guardian.pk)
 
-    assert refusal_shown(by_guardian, "the pupil is 16 or older")
+    assert refusal_shown(by_guardian, "De leerling is 16 jaar of ouder")
     assert Consent.objects.count() == 0
 
     own = record_decision(client, world, pupil, True)
@@ -419,7 +419,7 @@ def test_it_refuses_a_council_decision_in_the_future(world: World) -> None:
     )
 
     assert response.status_code == 200
-    assert refusal_shown(response, "a decision cannot lie in the future")
+    assert refusal_shown(response, "Een besluit kan niet in de toekomst liggen.")
     assert CouncilDecision.objects.count() == 0
 
 

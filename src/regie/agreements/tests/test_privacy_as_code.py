@@ -4,6 +4,7 @@ and the export and import pages."""
 from __future__ import annotations
 
 import copy
+import html
 import json
 import string
 from datetime import date
@@ -17,6 +18,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -367,7 +369,7 @@ BAD_DOCUMENTS = {
     "negative retention": (
         broken(set_in([*PROCESSING, "retention", "period"], -1)),
         "schedules[0].processings[1].retention.period",
-        "the retention period cannot be negative",
+        "The retention period cannot be negative.",
     ),
     "non-EEA subprocessor without mechanism": (
         broken(set_in([*SUBPROCESSOR, "transfer_mechanism"], "none")),
@@ -387,7 +389,7 @@ BAD_DOCUMENTS = {
     "value outside the choices": (
         broken(set_in(["products", 0, "sector"], "XX")),
         "products[0].sector",
-        "Input should be 'PO', 'VO', 'MBO' or 'HO'",
+        "expected one of these values: 'PO', 'VO', 'MBO', 'HO'",
     ),
     "missing key": (
         broken(lambda data: data["agreement"].pop("title")),
@@ -402,7 +404,7 @@ BAD_DOCUMENTS = {
     "end before start": (
         broken(set_in(["agreement", "end_date"], "2020-01-01")),
         "agreement.end_date",
-        "the end date lies before the start date",
+        "The end date lies before the start date.",
     ),
     "model field rule": (
         broken(set_in(["supplier", "kvk"], "1234")),
@@ -466,11 +468,13 @@ def test_it_refuses_a_bad_document_naming_path_and_reason(
             parse(content, name="upload.yaml"), world.board_a, user=None
         )
 
-    assert any(
-        (problem.path == path or problem.path.startswith(f"{path}, ")) and reason in problem.reason
-        for problem in refused.value.problems
-    ), str(refused.value)
-    assert path in str(refused.value)
+    with translation.override("en"):  # the Dutch texts: test_refusals_language
+        assert any(
+            (problem.location == path or problem.location.startswith(f"{path}, "))
+            and reason in problem.reason
+            for problem in refused.value.problems
+        ), str(refused.value)
+        assert path in str(refused.value)
     assert counts() == before
 
 
@@ -623,9 +627,9 @@ def test_it_lists_the_problems_of_a_refused_file_and_changes_nothing(world: Worl
     )
 
     assert response.status_code == 400
-    text = response.content.decode()
+    text = html.unescape(response.content.decode())
     assert 'role="alert"' in text
-    assert "schedules[0].processings[1].attributes[2]</code>: unknown attribute" in text
+    assert "schedules[0].processings[1].attributes[2]</code>: onbekend gegeven 'shoe_size'" in text
     assert counts() == before
 
 
@@ -691,7 +695,7 @@ def test_an_officer_imports_a_file_after_fixing_it(
     page.get_by_label("Bestand (YAML of JSON)").set_input_files(bad)
     page.get_by_role("button", name="Inlezen").click()
     expect(page.get_by_role("alert")).to_contain_text(
-        "schedules[0].processings[1].attributes[2]: unknown attribute 'shoe_size'"
+        "schedules[0].processings[1].attributes[2]: onbekend gegeven 'shoe_size'"
     )
     assert unlabelled_controls(page) == []
     assert not ProcessingAgreement.objects.filter(supplier__kvk="99000101").exists()

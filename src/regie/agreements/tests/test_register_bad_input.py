@@ -54,11 +54,14 @@ def counts() -> dict[str, int]:
 
 @contextmanager
 def refused(word: str) -> Iterator[None]:
-    """The block raises Refused whose reason names ``word``; every register count is unchanged."""
+    """The block raises Refused whose reason names ``word`` (in the English translation: the
+    Dutch texts are pinned in test_refusals_language); every register count is unchanged."""
     before = counts()
     with pytest.raises(services.Refused) as caught:
         yield
-    assert word.lower() in caught.value.reason.lower(), caught.value.reason
+    with translation.override("en"):
+        reason = caught.value.reason
+    assert word.lower() in reason.lower(), reason
     assert counts() == before
 
 
@@ -88,7 +91,7 @@ def test_it_refuses_activation_without_signatures(world: World, draft: Processin
     signed = make_agreement(world.board_b, world.supplier, [world.other_product], status="signed")
     services.update_agreement(signed, {"board_signed_on": None}, user=None)
     before = snapshot(signed)
-    with refused("not signed: missing date signed by the board"):
+    with refused("not signed. still missing: date signed by the board"):
         services.transition(signed, AgreementStatus.ACTIVE, user=None)
     assert snapshot(signed) == before
 
@@ -122,7 +125,7 @@ def test_it_refuses_unknown_agreement_fields(world: World, draft: ProcessingAgre
 
 
 def test_it_refuses_a_new_agreement_that_starts_active(world: World) -> None:
-    with refused("draft or offered"):
+    with refused("draft or an offer"):
         services.create_agreement(
             world.board_b, world.supplier, {"title": "Meteen actief"}, user=None, status="active"
         )
@@ -193,10 +196,10 @@ def test_it_accepts_a_good_processing(draft: ProcessingAgreement) -> None:
 @pytest.mark.parametrize(
     ("changes", "word"),
     [
-        ({"breach_notification_hours": 0}, "breach_notification_hours"),
-        ({"breach_notification_hours": 96}, "breach_notification_hours"),
-        ({"destruction_days": -1}, "destruction_days"),
-        ({"destruction_days": 5000}, "destruction_days"),
+        ({"breach_notification_hours": 0}, "(hours): ensure"),
+        ({"breach_notification_hours": 96}, "(hours): ensure"),
+        ({"destruction_days": -1}, "(days): ensure"),
+        ({"destruction_days": 5000}, "(days): ensure"),
     ],
 )
 def test_it_refuses_a_bad_schedule(
@@ -314,8 +317,8 @@ def test_it_refuses_a_second_licence_for_the_same_group(world: World) -> None:
     [
         ("last_name", "not in the data schedule"),
         ("care", "not in the data schedule"),
-        ("shoe_size", "unknown attribute"),
-        ("supplier_pseudonym", "default release"),
+        ("shoe_size", "not an attribute of regie's catalogue"),
+        ("supplier_pseudonym", "released by default"),
     ],
 )
 def test_it_refuses_a_bad_switch(world: World, attribute: str, word: str) -> None:
@@ -376,7 +379,7 @@ def test_it_refuses_a_bad_product(world: World, values: dict[str, Any], word: st
 
 
 def test_it_refuses_an_unknown_dpia_criterion(world: World) -> None:
-    with refused("unknown DPIA criteria"):
+    with refused("unknown criteria of the DPIA screening"):
         services.screen_dpia(world.board_a, world.product, ["large_scale", "vibes"], user=None)
     screening = services.screen_dpia(world.board_a, world.product, ["large_scale"], user=None)
     before = snapshot(screening)

@@ -5,6 +5,7 @@
 - ``regie agreements publish FILE`` publishes a supplier's offer that any board can adopt.
 
 A refused file prints every problem (``path: reason``) on stderr, changes nothing and exits 2.
+The command speaks English (the problems are rendered under ``translation.override("en")``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from regie.agreements import privacy_as_code
 from regie.agreements.models import ProcessingAgreement
@@ -36,6 +38,10 @@ class Command(BaseCommand):
         publish.add_argument("file", type=Path)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with translation.override("en"):
+            self._handle(options)
+
+    def _handle(self, options: dict[str, Any]) -> None:
         if options["action"] == "export":
             self._export(options["id"], options["format"])
             return

@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "ninja",  # the number service's API docs: django-ninja's own Swagger files, no CDN
+    "regie.jobs",
     "regie.core",
     "regie.audit",
     "regie.nummervoorziening",
@@ -137,6 +138,14 @@ INSTALLED_APPS = [
     "regie.gateway",
     "regie.ops",
 ]
+
+# Background jobs (regie.jobs): on PostgreSQL the queue is procrastinate's, whose migrations are
+# PostgreSQL's own SQL; on SQLite the embedded runner's table stands in, and procrastinate's app
+# (its migrations, models and admin pages) is not installed at all.
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("regie.jobs"), "procrastinate.contrib.django")
+# Jobs are declared with regie.jobs's @job in each app's ``jobs`` module, not procrastinate's.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = None
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

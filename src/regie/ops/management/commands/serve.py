@@ -46,12 +46,43 @@ def check_ready(role: str) -> None:
         get_registry()
 
 
-def start_worker_thread(stop: threading.Event) -> threading.Thread:
+def start_worker_threads(
+    stop: threading.Event, role: str, worker_id: str | None = None
+) -> list[threading.Thread]:
+    """The background loops of ``role``, each in a thread until ``stop`` is set: the hub's jobs
+    (``regie.jobs``, with the periodic jobs of ``regie.ops.schedule``) and the number service's
+    batch loop."""
+    loops = []
+    if role in {"all", "nummervoorziening"}:
+        loops.append(("regie-worker-nv", number_service_loop))
+    if role in {"all", "hub"}:
+        loops.append(("regie-worker-jobs", job_loop))
+    threads = [
+        threading.Thread(target=loop, args=(stop, worker_id), name=name, daemon=True)
+        for name, loop in loops
+    ]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def number_service_loop(stop: threading.Event, worker_id: str | None) -> None:
     from regie.nummervoorziening.services import run_worker
 
-    thread = threading.Thread(target=run_worker, args=(stop,), name="regie-worker", daemon=True)
-    thread.start()
-    return thread
+    try:
+        run_worker(stop, worker_id=worker_id)
+    finally:
+        connection.close()
+
+
+def job_loop(stop: threading.Event, worker_id: str | None) -> None:
+    from regie.jobs.services import run_worker
+    from regie.ops.schedule import SCHEDULE
+
+    try:
+        run_worker(stop, SCHEDULE, worker=worker_id)
+    finally:
+        connection.close()
 
 
 class Command(BaseCommand):
@@ -89,9 +120,7 @@ class Command(BaseCommand):
             host=options["host"],
             port=options["port"],
             threads=options["threads"] or settings.SERVER_THREADS,
-            worker=role in {"all", "nummervoorziening"}
-            and settings.INPROCESS_WORKER
-            and not options["no_worker"],
+            worker=settings.INPROCESS_WORKER and not options["no_worker"],
             role=role,
         )
 
@@ -122,7 +151,7 @@ def serve(
         ident="regie",
         clear_untrusted_proxy_headers=True,
     )
-    worker_thread = start_worker_thread(stop) if worker else None
+    worker_threads = start_worker_threads(stop, role) if worker else []
 
     def shut_down(signum: int, frame: FrameType | None) -> None:
         logger.info("server.stopping", signal=signal.Signals(signum).name)
@@ -147,6 +176,6 @@ def serve(
         run_until_stopped(server, stop)
     finally:
         stop.set()
-        if worker_thread is not None:
+        for worker_thread in worker_threads:
             worker_thread.join(timeout=10)
     logger.info("server.stopped")

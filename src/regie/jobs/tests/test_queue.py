@@ -1,0 +1,116 @@
+"""The queue, end to end with real ``regie worker`` processes, on whichever engine the test
+database selects (the embedded runner on SQLite, procrastinate on PostgreSQL)."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+
+from regie.conftest import regie_command, subprocess_env
+from regie.jobs.jobs import probe
+from regie.jobs.models import ProbeRun
+from regie.jobs.services import queued
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class RolledBack(Exception):
+    pass
+
+
+@contextmanager
+def workers(count: int, keys: Path, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """``count`` real ``regie worker --role hub`` processes; stopped with SIGTERM at the end, each
+    of which must end cleanly."""
+    processes = []
+    for number in range(count):
+        log = (tmp_path / f"worker-{number}.log").open("wb")
+        processes.append(
+            subprocess.Popen(
+                regie_command("worker", "--role", "hub", "--id", f"test-worker-{number}"),
+                env=subprocess_env(keys),
+                stdout=log,
+                stderr=log,
+            )
+        )
+    try:
+        # Each has its signal handlers once it has started its loops (a SIGTERM before would
+        # kill it outright).
+        deadline = time.monotonic() + 60
+        for number in range(count):
+            log_path = tmp_path / f"worker-{number}.log"
+            while "jobs.worker.started" not in log_path.read_text():
+                assert time.monotonic() < deadline, log_path.read_text()
+                assert processes[number].poll() is None, log_path.read_text()
+                time.sleep(0.05)
+        yield processes
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        codes = [process.wait(timeout=60) for process in processes]
+        logs = [path.read_text() for path in sorted(tmp_path.glob("worker-*.log"))]
+        assert codes == [0] * count, logs
+
+
+def wait_for_runs(probes: set[int]) -> None:
+    """Wait (up to a minute) until every probe in ``probes`` ran at least once."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ran = set(ProbeRun.objects.filter(probe__in=probes).values_list("probe", flat=True))
+        if ran == probes:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{len(probes - ran)} of {len(probes)} probes did not run")
+
+
+def test_a_job_deferred_in_a_rolled_back_transaction_never_runs_and_a_committed_one_once(
+    keys_dir: Path, tmp_path: Path
+) -> None:
+    rolled_back, committed, later = (secrets.randbelow(10**9) for _ in range(3))
+
+    def defer_and_fail() -> None:
+        with transaction.atomic():
+            probe.defer(probe=rolled_back)
+            raise RolledBack
+
+    with pytest.raises(RolledBack):
+        defer_and_fail()
+    with transaction.atomic():
+        probe.defer(probe=committed)
+    assert queued(probe, {"probe": rolled_back}) == 0
+    assert queued(probe, {"probe": committed}) == 1
+
+    with workers(1, keys_dir, tmp_path):
+        wait_for_runs({committed})
+        probe.defer(probe=later)  # deferred after the first ran: it runs after it
+        wait_for_runs({later})
+
+    runs = Counter(ProbeRun.objects.values_list("probe", flat=True))
+    assert runs[committed] == 1
+    assert runs[later] == 1
+    assert runs[rolled_back] == 0
+    assert queued(probe, {"probe": rolled_back}) == 0
+
+
+def test_two_workers_share_the_queue_and_run_each_job_once(keys_dir: Path, tmp_path: Path) -> None:
+    first = secrets.randbelow(10**9)
+    probes = set(range(first, first + 60))
+    with transaction.atomic():
+        for number in sorted(probes):
+            probe.defer(probe=number)
+
+    with workers(2, keys_dir, tmp_path):
+        wait_for_runs(probes)
+
+    runs = Counter(ProbeRun.objects.filter(probe__in=probes).values_list("probe", flat=True))
+    assert set(runs) == probes
+    assert set(runs.values()) == {1}

@@ -1,0 +1,12 @@
+"""The periodic jobs, all in one place: what runs when, on every engine (``regie worker`` passes
+this schedule to ``regie.jobs.services.run_worker``). Cron in UTC."""
+
+from __future__ import annotations
+
+from regie.jobs.jobs import prune
+from regie.jobs.services import Periodic
+
+SCHEDULE: tuple[Periodic, ...] = (
+    # The embedded queue forgets jobs that finished a month ago.
+    Periodic(prune, cron="17 3 * * *"),
+)

@@ -3,8 +3,9 @@
 The same guarantees as the PostgreSQL queue, at the scale of one machine: a job is enqueued in the
 caller's transaction (a rollback takes it back), one runner claims it at a time (SQLite's
 transactions take the write lock at ``BEGIN IMMEDIATE``, and the claim is a conditional update on
-top of that), and a job whose runner died is taken again when its lease has run out. Each tick of
-a periodic job is enqueued once (a unique key per tick).
+top of that), and a job whose runner died is taken again when its lease has run out — whatever its
+retries, as procrastinate retries a stalled job: delivery is at least once, so jobs are idempotent.
+Each tick of a periodic job is enqueued once (a unique key per tick).
 """
 
 from __future__ import annotations
@@ -91,8 +92,6 @@ def run_one(worker: str) -> bool:
     try:
         if job is None:
             raise LookupError("no such job")
-        if queued.attempts > job.retries + 1:
-            raise RuntimeError("attempts exhausted")  # a lease ran out on its last attempt
         job(**queued.payload)
     except Exception as exception:
         error = type(exception).__name__

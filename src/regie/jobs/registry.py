@@ -37,7 +37,8 @@ def check_payload(payload: Mapping[str, object]) -> dict[str, PayloadValue]:
 @dataclass(frozen=True)
 class Job:
     """A background job. ``retries`` more attempts after a failure, waiting
-    ``backoff ** attempt`` seconds before each (procrastinate's exponential wait)."""
+    ``backoff ** attempt`` seconds before each (procrastinate's exponential wait). A job runs at
+    least once: one whose worker was killed runs again, so a job must be idempotent."""
 
     name: str
     function: JobFunction = field(compare=False)

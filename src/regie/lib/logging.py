@@ -161,6 +161,9 @@ def configure_logging(*, level: str = "INFO", json: bool = False) -> None:
                 "hpack": {"level": "WARNING"},
                 "httpcore": {"level": "WARNING"},
                 "httpx": {"level": "WARNING"},
+                # The job queue on PostgreSQL: its failures, not a line per task registered or
+                # job run (regie.jobs logs its own events).
+                "procrastinate": {"level": "WARNING"},
                 "zeep": {"level": "WARNING"},
             },
         }

@@ -35,8 +35,10 @@ PERIODIC_MAX_DELAY = dt.timedelta(minutes=10)
 wake = threading.Event()
 
 
-def defer(job: Job, payload: dict[str, PayloadValue]) -> None:
-    QueuedJob.objects.create(name=job.name, payload=payload, run_after=timezone.now())
+def defer(job: Job, payload: dict[str, PayloadValue], *, delay: int = 0) -> None:
+    QueuedJob.objects.create(
+        name=job.name, payload=payload, run_after=timezone.now() + dt.timedelta(seconds=delay)
+    )
     transaction.on_commit(wake.set)
 
 

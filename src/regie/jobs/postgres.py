@@ -39,8 +39,12 @@ def task_for(job: Job) -> procrastinate.tasks.Task[Any, Any, Any]:
     return task
 
 
-def defer(job: Job, payload: dict[str, PayloadValue]) -> None:
-    task_for(job).defer(**payload)
+def defer(job: Job, payload: dict[str, PayloadValue], *, delay: int = 0) -> None:
+    task = task_for(job)
+    if delay:
+        task.configure(schedule_in={"seconds": delay}).defer(**payload)
+    else:
+        task.defer(**payload)
 
 
 def register(schedule: Iterable[Periodic]) -> None:

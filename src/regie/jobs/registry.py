@@ -57,6 +57,15 @@ class Job:
 
         services.defer(self, check_payload(payload))
 
+    def defer_in(self, seconds: int, **payload: PayloadValue) -> None:
+        """Like ``defer``, but the job runs no earlier than ``seconds`` after now (a retry
+        schedule of one's own, a reminder)."""
+        from regie.jobs import services
+
+        if seconds < 0:
+            raise ValueError("a job cannot be deferred into the past")
+        services.defer(self, check_payload(payload), delay=seconds)
+
     def retry_wait(self, attempts: int) -> int | None:
         """Seconds to wait before the next attempt after ``attempts`` failed ones, or None when
         the job has failed for good."""

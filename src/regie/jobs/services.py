@@ -40,15 +40,16 @@ def engine() -> str:
     return "procrastinate" if connection.vendor == "postgresql" else "embedded"
 
 
-def defer(declared: Job, payload: dict[str, PayloadValue]) -> None:
+def defer(declared: Job, payload: dict[str, PayloadValue], *, delay: int = 0) -> None:
+    """Enqueue ``declared`` in the caller's transaction, to run ``delay`` seconds from now."""
     if engine() == "procrastinate":
         from regie.jobs import postgres
 
-        postgres.defer(declared, payload)
+        postgres.defer(declared, payload, delay=delay)
     else:
         from regie.jobs import embedded
 
-        embedded.defer(declared, payload)
+        embedded.defer(declared, payload, delay=delay)
 
 
 def queued(declared: Job, payload: dict[str, PayloadValue]) -> int:

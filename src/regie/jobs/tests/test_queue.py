@@ -114,3 +114,25 @@ def test_two_workers_share_the_queue_and_run_each_job_once(keys_dir: Path, tmp_p
     runs = Counter(ProbeRun.objects.filter(probe__in=probes).values_list("probe", flat=True))
     assert set(runs) == probes
     assert set(runs.values()) == {1}
+
+
+def test_a_job_deferred_for_later_waits_while_one_deferred_after_it_runs(
+    keys_dir: Path, tmp_path: Path
+) -> None:
+    later, now = (secrets.randbelow(10**9) for _ in range(2))
+    with transaction.atomic():
+        probe.defer_in(3600, probe=later)
+    with transaction.atomic():
+        probe.defer(probe=now)
+
+    with workers(1, keys_dir, tmp_path):
+        wait_for_runs({now})
+
+    # The queue takes the oldest due job first: had ``later`` been due, it would have run first.
+    assert not ProbeRun.objects.filter(probe=later).exists()
+    assert queued(probe, {"probe": later}) == 1
+
+
+def test_a_job_cannot_be_deferred_into_the_past() -> None:
+    with pytest.raises(ValueError, match="past"):
+        probe.defer_in(-1, probe=1)

@@ -9,6 +9,8 @@ Routes (``{p}`` is a product's prefix, empty for the supplier's first product):
   ``error=access_denied`` is explained;
 - ``GET {p}/ontvangen`` — "Wat … van regie ontving": the ``sub`` and every claim received;
 - ``POST /logout`` — ends the session here and at the hub (RP-initiated logout, id_token_hint);
+- ``POST /backchannel-logout`` — the hub's Logout Token (OIDC Back-Channel Logout 1.0): validated,
+  then this supplier's sessions with that ``sid`` (or ``sub``) end; 200, or 400 with an error;
 - for a supplier with a back office (``spec.roster``): ``GET /rooster`` shows the roster last
   fetched, ``POST /rooster/ophalen`` ("Rooster ophalen") fetches classes and pupils over OneRoster
   REST, ``POST /rooster/resultaat`` ("Resultaat terugsturen") puts a line item for the class and
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import json
 import re
 import secrets
 import threading
@@ -156,16 +159,22 @@ class DemoSupplierApp:
             "initiate_login_uri": f"{self.base}{prefix}/login",
             "redirect_uri": f"{self.base}{prefix}/callback",
             "post_logout_redirect_uri": f"{self.base}/",
+            "backchannel_logout_uri": f"{self.base}/backchannel-logout",
         }
 
     # --- WSGI ------------------------------------------------------------------------------------
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request.from_environ(environ)
-        session, is_new = self._session(request)
-        response = self.dispatch(request, session)
+        if request.path == "/backchannel-logout":  # server to server: no session of its own
+            session, is_new = None, False
+            response = self.backchannel_logout(request)
+        else:
+            session, is_new = self._session(request)
+            response = self.dispatch(request, session)
+        if not any(name == "Content-Type" for name, _ in response.headers):
+            response.headers.insert(0, ("Content-Type", "text/html; charset=utf-8"))
         headers = [
-            ("Content-Type", "text/html; charset=utf-8"),
             ("Cache-Control", "no-store"),
             ("Referrer-Policy", "no-referrer"),
             ("X-Frame-Options", "DENY"),
@@ -173,7 +182,7 @@ class DemoSupplierApp:
             ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"),
             *response.headers,
         ]
-        if is_new:
+        if session is not None and is_new:
             headers.append(
                 ("Set-Cookie", f"{self.cookie_name}={session.id}; Path=/; HttpOnly; SameSite=Lax")
             )
@@ -341,6 +350,39 @@ class DemoSupplierApp:
         except RelyingPartyError:
             url = f"{self.base}/"
         return Response.redirect(url, 303)
+
+    def backchannel_logout(self, request: Request) -> Response:
+        """OIDC Back-Channel Logout 1.0 §2.8: end the sessions the hub's Logout Token names."""
+        if request.method != "POST":
+            return _not_allowed()
+        token = request.form.get("logout_token", "")
+        failure = RelyingPartyError("invalid_request", "no logout_token")
+        for prefix, party in self.parties.items():
+            if not token or party.client_id is None:
+                continue
+            try:
+                claims = party.validate_logout_token(token)
+            except RelyingPartyError as refused:
+                failure = refused
+                continue
+            self.end_sessions(prefix, claims.get("sid"), claims.get("sub"))
+            return Response(200, "")
+        body = {"error": failure.error, "error_description": failure.description}
+        return Response(400, json.dumps(body), [("Content-Type", "application/json")])
+
+    def end_sessions(self, prefix: str, sid: Any, sub: Any) -> int:
+        """Forget the sign-ins of product ``prefix`` with session ``sid`` (or, without one,
+        every sign-in of ``sub``); how many."""
+        ended = 0
+        with self._lock:
+            for session in self._sessions.values():
+                received = session.received.get(prefix)
+                if received is None:
+                    continue
+                if (received.id_token_claims.get("sid") == sid) if sid else (received.sub == sub):
+                    del session.received[prefix]
+                    ended += 1
+        return ended
 
     # --- the back office: roster and results -----------------------------------------------------
 

@@ -10,7 +10,10 @@ joserfc for the ID token, over httpx.
 - ID-token validation (OIDC Core §3.1.3.7): signature against the hub's JWKS, ``iss``, ``aud``,
   ``exp``, ``iat``, ``nonce`` and ``at_hash``; userinfo (§5.3) with its ``sub`` checked against the
   ID token's (§5.3.2);
-- RP-initiated logout 1.0 §2: the end-session URL with ``id_token_hint``.
+- RP-initiated logout 1.0 §2: the end-session URL with ``id_token_hint``;
+- Back-Channel Logout 1.0 §2.6: a Logout Token's validation (signature against the hub's JWKS,
+  ``typ``, ``iss``, ``aud``, ``iat``, ``exp``, ``events``, ``sub`` or ``sid``, no ``nonce``, each
+  ``jti`` once).
 
 No Django here: the demo supplier is a separate application that only talks HTTP to the hub.
 """
@@ -21,6 +24,7 @@ import base64
 import hashlib
 import secrets
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -40,6 +44,8 @@ PROTOCOL_CLAIMS = frozenset(
 )
 ALGORITHMS = ["ES256", "RS256"]
 TIMEOUT_SECONDS = 10.0
+LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+SEEN_JTIS = 10_000  # Logout Token ids remembered (replays refused)
 
 
 class RelyingPartyError(Exception):
@@ -116,6 +122,7 @@ class RelyingParty:
         self._provider: Provider | None = None
         self._hub_keys: KeySet | None = None
         self._lock = threading.Lock()
+        self._seen_jtis: OrderedDict[str, None] = OrderedDict()
 
     def public_jwks(self) -> dict[str, Any]:
         """The JWKS to register at the hub: the public half of this party's key only."""
@@ -272,6 +279,48 @@ class RelyingParty:
         if several and decoded.claims.get("azp") != client_id:  # OIDC Core §3.1.3.7 (5)
             raise RelyingPartyError("invalid_id_token", "azp")
         return dict(decoded.claims)
+
+    def _decode(self, token: str) -> jwt.Token:
+        try:
+            return jwt.decode(token, self._hub_keyset(), algorithms=ALGORITHMS)
+        except JoseError:  # perhaps a key the hub rotated in since: read its JWKS again
+            return jwt.decode(token, self._hub_keyset(refresh=True), algorithms=ALGORITHMS)
+
+    def validate_logout_token(self, token: str) -> dict[str, Any]:
+        """Back-Channel Logout 1.0 §2.6: the Logout Token's claims, or ``RelyingPartyError``
+        (``invalid_request``, the failed check as description; never a value)."""
+        client_id = self._client_id()
+        try:
+            decoded = self._decode(token)
+            registry = jwt.JWTClaimsRegistry(
+                leeway=60,
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": client_id},
+                iat={"essential": True},
+                exp={"essential": True},
+                jti={"essential": True},
+                events={"essential": True},
+            )
+            registry.validate(decoded.claims)
+        except (JoseError, ValueError) as error:
+            raise RelyingPartyError("invalid_request", type(error).__name__) from None
+        claims = dict(decoded.claims)
+        if decoded.header.get("typ") != "logout+jwt":
+            raise RelyingPartyError("invalid_request", "typ")
+        events = claims["events"]
+        if not isinstance(events, dict) or not isinstance(events.get(LOGOUT_EVENT), dict):
+            raise RelyingPartyError("invalid_request", "events")
+        if "nonce" in claims:  # §2.4: prohibited, so that an ID token cannot pass as one
+            raise RelyingPartyError("invalid_request", "nonce")
+        if not isinstance(claims.get("sub"), str) and not isinstance(claims.get("sid"), str):
+            raise RelyingPartyError("invalid_request", "sub or sid")
+        with self._lock:
+            if claims["jti"] in self._seen_jtis:
+                raise RelyingPartyError("invalid_request", "jti replayed")
+            self._seen_jtis[str(claims["jti"])] = None
+            while len(self._seen_jtis) > SEEN_JTIS:
+                self._seen_jtis.popitem(last=False)
+        return claims
 
     def logout_url(self, id_token: str, post_logout_redirect_uri: str) -> str:
         """RP-initiated logout 1.0 §2: where to send the pupil to end the session at the hub."""

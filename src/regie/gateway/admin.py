@@ -54,6 +54,15 @@ class ClientAddForm(forms.ModelForm[OAuthClient]):
     post_logout_redirect_uris = LinesField(
         label=_("redirect-URI's na uitloggen (één per regel)"), required=False
     )
+    backchannel_logout_uri = forms.URLField(
+        label=_("URI voor uitloggen via het achterkanaal"),
+        required=False,
+        assume_scheme="https",
+        help_text=_(
+            "Waar regie een logout-token heen stuurt als een leerling uitlogt of geen toegang "
+            "meer heeft (OIDC Back-Channel Logout 1.0)."
+        ),
+    )
     scopes = forms.MultipleChoiceField(
         label=_("toegestane scopes"),
         choices=[(name, name) for name in SCOPES],
@@ -79,6 +88,8 @@ class ClientAddForm(forms.ModelForm[OAuthClient]):
             "initiate_login_uri",
             "redirect_uris",
             "post_logout_redirect_uris",
+            "backchannel_logout_uri",
+            "backchannel_logout_session_required",
             "scopes",
             "signing_alg",
         )
@@ -93,6 +104,10 @@ class ClientAddForm(forms.ModelForm[OAuthClient]):
             "initiate_login_uri": data.get("initiate_login_uri") or "",
             "redirect_uris": data["redirect_uris"],
             "post_logout_redirect_uris": data.get("post_logout_redirect_uris") or [],
+            "backchannel_logout_uri": data.get("backchannel_logout_uri") or "",
+            "backchannel_logout_session_required": bool(
+                data.get("backchannel_logout_session_required")
+            ),
             "scopes": data["scopes"],
             "signing_alg": data["signing_alg"],
         }
@@ -124,6 +139,8 @@ READ_ONLY = (
     "initiate_login_uri",
     "redirect_uris",
     "post_logout_redirect_uris",
+    "backchannel_logout_uri",
+    "backchannel_logout_session_required",
     "scopes",
     "signing_alg",
     "jwks",

@@ -37,3 +37,13 @@ RESULT_DELETED = define(
     "A supplier deleted one of its OneRoster gradebook results, itself or with its line item "
     "(supplier, product, line item id; the pupil's internal id as subject).",
 )
+LOGOUT_SENT = define(
+    "gateway.logout.sent",
+    "A back-channel logout token reached a supplier's client (client, session record id, "
+    "attempts; never the sub or sid).",
+)
+LOGOUT_GIVEN_UP = define(
+    "gateway.logout.given_up",
+    "A back-channel logout token could not be delivered after every retry and was given up "
+    "(client, session record id, attempts, the last failure: an HTTP status or error type).",
+)

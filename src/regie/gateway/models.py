@@ -5,6 +5,9 @@
   allowed scopes, the ID-token signing algorithm, and the product it launches.
 - :class:`AuthorizationCode` and :class:`AccessToken` — stored as SHA-256 hashes only: a leaked
   database does not hand out working codes or tokens.
+- :class:`LogoutSession` — per hub login session, the clients that received an ID token there,
+  with the ``sid`` and ``sub`` they got: whom a back-channel logout token goes to
+  (:mod:`.backchannel`).
 - :class:`SupplierPseudonym` — the pupil's pseudonym for one supplier, obtained from the number
   service once and kept, so that results posted by pseudonym can be matched back at the hub.
 - :class:`ReleasedRecord` — per client and OneRoster record, a keyed fingerprint of what the
@@ -89,6 +92,17 @@ class OAuthClient(models.Model):
     post_logout_redirect_uris = models.JSONField(
         _("redirect-URI's na uitloggen"), default=list, blank=True
     )
+    backchannel_logout_uri = models.URLField(
+        _("URI voor uitloggen via het achterkanaal"),
+        blank=True,
+        help_text=_(
+            "Waar regie een logout-token heen stuurt als een leerling uitlogt of geen toegang "
+            "meer heeft (OIDC Back-Channel Logout 1.0)."
+        ),
+    )
+    backchannel_logout_session_required = models.BooleanField(
+        _("sid vereist in het logout-token"), default=False
+    )
     scopes = models.JSONField(_("toegestane scopes"), default=list, blank=True)
     signing_alg = models.CharField(
         _("ondertekening ID-token"), max_length=5, choices=SigningAlg.choices, default="ES256"
@@ -108,7 +122,11 @@ class OAuthClient(models.Model):
 
     @property
     def client_metadata(self) -> dict[str, Any]:
-        return {"post_logout_redirect_uris": list(self.post_logout_redirect_uris)}
+        return {
+            "post_logout_redirect_uris": list(self.post_logout_redirect_uris),
+            "backchannel_logout_uri": self.backchannel_logout_uri or None,
+            "backchannel_logout_session_required": self.backchannel_logout_session_required,
+        }
 
     @property
     def id_token_signed_response_alg(self) -> str:
@@ -162,6 +180,7 @@ class AuthorizationCode(models.Model):
         "code_challenge": dc.NOT_PERSONAL,
         "code_challenge_method": dc.NOT_PERSONAL,
         "auth_time": dc.NOT_PERSONAL,
+        "hub_session": dc.NOT_PERSONAL,
         "created_at": dc.NOT_PERSONAL,
         "used_at": dc.NOT_PERSONAL,
         "replayed_at": dc.NOT_PERSONAL,
@@ -177,6 +196,9 @@ class AuthorizationCode(models.Model):
     code_challenge_method = models.CharField(max_length=10, default="S256")
     # Only when the authorization request carried max_age (regie.gateway.oidc.authentication).
     auth_time = models.BigIntegerField(null=True, blank=True)
+    # The hub login session the code was issued in (a random id kept in that session): the
+    # client's back-channel logout session (LogoutSession) is recorded under it.
+    hub_session = models.CharField(max_length=64, blank=True)
     created_at = models.FloatField(default=time.time)
     used_at = models.FloatField(null=True, blank=True)
     # When a second exchange of the code was refused: a token issued for it is revoked at once,
@@ -258,6 +280,53 @@ class AccessToken(models.Model):
 
     def get_client(self) -> OAuthClient:
         return self.client
+
+
+class LogoutSession(models.Model):
+    """A client that received an ID token in one hub login session: whom to send a logout token
+    (OIDC Back-Channel Logout 1.0) when that session ends or the user loses access.
+
+    ``sid`` is random per (hub session, client), so two suppliers cannot match their sessions;
+    ``sub`` is the pairwise ``sub`` the client received (kept: the logout token must carry that
+    very value, also after the user was deleted). ``ended_at`` is set when the hub ended the
+    session and a logout token is owed; the row goes once the token was delivered or given up.
+    Recorded only for clients with a ``backchannel_logout_uri``.
+    """
+
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "hub_session": dc.NOT_PERSONAL,
+        "client": dc.NOT_PERSONAL,
+        "user": dc.USERNAME,
+        "sid": dc.NOT_PERSONAL,
+        "sub": dc.SUPPLIER_PSEUDONYM,
+        "created_at": dc.NOT_PERSONAL,
+        "ended_at": dc.NOT_PERSONAL,
+        "attempts": dc.NOT_PERSONAL,
+    }
+
+    hub_session = models.CharField(max_length=64)
+    client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    sid = models.CharField(max_length=64, unique=True)
+    sub = models.CharField(max_length=300)
+    created_at = models.FloatField(default=time.time)
+    ended_at = models.FloatField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("hub_session", "client"), name="logout_session_per_client"
+            )
+        ]
+        indexes = [models.Index(fields=("user", "ended_at"), name="logout_session_user")]
+
+    def __str__(self) -> str:
+        return f"session of client {self.client_id}"
 
 
 class SupplierPseudonym(models.Model):

@@ -15,7 +15,9 @@ Authlib does the protocol; this module adapts it to regie:
   ``auth_time`` only when ``max_age`` asks for it, so that no value from the hub's session goes
   to two suppliers (docs/architecture.md, "What a supplier receives"): the time of a login made
   for this very request, or the session's login coarsened to the hour on a grid of the
-  supplier's own. No ``sid`` (no front- or back-channel logout).
+  supplier's own;
+- a ``sid`` for clients with a back-channel logout URI: random per (hub login session, client),
+  so that the hub can tell that client when the session ends (:mod:`.backchannel`).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from joserfc.jwk import KeySet
 from regie.accounts.services import PUPIL_ACCOUNT_PATH, read_with_account
 from regie.audit.services import SYSTEM, client_actor, record
 
-from . import claims, events, identifiers, keys
+from . import backchannel, claims, events, identifiers, keys
 from .models import AccessToken, AuthorizationCode, OAuthClient, SeenAssertion, digest
 from .scopes import SCOPES
 
@@ -166,15 +168,19 @@ def login_used(request: HttpRequest) -> None:
 
 
 _auth_time: ContextVar[int | None] = ContextVar("regie_oidc_auth_time", default=None)
+_hub_session: ContextVar[str] = ContextVar("regie_oidc_hub_session", default="")
 
 
 @contextmanager
-def issuing(authenticated: Authentication) -> Iterator[None]:
-    """Codes issued in this block carry ``authenticated.auth_time`` (None: no ``auth_time``)."""
+def issuing(authenticated: Authentication, *, hub_session: str = "") -> Iterator[None]:
+    """Codes issued in this block carry ``authenticated.auth_time`` (None: no ``auth_time``)
+    and the hub login session they were issued in (:func:`.backchannel.hub_session`)."""
     token = _auth_time.set(authenticated.auth_time)
+    session_token = _hub_session.set(hub_session)
     try:
         yield
     finally:
+        _hub_session.reset(session_token)
         _auth_time.reset(token)
 
 
@@ -256,6 +262,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method") or "S256",
             auth_time=_auth_time.get(),
+            hub_session=_hub_session.get(),
         )
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:
@@ -333,6 +340,10 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
                 revoked=True
             )
             raise InvalidGrantError("The release policy no longer allows this launch.") from None
+        code: AuthorizationCode = request.authorization_code
+        sid = backchannel.issued(client, request.user, code.hub_session, str(payload["sub"]))
+        if sid is not None:
+            payload["sid"] = sid
         header = {"alg": client.signing_alg, "kid": signing.kid, "typ": "JWT"}
         return jwt.encode(header, payload, signing.key, [client.signing_alg])
 

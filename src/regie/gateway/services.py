@@ -43,6 +43,24 @@ def _check_login_uri(uri: str) -> str:
     return _check_redirect_uris([uri])[0] if uri else ""
 
 
+def _check_backchannel_logout_uri(uri: str) -> str:
+    """OIDC Back-Channel Logout 1.0 §2.2: an absolute URI, https (http only on 127.0.0.1), no
+    fragment; checked as a redirect URI."""
+    if not uri:
+        return ""
+    if not (uri.startswith("https://") or uri.startswith("http://127.0.0.1")):
+        raise Refused(
+            _("de uitlog-URI (achterkanaal) gebruikt https (http alleen op 127.0.0.1)"),
+            field="backchannel_logout_uri",
+        )
+    if "#" in uri:
+        raise Refused(
+            _("de uitlog-URI (achterkanaal) heeft geen fragment (#)"),
+            field="backchannel_logout_uri",
+        )
+    return uri
+
+
 def _check_scopes(scopes: Iterable[str]) -> list[str]:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
@@ -82,6 +100,8 @@ def register_client(
     post_logout_redirect_uris: Iterable[str] = (),
     signing_alg: str = SigningAlg.ES256,
     initiate_login_uri: str = "",
+    backchannel_logout_uri: str = "",
+    backchannel_logout_session_required: bool = False,
     user: AuthUser | None = None,
 ) -> tuple[OAuthClient, str | None]:
     """A new client of ``supplier``; returns it and, for secret-based methods, the secret (once)."""
@@ -117,6 +137,8 @@ def register_client(
         initiate_login_uri=_check_login_uri(initiate_login_uri),
         redirect_uris=_check_redirect_uris(redirect_uris),
         post_logout_redirect_uris=_check_redirect_uris(post_logout_redirect_uris),
+        backchannel_logout_uri=_check_backchannel_logout_uri(backchannel_logout_uri),
+        backchannel_logout_session_required=bool(backchannel_logout_session_required),
         scopes=checked_scopes,
         signing_alg=signing_alg,
     )
@@ -139,14 +161,17 @@ def update_client(
     redirect_uris: Iterable[str] = _UNCHANGED,
     post_logout_redirect_uris: Iterable[str] = _UNCHANGED,
     initiate_login_uri: str = _UNCHANGED,
+    backchannel_logout_uri: str = _UNCHANGED,
+    backchannel_logout_session_required: bool = _UNCHANGED,
     jwks: Mapping[str, Any] = _UNCHANGED,
     scopes: Iterable[str] = _UNCHANGED,
     is_active: bool = _UNCHANGED,
     user: AuthUser | None = None,
 ) -> OAuthClient:
-    """Change a client's URIs, public keys (``private_key_jwt`` clients), scopes or whether it is
-    active, checked as at registration; audited with the names of the fields that changed.
-    The authentication method and the secret do not change here (register a new client)."""
+    """Change a client's URIs (the back-channel logout URI too), public keys
+    (``private_key_jwt`` clients), scopes or whether it is active, checked as at registration;
+    audited with the names of the fields that changed. The authentication method and the
+    secret do not change here (register a new client)."""
     changes: dict[str, Any] = {}
     if redirect_uris is not _UNCHANGED:
         changes["redirect_uris"] = _check_redirect_uris(redirect_uris)
@@ -154,6 +179,10 @@ def update_client(
         changes["post_logout_redirect_uris"] = _check_redirect_uris(post_logout_redirect_uris)
     if initiate_login_uri is not _UNCHANGED:
         changes["initiate_login_uri"] = _check_login_uri(initiate_login_uri)
+    if backchannel_logout_uri is not _UNCHANGED:
+        changes["backchannel_logout_uri"] = _check_backchannel_logout_uri(backchannel_logout_uri)
+    if backchannel_logout_session_required is not _UNCHANGED:
+        changes["backchannel_logout_session_required"] = bool(backchannel_logout_session_required)
     if jwks is not _UNCHANGED:
         if client.auth_method != AuthMethod.PRIVATE_KEY_JWT:
             raise Refused(

@@ -26,7 +26,7 @@ from regie.agreements.policy import Condition
 from regie.audit.services import SYSTEM, actor_for, record
 from regie.nummervoorziening.client import NummervoorzieningClientError
 
-from . import claims, events, keys, oidc
+from . import backchannel, claims, events, keys, oidc
 from .scopes import SCOPES
 
 
@@ -44,6 +44,8 @@ def discovery(request: HttpRequest) -> JsonResponse:
             "userinfo_endpoint": _endpoint("/userinfo"),
             "jwks_uri": _endpoint("/jwks"),
             "end_session_endpoint": _endpoint("/logout"),
+            "backchannel_logout_supported": True,
+            "backchannel_logout_session_supported": True,
             "introspection_endpoint": _endpoint("/introspect"),
             "scopes_supported": sorted(SCOPES),
             "response_types_supported": ["code"],
@@ -62,6 +64,7 @@ def discovery(request: HttpRequest) -> JsonResponse:
                 "iat",
                 "auth_time",
                 "nonce",
+                "sid",
                 *sorted(claims.CLAIM_NAMES.values()),
             ],
             "claims_parameter_supported": False,
@@ -148,7 +151,7 @@ def _authorize(request: HttpRequest) -> HttpResponse:
             },
             status=403,
         )
-    with oidc.issuing(authenticated):
+    with oidc.issuing(authenticated, hub_session=backchannel.hub_session(request)):
         return server.create_authorization_response(  # type: ignore[no-any-return]
             request, grant_user=request.user, grant=grant
         )

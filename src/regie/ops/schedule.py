@@ -3,10 +3,13 @@ this schedule to ``regie.jobs.services.run_worker``). Cron in UTC."""
 
 from __future__ import annotations
 
+from regie.gateway.jobs import forget_logout_sessions
 from regie.jobs.jobs import prune
 from regie.jobs.services import Periodic
 
 SCHEDULE: tuple[Periodic, ...] = (
     # The embedded queue forgets jobs that finished a month ago.
     Periodic(prune, cron="17 3 * * *"),
+    # Back-channel logout: sessions nobody ended are forgotten after a month.
+    Periodic(forget_logout_sessions, cron="41 3 * * *"),
 )

@@ -2,7 +2,8 @@
 
 :func:`register` gives each product of a running demo supplier an OAuth client at the hub
 (``private_key_jwt`` with the supplier's freshly generated JWKS, its ``/login`` as
-``initiate_login_uri``, ``/callback`` as redirect URI, ``/`` after logout). A supplier with a back
+``initiate_login_uri``, ``/callback`` as redirect URI, ``/`` after logout, ``/backchannel-logout``
+for OIDC Back-Channel Logout). A supplier with a back
 office (*Rekenwereld*) also gets a roster client for its first product: ``private_key_jwt`` with the
 same JWKS, no redirect URIs, the scopes ``roster-core.readonly`` and ``gradebook.createput`` (client
 credentials only). A client registered by an earlier start (same supplier, same name) is reused,
@@ -110,6 +111,7 @@ def _save_client(
             redirect_uris=[uris["redirect_uri"]],
             post_logout_redirect_uris=[uris["post_logout_redirect_uri"]],
             initiate_login_uri=uris["initiate_login_uri"],
+            backchannel_logout_uri=uris["backchannel_logout_uri"],
             jwks=jwks,
         )
         return client
@@ -120,6 +122,7 @@ def _save_client(
         redirect_uris=[uris["redirect_uri"]],
         post_logout_redirect_uris=[uris["post_logout_redirect_uri"]],
         initiate_login_uri=uris["initiate_login_uri"],
+        backchannel_logout_uri=uris["backchannel_logout_uri"],
         is_active=True,
     )
 

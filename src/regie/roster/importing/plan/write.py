@@ -17,7 +17,7 @@ from django.utils import timezone
 from regie.audit import services as audit
 from regie.core.models import School, SchoolYear
 from regie.lib.logging import get_logger
-from regie.roster import events
+from regie.roster import events, signals
 from regie.roster.importing.records import SchoolRecord, StaffRecord, StudentRecord
 from regie.roster.models import Group, Guardian, LinkReason, Staff, Student, StudentStatus
 
@@ -52,6 +52,8 @@ class Diff(Comparison):
             audit.record(
                 events.STUDENT_LEFT, actor, f"student:{student.pk}", {"school": student.school.code}
             )
+        if left:
+            signals.students_left.send(Diff, student_ids=[student.pk for student in left])
         self._link_moves(arrived, actor)
 
     def _apply_school_years(self) -> dict[str, SchoolYear]:

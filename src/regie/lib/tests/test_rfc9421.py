@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 
+from regie.lib import supplier_orders
 from regie.lib.tests import rfc9421
 from regie.lib.tests.rfc9421 import InnerList, Item, Message, SignatureInvalid, Token
 
@@ -264,3 +265,118 @@ def test_structured_fields_parse_and_serialise_per_rfc_8941() -> None:
 def test_malformed_structured_fields_are_refused(text: str) -> None:
     with pytest.raises(rfc9421.StructuredFieldError):
         rfc9421.parse_dictionary(text)
+
+
+# --- the hub's order signatures (regie.lib.supplier_orders), checked by this verifier ------------
+
+ORDER_URL = "https://orders.rekenwereld.example/regie/orders?v=1"
+ORDER = {
+    "id": "5f0c4c52-2a7e-4c47-9a53-0d3e4f3c9b11",
+    "type": "erasure",
+    "issuer": "https://regie.school.example/oidc",
+    "subjects": ["pseudoniem-een.example"],
+    "legal_basis": "AVG art. 17 lid 1 sub b",
+    "deadline": "2026-07-01",
+    "created": "2026-06-01T09:00:00Z",
+    "receipts": "https://regie.school.example/leveranciers/ontvangstbewijzen",
+    "details": {},
+}
+HUB_KEY_ID = "ed25519-1780000000-0badcafe"
+NOW = 1_780_000_000
+
+
+def hub_signed() -> tuple[Message, bytes, Ed25519PublicKey]:
+    private = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    body = supplier_orders.order_body(ORDER)
+    headers = supplier_orders.sign_order_request(
+        url=ORDER_URL,
+        body=body,
+        order_id=ORDER["id"],
+        private_key=private,
+        key_id=HUB_KEY_ID,
+        now=NOW,
+    )
+    return Message.of("POST", ORDER_URL, headers), body, private.public_key()
+
+
+def test_the_hubs_order_signature_verifies_with_the_independent_verifier() -> None:
+    message, body, public = hub_signed()
+    verified = rfc9421.verify(message, "regie", keys={HUB_KEY_ID: public})
+    assert verified.covered == (
+        '"@method"',
+        '"@target-uri"',
+        '"content-type"',
+        '"content-digest"',
+        '"webhook-id"',
+        '"webhook-timestamp"',
+    )
+    assert verified.params == {
+        "created": NOW,
+        "expires": NOW + 300,
+        "keyid": HUB_KEY_ID,
+        "alg": "ed25519",
+        "tag": "regie-order",
+    }
+    assert verified.base.splitlines()[:2] == ['"@method": POST', f'"@target-uri": {ORDER_URL}']
+    headers = dict(message.headers)
+    assert rfc9421.content_digest_matches(headers["content-digest"], body)
+    assert headers["webhook-id"] == ORDER["id"]
+    assert headers["webhook-timestamp"] == str(NOW)
+    assert headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["content-type", "content-digest", "webhook-id", "webhook-timestamp", "signature-input"],
+)
+def test_any_change_to_a_covered_header_or_the_parameters_breaks_the_hubs_signature(
+    name: str,
+) -> None:
+    message, _body, public = hub_signed()
+    changed = {
+        "content-type": "application/json; charset=utf-8",
+        "content-digest": "sha-256=:" + base64.b64encode(bytes(32)).decode() + ":",
+        "webhook-id": "6f0c4c52-2a7e-4c47-9a53-0d3e4f3c9b11",
+        "webhook-timestamp": str(NOW + 1),
+    }
+    headers = []
+    for key, value in message.headers:
+        if key == name == "signature-input":
+            value = value.replace(f"created={NOW}", f"created={NOW + 1}")
+        elif key == name:
+            value = changed[name]
+        headers.append((key, value))
+    with pytest.raises(SignatureInvalid, match="does not verify"):
+        rfc9421.verify(
+            Message("POST", ORDER_URL, tuple(headers)), "regie", keys={HUB_KEY_ID: public}
+        )
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("PUT", ORDER_URL),
+        ("POST", ORDER_URL.replace("/regie/orders", "/regie/orders2")),
+        ("POST", ORDER_URL.replace("?v=1", "?v=2")),
+        ("POST", ORDER_URL.replace("https://", "http://")),
+        ("POST", ORDER_URL.replace("rekenwereld", "taalrijk")),
+    ],
+)
+def test_another_method_or_target_uri_breaks_the_hubs_signature(method: str, url: str) -> None:
+    message, _body, public = hub_signed()
+    with pytest.raises(SignatureInvalid, match="does not verify"):
+        rfc9421.verify(Message(method, url, message.headers), "regie", keys={HUB_KEY_ID: public})
+
+
+def test_a_changed_body_no_longer_matches_the_signed_digest() -> None:
+    message, body, public = hub_signed()
+    rfc9421.verify(message, "regie", keys={HUB_KEY_ID: public})  # the headers still verify …
+    tampered = body.replace(b"erasure", b"access!")
+    assert not rfc9421.content_digest_matches(dict(message.headers)["content-digest"], tampered)
+
+
+def test_the_hubs_jwks_key_is_read_the_same_by_the_independent_verifier() -> None:
+    message, _body, public = hub_signed()
+    x = base64.urlsafe_b64encode(public.public_bytes_raw()).rstrip(b"=").decode()
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": HUB_KEY_ID, "alg": "EdDSA"}
+    rfc9421.verify(message, "regie", keys={HUB_KEY_ID: rfc9421.ed25519_key_from_jwk(jwk)})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -270,7 +271,7 @@ def test_malformed_structured_fields_are_refused(text: str) -> None:
 # --- the hub's order signatures (regie.lib.supplier_orders), checked by this verifier ------------
 
 ORDER_URL = "https://orders.rekenwereld.example/regie/orders?v=1"
-ORDER = {
+ORDER: dict[str, Any] = {
     "id": "5f0c4c52-2a7e-4c47-9a53-0d3e4f3c9b11",
     "type": "erasure",
     "issuer": "https://regie.school.example/oidc",

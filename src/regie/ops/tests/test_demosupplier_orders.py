@@ -8,6 +8,7 @@ really signed in at the supplier."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -35,6 +36,7 @@ from regie.ops.tests.test_demosupplier import (
     launch,
     pseudonym_of,
 )
+from regie.ops.tests.test_demosupplier_rostering import allow_results, csrf_of
 
 CLIENT_ID = "rekenwereld-demo-client"
 PUPIL = "https://nv.example/lp/1/pupil-one"
@@ -360,6 +362,85 @@ def test_a_supplier_not_yet_registered_asks_the_hub_to_come_back(channel: Channe
     answer = channel.send(channel.order("access"))
     assert answer.status_code == 503  # a failed attempt: the hub tries again later
     assert channel.supplier.app.orders.received() == []
+
+
+def hub_order(issuer: str, kind: str, subjects: list[str], endpoint: str) -> httpx.Response:
+    """An order signed with the live hub's own order key (published in its JWKS)."""
+    order: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "type": kind,
+        "issuer": issuer,
+        "subjects": subjects,
+        "legal_basis": "AVG art. 18" if kind == "restriction" else "AVG art. 15",
+        "deadline": "2026-12-31",
+        "created": "2026-06-01T09:00:00Z",
+        "receipts": f"{issuer}/receipts",
+        "details": {},
+    }
+    body = supplier_orders.order_body(order)
+    kid, private = keys.order_signing_key()
+    headers = supplier_orders.sign_order_request(
+        url=endpoint,
+        body=body,
+        order_id=order["id"],
+        private_key=private,
+        key_id=kid,
+        now=int(time.time()),
+    )
+    return httpx.post(endpoint, content=body, headers=headers, timeout=30)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("worker")
+def test_the_back_office_roster_and_results_are_held_shown_on_access_and_stop_on_restriction(
+    launchable: Launchable,
+) -> None:
+    issuer = f"{launchable.base}/oidc"
+    allow_results(launchable)
+    rekenwereld = server.start(REKENWERELD, issuer, port=0)
+    try:
+        registration.register_clients(
+            rekenwereld.app, launchable.supplier, {"": launchable.product}
+        )
+        browser = httpx.Client(base_url=rekenwereld.url, follow_redirects=False, timeout=60)
+        page = browser.get("/rooster")
+        assert (
+            browser.post("/rooster/ophalen", data={"csrf": csrf_of(page.text)}).status_code == 303
+        )
+        page = browser.get("/rooster")
+        group = re.search(r'<tr data-class="([^"]+)"><td>Groep 5</td>', page.text)
+        assert group is not None
+        pupil = pseudonym_of(launchable.pupil, launchable.supplier)
+        form = {"csrf": csrf_of(page.text), "class": html.unescape(group[1]), "student": pupil}
+        assert browser.post("/rooster/resultaat", data=form).status_code == 303
+
+        access = hub_order(issuer, "access", [pupil], rekenwereld.app.order_endpoint)
+        assert access.status_code == 200, access.text
+        client = OAuthClient.objects.get(name=registration.client_name(launchable.product))
+        completed = supplier_orders.read_receipt(
+            access.json()["receipts"][1], jwks=client.jwks, audience=issuer, now=int(time.time())
+        )
+        held = completed["data"][pupil]
+        classes = {item["title"]: item["sourcedId"] for item in held["roster_classes"]}
+        assert classes["Groep 5"] == html.unescape(group[1])  # and the Plusklas it is also in
+        assert [item["score"] for item in held["results_sent"]] == [8.0]
+
+        restriction = hub_order(issuer, "restriction", [pupil], rekenwereld.app.order_endpoint)
+        assert restriction.status_code == 200, restriction.text
+        refused = browser.post("/rooster/resultaat", data=form)
+        assert refused.status_code == 400
+        assert "niet meer te verwerken" in refused.text
+
+        erasure = hub_order(issuer, "erasure", [pupil], rekenwereld.app.order_endpoint)
+        assert erasure.status_code == 200, erasure.text
+        assert f'<tr data-student="{html.escape(pupil)}">' not in browser.get("/rooster").text
+        assert not rekenwereld.app.holdings.holds(pupil)
+        orders_page = browser.get("/opdrachten").text
+        for label in ("Inzage", "Beperking van de verwerking", "Wissen"):
+            assert label in orders_page
+    finally:
+        rekenwereld.stop()
 
 
 @pytest.mark.slow

@@ -11,12 +11,15 @@ Routes (``{p}`` is a product's prefix, empty for the supplier's first product):
 - ``POST /logout`` — ends the session here and at the hub (RP-initiated logout, id_token_hint);
 - ``POST /backchannel-logout`` — the hub's Logout Token (OIDC Back-Channel Logout 1.0): validated,
   then this supplier's sessions with that ``sid`` (or ``sub``) end; 200, or 400 with an error;
+- ``POST /orders`` — the hub's signed orders (erasure, access, …), answered with signed receipts;
+  ``GET /opdrachten`` shows the orders received (see :mod:`.orders`);
 - for a supplier with a back office (``spec.roster``): ``GET /rooster`` shows the roster last
   fetched, ``POST /rooster/ophalen`` ("Rooster ophalen") fetches classes and pupils over OneRoster
   REST, ``POST /rooster/resultaat`` ("Resultaat terugsturen") puts a line item for the class and
   a result for the pupil (see :mod:`.rostering`).
 
-The supplier is fictional and keeps nothing but what the page shows, in memory.
+The supplier is fictional and keeps nothing but what the pages show, in memory; what it holds per
+pseudonym is in :mod:`.holdings`.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIEnvironment
 
+from .holdings import Holdings
+from .orders import OrderDesk, Signer, orders_page_body
 from .relyingparty import PROTOCOL_CLAIMS, Pending, Received, RelyingParty, RelyingPartyError
 from .rostering import Roster, RosterClient, RosterError
 from .suppliers import DemoProduct, DemoSupplierSpec
@@ -61,9 +66,12 @@ STATUS_TEXT = {
     302: "Found",
     303: "See Other",
     400: "Bad Request",
+    401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
@@ -134,7 +142,9 @@ def _first(encoded: str) -> dict[str, str]:
 class DemoSupplierApp:
     """The WSGI application of one demo supplier; ``parties`` hold its OAuth clients."""
 
-    def __init__(self, spec: DemoSupplierSpec, base_url: str, issuer: str) -> None:
+    def __init__(
+        self, spec: DemoSupplierSpec, base_url: str, issuer: str, *, jwks_url: str | None = None
+    ) -> None:
         self.spec = spec
         self.base = base_url.rstrip("/")
         self.issuer = issuer
@@ -149,6 +159,48 @@ class DemoSupplierApp:
         self.cookie_name = f"{spec.key}_sessie"  # not the hub's: cookies ignore the port
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._lock = threading.Lock()
+        self.holdings = Holdings()
+        self.orders = OrderDesk(
+            issuer=issuer,
+            endpoint=self.order_endpoint,
+            holdings=self.holdings,
+            signer=self.receipt_signer,
+            forget=self.forget,
+            jwks_url=jwks_url,
+        )
+
+    @property
+    def order_endpoint(self) -> str:
+        """Where the hub sends this supplier's orders (to register at the hub)."""
+        return f"{self.base}/orders"
+
+    def receipt_signer(self) -> Signer | None:
+        """Receipts are signed with the key registered for the first product's client."""
+        party = self.parties[self.spec.products[0].prefix]
+        if party.client_id is None:
+            return None
+        return Signer(party.client_id, dict(party.key.as_dict(private=True)))
+
+    def forget(self, subs: set[str] | None) -> None:
+        """Erase the sessions' copies of what was received for ``subs`` (None: everything)."""
+        with self._lock:
+            for session in self._sessions.values():
+                for prefix, received in list(session.received.items()):
+                    if subs is None or received.sub in subs:
+                        del session.received[prefix]
+                roster = session.roster
+                if roster is not None:
+                    students = tuple(
+                        item
+                        for item in roster.students
+                        if subs is not None and item.sourced_id not in subs
+                    )
+                    session.roster = Roster(roster.classes if subs is not None else (), students)
+                session.sent = [
+                    item
+                    for item in session.sent
+                    if subs is not None and item.split("\x1f")[0] not in subs
+                ]
 
     def product(self, prefix: str) -> DemoProduct:
         return next(item for item in self.spec.products if item.prefix == prefix)
@@ -165,6 +217,8 @@ class DemoSupplierApp:
     # --- WSGI ------------------------------------------------------------------------------------
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/orders":  # the hub's orders: no session, JSON
+            return self.order_endpoint_answer(environ, start_response)
         request = Request.from_environ(environ)
         if request.path == "/backchannel-logout":  # server to server: no session of its own
             session, is_new = None, False
@@ -191,6 +245,24 @@ class DemoSupplierApp:
         start_response(f"{response.status} {STATUS_TEXT.get(response.status, '')}", headers)
         return [body]
 
+    def order_endpoint_answer(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        if str(environ.get("REQUEST_METHOD", "")).upper() != "POST":
+            status, body, kind = 405, b"", "text/plain"
+        else:
+            status, body = self.orders.receive(environ)
+            kind = "application/json" if status == 200 else "application/problem+json"
+        headers = [
+            ("Content-Type", kind),
+            ("Cache-Control", "no-store"),
+            ("Content-Length", str(len(body))),
+        ]
+        if status == 405:
+            headers.append(("Allow", "POST"))
+        start_response(f"{status} {STATUS_TEXT.get(status, '')}", headers)
+        return [body]
+
     def _session(self, request: Request) -> tuple[Session, bool]:
         with self._lock:
             known = self._sessions.get(request.cookies.get(self.cookie_name, ""))
@@ -206,6 +278,12 @@ class DemoSupplierApp:
     def dispatch(self, request: Request, session: Session) -> Response:
         if request.path == "/":
             return self.start_page(session) if request.method == "GET" else _not_allowed()
+        if request.path == "/opdrachten":
+            if request.method != "GET":
+                return _not_allowed()
+            return self.page(
+                "Opdrachten van scholen", orders_page_body(self.orders, self.spec.title)
+            )
         if request.path == "/logout":
             return self.logout(request, session) if request.method == "POST" else _not_allowed()
         if self.roster_client is not None and request.path.startswith("/rooster"):
@@ -241,6 +319,12 @@ class DemoSupplierApp:
                 f'<p><a class="button" href="{escape(product.prefix)}/login">'
                 "Inloggen via je school (regie)</a></p></section>"
             )
+        sections.append(
+            "<section><h2>Voor de leverancier: opdrachten van scholen</h2>"
+            f"<p>Scholen sturen via regie ondertekende opdrachten aan {escape(self.spec.title)}, "
+            "bijvoorbeeld om de gegevens van een leerling te wissen.</p>"
+            '<p><a href="/opdrachten">Naar de opdrachten</a></p></section>'
+        )
         if self.roster_client is not None:
             sections.append(
                 "<section><h2>Voor de leverancier: rooster en resultaten</h2>"
@@ -297,6 +381,9 @@ class DemoSupplierApp:
                 return self.denied()
             return self.problem(f"Inloggen via regie is niet gelukt (foutcode {failure.error}).")
         session.received[prefix] = received
+        self.holdings.signed_in(
+            received.sub, self.product(prefix).product, received.about_the_pupil
+        )
         return Response.redirect(flow.target or f"{self.base}{prefix}/ontvangen", 303)
 
     def received(self, request: Request, session: Session, prefix: str) -> Response:
@@ -405,6 +492,10 @@ class DemoSupplierApp:
                 )
             with self._lock:
                 session.roster = roster
+            self.holdings.roster_copy(
+                {item.sourced_id: item.title for item in roster.classes},
+                {item.sourced_id: item.class_ids for item in roster.students},
+            )
             return Response.redirect(f"{self.base}/rooster", 303)
         return self.send_result(request, session, client)
 
@@ -420,8 +511,13 @@ class DemoSupplierApp:
             return self.roster_problem(
                 "Deze leerling of klas staat niet in het opgehaalde rooster."
             )
+        if not self.holdings.may_process(student_id):
+            return self.roster_problem(
+                "De school heeft gevraagd de gegevens van deze leerling niet meer te verwerken. "
+                "Er is niets verstuurd."
+            )
         try:
-            client.send_result(class_id, title, student_id, 8.0, date.today())
+            line_item, result = client.send_result(class_id, title, student_id, 8.0, date.today())
         except RosterError as failure:
             return self.roster_problem(
                 f"Het resultaat terugsturen is niet gelukt (foutcode {failure.error}). "
@@ -429,6 +525,16 @@ class DemoSupplierApp:
             )
         with self._lock:
             session.sent.append(f"{student_id}\x1f{class_id}")
+        self.holdings.result_sent(
+            student_id,
+            {
+                "class": class_id,
+                "lineItem": line_item,
+                "result": result,
+                "score": 8.0,
+                "date": date.today().isoformat(),
+            },
+        )
         return Response.redirect(f"{self.base}/rooster", 303)
 
     def roster_page(self, session: Session) -> Response:

@@ -32,9 +32,16 @@ class Running:
 
 
 def start(
-    spec: DemoSupplierSpec, issuer: str, *, host: str = "127.0.0.1", port: int | None = None
+    spec: DemoSupplierSpec,
+    issuer: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    jwks_url: str | None = None,
 ) -> Running:
-    """Serve the demo supplier on ``port`` (default: the spec's; 0: any free one) until stopped."""
+    """Serve the demo supplier on ``port`` (default: the spec's; 0: any free one) until stopped.
+
+    ``jwks_url`` is where the hub's order-signing keys are read (default ``<issuer>/jwks``)."""
     from waitress.server import create_server
 
     port = spec.port if port is None else port
@@ -42,7 +49,7 @@ def start(
         with socket.socket() as probe:
             probe.bind((host, 0))
             port = int(probe.getsockname()[1])
-    app = DemoSupplierApp(spec, spec.base(host, port), issuer)
+    app = DemoSupplierApp(spec, spec.base(host, port), issuer, jwks_url=jwks_url)
     server: Any = create_server(  # each server gets a socket map of its own
         app, host=host, port=port, threads=4, ident=spec.key, clear_untrusted_proxy_headers=True
     )

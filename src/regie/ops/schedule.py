@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from regie.jobs.jobs import prune
 from regie.jobs.services import Periodic
+from regie.orders.jobs import chase
 
 SCHEDULE: tuple[Periodic, ...] = (
     # The embedded queue forgets jobs that finished a month ago.
     Periodic(prune, cron="17 3 * * *"),
+    # Orders to suppliers past their deadline without a completed or refused receipt: overdue.
+    Periodic(chase, cron="7 * * * *"),
 )

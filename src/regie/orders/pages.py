@@ -13,6 +13,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -38,12 +39,13 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _orders(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _orders(request: HttpRequest) -> QuerySet[Order]:
     return services.visible_orders(roster.access_for(_user(request)).register_boards)
 
 
 def _order_or_404(request: HttpRequest, order_id: object) -> Order:
-    return get_object_or_404(_orders(request), pk=order_id)
+    order: Order = get_object_or_404(_orders(request), pk=order_id)
+    return order
 
 
 @board_register_page
@@ -66,7 +68,9 @@ def order_detail(request: HttpRequest, order_id: object) -> HttpResponse:
     visible = roster.visible_students(_user(request))
     context = {
         "order": order,
-        "pupils": order.students.filter(pk__in=visible.values("pk")).order_by("last_name"),
+        "pupils": order.students.filter(pk__in=visible.values("pk")).order_by(
+            "achternaam", "voornamen"
+        ),
         "pupil_count": order.students.count(),
         "attempts": order.attempts.order_by("number"),
         "receipts": order.receipts.select_related("client").order_by("issued_at", "pk"),

@@ -52,7 +52,9 @@ def an_order(**changes: Any) -> dict[str, Any]:
     return order
 
 
-def signed(order: dict[str, Any] | None = None, key: OKPKey = HUB_KEY, now: int = NOW) -> tuple[bytes, dict[str, str]]:
+def signed(
+    order: dict[str, Any] | None = None, key: OKPKey = HUB_KEY, now: int = NOW
+) -> tuple[bytes, dict[str, str]]:
     body = order_body(order or an_order())
     headers = sign_order_request(
         url=URL,
@@ -65,7 +67,9 @@ def signed(order: dict[str, Any] | None = None, key: OKPKey = HUB_KEY, now: int 
     return body, headers
 
 
-def verify(body: bytes, headers: dict[str, str], now: int = NOW + 5, **kwargs: Any) -> dict[str, Any]:
+def verify(
+    body: bytes, headers: dict[str, str], now: int = NOW + 5, **kwargs: Any
+) -> dict[str, Any]:
     arguments: dict[str, Any] = {
         "method": "POST",
         "url": URL,

@@ -47,7 +47,9 @@ class World:
     endpoint: SupplierEndpoint
 
 
-def make_world(rng: random.Random, stub_factory: type[SupplierStub] = SupplierStub) -> Iterator[World]:
+def make_world(
+    rng: random.Random, stub_factory: type[SupplierStub] = SupplierStub
+) -> Iterator[World]:
     board = make_board()
     school = load_school(board, rng, "00AA00", "A", pupils=3)
     supplier = make_supplier()

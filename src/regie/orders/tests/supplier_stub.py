@@ -32,9 +32,7 @@ class ThreadingServer(WSGIServer):
     daemon_threads = True
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(
-            target=self._handle, args=(request, client_address), daemon=True
-        )
+        thread = threading.Thread(target=self._handle, args=(request, client_address), daemon=True)
         thread.start()
 
     def _handle(self, request: Any, client_address: Any) -> None:
@@ -45,7 +43,9 @@ class ThreadingServer(WSGIServer):
 
 
 class SupplierStub:
-    def __init__(self, *, hub_jwks: Callable[[], dict[str, Any]], client_id: str, jwk: dict[str, Any]) -> None:
+    def __init__(
+        self, *, hub_jwks: Callable[[], dict[str, Any]], client_id: str, jwk: dict[str, Any]
+    ) -> None:
         self.hub_jwks = hub_jwks
         self.client_id = client_id
         self.jwk = jwk
@@ -100,8 +100,7 @@ class SupplierStub:
             if order_id not in self.receipts:
                 self.handled[order_id] += 1
                 self.receipts[order_id] = [
-                    self.receipt(order, body, status)
-                    for status in ("accepted", "completed")
+                    self.receipt(order, body, status) for status in ("accepted", "completed")
                 ]
             tokens = self.receipts[order_id]
         start_response("200 OK", [("content-type", "application/json")])

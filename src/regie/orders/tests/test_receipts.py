@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 from joserfc.jwk import ECKey
 
+from regie.agreements.services import Refused
 from regie.audit.models import AuditEvent
 from regie.orders import services
 from regie.orders.jobs import deliver
@@ -107,7 +108,13 @@ def test_a_replayed_receipt_is_refused_with_409(world: World) -> None:
 
 def test_a_receipt_whose_status_does_not_follow_is_refused(world: World) -> None:
     order = a_sent_order(world)
-    refused(world, order, receipt(world, order, "completed"), 400, "status does not follow the order's state")
+    refused(
+        world,
+        order,
+        receipt(world, order, "completed"),
+        400,
+        "status does not follow the order's state",
+    )
 
 
 def test_a_receipt_for_an_unknown_order_or_by_another_client_is_refused(world: World) -> None:
@@ -115,8 +122,13 @@ def test_a_receipt_for_an_unknown_order_or_by_another_client_is_refused(world: W
     unknown = json.loads(bytes(order.body)) | {"id": "0b2a5c1e-7f1d-4f3e-9a8b-1c2d3e4f5a6b"}
     token = world.stub.receipt(unknown, bytes(order.body), "accepted")
     refused(world, order, token, 400, "unknown order")
-    refused(world, order, receipt(world, order, client_id="someone-else"), 400,
-            "iss is not a registered client of the order's supplier")
+    refused(
+        world,
+        order,
+        receipt(world, order, client_id="someone-else"),
+        400,
+        "iss is not a registered client of the order's supplier",
+    )
 
 
 def test_garbage_and_other_media_types_are_refused(world: World) -> None:
@@ -145,6 +157,6 @@ def test_the_same_receipts_in_a_redelivery_answer_are_simply_recorded_already(
     [("created", "accepted"), ("completed", "refused"), ("cancelled", "retry"), ("sent", "failed")],
 )
 def test_the_state_machine_refuses_what_does_not_follow(state: str, event: str) -> None:
-    with pytest.raises(services.Refused) as caught:
+    with pytest.raises(Refused) as caught:
         services.next_state(state, event)
     assert "kan niet" in caught.value.reason

@@ -7,6 +7,7 @@ import datetime as dt
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,7 +71,7 @@ def erasure(world: World, student_index: int = 0) -> Order:
     )
 
 
-def wait_until_completed(order_ids: set[object]) -> None:
+def wait_until_completed(order_ids: set[uuid.UUID]) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         done = Order.objects.filter(pk__in=order_ids, state=OrderState.COMPLETED).count()

@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "regie.roster",
     "regie.agreements",
     "regie.gateway",
+    "regie.orders",
     "regie.ops",
 ]
 
@@ -315,6 +316,36 @@ OIDC_KEYS_DIR = env_path(
     "Directory with the provider's signing keys (ES256, RS256; never in the database).",
     documented="$REGIE_VAR_DIR/oidc-keys",
 )
+# --- Orders to suppliers (regie.orders; the wire format is regie.lib.supplier_orders) ------------
+
+ORDER_RETRY_SCHEDULE = [
+    int(seconds)
+    for seconds in env_list(
+        "REGIE_ORDER_RETRY_SCHEDULE",
+        ["0", "5", "300", "1800", "7200", "18000", "36000", "36000", "86400"],
+        "Seconds before each attempt to deliver an order to a supplier (Standard Webhooks' "
+        "schedule plus a day); after the last failed attempt the order has failed.",
+    )
+]
+ORDER_DEADLINE_DAYS = env_int(
+    "REGIE_ORDER_DEADLINE_DAYS",
+    30,
+    "Default deadline of an order to a supplier, in days (an erasure: without undue delay).",
+    minimum=1,
+)
+ORDER_TIMEOUT_SECONDS = env_int(
+    "REGIE_ORDER_TIMEOUT_SECONDS",
+    10,
+    "How long the hub waits for a supplier's answer to an order before the attempt failed.",
+    minimum=1,
+)
+JOBS_LEASE_SECONDS = env_int(
+    "REGIE_JOBS_LEASE_SECONDS",
+    600,
+    "The embedded runner (SQLite): after how long a job whose runner died is taken again.",
+    minimum=1,
+)
+
 OIDC_CODE_TTL_SECONDS = env_int(
     "REGIE_OIDC_CODE_TTL_SECONDS",
     60,

@@ -40,6 +40,8 @@ if settings.ROLE in {"all", "hub"}:
         path("resultaten/", gradebook_views.results, name="results"),
         path("leermiddelen/", launch.tiles, name="tiles"),
         path("na-inloggen/", after_login, name="after-login"),
+        # Orders to suppliers: the receipt endpoint and the privacy officer's pages.
+        path("", include("regie.orders.urls")),
     ]
 
 if settings.ROLE in {"all", "nummervoorziening"}:

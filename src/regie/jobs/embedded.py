@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable
 
 from croniter import croniter
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,7 +28,9 @@ from regie.lib.logging import get_logger
 
 logger = get_logger(__name__)
 
-LEASE = dt.timedelta(minutes=10)
+# How long a claim holds (REGIE_JOBS_LEASE_SECONDS, 10 minutes by default): a job whose runner
+# died is taken again after it.
+LEASE = dt.timedelta(seconds=settings.JOBS_LEASE_SECONDS)
 # A tick missed by more than this (every runner was down) is skipped, as procrastinate does.
 PERIODIC_MAX_DELAY = dt.timedelta(minutes=10)
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 from regie.gateway.jobs import forget_logout_sessions
 from regie.jobs.jobs import prune
 from regie.jobs.services import Periodic
+from regie.orders.jobs import chase
 
 SCHEDULE: tuple[Periodic, ...] = (
     # The embedded queue forgets jobs that finished a month ago.
     Periodic(prune, cron="17 3 * * *"),
     # Back-channel logout: sessions nobody ended are forgotten after a month.
     Periodic(forget_logout_sessions, cron="41 3 * * *"),
+    # Orders to suppliers past their deadline without a completed or refused receipt: overdue.
+    Periodic(chase, cron="7 * * * *"),
 )

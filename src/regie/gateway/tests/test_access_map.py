@@ -93,6 +93,7 @@ REGISTER_B: Expected = (L, 403, 403, 403, 403, 404, 404, 404, 200)
 BOARD_REGISTER: Expected = (L, 403, 403, 403, 403, 403, 200, 200, 200)
 BOARD_REGISTER_B: Expected = (L, 403, 403, 403, 403, 403, 404, 404, 200)
 TEACHERS: Expected = (L, 403, 403, 200, 403, 403, 403, 403, 403)
+NO_SUCH_ORDER: Expected = (L, 403, 403, 403, 403, 403, 404, 404, 404)
 PUPILS_AND_TEACHERS: Expected = (L, 200, 403, 200, 403, 403, 403, 403, 403)
 LOGGED_IN_REDIRECT: Expected = (L, 302, 302, 302, 302, 302, 302, 302, 302)
 # Only privileged staff have a second step (404 for everyone else); past it, verify sends them on.
@@ -276,6 +277,13 @@ TABLE: list[Row] = [
     *rows(tuple(f"nummervoorziening-api:{name}" for name in NUMBER_SERVICE_POST), same(401), POST),
     *rows(("nummervoorziening-api:declare_suppliers",), same(401), PUT),
     *rows(("nummervoorziening-soap",), same(400)),  # a GET without ?wsdl: no SOAP envelope
+    # --- orders to suppliers (regie.orders): the board register's editors; the receipt endpoint
+    # takes a supplier's signed receipt (POST), nothing else; an order of nobody's is 404 ---------
+    *rows(("orders:list",), BOARD_REGISTER),
+    *rows(("orders:detail", "orders:retry", "orders:cancel"), NO_SUCH_ORDER),
+    # the pupils of A and B got nothing from the supplier: there is no erasure to send
+    *variants("orders:erasure", A=NO_SUCH_ORDER, B=NO_SUCH_ORDER),
+    *rows(("orders:receipts",), same(405)),
     # --- the admin site: its login and logout, and (below) the family of every other page ------
     *rows(("admin:login",), (*same(200)[:8], 302)),  # the superuser is logged in already
     *rows(("admin:logout",), same(302), POST),
@@ -349,7 +357,7 @@ class AccessWorld(World):
                 "B": Student.objects.filter(school=self.b1).order_by("pk")[0],
             },
             "run_id": {"A": self.run_a, "B": self.run_b},
-            "supplier_id": {"": self.supplier},
+            "supplier_id": dict.fromkeys(("", "A", "B"), self.supplier),
             "product_id": dict.fromkeys(("", "A", "A2", "B"), self.product),
             "agreement_id": {**agreements, "": self.offer},
             "schedule_id": schedules,

@@ -1,0 +1,128 @@
+"""Delivery with real ``regie worker`` processes: a worker killed with SIGKILL while sending loses
+nothing and the supplier acts once; two workers never deliver one attempt twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from regie.conftest import regie_command, subprocess_env
+from regie.orders import services
+from regie.orders.models import DeliveryAttempt, Order, OrderState
+
+from .conftest import World
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def start_worker(name: str, keys: Path, hub_keys: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
+    log_path = tmp_path / f"{name}.log"
+    process = subprocess.Popen(
+        regie_command("worker", "--role", "hub", "--id", name),
+        env=subprocess_env(
+            keys,
+            REGIE_OIDC_KEYS_DIR=str(hub_keys),
+            REGIE_JOBS_LEASE_SECONDS="2",
+            REGIE_ORDER_TIMEOUT_SECONDS="5",
+            REGIE_ORDER_RETRY_SCHEDULE="0,1,1",
+        ),
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while "jobs.worker.started" not in log_path.read_text():
+        assert time.monotonic() < deadline, log_path.read_text()
+        assert process.poll() is None, log_path.read_text()
+        time.sleep(0.05)
+    return process
+
+
+@contextmanager
+def workers(
+    count: int, keys: Path, hub_keys: Path, tmp_path: Path
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    processes = [start_worker(f"orders-worker-{n}", keys, hub_keys, tmp_path) for n in range(count)]
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=60)
+
+
+def erasure(world: World, student_index: int = 0) -> Order:
+    return services.create_order(
+        type="erasure",
+        supplier=world.supplier,
+        students=[world.students[student_index % len(world.students)]],
+        legal_basis="AVG art. 17 lid 1 sub b",
+        deadline=timezone.localdate() + dt.timedelta(days=30),
+    )
+
+
+def wait_until_completed(order_ids: set[uuid.UUID]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done = Order.objects.filter(pk__in=order_ids, state=OrderState.COMPLETED).count()
+        if done == len(order_ids):
+            return
+        time.sleep(0.2)
+    states = list(Order.objects.filter(pk__in=order_ids).values_list("state", flat=True))
+    raise AssertionError(f"not every order completed: {sorted(set(states))}")
+
+
+@pytest.mark.skipif(
+    connection.vendor == "postgresql",
+    reason="procrastinate's stalled jobs are not yet retried after a kill -9 (issue 13, jobs)",
+)
+def test_a_worker_killed_while_sending_loses_nothing_and_the_supplier_acts_once(
+    live_world: World, keys_dir: Path, hub_keys_dir: Path, tmp_path: Path
+) -> None:
+    live_world.stub.mode = "block"  # the supplier holds the request until the test lets go
+    with transaction.atomic():
+        order = erasure(live_world)
+    first = start_worker("orders-worker-killed", keys_dir, hub_keys_dir, tmp_path)
+    try:
+        assert live_world.stub.arrived.wait(60)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+    live_world.stub.mode = "ok"
+    live_world.stub.release.set()  # the supplier acted on the request the worker never saw answered
+
+    with workers(1, keys_dir, hub_keys_dir, tmp_path):
+        wait_until_completed({order.pk})
+
+    assert live_world.stub.handled == {str(order.pk): 1}
+    assert live_world.stub.received[str(order.pk)] >= 2  # sent again after the kill
+    assert [receipt.status for receipt in order.receipts.order_by("issued_at", "pk")] == [
+        "accepted",
+        "completed",
+    ]
+
+
+def test_two_workers_never_deliver_one_attempt_twice(
+    live_world: World, keys_dir: Path, hub_keys_dir: Path, tmp_path: Path
+) -> None:
+    with transaction.atomic():
+        orders = {erasure(live_world, number).pk for number in range(60)}
+    with workers(2, keys_dir, hub_keys_dir, tmp_path):
+        wait_until_completed(orders)
+
+    assert set(live_world.stub.received) == {str(pk) for pk in orders}
+    assert set(live_world.stub.received.values()) == {1}
+    assert set(live_world.stub.handled.values()) == {1}
+    attempts = DeliveryAttempt.objects.filter(order__in=orders)
+    assert attempts.count() == 60
+    assert set(attempts.values_list("number", "sends")) == {(1, 1)}

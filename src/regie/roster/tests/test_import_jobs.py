@@ -18,6 +18,7 @@ from regie.core.models import Board
 from regie.jobs.services import queued
 from regie.roster import services
 from regie.roster.importing.oneroster import write_oneroster
+from regie.roster.importing.plan import RemovalConsent
 from regie.roster.importing.records import StaffRole
 from regie.roster.jobs import apply_import
 from regie.roster.models import (
@@ -105,7 +106,8 @@ def test_apply_queues_one_job_and_a_second_post_is_told_it_is_being_applied(
     page = client.get(reverse("roster:import-run", args=[run.pk])).content.decode()
     assert "De import is toegepast." in page
     assert "Wat er is veranderd" in page
-    assert "import_progress.js" not in page and 'http-equiv="refresh"' not in page
+    assert "import_progress.js" not in page
+    assert 'http-equiv="refresh"' not in page
     assert client.post(url).status_code == 302  # too late now: refused, nothing queued
     assert queued(apply_import, {"run": str(run.pk)}) == 1
 
@@ -118,9 +120,13 @@ def test_a_rolled_back_request_queues_no_job(previewed: tuple[Client, ImportRun,
     class Undone(Exception):
         pass
 
-    with pytest.raises(Undone), transaction.atomic():
-        services.request_apply(run, user=user, consent=services.RemovalConsent())
-        raise Undone
+    def request_then_fail() -> None:
+        with transaction.atomic():
+            services.request_apply(run, user=user, consent=RemovalConsent())
+            raise Undone
+
+    with pytest.raises(Undone):
+        request_then_fail()
     run.refresh_from_db()
     assert run.status == ImportStatus.PREVIEWED
     assert queued(apply_import, {"run": str(run.pk)}) == 0

@@ -22,6 +22,7 @@ from regie.core.models import Board
 from regie.roster import services
 from regie.roster.demo_board import generate_demo_board
 from regie.roster.importing.oneroster import write_oneroster
+from regie.roster.importing.plan import RemovalConsent
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Guardian, ImportRun, ImportStatus, Student
 from regie.roster.tests.exports import make_board, make_staff
@@ -84,7 +85,7 @@ def queue(board: Board, path: Path) -> ImportRun:
     user, _ = make_staff(board, None, StaffRole.BOARD_ADMIN)
     run = services.upload(path, path.name, board, user=user)
     assert run.status == ImportStatus.PREVIEWED
-    services.request_apply(run, user=user, consent=services.RemovalConsent())
+    services.request_apply(run, user=user, consent=RemovalConsent())
     assert run.status == ImportStatus.QUEUED
     return run
 
@@ -96,8 +97,6 @@ def test_a_worker_killed_while_applying_leaves_nothing_and_the_job_runs_again_to
     board = make_board(demo.bestuursnummer, demo.name)
     export_file = tmp_path / "export.zip"
     write_oneroster(demo.export, export_file)
-    from django.conf import settings
-
     env = subprocess_env(keys_dir, REGIE_IMPORT_DIR=str(settings.IMPORT_DIR))
     run = queue(board, export_file)
     before = counts()  # the board admin who applies it

@@ -50,9 +50,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from regie.roster.demo_board import BESTUURSNUMMER, BOARD_NAME, KVK, generate_demo_board
-from regie.roster.importing.oneroster import write_oneroster
-
 PUPILS = 100_000
 CHANGED_SHARE = 0.01
 SEED = 2026
@@ -132,6 +129,7 @@ def _import(
 ) -> tuple[Step, Step, dict[str, dict[str, int]]]:
     from regie.core.models import Board
     from regie.roster import services
+    from regie.roster.demo_board import BESTUURSNUMMER
     from regie.roster.models import ImportStatus
 
     board = Board.objects.get(bestuursnummer=BESTUURSNUMMER)
@@ -294,6 +292,8 @@ def child(database_url: str, first: Path, second: Path, var_dir: Path) -> dict[s
         profile_dir = profile_dir / vendor
         profile_dir.mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0)
+    from regie.roster.demo_board import BESTUURSNUMMER, BOARD_NAME, KVK
+
     Board.objects.create(bestuursnummer=BESTUURSNUMMER, name=BOARD_NAME, kvk=KVK)
     with connection.cursor() as cursor:
         cursor.execute("SELECT sqlite_version()" if vendor == "sqlite" else "SHOW server_version")
@@ -349,6 +349,15 @@ def child(database_url: str, first: Path, second: Path, var_dir: Path) -> dict[s
 
 def write_exports(directory: Path, pupils: int) -> tuple[Path, Path, int]:
     """The board as a OneRoster zip, and again with 1 % of the pupils renamed."""
+    # The regie modules need Django's apps (no database): imported here, not at the top, so
+    # that a child sets its DATABASE_URL before Django is set up.
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regie.settings")
+    django.setup()
+    from regie.roster.demo_board import generate_demo_board
+    from regie.roster.importing.oneroster import write_oneroster
+
     export = generate_demo_board(SEED, pupils=pupils, pgn_pupils=0).export
     first = directory / "board.zip"
     write_oneroster(export, first)

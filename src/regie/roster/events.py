@@ -11,6 +11,15 @@ IMPORT_APPLIED = define(
     "A LAS export was applied as a diff in one transaction (counts of new, changed, leaving; "
     "and of pupils without BSN, onderwijsnummer or ECK iD).",
 )
+IMPORT_QUEUED = define(
+    "roster.import.queued",
+    "A school asked for a previewed LAS export to be applied: a background job will apply it.",
+)
+IMPORT_FAILED = define(
+    "roster.import.failed",
+    "Applying a LAS export in the background failed; nothing of it was applied (the reason as a "
+    "code).",
+)
 IMPORT_DISCARDED = define(
     "roster.import.discarded", "An uploaded LAS export was discarded without being applied."
 )

@@ -271,9 +271,24 @@ class Staff(NamedPerson):
 class ImportStatus(models.TextChoices):
     REFUSED = "refused", _("geweigerd (fouten)")
     PREVIEWED = "previewed", _("klaar om toe te passen")
+    QUEUED = "queued", _("wacht op verwerking")
+    APPLYING = "applying", _("wordt toegepast")
     APPLIED = "applied", _("toegepast")
     FAILED = "failed", _("mislukt")
     DISCARDED = "discarded", _("weggegooid")
+
+
+class ImportFailure(models.TextChoices):
+    """Why applying an import failed (the page says it in the reader's language)."""
+
+    REFUSED = "refused", _("de export past niet (meer) bij de hub")
+    NUMBER_SERVICE_UNAVAILABLE = "nv_unavailable", _("de nummervoorziening was niet bereikbaar")
+    NUMBER_SERVICE_BLOCKED = "nv_blocked", _("de nummervoorziening heeft de hub geblokkeerd")
+    NUMBER_SERVICE_QUOTA = "nv_quota", _("het dagquotum van de nummervoorziening is op")
+    NUMBER_SERVICE_LOGIN = "nv_login", _("de hub kon niet inloggen bij de nummervoorziening")
+    NUMBER_SERVICE_REFUSED = "nv_refused", _("de nummervoorziening heeft de aanvraag geweigerd")
+    USER_GONE = "user_gone", _("het account dat de import startte bestaat niet meer")
+    ERROR = "error", _("er ging iets mis in de hub")
 
 
 class ImportRun(models.Model):
@@ -296,6 +311,11 @@ class ImportRun(models.Model):
         "plan": dc.NOT_PERSONAL,
         "created_at": dc.NOT_PERSONAL,
         "finished_at": dc.NOT_PERSONAL,
+        "applied_by": dc.USERNAME,
+        "removal_consent": dc.NOT_PERSONAL,
+        "rows_done": dc.NOT_PERSONAL,
+        "rows_total": dc.NOT_PERSONAL,
+        "failure": dc.NOT_PERSONAL,
     }
 
     id = models.UUIDField(primary_key=True, editable=False)
@@ -310,6 +330,17 @@ class ImportRun(models.Model):
     plan = models.JSONField(_("plan"), default=dict, blank=True)
     created_at = models.DateTimeField(_("geüpload"), auto_now_add=True)
     finished_at = models.DateTimeField(_("afgerond"), null=True, blank=True)
+    # Applying runs as a job (``roster.apply_import``): who asked for it, the mass removals they
+    # confirmed (school code and numbers, SchoolPlan.removal_key), how far it is (pupils whose
+    # pseudonyms are obtained, of those that need them) and, when it failed, why (a code the page
+    # explains; the problems, if any, in ``problems``). Never a value from the file.
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    removal_consent = models.JSONField(default=list, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    failure = models.CharField(max_length=32, choices=ImportFailure.choices, blank=True)
 
     class Meta:
         verbose_name = _("import")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
@@ -29,7 +30,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -76,6 +77,7 @@ from .importing.plan import (
 )
 from .importing.records import ImportRefused, Problem, RosterExport
 from .models import (
+    ImportFailure,
     ImportRun,
     ImportStatus,
     LinkReason,
@@ -168,7 +170,7 @@ def purge_expired_uploads() -> int:
     Runs at every upload and whenever the import page is shown. Returns how many were removed.
     """
     cutoff = timezone.now() - timedelta(hours=settings.IMPORT_UPLOAD_TTL_HOURS)
-    expired = list(ImportRun.objects.filter(status=ImportStatus.PREVIEWED, created_at__lt=cutoff))
+    expired = list(ImportRun.objects.filter(status__in=APPLICABLE, created_at__lt=cutoff))
     for run in expired:
         _stored_file(run).unlink(missing_ok=True)
         run.status = ImportStatus.DISCARDED
@@ -237,18 +239,8 @@ def apply(
     numbers confirmed in the preview, or ``--allow-mass-removal``); without it, or on any failure,
     nothing of the diff is applied and the run stays previewed, to be retried.
     """
-    if run.status != ImportStatus.PREVIEWED:
-        raise ExportRefused(
-            [
-                Problem(
-                    run.file_name,
-                    None,
-                    None,
-                    gettext_noop("deze import is %(reason)s"),
-                    {"reason": _msgid(ImportStatus(run.status).label)},
-                )
-            ]
-        )
+    if run.status not in (ImportStatus.PREVIEWED, ImportStatus.APPLYING):
+        raise _not_applicable(run)
     stored = _stored_file(run)
     if not stored.exists():
         raise ExportRefused(
@@ -286,9 +278,170 @@ def apply(
     return applied
 
 
+# --- applying as a job (the upload page; the import command applies in its own process) ------
+
+
+class AlreadyApplying(Exception):
+    """The run is waiting to be applied or being applied already (a second POST, another tab)."""
+
+
+APPLICABLE = (ImportStatus.PREVIEWED, ImportStatus.FAILED)
+
+
+def request_apply(run: ImportRun, *, user: AuthUser, consent: RemovalConsent) -> None:
+    """Have a job apply ``run`` (``roster.apply_import``), deferred in this transaction.
+
+    The same checks as :func:`apply` that need no number service are made here first, so that the
+    page says at once what is wrong (refused: ``ExportRefused``, nothing queued). Only one request
+    wins for a run: the status changes by a conditional update, a second one gets
+    ``AlreadyApplying``. A failed run may be requested again while its file is kept.
+    """
+    from .jobs import apply_import
+
+    if run.status in (ImportStatus.QUEUED, ImportStatus.APPLYING):
+        raise AlreadyApplying
+    if run.status not in APPLICABLE:
+        raise _not_applicable(run)
+    if not _stored_file(run).exists():
+        raise ExportRefused(
+            [Problem(run.file_name, None, None, gettext_noop("het bestand is niet meer bewaard"))]
+        )
+    plan = ImportPlan.from_json(run.plan)
+    unconfirmed = unconfirmed_removals(plan, None, consent)
+    if unconfirmed:
+        raise ExportRefused(unconfirmed)
+    # Only what the preview asked to confirm is kept of what the form sent.
+    wanted = {
+        school.removal_key for school in plan.mass_removals(settings.IMPORT_MASS_REMOVAL_PERCENT)
+    }
+    with transaction.atomic():
+        taken = ImportRun.objects.filter(pk=run.pk, status__in=APPLICABLE).update(
+            status=ImportStatus.QUEUED,
+            applied_by=user,
+            removal_consent=sorted(wanted & consent.confirmed),
+            rows_done=0,
+            rows_total=0,
+            failure="",
+            finished_at=None,
+        )
+        if not taken:
+            raise AlreadyApplying
+        apply_import.defer(run=str(run.pk))
+        record(events.IMPORT_QUEUED, actor_for(user), f"import:{run.pk}")
+    run.refresh_from_db()
+
+
+# Progress is stored at most every this many seconds, or each 1 % of the total, and at the end:
+# a handful of writes for the largest import, never one per pupil.
+PROGRESS_SECONDS = 2.0
+
+
+class ProgressRecorder:
+    """An ``on_progress`` that stores pupils done / total on the run, throttled."""
+
+    def __init__(self, run: ImportRun, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.run_pk = run.pk
+        self.clock = clock
+        self.written: tuple[int, int] | None = None
+        self.written_at = 0.0
+        self.writes = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        if self.written is not None:
+            last_done, last_total = self.written
+            step = max(1, total // 100)
+            due = (
+                total != last_total
+                or done >= total
+                or done - last_done >= step
+                or now - self.written_at >= PROGRESS_SECONDS
+            )
+            if not due or (done, total) == self.written:
+                return
+        ImportRun.objects.filter(pk=self.run_pk).update(rows_done=done, rows_total=total)
+        self.written = (done, total)
+        self.written_at = now
+        self.writes += 1
+
+
+FAILURES: tuple[tuple[type[nv.NummervoorzieningClientError], ImportFailure], ...] = (
+    (nv.NummervoorzieningUnavailable, ImportFailure.NUMBER_SERVICE_UNAVAILABLE),
+    (nv.ClientBlocked, ImportFailure.NUMBER_SERVICE_BLOCKED),
+    (nv.QuotaExceeded, ImportFailure.NUMBER_SERVICE_QUOTA),
+    (nv.AuthenticationFailed, ImportFailure.NUMBER_SERVICE_LOGIN),
+)
+
+
+def apply_requested(run_id: str, *, client: nv.NummervoorzieningClient | None = None) -> None:
+    """The job's work: apply a run that :func:`request_apply` queued, storing its progress.
+
+    Safe to run again (delivery is at least once): a run applied already is left alone; a run
+    whose worker died is applied anew — nothing of an interrupted apply was committed (one
+    transaction), and the pseudonyms it obtained are kept (PendingPseudonym). A refusal or the
+    number service failing ends the run as failed, with a reason the page explains; it may be
+    applied again. So does any other fault, logged by its class name only. A database error is
+    raised, for the queue to retry.
+    """
+    taken = ImportRun.objects.filter(
+        pk=run_id, status__in=(ImportStatus.QUEUED, ImportStatus.APPLYING)
+    ).update(status=ImportStatus.APPLYING)
+    if not taken:
+        logger.info("roster.import.not_waiting", run=run_id)
+        return
+    run = ImportRun.objects.select_related("board", "applied_by").get(pk=run_id)
+    user = run.applied_by
+    if user is None:
+        _fail(run, ImportFailure.USER_GONE)
+        return
+    consent = RemovalConsent(confirmed=frozenset(str(key) for key in run.removal_consent))
+    try:
+        apply(run, user=user, client=client, consent=consent, on_progress=ProgressRecorder(run))
+    except ExportRefused as refused:
+        _fail(run, ImportFailure.REFUSED, refused.problems)
+    except nv.NummervoorzieningClientError as error:
+        reason = next(
+            (failure for kind, failure in FAILURES if isinstance(error, kind)),
+            ImportFailure.NUMBER_SERVICE_REFUSED,
+        )
+        _fail(run, reason)
+    except DatabaseError:
+        raise
+    except Exception as error:  # a fault of the hub: the class name only (its text may hold data)
+        logger.warning("roster.import.error", run=run_id, error=type(error).__name__)
+        _fail(run, ImportFailure.ERROR)
+
+
+def _fail(run: ImportRun, reason: ImportFailure, problems: Iterable[Problem] = ()) -> None:
+    ImportRun.objects.filter(pk=run.pk, status=ImportStatus.APPLYING).update(
+        status=ImportStatus.FAILED,
+        failure=reason,
+        problems=problems_as_json(list(problems)),
+        finished_at=timezone.now(),
+    )
+    record(events.IMPORT_FAILED, SYSTEM, f"import:{run.pk}", {"reason": str(reason)})
+    logger.info("roster.import.failed", run=str(run.pk), reason=str(reason))
+
+
+def _not_applicable(run: ImportRun) -> ExportRefused:
+    return ExportRefused(
+        [
+            Problem(
+                run.file_name,
+                None,
+                None,
+                gettext_noop("deze import is %(reason)s"),
+                {"reason": _msgid(ImportStatus(run.status).label)},
+            )
+        ]
+    )
+
+
 def discard(run: ImportRun, *, user: AuthUser | None) -> None:
+    if run.status in (ImportStatus.QUEUED, ImportStatus.APPLYING):
+        raise AlreadyApplying
     _stored_file(run).unlink(missing_ok=True)
-    if run.status == ImportStatus.PREVIEWED:
+    if run.status in APPLICABLE:
         run.status = ImportStatus.DISCARDED
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "finished_at"])

@@ -16,5 +16,6 @@ urlpatterns = [
     path("import/<uuid:run_id>/", views.import_run, name="import-run"),
     path("import/<uuid:run_id>/fouten.csv", views.import_problems_csv, name="import-problems"),
     path("import/<uuid:run_id>/toepassen", views.import_apply, name="import-apply"),
+    path("import/<uuid:run_id>/voortgang.json", views.import_progress, name="import-progress"),
     path("import/<uuid:run_id>/weggooien", views.import_discard, name="import-discard"),
 ]

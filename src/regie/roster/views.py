@@ -17,19 +17,18 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from regie.core.models import Board
 from regie.lib import csvsafe
-from regie.nummervoorziening import client as nv
 
 from . import services
 from .access import Access, access_required
 from .importing.plan import ImportPlan, RemovalConsent
-from .models import ImportRun, ImportStatus, Student
+from .models import ImportFailure, ImportRun, ImportStatus, Student
 
 PAGE_SIZE = 50
 
@@ -228,6 +227,10 @@ def import_run(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
             "problems": problems,
             "removals": removals,
             "Status": ImportStatus,
+            "progress": _progress(run),
+            "failure": failure_text(run),
+            "applicable": run.status in services.APPLICABLE
+            and run.failure != ImportFailure.REFUSED,
         },
     )
 
@@ -244,47 +247,79 @@ def import_problems_csv(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse
     return response
 
 
-def number_service_refusal(error: nv.NummervoorzieningClientError) -> str:
-    """What a page says when the number service refused or could not be reached."""
-    if isinstance(error, nv.NummervoorzieningUnavailable):
-        reason = _("De nummervoorziening is nu niet bereikbaar.")
-        advice = _("Probeer het later opnieuw.")
-    elif isinstance(error, nv.ClientBlocked):
-        reason = _("De nummervoorziening heeft de hub tijdelijk geblokkeerd.")
-        advice = _("Probeer het later opnieuw.")
-    elif isinstance(error, nv.QuotaExceeded):
-        reason = _(
-            "De hub heeft vandaag al zoveel aanvragen gedaan als de nummervoorziening toestaat."
-        )
-        advice = _("Probeer het morgen opnieuw.")
-    elif isinstance(error, nv.AuthenticationFailed):
-        reason = _("De hub kon zich niet aanmelden bij de nummervoorziening.")
-        advice = _("Neem contact op met de beheerder van de hub.")
-    else:
-        reason = _("De nummervoorziening heeft de aanvraag van de hub geweigerd.")
-        advice = _("Neem contact op met de beheerder van de hub.")
-    nothing = _("Er is niets van de import toegepast; wat al is omgezet, blijft bewaard.")
-    return f"{reason} {nothing} {advice}"
-
-
 @access_required(Access.imports)
 @require_POST
 def import_apply(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    """Queue the previewed import for a background job; its page then shows how far it is."""
     run = _run(request, run_id)
     # The mass removals the user confirmed in the preview, by their numbers (SchoolPlan).
     consent = RemovalConsent(confirmed=frozenset(request.POST.getlist("confirm_removal")))
     try:
-        services.apply(run, user=_user(request), consent=consent)
+        services.request_apply(run, user=_user(request), consent=consent)
+    except services.AlreadyApplying:
+        messages.info(request, _("Deze import wordt al toegepast. U hoeft niets opnieuw te doen."))
     except services.ExportRefused as error:
         for problem in error.problems:
             messages.error(request, str(problem))
-    except nv.NummervoorzieningClientError as error:
-        # The number service explains in English, to its clients' developers: the user is told
-        # in the page's language what happened and what to do (nothing was applied).
-        messages.error(request, number_service_refusal(error))
-    else:
-        messages.success(request, _("De import is toegepast."))
     return redirect("roster:import-run", run_id=run.pk)
+
+
+def _progress(run: ImportRun) -> dict[str, object]:
+    """How far applying ``run`` is, as the page and its JSON say it."""
+    busy = run.status in (ImportStatus.QUEUED, ImportStatus.APPLYING)
+    writing = run.status == ImportStatus.APPLYING and run.rows_done >= run.rows_total
+    if run.status == ImportStatus.QUEUED:
+        text = _("De import wacht op verwerking.")
+    elif writing:
+        text = _("De wijzigingen worden opgeslagen, in één keer.")
+    elif run.status == ImportStatus.APPLYING:
+        text = _(
+            "Bezig: %(done)s van %(total)s rijen. Leerlingen met een BSN of onderwijsnummer "
+            "krijgen pseudoniemen."
+        ) % {
+            "done": run.rows_done,
+            "total": run.rows_total,
+        }
+    else:
+        text = ""
+    return {
+        "status": run.status,
+        "busy": busy,
+        "done": run.rows_done,
+        "total": run.rows_total,
+        "writing": writing,
+        "text": text,
+    }
+
+
+def failure_text(run: ImportRun) -> str:
+    """Why applying ``run`` failed, what that means and what to do, in the page's language."""
+    if not run.failure:
+        return ""
+    reason = ImportFailure(run.failure).label
+    nothing = _("Er is niets van de import toegepast.")
+    if run.failure == ImportFailure.REFUSED:
+        advice = _("Upload een nieuwe export.")
+    elif run.failure == ImportFailure.ERROR:
+        advice = _("Probeer het opnieuw. Lukt het weer niet, neem dan contact op met de beheerder.")
+    elif run.failure in (ImportFailure.NUMBER_SERVICE_LOGIN, ImportFailure.NUMBER_SERVICE_REFUSED):
+        advice = _("Neem contact op met de beheerder van de hub.")
+    else:
+        advice = _("Probeer het later opnieuw.")
+    return _("Toepassen is mislukt: %(reason)s. %(nothing)s %(advice)s") % {
+        "reason": reason,
+        "nothing": nothing,
+        "advice": advice,
+    }
+
+
+@access_required(Access.imports)
+def import_progress(request: HttpRequest, run_id: uuid.UUID) -> JsonResponse:
+    """How far applying the import is, for the run page's script (ids and counts only)."""
+    run = _run(request, run_id)
+    response = JsonResponse(_progress(run))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @access_required(Access.imports)
@@ -292,8 +327,12 @@ def import_discard(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     """GET: what discarding means (nothing changes); POST: discard the previewed import."""
     run = _run(request, run_id)
     if request.method == "POST":
-        previewed = run.status == ImportStatus.PREVIEWED
-        services.discard(run, user=_user(request))
+        previewed = run.status in services.APPLICABLE
+        try:
+            services.discard(run, user=_user(request))
+        except services.AlreadyApplying:
+            messages.error(request, _("Deze import wordt al toegepast: weggooien kan niet meer."))
+            return redirect("roster:import-run", run_id=run.pk)
         if previewed:
             messages.success(
                 request,

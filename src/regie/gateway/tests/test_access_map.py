@@ -176,6 +176,7 @@ TABLE: list[Row] = [
     *rows(("roster:import",), IMPORT),
     *variants("roster:import-run", A=IMPORT, B=IMPORT_B),
     *variants("roster:import-problems", A=IMPORT, B=IMPORT_B),
+    *variants("roster:import-progress", A=IMPORT, B=IMPORT_B),
     *variants("roster:import-apply", POST, A=IMPORT_POST, B=IMPORT_B),
     *variants("roster:import-discard", POST, A=IMPORT_POST, B=IMPORT_B),
     *variants("roster:import-discard", A=IMPORT, B=IMPORT_B),  # the confirmation page

@@ -27,7 +27,7 @@ from regie.roster.importing.records import (
     StudentRecord,
 )
 from regie.roster.importing.records import Sector as RecordSector
-from regie.roster.models import Staff
+from regie.roster.models import ImportRun, Staff
 
 
 def in_english(problem: Problem) -> Problem:
@@ -190,3 +190,14 @@ def load_school(
     with transaction.atomic():
         apply_export(export, board, actor="test", pseudonyms={})
     return School.objects.get(brin=code[:4], vestiging=code[4:])
+
+
+def run_the_apply_job(run: ImportRun) -> None:
+    """Run the job the apply button queued for ``run`` here, as a worker would (one job
+    queued for it: the button queues no second)."""
+    from regie.jobs.services import queued
+    from regie.roster.jobs import apply_import
+
+    assert queued(apply_import, {"run": str(run.pk)}) == 1
+    apply_import(run=str(run.pk))
+    run.refresh_from_db()

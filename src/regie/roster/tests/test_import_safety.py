@@ -36,7 +36,13 @@ from regie.roster.importing.plan import (
 )
 from regie.roster.importing.records import RosterExport, StaffRole
 from regie.roster.models import Guardian, ImportRun, ImportStatus, Student, StudentStatus
-from regie.roster.tests.exports import client_for, make_board, make_staff, school_export
+from regie.roster.tests.exports import (
+    client_for,
+    make_board,
+    make_staff,
+    run_the_apply_job,
+    school_export,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -207,6 +213,9 @@ def test_the_preview_asks_for_confirmation_and_apply_without_it_changes_nothing(
     key = ImportPlan.from_json(run.plan).mass_removals(20)[0].removal_key
     response = client.post(reverse("roster:import-apply", args=[run.pk]), {"confirm_removal": key})
     run.refresh_from_db()
+    assert run.status == ImportStatus.QUEUED
+    assert run.removal_consent == [key]
+    run_the_apply_job(run)
     assert run.status == ImportStatus.APPLIED
     assert active_pupils() == 0
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import LazySettings, settings
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -27,7 +26,13 @@ from regie.roster import services
 from regie.roster.importing.oneroster import write_oneroster
 from regie.roster.importing.records import Problem, StaffRole
 from regie.roster.models import ImportRun, ImportStatus, Student
-from regie.roster.tests.exports import client_for, make_board, make_staff, school_export
+from regie.roster.tests.exports import (
+    client_for,
+    make_board,
+    make_staff,
+    run_the_apply_job,
+    school_export,
+)
 
 SRC = Path(__file__).resolve().parents[2]
 SCANNED = [
@@ -234,8 +239,16 @@ def test_an_import_refused_in_dutch_reads_in_the_language_of_the_page(
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("nl", "De nummervoorziening is nu niet bereikbaar."),
-        ("en", "The number service cannot be reached now."),
+        (
+            "nl",
+            "Toepassen is mislukt: de nummervoorziening was niet bereikbaar. Er is niets van de "
+            "import toegepast. Probeer het later opnieuw.",
+        ),
+        (
+            "en",
+            "Applying failed: the number service could not be reached. Nothing of the import was "
+            "applied. Please try again later.",
+        ),
     ],
 )
 def test_the_number_service_out_of_reach_is_told_in_the_language_of_the_page(
@@ -258,10 +271,13 @@ def test_the_number_service_out_of_reach_is_told_in_the_language_of_the_page(
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     response = client.post(reverse("roster:import-apply", args=[run.pk]))
     assert response.status_code == 302
-    (message,) = [str(message) for message in get_messages(response.wsgi_request)]
-    assert message.startswith(expected)
-    assert "127.0.0.1" not in message
-    assert "REGIE_NV_URL" not in message
-    run.refresh_from_db()
-    assert run.status == ImportStatus.PREVIEWED
+    run_the_apply_job(run)  # the job fails at the number service, in no language of its own
+    assert run.status == ImportStatus.FAILED
     assert not Student.objects.exists()
+
+    page = client.get(reverse("roster:import-run", args=[run.pk])).content.decode()
+    assert expected in page
+    assert "127.0.0.1" not in page
+    assert "REGIE_NV_URL" not in page
+    # It may be tried again: the file is kept, the button is there.
+    assert reverse("roster:import-apply", args=[run.pk]) in page

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from regie.agreements.models import Supplier
 from regie.agreements.services import Refused, TodoLine
+from regie.agreements.services import User as Login
 from regie.audit.services import SYSTEM, actor_for, client_actor, record
 from regie.gateway import pseudonyms
 from regie.gateway.models import OAuthClient
@@ -390,7 +391,7 @@ def filtered(orders: QuerySet[Order], state: str) -> QuerySet[Order]:
     return orders.filter(state=state)
 
 
-def dashboard_lines(user: AuthUser) -> list[TodoLine]:
+def dashboard_lines(user: Login) -> list[TodoLine]:
     """The privacy officer's dashboard: orders outstanding, overdue and failed, each linked to
     the orders list with that filter (registered in :class:`regie.orders.apps.OrdersConfig`)."""
     found = counts(visible_orders(roster.access_for(user).register_boards))

@@ -11,9 +11,9 @@ itself requires, so nobody is shown a link to a 403.
 
 - **pupil**: 'Mijn leermiddelen' (the tiles);
 - **privacy officer**: the dashboard (what needs doing), the register, agreements, licences,
-  pupils, schools, imports and the audit log;
+  pupils, schools, imports, the orders to suppliers and the audit log;
 - **board admin, school admin**: schools, imports, pupils, and the register's parts their access
-  allows;
+  allows (a board admin also the orders to suppliers);
 - **teacher**: their groups (their main page: a teacher's pupils, and from there each pupil's
   page, are the daily work), results and learning materials;
 - **care coordinator**: the school's pupils, groups and guardians;
@@ -60,6 +60,8 @@ SCHOOLS = Item(_("Scholen"), "roster:schools", roster.Access.sees_roster)
 IMPORT = Item(_("Importeren"), "roster:import", roster.Access.imports)
 STUDENTS = Item(_("Leerlingen"), "roster:students", roster.Access.sees_roster)
 GROUPS = Item(_("Groepen"), "roster:groups", roster.Access.sees_roster)
+# Orders to suppliers (erasure, access, …): the orders pages' own rule, the board's register.
+ORDERS = Item(_("Opdrachten"), "orders:list", roster.Access.edits_board_register)
 
 MENUS: dict[str, tuple[Item, ...]] = {
     PUPIL: (TILES,),
@@ -71,9 +73,10 @@ MENUS: dict[str, tuple[Item, ...]] = {
         STUDENTS,
         SCHOOLS,
         IMPORT,
+        ORDERS,
         Item(_("Logboek"), "agreements:audit-log", roster.Access.edits_board_register),
     ),
-    StaffRole.BOARD_ADMIN: (SCHOOLS, IMPORT, STUDENTS, REGISTER, LICENCES),
+    StaffRole.BOARD_ADMIN: (SCHOOLS, IMPORT, STUDENTS, REGISTER, LICENCES, ORDERS),
     StaffRole.SCHOOL_ADMIN: (SCHOOLS, IMPORT, STUDENTS, REGISTER, LICENCES),
     StaffRole.TEACHER: (
         Item(_("Mijn groepen"), "roster:groups", roster.Access.teaches),

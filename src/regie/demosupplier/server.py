@@ -42,7 +42,6 @@ def start(
     """Serve the demo supplier on ``port`` (default: the spec's; 0: any free one) until stopped.
 
     ``jwks_url`` is where the hub's order-signing keys are read (default ``<issuer>/jwks``)."""
-    from waitress.server import create_server
 
     port = spec.port if port is None else port
     if port == 0:  # any free port, known before the app is made (its URLs name the port)
@@ -50,6 +49,15 @@ def start(
             probe.bind((host, 0))
             port = int(probe.getsockname()[1])
     app = DemoSupplierApp(spec, spec.base(host, port), issuer, jwks_url=jwks_url)
+    return serve(app, host=host, port=port)
+
+
+def serve(app: DemoSupplierApp, *, host: str = "127.0.0.1", port: int) -> Running:
+    """Serve ``app`` on ``port`` until stopped: a supplier that was stopped comes back with what
+    it held, its key and its registration (as a real supplier after an outage)."""
+    from waitress.server import create_server
+
+    spec = app.spec
     server: Any = create_server(  # each server gets a socket map of its own
         app, host=host, port=port, threads=4, ident=spec.key, clear_untrusted_proxy_headers=True
     )

@@ -125,6 +125,13 @@ def stored(
     return list(found.order_by("pk").values_list("student_id", "value"))
 
 
+def holders(student: Student) -> QuerySet[Supplier]:
+    """The suppliers that were given a pseudonym of ``student`` (so may hold data about them),
+    by name."""
+    held = SupplierPseudonym.objects.filter(student=student).values("supplier_id")
+    return Supplier.objects.filter(pk__in=held).order_by("name", "pk")
+
+
 def find(supplier: Supplier, value: str) -> SupplierPseudonym | None:
     """The kept pseudonym ``value`` of ``supplier``, with its pupil; None for another supplier's
     pseudonym or a made-up one."""

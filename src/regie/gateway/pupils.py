@@ -30,7 +30,7 @@ from regie.agreements.models import Consent, Licence, Product
 from regie.roster import services as roster
 from regie.roster.models import Student
 
-from . import scopes
+from . import pseudonyms, scopes
 from .claims import SSO_ATTRIBUTES
 from .models import OAuthClient, Result
 from .oneroster.release import ROSTER_ATTRIBUTES
@@ -140,6 +140,7 @@ def pupil(request: HttpRequest, student_id: int) -> HttpResponse:
     student = get_object_or_404(
         roster.visible_students(user).select_related("school"), pk=student_id
     )
+    access = roster.access_for(user)
     day = timezone.localdate()
     licences = _licences(student, day)
     products = list(dict.fromkeys(licence.product for licence in licences))
@@ -153,7 +154,13 @@ def pupil(request: HttpRequest, student_id: int) -> HttpResponse:
         "releases": [_release(student, product) for product in products],
         "licences": licences,
         "consents": _latest_consents(student),
-        "records_consent": student.school_id in roster.access_for(user).register_schools,
+        "records_consent": student.school_id in access.register_schools,
+        # Who may send orders about the pupil (the orders pages' rule: the board's register
+        # keepers, ``edits_board_register``) sees the suppliers holding a pseudonym of them, each
+        # with a link to the erasure order (``orders:erasure``; the gateway cannot import it).
+        "order_suppliers": list(pseudonyms.holders(student))
+        if student.school.board_id in access.register_boards
+        else [],
         "results": results[:RESULTS_SHOWN],
     }
     return render(request, "gateway/pupil.html", context)

@@ -3,7 +3,9 @@
 :func:`register` gives each product of a running demo supplier an OAuth client at the hub
 (``private_key_jwt`` with the supplier's freshly generated JWKS, its ``/login`` as
 ``initiate_login_uri``, ``/callback`` as redirect URI, ``/`` after logout, ``/backchannel-logout``
-for OIDC Back-Channel Logout). A supplier with a back
+for OIDC Back-Channel Logout), and registers the supplier's order endpoint (its ``/orders``,
+where the hub sends erasure and other orders; the receipts come back signed with the first
+product's client key, which the hub finds in that client's JWKS). A supplier with a back
 office (*Rekenwereld*) also gets a roster client for its first product: ``private_key_jwt`` with the
 same JWKS, no redirect URIs, the scopes ``roster-core.readonly`` and ``gradebook.createput`` (client
 credentials only). A client registered by an earlier start (same supplier, same name) is reused,
@@ -33,6 +35,7 @@ from regie.demosupplier.app import DemoSupplierApp
 from regie.gateway import services as gateway_services
 from regie.gateway.models import OAuthClient
 from regie.gateway.scopes import GRADEBOOK_CREATEPUT, ROSTER_CORE_READ
+from regie.orders import services as orders
 
 SPELLING = "Taalrijk Spelling"
 SPELLING_ATTRIBUTES = [SUPPLIER_PSEUDONYM, "groups", "year_level"]
@@ -74,6 +77,8 @@ def register_clients(
         party.client_id = client.client_id
         clients.append(client)
     first = app.spec.products[0].prefix
+    if first in products:  # its client signs the receipts (DemoSupplierApp.receipt_signer)
+        orders.register_endpoint(supplier, app.order_endpoint)
     if app.roster_client is not None and first in products:
         roster = _save_roster_client(supplier, products[first], app.roster_client.public_jwks())
         app.roster_client.client_id = roster.client_id

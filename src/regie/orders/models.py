@@ -245,3 +245,8 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} receipt for order {self.order_id}"
+
+    @property
+    def status_label(self) -> str:
+        """The receipt's status in the reader's language (the order state it reports)."""
+        return str(OrderState(self.status).label)

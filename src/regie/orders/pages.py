@@ -52,11 +52,13 @@ def _order_or_404(request: HttpRequest, order_id: object) -> Order:
 def order_list(request: HttpRequest) -> HttpResponse:
     orders = _orders(request)
     state = request.GET.get("status", "")
-    shown = orders.filter(state=state) if state in OrderState.values else orders
+    if state not in {services.OPEN_FILTER, *OrderState.values}:
+        state = ""
+    shown = services.filtered(orders, state) if state else orders
     context = {
         "orders": shown.prefetch_related("students")[:500],
-        "states": OrderState.choices,
-        "state": state if state in OrderState.values else "",
+        "states": [(services.OPEN_FILTER, _("lopend")), *OrderState.choices],
+        "state": state,
         "counts": services.counts(orders),
     }
     return render(request, "orders/orders.html", context)

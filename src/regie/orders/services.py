@@ -27,16 +27,19 @@ from django.conf import settings
 from django.contrib.auth.models import User as AuthUser
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from regie.agreements.models import Supplier
-from regie.agreements.services import Refused
+from regie.agreements.services import Refused, TodoLine
+from regie.agreements.services import User as Login
 from regie.audit.services import SYSTEM, actor_for, client_actor, record
 from regie.gateway import pseudonyms
 from regie.gateway.models import OAuthClient
 from regie.lib import supplier_orders
 from regie.lib.logging import get_logger
+from regie.roster import services as roster
 from regie.roster.models import Student
 
 from . import events
@@ -133,6 +136,19 @@ def receipts_url() -> str:
 
 def endpoint_for(supplier: Supplier) -> SupplierEndpoint | None:
     return SupplierEndpoint.objects.filter(supplier=supplier, is_active=True).first()
+
+
+def register_endpoint(supplier: Supplier, url: str) -> SupplierEndpoint:
+    """Register (or move, and make active) ``supplier``'s order endpoint; ``ValidationError`` for
+    a URL that is not https (or plain http on the loopback address)."""
+    endpoint = SupplierEndpoint.objects.filter(supplier=supplier).first() or SupplierEndpoint(
+        supplier=supplier
+    )
+    endpoint.url = url
+    endpoint.is_active = True
+    endpoint.full_clean()
+    endpoint.save()
+    return endpoint
 
 
 def create_order(
@@ -363,6 +379,40 @@ def counts(orders: QuerySet[Order]) -> Counts:
         overdue=orders.filter(state=OrderState.OVERDUE).count(),
         failed=orders.filter(state=OrderState.FAILED).count(),
     )
+
+
+OPEN_FILTER = "open"  # the orders list's filter for every state of OPEN_STATES
+
+
+def filtered(orders: QuerySet[Order], state: str) -> QuerySet[Order]:
+    """``orders`` in ``state``, or waiting on a supplier for :data:`OPEN_FILTER`."""
+    if state == OPEN_FILTER:
+        return orders.filter(state__in=OPEN_STATES)
+    return orders.filter(state=state)
+
+
+def dashboard_lines(user: Login) -> list[TodoLine]:
+    """The privacy officer's dashboard: orders outstanding, overdue and failed, each linked to
+    the orders list with that filter (registered in :class:`regie.orders.apps.OrdersConfig`)."""
+    found = counts(visible_orders(roster.access_for(user).register_boards))
+    url = reverse("orders:list")
+    return [
+        TodoLine(
+            _("Opdrachten aan leveranciers die nog lopen"),
+            f"{url}?status={OPEN_FILTER}",
+            found.outstanding,
+        ),
+        TodoLine(
+            _("Opdrachten aan leveranciers die te laat zijn"),
+            f"{url}?status={OrderState.OVERDUE.value}",
+            found.overdue,
+        ),
+        TodoLine(
+            _("Mislukte opdrachten aan leveranciers"),
+            f"{url}?status={OrderState.FAILED.value}",
+            found.failed,
+        ),
+    ]
 
 
 def attempt_due(order: Order) -> bool:

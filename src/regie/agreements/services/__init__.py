@@ -72,6 +72,12 @@ from .dashboard import (
     ENDING_DAYS as ENDING_DAYS,
 )
 from .dashboard import (
+    TodoLine as TodoLine,
+)
+from .dashboard import (
+    add_todo_source as add_todo_source,
+)
+from .dashboard import (
     dpia_rows as dpia_rows,
 )
 from .dashboard import (

@@ -14,12 +14,13 @@ counted once per supplier, however many of its products they use.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from regie.core import datacategories as dc
 from regie.roster import services as roster
@@ -54,6 +55,31 @@ class ConsentRelease:
 
 
 @dataclass(frozen=True)
+class TodoLine:
+    """A line another app adds to "what needs doing": its label, the page it links to (a URL with
+    its filter) and how many."""
+
+    label: str | Promise
+    url: str
+    count: int
+
+
+TodoSource = Callable[[User], list[TodoLine]]
+_todo_sources: list[TodoSource] = []
+
+
+def add_todo_source(source: TodoSource) -> None:
+    """Let ``source`` add lines to every dashboard (once; from an app's ``AppConfig.ready``)."""
+    if source not in _todo_sources:
+        _todo_sources.append(source)
+
+
+def more_todo(user: User) -> list[TodoLine]:
+    """The lines of the registered sources, for ``user``."""
+    return [line for source in _todo_sources for line in source(user)]
+
+
+@dataclass(frozen=True)
 class Todo:
     ending_soon: int
     dpia_missing: int
@@ -62,6 +88,7 @@ class Todo:
     consent_releases: list[ConsentRelease]
     imports_refused: int | None  # None: the login does not import (no import page to link to)
     imports_waiting: int | None
+    more: list[TodoLine] = field(default_factory=list)  # from :func:`add_todo_source`
 
     @property
     def consent_missing(self) -> int:
@@ -77,6 +104,7 @@ class Todo:
             or self.consent_missing
             or self.imports_refused
             or self.imports_waiting
+            or any(line.count for line in self.more)
         )
 
 
@@ -122,6 +150,7 @@ def todo(user: User, consent_releases: list[ConsentRelease], day: date | None = 
         imports_waiting=imports.filter(status=ImportStatus.PREVIEWED).count()
         if may_import
         else None,
+        more=more_todo(user),
     )
 
 

@@ -34,6 +34,7 @@ OFFICER_MENU = (
     "roster:students",
     "roster:schools",
     "roster:import",
+    "orders:list",
     "agreements:audit-log",
 )
 ADMIN_MENU = (
@@ -43,6 +44,7 @@ ADMIN_MENU = (
     "agreements:overview",
     "agreements:licences",
 )
+BOARD_ADMIN_MENU = (*ADMIN_MENU, "orders:list")
 TEACHER_MENU = ("roster:groups", "results", "tiles")
 # The pages each role is offered, in order; the first is where it lands after logging in.
 MENUS: dict[str, tuple[str, ...]] = {
@@ -51,7 +53,7 @@ MENUS: dict[str, tuple[str, ...]] = {
     "care": ("roster:students", "roster:groups", "roster:guardians"),
     "school_admin": ADMIN_MENU,
     "officer": OFFICER_MENU,
-    "board": ADMIN_MENU,
+    "board": BOARD_ADMIN_MENU,
     "superuser": ("admin:index", "agreements:overview"),
     # Two roles: the privacy officer's work first, then the teacher's, each page once.
     "officer_teacher": OFFICER_MENU + TEACHER_MENU,

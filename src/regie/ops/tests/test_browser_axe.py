@@ -15,6 +15,7 @@ same way without a login, plus the 404 page.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections import deque
@@ -25,14 +26,18 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 from django.contrib.auth.models import User
 from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 
 from regie.agreements.demo import load_demo_register
 from regie.browser import AxeViolation, CspViolations, axe_report, axe_violations
+from regie.gateway.models import SupplierPseudonym
 from regie.gateway.tests.conftest import PASSWORD, Launchable
 from regie.logins import log_in_in_browser
+from regie.orders import services as orders
 from regie.roster.importing.records import StaffRole
+from regie.roster.models import Student
 from regie.roster.tests.exports import make_staff
 
 pytestmark = [
@@ -71,10 +76,31 @@ ROLES = {
 
 
 def demo_like(launchable: Launchable) -> None:
-    """The launchable hub with the demo register and one login for every staff role."""
+    """The launchable hub with the demo register, one login for every staff role, and an erasure
+    order to the launchable supplier (never delivered: no worker runs), so that the orders pages
+    are walked too."""
     school, group = launchable.school, launchable.group
     board = school.board
     load_demo_register(board)
+    given = SupplierPseudonym.objects.filter(supplier=launchable.supplier)
+    SupplierPseudonym.objects.bulk_create(  # whichever pupil the walk opens, it offers the order
+        SupplierPseudonym(
+            student=student,
+            supplier=launchable.supplier,
+            value=f"https://nv.example/lp/1/axe-walk-{student.pk}",
+        )
+        for student in Student.objects.filter(school=school).exclude(
+            pk__in=given.values("student_id")
+        )
+    )
+    orders.register_endpoint(launchable.supplier, "http://127.0.0.1:9/orders")
+    orders.create_order(
+        type="erasure",
+        supplier=launchable.supplier,
+        students=[launchable.pupil],
+        legal_basis="AVG art. 17 lid 1",
+        deadline=timezone.localdate() + dt.timedelta(days=30),
+    )
     _, teacher = make_staff(board, school, StaffRole.TEACHER, username="leerkracht-a")
     teacher.groups.add(group)
     make_staff(board, school, StaffRole.CARE_COORDINATOR, username="ib-a")
@@ -219,6 +245,9 @@ def test_every_page_a_role_can_reach_has_no_axe_violations_at_both_widths(
     print(walk.summary(role), f"\n  in {time.monotonic() - started:.1f} s")
 
     assert len(walk.checked) > 1, walk.summary(role)
+    if role == "fg":  # the orders pages: the list, an order, sending an erasure order
+        kinds = {walk.kind_of(path) for path in walk.checked}
+        assert {"orders:list", "orders:detail", "orders:erasure"} <= kinds, walk.summary(role)
     assert walk.violations == [], axe_report(walk.violations)
     assert csp == [], "\n".join([*walk.csp_pages, *sorted(set(csp))])
 

@@ -17,6 +17,7 @@ def documents() -> dict[str, dict[str, Any]]:
     from regie.gateway.oneroster.api import ROOT_PATH
     from regie.gateway.oneroster.api import api as oneroster_api
     from regie.nummervoorziening.api import api as nummervoorziening_api
+    from regie.orders import openapi as orders_openapi
 
     return {
         "nummervoorziening.json": nummervoorziening_api.get_openapi_schema(
@@ -25,6 +26,7 @@ def documents() -> dict[str, dict[str, Any]]:
         "oneroster.json": oneroster_api.get_openapi_schema(path_prefix=ROOT_PATH),
         "oneroster-gradebook.json": gradebook_api.get_openapi_schema(path_prefix=GRADEBOOK_ROOT),
         "gateway.json": gateway_openapi.document(),
+        "orders.json": orders_openapi.document(),
     }
 
 

@@ -18,3 +18,23 @@ def tick(timestamp: int) -> None:
 RETRY_STALLED = (Periodic(retry_stalled, cron="* * * * * *"),)
 # A tick every two seconds.
 TICKS = (Periodic(tick, cron="* * * * * */2"),)
+
+
+class Unlucky(Exception):
+    pass
+
+
+@job("jobs.test_fails")
+def fails(run_id: int) -> None:
+    """Fails every time, with no retries: dead after one attempt."""
+    raise Unlucky("pupil Jan de Vries")  # the text must reach no table or page
+
+
+@job("jobs.test_fails_slowly", retries=2, backoff=3600)
+def fails_slowly(run_id: int) -> None:
+    """Fails, then waits an hour for its retry."""
+    raise Unlucky("pupil Jan de Vries")
+
+
+# No periodic jobs: a worker that loads the test jobs above and nothing else.
+NOTHING: tuple[Periodic, ...] = ()

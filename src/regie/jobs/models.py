@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class JobStatus(models.TextChoices):
@@ -42,6 +43,8 @@ class QueuedJob(models.Model):
 
     class Meta:
         indexes: ClassVar = [models.Index(fields=["status", "run_after"])]
+        verbose_name = _("wachtrij")
+        verbose_name_plural = _("wachtrij")
 
     def __str__(self) -> str:
         return f"{self.name} #{self.pk} ({self.status})"

@@ -16,12 +16,13 @@ import contextlib
 import threading
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import procrastinate
 from asgiref.sync import async_to_sync
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 from django.db.models import Count, Max, Q
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import ConnectorException
@@ -130,10 +131,27 @@ REMOVE_OLD_JOBS = "builtin:procrastinate.builtin_tasks.remove_old_jobs"
 
 def stalled_jobs() -> list[procrastinate.jobs.Job]:
     """Running jobs whose worker sent no heartbeat for ``JOBS_STALLED_SECONDS`` (killed)."""
-    stalled = async_to_sync(app.job_manager.get_stalled_jobs)(
-        seconds_since_heartbeat=settings.JOBS_STALLED_SECONDS
-    )
-    return list(stalled)
+
+    def look_up() -> list[procrastinate.jobs.Job]:
+        stalled = async_to_sync(app.job_manager.get_stalled_jobs)(
+            seconds_since_heartbeat=settings.JOBS_STALLED_SECONDS
+        )
+        return list(stalled)
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return look_up()  # the usual case: a worker's job, a page, a command
+
+    # Called where an event loop runs (a test driving a browser): from a thread of its own.
+    def in_a_thread() -> list[procrastinate.jobs.Job]:
+        try:
+            return look_up()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(in_a_thread).result()
 
 
 def retry_stalled() -> int:

@@ -3,7 +3,9 @@ taken and fails as a worker's attempt would (on PostgreSQL through procrastinate
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection
 from django.utils import timezone
@@ -22,6 +24,24 @@ def fail_next_job(error: str = "Unlucky") -> int:
         embedded.finish(queued, JOBS.get(queued.name), error)
         return queued.pk
 
+    # A test that drives a browser has an event loop in its thread, where the job manager's async
+    # calls cannot wait: there, a thread of its own (whose connection commits, as a worker's).
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _fail_next_procrastinate_job(error)
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(_in_a_thread, error).result()
+
+
+def _in_a_thread(error: str) -> int:
+    try:
+        return _fail_next_procrastinate_job(error)
+    finally:
+        connection.close()
+
+
+def _fail_next_procrastinate_job(error: str) -> int:
     from asgiref.sync import async_to_sync
     from procrastinate.contrib.django import app
     from procrastinate.jobs import Status

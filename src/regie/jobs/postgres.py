@@ -50,21 +50,27 @@ def task_for(job: Job) -> procrastinate.tasks.Task[Any, Any, Any]:
     return task
 
 
+class JobFailed(Exception):
+    """A job raised; the message is the class of the original error, never its text."""
+
+
 def _runner(job: Job) -> Any:
     """The task procrastinate runs for ``job``: the job's function on a healthy connection (a
     restarted database or a terminated connection costs one reconnect, not a failed job), and the
-    class of a failure kept for the operators' view."""
+    class of a failure kept for the operators' view — only the class, in the log too."""
 
     def run(context: JobContext, **payload: PayloadValue) -> None:
         close_old_connections()
         try:
             job.function(**payload)
         except Exception as error:
+            name = type(error).__name__
             with contextlib.suppress(DatabaseError):
-                FailedAttempt.objects.create(
-                    job_id=context.job.id or 0, name=job.name, error=type(error).__name__
-                )
-            raise
+                FailedAttempt.objects.create(job_id=context.job.id or 0, name=job.name, error=name)
+            logger.warning("jobs.failed", job=job.name, id=context.job.id, error=name)
+            # procrastinate logs a failed job's traceback: the error's text (which may carry a
+            # value) stays out of it, its class is enough.
+            raise JobFailed(name) from None
         finally:
             close_old_connections()
 

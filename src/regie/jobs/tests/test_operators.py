@@ -83,6 +83,10 @@ def test_operators_see_the_queue_by_state_and_retry_or_cancel_failed_jobs(
 
     assert services.overview() == Overview(queued=1, running=0, stalled=0, failed=0, dead=1)
     assert [f.id for f in services.failures()] == [dead.id]
+    # The failures' text (a pupil's name, here) reached no log, only their class.
+    logs = "".join(path.read_text() for path in tmp_path.glob("*.log"))
+    assert "Unlucky" in logs
+    assert "Jan de Vries" not in logs
 
 
 def backdate_finished(numbers: set[int], days: int) -> None:

@@ -47,6 +47,24 @@ def _default_language() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _empty_job_queue(request: pytest.FixtureRequest) -> None:
+    """procrastinate's tables (the job queue on PostgreSQL) are not Django's to flush between
+    tests, its models being unmanaged: each database test starts with the queue empty, as on
+    SQLite, so that one test's jobs neither run in nor count for the next."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("django_db_setup")
+    blocker = request.getfixturevalue("django_db_blocker")
+    with blocker.unblock():
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM procrastinate_periodic_defers")
+            cursor.execute("DELETE FROM procrastinate_jobs")
+            cursor.execute("DELETE FROM procrastinate_workers")
+
+
+@pytest.fixture(autouse=True)
 def _nv_keys(settings: LazySettings, keys_dir: Path) -> None:
     settings.NV_KEYS_DIR = keys_dir
 

@@ -147,6 +147,25 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     INSTALLED_APPS.insert(INSTALLED_APPS.index("regie.jobs"), "procrastinate.contrib.django")
 # Jobs are declared with regie.jobs's @job in each app's ``jobs`` module, not procrastinate's.
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = None
+JOBS_LEASE_SECONDS = env_int(
+    "REGIE_JOBS_LEASE_SECONDS",
+    600,
+    "SQLite's embedded job runner: how long a runner may hold a job before another takes it over "
+    "(crash recovery). Longer than the longest job.",
+    minimum=1,
+)
+JOBS_STALLED_SECONDS = env_int(
+    "REGIE_JOBS_STALLED_SECONDS",
+    30,
+    "PostgreSQL's job queue: a worker silent for this long (no heartbeat) is taken for dead, and "
+    "the periodic jobs.retry_stalled runs its jobs again.",
+    minimum=3,
+)
+JOBS_SCHEDULE = env_str(
+    "REGIE_JOBS_SCHEDULE",
+    "regie.ops.schedule.SCHEDULE",
+    "The periodic jobs a worker runs: the dotted path of a tuple of regie.jobs Periodic.",
+)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -337,12 +356,6 @@ ORDER_TIMEOUT_SECONDS = env_int(
     "REGIE_ORDER_TIMEOUT_SECONDS",
     10,
     "How long the hub waits for a supplier's answer to an order before the attempt failed.",
-    minimum=1,
-)
-JOBS_LEASE_SECONDS = env_int(
-    "REGIE_JOBS_LEASE_SECONDS",
-    600,
-    "The embedded runner (SQLite): after how long a job whose runner died is taken again.",
     minimum=1,
 )
 

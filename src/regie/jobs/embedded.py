@@ -19,18 +19,22 @@ from collections.abc import Iterable
 from croniter import croniter
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from regie.jobs.models import JobStatus, QueuedJob
-from regie.jobs.registry import JOBS, Job, PayloadValue, Periodic
+from regie.jobs.registry import JOBS, Failure, Job, Overview, PayloadValue, Periodic
 from regie.lib.logging import get_logger
 
 logger = get_logger(__name__)
 
-# How long a claim holds (REGIE_JOBS_LEASE_SECONDS, 10 minutes by default): a job whose runner
-# died is taken again after it.
-LEASE = dt.timedelta(seconds=settings.JOBS_LEASE_SECONDS)
+
+def lease() -> dt.timedelta:
+    """How long a runner holds a job before another may take it (``REGIE_JOBS_LEASE_SECONDS``);
+    longer than the longest job, for the embedded runner does not renew it."""
+    return dt.timedelta(seconds=settings.JOBS_LEASE_SECONDS)
+
+
 # A tick missed by more than this (every runner was down) is skipped, as procrastinate does.
 PERIODIC_MAX_DELAY = dt.timedelta(minutes=10)
 
@@ -66,6 +70,16 @@ def enqueue_due(schedule: Iterable[Periodic], now: dt.datetime | None = None) ->
     QueuedJob.objects.bulk_create(rows, ignore_conflicts=True)
 
 
+def next_tick_in(schedule: Iterable[Periodic], now: dt.datetime | None = None) -> float:
+    """Seconds until the schedule's next tick (at most 30: the schedule is read again then)."""
+    now = now or timezone.now()
+    wait = 30.0
+    for periodic in schedule:
+        tick: dt.datetime = croniter(periodic.cron, now).get_next(dt.datetime)
+        wait = min(wait, (tick - now).total_seconds())
+    return max(wait, 0.0)
+
+
 def claim(worker: str) -> QueuedJob | None:
     """Take the next due job (or one whose runner's lease ran out) for ``worker``."""
     now = timezone.now()
@@ -79,7 +93,7 @@ def claim(worker: str) -> QueuedJob | None:
             ).update(
                 status=JobStatus.DOING,
                 worker=worker,
-                leased_until=now + LEASE,
+                leased_until=now + lease(),
                 attempts=candidate.attempts + 1,
             )
             if taken:
@@ -139,7 +153,7 @@ def run(
         try:
             if time.monotonic() >= next_schedule:
                 enqueue_due(schedule)
-                next_schedule = time.monotonic() + 30
+                next_schedule = time.monotonic() + next_tick_in(schedule)
             worked = run_one(worker)
         except DatabaseError as error:
             logger.warning("jobs.worker.database_error", worker=worker, error=type(error).__name__)
@@ -150,6 +164,57 @@ def run(
         finally:
             close_old_connections()
         if not worked:
-            wake.wait(idle_seconds)
+            wake.wait(min(idle_seconds, max(next_schedule - time.monotonic(), 0.0)))
             wake.clear()
     logger.info("jobs.worker.stopped", worker=worker)
+
+
+# The operators' side: the overview, retry and cancel.
+
+
+def overview() -> Overview:
+    now = timezone.now()
+    failed_before = ~Q(error="")
+    counts = QueuedJob.objects.aggregate(
+        queued=Count("id", filter=Q(status=JobStatus.TODO) & ~failed_before),
+        failed=Count("id", filter=Q(status=JobStatus.TODO) & failed_before),
+        running=Count("id", filter=Q(status=JobStatus.DOING, leased_until__gte=now)),
+        stalled=Count("id", filter=Q(status=JobStatus.DOING, leased_until__lt=now)),
+        dead=Count("id", filter=Q(status=JobStatus.FAILED)),
+    )
+    return Overview(**counts)
+
+
+def failures(limit: int) -> list[Failure]:
+    rows = QueuedJob.objects.filter(
+        Q(status=JobStatus.FAILED) | (Q(status=JobStatus.TODO) & ~Q(error=""))
+    ).order_by("-finished_at", "-run_after", "-pk")[:limit]
+    return [
+        Failure(
+            id=row.pk,
+            name=row.name,
+            attempts=row.attempts,
+            error=row.error,
+            at=row.finished_at or row.run_after,
+            dead=row.status == JobStatus.FAILED,
+        )
+        for row in rows
+    ]
+
+
+def retry(job_id: int) -> bool:
+    """Queue a job that failed for good once more."""
+    retried = QueuedJob.objects.filter(pk=job_id, status=JobStatus.FAILED).update(
+        status=JobStatus.TODO, run_after=timezone.now(), finished_at=None
+    )
+    if retried:
+        transaction.on_commit(wake.set)
+    return bool(retried)
+
+
+def cancel(job_id: int) -> bool:
+    """Cancel a job that waits in the queue."""
+    cancelled = QueuedJob.objects.filter(pk=job_id, status=JobStatus.TODO).update(
+        status=JobStatus.CANCELLED, finished_at=timezone.now()
+    )
+    return bool(cancelled)

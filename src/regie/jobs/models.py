@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class JobStatus(models.TextChoices):
@@ -15,6 +16,7 @@ class JobStatus(models.TextChoices):
     DOING = "doing", "bezig"
     SUCCEEDED = "succeeded", "gelukt"
     FAILED = "failed", "mislukt"
+    CANCELLED = "cancelled", "geannuleerd"
 
 
 class QueuedJob(models.Model):
@@ -41,6 +43,8 @@ class QueuedJob(models.Model):
 
     class Meta:
         indexes: ClassVar = [models.Index(fields=["status", "run_after"])]
+        verbose_name = _("wachtrij")
+        verbose_name_plural = _("wachtrij")
 
     def __str__(self) -> str:
         return f"{self.name} #{self.pk} ({self.status})"
@@ -58,3 +62,33 @@ class ProbeRun(models.Model):
 
     def __str__(self) -> str:
         return f"probe {self.probe} by {self.worker}"
+
+
+class ProbeHold(models.Model):
+    """A probe that waits (``jobs.probe`` with ``hold``): the probe counts its starts here and
+    runs on once the hold is released. The tests hold a job mid-run to kill its worker."""
+
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    hold = models.PositiveIntegerField(unique=True)
+    started = models.PositiveIntegerField(default=0)
+    released = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"hold {self.hold}"
+
+
+class FailedAttempt(models.Model):
+    """A failed attempt of a job on PostgreSQL: procrastinate keeps no error, the operators' view
+    shows its class (never its text, which might carry a value). The embedded queue keeps the
+    class on its own row (``QueuedJob.error``)."""
+
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    job_id = models.BigIntegerField(db_index=True)
+    name = models.CharField(max_length=128)
+    error = models.CharField(max_length=128)
+    failed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.job_id}: {self.error}"

@@ -3,6 +3,7 @@ a cron schedule. Neither knows which engine runs it (see ``services``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -81,6 +82,32 @@ class Periodic:
 
     job: Job
     cron: str
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The queue at a glance, on either engine. ``failed``: an attempt failed and the job waits
+    for its next one; ``dead``: failed with no retries left; ``stalled``: running, but its worker
+    stopped (no heartbeat on PostgreSQL, a lease run out on SQLite)."""
+
+    queued: int
+    running: int
+    stalled: int
+    failed: int
+    dead: int
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A job that failed (``dead``: for good), as operators see it: its id, name, attempts, the
+    class of its last error and when — never its payload."""
+
+    id: int
+    name: str
+    attempts: int
+    error: str
+    at: dt.datetime | None
+    dead: bool
 
 
 JOBS: dict[str, Job] = {}

@@ -17,20 +17,36 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from types import ModuleType
 
 from django.db import connection
 
-from regie.jobs.registry import JOBS, Job, PayloadError, PayloadValue, Periodic, job
+from regie.jobs.registry import (
+    JOBS,
+    Failure,
+    Job,
+    Overview,
+    PayloadError,
+    PayloadValue,
+    Periodic,
+    job,
+)
 
 __all__ = [
     "JOBS",
+    "Failure",
     "Job",
+    "Overview",
     "PayloadError",
     "Periodic",
+    "cancel",
     "defer",
     "engine",
+    "failures",
     "job",
+    "overview",
     "queued",
+    "retry",
     "run_worker",
 ]
 
@@ -76,3 +92,41 @@ def run_worker(
         from regie.jobs import embedded
 
         embedded.run(stop, schedule, worker=worker)
+
+
+# The operators' view of the queue, the same on both engines.
+
+
+def _engine_module() -> ModuleType:
+    if engine() == "procrastinate":
+        from regie.jobs import postgres
+
+        return postgres
+    from regie.jobs import embedded
+
+    return embedded
+
+
+def overview() -> Overview:
+    """Counts of jobs by state: queued, running, stalled, failed (waiting for a retry), dead."""
+    result: Overview = _engine_module().overview()
+    return result
+
+
+def failures(limit: int = 50) -> list[Failure]:
+    """The most recent failed and dead jobs, newest first: ids, names, attempts, error classes."""
+    result: list[Failure] = _engine_module().failures(limit)
+    return result
+
+
+def retry(job_id: int) -> bool:
+    """Queue a dead job (failed with no retries left) once more; False when there is none."""
+    result: bool = _engine_module().retry(job_id)
+    return result
+
+
+def cancel(job_id: int) -> bool:
+    """Cancel a job that waits in the queue (for its first run or a retry); False when there is
+    none (it runs, ran, or does not exist)."""
+    result: bool = _engine_module().cancel(job_id)
+    return result

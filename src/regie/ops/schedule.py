@@ -1,15 +1,18 @@
 """The periodic jobs, all in one place: what runs when, on every engine (``regie worker`` passes
-this schedule to ``regie.jobs.services.run_worker``). Cron in UTC."""
+this schedule to ``regie.jobs.services.run_worker``; ``REGIE_JOBS_SCHEDULE`` names another one,
+for tests). Cron in UTC; a sixth field would be seconds."""
 
 from __future__ import annotations
 
 from regie.gateway.jobs import forget_logout_sessions
-from regie.jobs.jobs import prune
+from regie.jobs.jobs import prune, retry_stalled
 from regie.jobs.services import Periodic
 from regie.orders.jobs import chase
 
 SCHEDULE: tuple[Periodic, ...] = (
-    # The embedded queue forgets jobs that finished a month ago.
+    # Jobs of a worker that died (kill -9) run again (PostgreSQL; SQLite's lease does it itself).
+    Periodic(retry_stalled, cron="* * * * *"),
+    # Jobs that finished a month ago are forgotten.
     Periodic(prune, cron="17 3 * * *"),
     # Back-channel logout: sessions nobody ended are forgotten after a month.
     Periodic(forget_logout_sessions, cron="41 3 * * *"),

@@ -10,14 +10,21 @@ pseudonyms with: the KvK number.
 The hub declares:
 
 - after a lifecycle transition that can change the list (to signed, active, terminated, data
-  destroyed), once the transition is committed (:func:`declare_after_commit`). A number service
-  that is down does not undo or stop the transition: the failure is logged, the person who made
-  the transition is told (:func:`declaration_pending`), and the declaration is retried in the
-  background with growing pauses (:data:`RETRY_DELAYS`) until it succeeds;
+  destroyed). The transition defers the job ``agreements.declare_suppliers`` in its own
+  transaction (:func:`declare_after_commit`), so the declaration is never lost: not to a number
+  service that is down, nor to a process that stops right after the commit. Once the transition
+  is committed the hub also declares at once, so that in the usual case the list is in step
+  before the page answers; when that fails (the number service is down) the failure is logged,
+  the person who made the transition is told (:func:`declaration_pending`), and the job
+  retries with exponential back-off (6 s, 36 s, … about 13 hours for the sixth and last try);
 - on ``regie nv-suppliers sync`` (by hand, or from a timer);
 - when the number service refuses a supplier as undeclared: the client calls
   :func:`declare_for_client` and asks once more (set up in ``AgreementsConfig.ready``), so a hub
-  heals itself after an outage, a restart that lost a retry, or a supplier's changed KvK number.
+  heals itself after an outage that outlasted the job's retries, or a supplier's changed KvK
+  number.
+
+Declaring is idempotent (the list replaces the previous one; only a change is audited), so the
+job running after the immediate declaration succeeded, or twice, does no harm.
 
 A hub without an API key for the number service (``REGIE_NV_API_KEY``) declares nothing after a
 transition: it has no client registration to keep in step.
@@ -29,7 +36,7 @@ import threading
 from typing import Final
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from regie.audit.services import SYSTEM, record
 from regie.lib.logging import get_logger
@@ -51,9 +58,6 @@ DECLARING_TRANSITIONS: Final = frozenset(
         AgreementStatus.DATA_DESTROYED,
     }
 )
-# Pauses (seconds) before each background retry of a failed declaration; then the hub waits for
-# the next transition, `regie nv-suppliers sync` or a refusal to declare again.
-RETRY_DELAYS: tuple[float, ...] = (10.0, 60.0, 300.0, 1800.0, 3600.0, 3600.0)
 
 
 def declared_suppliers() -> list[str]:
@@ -70,10 +74,10 @@ def declare_suppliers(
 ) -> nv.SupplierDeclaration:
     """Declare :func:`declared_suppliers` to the number service; raises the client's error.
 
-    A change is recorded in the hub's audit log too (``why``: sync, transition, retry or refused).
+    A change is recorded in the hub's audit log too (``why``: sync, transition, retry — the job —
+    or refused).
     """
     declaration = (client or nv.get_client()).declare_suppliers(declared_suppliers())
-    _retrying.cancel()
     if declaration.added or declaration.removed:
         record(
             events.SUPPLIERS_DECLARED,
@@ -93,87 +97,29 @@ def declare_for_client(client: nv.NummervoorzieningClient) -> None:
 
 
 def declare_after_commit() -> None:
-    """Declare once the current transaction commits; a failure starts the background retries."""
+    """Declare the list once the current transaction commits: the job, deferred in the
+    transaction (with its retries), and an immediate attempt after the commit."""
+    if not settings.NV_CLIENT_API_KEY:
+        return
+    from ..jobs import declare_suppliers_job
+
+    declare_suppliers_job.defer(why="transition")
+    _pending.failed = False
     transaction.on_commit(_declare_now)
 
 
 def _declare_now() -> None:
-    if not settings.NV_CLIENT_API_KEY:
-        return
     try:
         declare_suppliers(why="transition")
     except nv.NummervoorzieningClientError as error:
         logger.warning("nv.suppliers.declare_failed", code=error.code, status=error.status)
-        _retrying.start()
+        _pending.failed = True
 
 
 def declaration_pending() -> bool:
-    """Whether a failed declaration is waiting for its next retry in this process."""
-    return _retrying.pending()
+    """Whether this thread's last declaration after a transition failed, so that the job's
+    retries will have to do it (the page says so)."""
+    return bool(getattr(_pending, "failed", False))
 
 
-class _Retries:
-    """At most one background thread per process retrying a failed declaration."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive() and not self._stop.is_set():
-                return
-            self._stop = threading.Event()
-            self._thread = threading.Thread(
-                target=self._run, args=(self._stop,), name="regie-nv-declare", daemon=True
-            )
-            self._thread.start()
-
-    def cancel(self) -> None:
-        self._stop.set()
-
-    def pending(self) -> bool:
-        thread = self._thread
-        return thread is not None and thread.is_alive() and not self._stop.is_set()
-
-    def join(self, timeout: float | None = None) -> None:
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def _run(self, stop: threading.Event) -> None:
-        try:
-            for attempt, pause in enumerate(RETRY_DELAYS, start=1):
-                if stop.wait(pause):
-                    return
-                try:
-                    declare_suppliers(why="retry")
-                except nv.NummervoorzieningClientError as error:
-                    logger.warning(
-                        "nv.suppliers.declare_retry_failed", attempt=attempt, code=error.code
-                    )
-                    continue
-                logger.info("nv.suppliers.declared_on_retry", attempt=attempt)
-                return
-            logger.error(
-                "nv.suppliers.declare_gave_up",
-                attempts=len(RETRY_DELAYS),
-                action="run `regie nv-suppliers sync`",
-            )
-        finally:
-            connection.close()
-
-
-_retrying = _Retries()
-
-
-def wait_for_retry(timeout: float | None = None) -> None:
-    """Wait until a pending retry has run (or ``timeout`` seconds have passed)."""
-    _retrying.join(timeout)
-
-
-def stop_retrying(timeout: float | None = None) -> None:
-    """Stop a pending retry and wait for its thread (tests, shutdown)."""
-    _retrying.cancel()
-    _retrying.join(timeout)
+_pending = threading.local()

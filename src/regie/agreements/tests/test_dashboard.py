@@ -12,11 +12,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from regie.core import datacategories as dc
+from regie.jobs.tests.failing import fail_next_job
+from regie.jobs.tests.schedule import fails, fails_slowly
 from regie.roster.models import Group, ImportRun, ImportStatus, Student
 from regie.roster.tests.exports import client_for
 
@@ -210,3 +213,24 @@ def test_the_url_name_and_the_register_overview_both_work(world: World) -> None:
     assert reverse("agreements:dashboard") == URL
     client = client_for(world.officer)
     assert client.get(reverse("agreements:overview")).status_code == 200
+
+
+def test_it_counts_failed_background_jobs_linking_to_the_queue_for_the_administrator_only(
+    world: World,
+) -> None:
+    fails.defer(run_id=1)
+    fail_next_job()  # dead: no retries left
+    fails_slowly.defer(run_id=2)
+    fail_next_job()  # waits for its retry
+    queue = reverse("admin:jobs_queuedjob_changelist")
+
+    text = page_text(client_for(world.officer))
+    row = re.search(r'Mislukte achtergrondtaken</th><td class="count">(\d+)</td>', text)
+    assert row is not None
+    assert row.group(1) == "2"
+    assert queue not in text
+
+    administrator = User.objects.create_superuser("beheer", "beheer@regie.example", "fictief-ww")
+    text = page_text(client_for(administrator))
+    assert count_after(text, "Mislukte achtergrondtaken") == 2
+    assert f'<a href="{queue}">Mislukte achtergrondtaken</a>' in text

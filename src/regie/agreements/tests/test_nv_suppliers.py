@@ -15,6 +15,7 @@ import socket
 import socketserver
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import LazySettings
@@ -23,6 +24,8 @@ from pytest_django.live_server_helper import LiveServer
 
 from regie.audit.models import AuditEvent
 from regie.conftest import free_port, make_hpgn
+from regie.jobs import services as jobs
+from regie.jobs.tests.workers import wait_until, workers
 from regie.nummervoorziening import client as nv
 from regie.nummervoorziening import services as nv_services
 from regie.nummervoorziening.models import Client
@@ -30,6 +33,7 @@ from regie.roster.importing.records import StaffRole
 from regie.roster.tests.exports import client_for, make_board, make_staff
 
 from .. import events
+from ..jobs import declare_suppliers_job
 from ..models import AgreementStatus, ProcessingAgreement, Product, Supplier
 from ..services import declarations
 from .register import make_agreement, make_product, make_supplier
@@ -90,7 +94,6 @@ def hub_at_nv(live_server: LiveServer, settings: LazySettings) -> Iterator[Clien
     settings.NV_CLIENT_URL = f"{live_server.url}/nummervoorziening"
     settings.NV_CLIENT_API_KEY = key
     yield client
-    declarations.stop_retrying(timeout=30)
     nv.get_client().close()
     gc.collect()
 
@@ -164,8 +167,8 @@ def test_ending_an_agreement_removes_its_supplier_unless_another_board_still_has
     ]
 
 
-def test_a_number_service_that_is_down_does_not_stop_the_transition_and_is_retried(
-    live_server: LiveServer, settings: LazySettings, monkeypatch: pytest.MonkeyPatch
+def test_a_number_service_that_is_down_does_not_stop_the_transition_and_a_worker_declares_later(
+    live_server: LiveServer, settings: LazySettings, keys_dir: Path, tmp_path: Path
 ) -> None:
     board = make_board()
     officer, _ = make_staff(board, None, StaffRole.PRIVACY_OFFICER, username="fg-a")
@@ -176,7 +179,6 @@ def test_a_number_service_that_is_down_does_not_stop_the_transition_and_is_retri
     number_service = Forwarder((host, port))
     settings.NV_CLIENT_URL = number_service.url  # refuses connections: the service is down
     settings.NV_CLIENT_API_KEY = key
-    monkeypatch.setattr(declarations, "RETRY_DELAYS", (0.05,) * 2400)
     try:
         response = client_for(officer).post(
             f"/privacy/overeenkomsten/{agreement.pk}/status/", {"to": "active"}, follow=True
@@ -187,16 +189,46 @@ def test_a_number_service_that_is_down_does_not_stop_the_transition_and_is_retri
         assert DOWN_MESSAGE in page
         agreement.refresh_from_db()
         assert agreement.status == AgreementStatus.ACTIVE
-        assert declarations.declaration_pending()
         assert declared_at_nv() == []
+        assert jobs.queued(declare_suppliers_job, {"why": "transition"}) == 1
 
-        number_service.open()  # the number service is back
-        declarations.wait_for_retry(timeout=120)
-        assert not declarations.declaration_pending()
-        assert declared_at_nv() == ["99000001"]
+        number_service.open()  # the number service is back; a worker runs the queued job
+        env = {"REGIE_NV_URL": number_service.url, "REGIE_NV_API_KEY": key}
+        with workers(1, keys_dir, tmp_path, **env):
+            wait_until(lambda: declared_at_nv() == ["99000001"], "the worker's declaration")
         assert hub_declarations() == [(["99000001"], [], "retry")]
     finally:
-        declarations.stop_retrying(timeout=30)
+        nv.get_client().close()
+        number_service.close()
+        gc.collect()
+
+
+def test_the_declaration_job_fails_while_the_number_service_is_down_so_the_queue_retries_it(
+    live_server: LiveServer, settings: LazySettings
+) -> None:
+    board = make_board()
+    supplier, products = supplier_with_product("Rekenwereld", "99000001")
+    _, key = nv_services.register_client(oin=HUB_OIN, name="regie-hub (fictief)", role="hub")
+    number_service = Forwarder((live_server.thread.host, live_server.thread.port))
+    settings.NV_CLIENT_URL = number_service.url
+    settings.NV_CLIENT_API_KEY = key
+    try:
+        make_agreement(board, supplier, products)  # declared at once: fails, the service is down
+        assert declarations.declaration_pending()
+        # A job per transition (to signed, to active): each declares the whole list.
+        assert jobs.queued(declare_suppliers_job, {"why": "transition"}) == 2
+        # What the queue does with the job: it raises, so it is retried, 6 ** attempt s later.
+        with pytest.raises(nv.NummervoorzieningClientError):
+            declare_suppliers_job(why="transition")
+        assert [declare_suppliers_job.retry_wait(n) for n in (1, 2, 6, 7)] == [6, 36, 46656, None]
+        assert declared_at_nv() == []
+
+        number_service.open()
+        declare_suppliers_job(why="transition")
+        assert declared_at_nv() == ["99000001"]
+        declare_suppliers_job(why="transition")  # a second run (at least once) changes nothing
+        assert hub_declarations() == [(["99000001"], [], "retry")]
+    finally:
         nv.get_client().close()
         number_service.close()
         gc.collect()

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from regie.core import datacategories as dc
 from regie.core.models import Board
+from regie.jobs import services as jobs
 
 from .. import dpia, services
 from ..forms import DpiaRecordForm, DpiaWaiverForm, add_refusal
@@ -110,8 +112,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "picture": picture(matrix),
         "table": table(matrix),
         "Status": AgreementStatus,
+        "failed_jobs": failed_jobs(),
+        # The queue's page is the administrator's (the admin): a link for them only.
+        "jobs_url": reverse("admin:jobs_queuedjob_changelist") if user.is_superuser else "",
     }
     return render(request, "agreements/dashboard.html", context)
+
+
+def failed_jobs() -> int:
+    """Background jobs that failed: waiting for a retry, or given up (dead)."""
+    overview = jobs.overview()
+    return overview.failed + overview.dead
 
 
 @board_register_page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import LazySettings
 from django.utils import timezone
 
 from regie.jobs import embedded
@@ -61,3 +62,19 @@ def test_each_tick_of_a_periodic_job_is_enqueued_once() -> None:
     ]
     embedded.enqueue_due(schedule, now + dt.timedelta(minutes=30))  # 10:35, not 10:10…10:30
     assert QueuedJob.objects.count() == 2
+
+
+def test_the_runner_looks_at_the_schedule_again_at_its_next_tick_or_in_30_seconds() -> None:
+    now = dt.datetime(2026, 12, 6, 10, 7, 0, 500000, tzinfo=dt.UTC)
+    assert embedded.next_tick_in([Periodic(prune, cron="*/5 * * * *")], now) == 30.0
+    assert embedded.next_tick_in([Periodic(prune, cron="* * * * * */2")], now) == 1.5
+    assert embedded.next_tick_in([], now) == 30.0
+
+
+def test_the_lease_is_a_setting(settings: LazySettings) -> None:
+    settings.JOBS_LEASE_SECONDS = 2
+    embedded.defer(prune, {"timestamp": 0})
+    claimed = embedded.claim("runner")
+    assert claimed is not None
+    assert claimed.leased_until is not None
+    assert (claimed.leased_until - timezone.now()).total_seconds() <= 2

@@ -4,72 +4,22 @@ database selects (the embedded runner on SQLite, procrastinate on PostgreSQL).""
 from __future__ import annotations
 
 import secrets
-import signal
-import subprocess
-import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.db import transaction
 
-from regie.conftest import regie_command, subprocess_env
 from regie.jobs.jobs import probe
 from regie.jobs.models import ProbeRun
 from regie.jobs.services import queued
+from regie.jobs.tests.workers import wait_for_runs, workers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class RolledBack(Exception):
     pass
-
-
-@contextmanager
-def workers(count: int, keys: Path, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """``count`` real ``regie worker --role hub`` processes; stopped with SIGTERM at the end, each
-    of which must end cleanly."""
-    processes = []
-    for number in range(count):
-        log = (tmp_path / f"worker-{number}.log").open("wb")
-        processes.append(
-            subprocess.Popen(
-                regie_command("worker", "--role", "hub", "--id", f"test-worker-{number}"),
-                env=subprocess_env(keys),
-                stdout=log,
-                stderr=log,
-            )
-        )
-    try:
-        # Each has its signal handlers once it has started its loops (a SIGTERM before would
-        # kill it outright).
-        deadline = time.monotonic() + 60
-        for number in range(count):
-            log_path = tmp_path / f"worker-{number}.log"
-            while "jobs.worker.started" not in log_path.read_text():
-                assert time.monotonic() < deadline, log_path.read_text()
-                assert processes[number].poll() is None, log_path.read_text()
-                time.sleep(0.05)
-        yield processes
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        codes = [process.wait(timeout=60) for process in processes]
-        logs = [path.read_text() for path in sorted(tmp_path.glob("worker-*.log"))]
-        assert codes == [0] * count, logs
-
-
-def wait_for_runs(probes: set[int]) -> None:
-    """Wait (up to a minute) until every probe in ``probes`` ran at least once."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ran = set(ProbeRun.objects.filter(probe__in=probes).values_list("probe", flat=True))
-        if ran == probes:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{len(probes - ran)} of {len(probes)} probes did not run")
 
 
 def test_a_job_deferred_in_a_rolled_back_transaction_never_runs_and_a_committed_one_once(

@@ -76,11 +76,13 @@ def number_service_loop(stop: threading.Event, worker_id: str | None) -> None:
 
 
 def job_loop(stop: threading.Event, worker_id: str | None) -> None:
+    from django.utils.module_loading import import_string
+
     from regie.jobs.services import run_worker
-    from regie.ops.schedule import SCHEDULE
 
     try:
-        run_worker(stop, SCHEDULE, worker=worker_id)
+        # regie.ops.schedule.SCHEDULE, unless REGIE_JOBS_SCHEDULE names another (tests).
+        run_worker(stop, import_string(settings.JOBS_SCHEDULE), worker=worker_id)
     finally:
         connection.close()
 

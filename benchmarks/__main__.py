@@ -26,7 +26,7 @@ from typing import Any
 
 from regie.lib.logging import configure_logging
 
-MODULES = ("hashing", "derivation", "batch_http", "roster_import", "sso", "oneroster")
+MODULES = ("hashing", "derivation", "batch_http", "roster_import", "sso", "oneroster", "orders")
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "performance.md"
 _SECTION = re.compile(

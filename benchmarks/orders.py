@@ -50,7 +50,7 @@ def _wait(condition: Any, what: str, timeout: float = 600) -> None:
     while not condition():
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+        time.sleep(0.1)
 
 
 def child(database_url: str, var_dir: Path) -> dict[str, Any]:
@@ -100,10 +100,13 @@ def child(database_url: str, var_dir: Path) -> dict[str, Any]:
             student=student, supplier=supplier, value=f"https://nv.example/lp/1/{number:0128x}"
         )
     stub = SupplierStub(
-        hub_jwks=keys.public_jwks, client_id=client.client_id, jwk=supplier_key.as_dict(private=True)
+        hub_jwks=keys.public_jwks,
+        client_id=client.client_id,
+        jwk=supplier_key.as_dict(private=True),
     )
     env = {key: value for key, value in os.environ.items()}
     env["PYTHONUNBUFFERED"] = "1"
+    env["REGIE_LOG_LEVEL"] = "INFO"  # the workers say when they have started
     workers = []
     logs = []
     result: dict[str, Any] = {"orders": ORDERS, "workers": WORKERS}
@@ -115,8 +118,16 @@ def child(database_url: str, var_dir: Path) -> dict[str, Any]:
             with log.open("wb") as handle:
                 workers.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "regie", "worker", "--role", "hub",
-                         "--id", f"bench-{number}"],  # fmt: skip
+                        [
+                            sys.executable,
+                            "-m",
+                            "regie",
+                            "worker",
+                            "--role",
+                            "hub",
+                            "--id",
+                            f"bench-{number}",
+                        ],
                         env=env,
                         stdout=handle,
                         stderr=handle,
@@ -131,41 +142,36 @@ def child(database_url: str, var_dir: Path) -> dict[str, Any]:
             empty: list[float] = []
             orders: list[float] = []
             deadline = dt.date.today() + dt.timedelta(days=30)
-            for round_number in range(ROUNDS):
-                done_before = ProcrastinateJob.objects.filter(
+
+            def empty_done() -> int:
+                return ProcrastinateJob.objects.filter(
                     task_name=noop.name, status="succeeded"
                 ).count()
+
+            def orders_done() -> int:
+                return Order.objects.filter(state=OrderState.COMPLETED).count()
+
+            for round_number in range(ROUNDS):
+                target = empty_done() + ORDERS
                 started = time.perf_counter()
                 with transaction.atomic():
                     for number in range(ORDERS):
                         noop.defer(run=round_number * ORDERS + number)
-                _wait(
-                    lambda: ProcrastinateJob.objects.filter(
-                        task_name=noop.name, status="succeeded"
-                    ).count()
-                    >= done_before + ORDERS,
-                    "the empty jobs",
-                )
+                _wait(lambda target=target: empty_done() >= target, "the empty jobs")
                 empty.append(time.perf_counter() - started)
 
-                created = []
+                target = orders_done() + ORDERS
                 started = time.perf_counter()
                 with transaction.atomic():
                     for number in range(ORDERS):
-                        created.append(
-                            services.create_order(
-                                type="erasure",
-                                supplier=supplier,
-                                students=[students[number % len(students)]],
-                                legal_basis="AVG art. 17 lid 1 sub b",
-                                deadline=deadline,
-                            ).pk
+                        services.create_order(
+                            type="erasure",
+                            supplier=supplier,
+                            students=[students[number % len(students)]],
+                            legal_basis="AVG art. 17 lid 1 sub b",
+                            deadline=deadline,
                         )
-                _wait(
-                    lambda: Order.objects.filter(pk__in=created, state=OrderState.COMPLETED).count()
-                    == ORDERS,
-                    "the orders to complete",
-                )
+                _wait(lambda target=target: orders_done() >= target, "the orders to complete")
                 orders.append(time.perf_counter() - started)
                 print(
                     f"  round {round_number + 1}: {ORDERS / empty[-1]:.0f} empty jobs/s, "

@@ -63,3 +63,8 @@ def prune(timestamp: int) -> None:
         status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED],
         finished_at__lt=tick - KEEP_FINISHED,
     ).delete()
+
+
+@job("jobs.noop")
+def noop(run: int) -> None:
+    """Do nothing: the queue's own cost per job, the reference of the orders benchmark."""

@@ -11,6 +11,7 @@ The body is the stored bytes; the signature (and ``webhook-timestamp``) is made 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import time
@@ -34,6 +35,13 @@ from .models import DeliveryAttempt, Order
 logger = get_logger(__name__)
 
 CLAIM_MARGIN = 5
+
+
+@functools.cache
+def http() -> httpx.Client:
+    """One HTTP client per process: its TLS context (the CA bundle, about 20 ms to load) and its
+    connections are reused from order to order. No redirects: an order goes where it was sent."""
+    return httpx.Client(follow_redirects=False)
 
 
 def claim_seconds() -> int:
@@ -96,7 +104,7 @@ def deliver(order: str, attempt: int) -> None:
         now=int(time.time()),
     )
     try:
-        response = httpx.post(
+        response = http().post(
             endpoint.url,
             content=body,
             headers=headers,

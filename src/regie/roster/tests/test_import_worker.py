@@ -9,13 +9,10 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
-from django.utils import timezone
 
 from regie.conftest import regie_command, subprocess_env
 from regie.core.models import Board
@@ -62,23 +59,14 @@ def status(run: ImportRun) -> str:
     return run.status
 
 
-def take_back_the_killed_job() -> None:
-    """Hand the killed worker's job out again now, as the queue does after a while (the embedded
-    runner when the job's lease runs out; procrastinate when it finds the job stalled)."""
-    if connection.vendor == "postgresql":
-        from procrastinate.contrib.django import app
-
-        doing = app.job_manager.list_jobs(task="roster.apply_import", status="doing")
-        assert len(doing) == 1
-        assert doing[0].id is not None
-        app.job_manager.retry_job_by_id(doing[0].id, retry_at=timezone.now())
-    else:
-        from regie.jobs.models import JobStatus, QueuedJob
-
-        taken = QueuedJob.objects.filter(name="roster.apply_import", status=JobStatus.DOING).update(
-            leased_until=timezone.now() - timedelta(seconds=1)
-        )
-        assert taken == 1
+# The queue hands a killed worker's job out again by itself: the embedded runner once the job's
+# lease (given by the worker that took it) ran out; procrastinate once the worker sent no heartbeat
+# for a few seconds and ``jobs.retry_stalled`` (every second here) found the job stalled.
+FAST_RECOVERY = {
+    "REGIE_JOBS_LEASE_SECONDS": "3",
+    "REGIE_JOBS_STALLED_SECONDS": "3",
+    "REGIE_JOBS_SCHEDULE": "regie.jobs.tests.schedule.RETRY_STALLED",
+}
 
 
 def queue(board: Board, path: Path) -> ImportRun:
@@ -98,11 +86,12 @@ def test_a_worker_killed_while_applying_leaves_nothing_and_the_job_runs_again_to
     export_file = tmp_path / "export.zip"
     write_oneroster(demo.export, export_file)
     env = subprocess_env(keys_dir, REGIE_IMPORT_DIR=str(settings.IMPORT_DIR))
+    doomed_env = env | FAST_RECOVERY
     run = queue(board, export_file)
     before = counts()  # the board admin who applies it
 
     doomed_log = tmp_path / "doomed.log"
-    with worker(env, doomed_log, stop=False) as doomed:
+    with worker(doomed_env, doomed_log, stop=False) as doomed:
         # One school written, the next not yet: inside the one transaction of the apply.
         wait_for(
             lambda: "roster.import.school_applied" in doomed_log.read_text(), doomed, doomed_log
@@ -114,9 +103,9 @@ def test_a_worker_killed_while_applying_leaves_nothing_and_the_job_runs_again_to
     assert counts() == before
     assert status(run) == ImportStatus.APPLYING  # as the killed worker left it
 
-    take_back_the_killed_job()
     log = tmp_path / "worker.log"
-    with worker(env, log) as again:
+    # Its own lease long (the apply outlasts 3 s), it finds the killed worker's job stalled.
+    with worker(env | FAST_RECOVERY | {"REGIE_JOBS_LEASE_SECONDS": "600"}, log) as again:
         wait_for(lambda: status(run) == ImportStatus.APPLIED, again, log)
     assert Student.objects.count() == len(demo.export.students)
     assert Student.objects.values("las_key", "school").distinct().count() == Student.objects.count()

@@ -88,7 +88,8 @@ def _user(username: str) -> Any:
 
 def log_in_in_browser(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
     """Log in on the hub's login page, and type the app's code at the second step when the login
-    has one."""
+    has one; returns once the browser has left the login pages (a navigation started before
+    would cancel the login's own, leaving the browser logged out)."""
     user = _user(username)
     app = app_for(user) if is_privileged(user) else None
     page.goto(f"{base}/inloggen/")
@@ -97,6 +98,7 @@ def log_in_in_browser(page: Page, base: str, username: str, password: str = PASS
     page.get_by_role("button", name="Inloggen").click()
     if app is not None:
         type_code_in_browser(page, code_for(app))
+    page.wait_for_url(_OUTSIDE_LOGIN)
 
 
 def type_code_in_browser(page: Page, code: str) -> None:
@@ -105,6 +107,7 @@ def type_code_in_browser(page: Page, code: str) -> None:
     page.get_by_role("button", name="Verder").click()
 
 
+_OUTSIDE_LOGIN = re.compile(r"^(?!.*/inloggen/).*$")
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 

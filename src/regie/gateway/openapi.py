@@ -219,7 +219,10 @@ DISCOVERY: Schema = {
 
 JWKS: Schema = {
     "type": "object",
-    "description": "RFC 7517 §5: the public keys that may have signed a valid ID token.",
+    "description": (
+        "RFC 7517 §5: the hub's public keys: those that may have signed a valid ID token (EC, "
+        "RSA) and the Ed25519 key (OKP, RFC 8037) that signs orders to suppliers (RFC 9421)."
+    ),
     "required": ["keys"],
     "properties": {
         "keys": {
@@ -228,7 +231,7 @@ JWKS: Schema = {
                 "type": "object",
                 "required": ["kty", "kid"],
                 "properties": {
-                    "kty": {"type": "string", "enum": ["EC", "RSA"]},
+                    "kty": {"type": "string", "enum": ["EC", "RSA", "OKP"]},
                     "kid": {"type": "string"},
                     "use": {"type": "string"},
                     "alg": {"type": "string"},

@@ -21,7 +21,7 @@ class SupplierEndpointAdmin(admin.ModelAdmin[SupplierEndpoint]):
     list_filter = ("is_active",)
 
 
-class AttemptInline(admin.TabularInline[DeliveryAttempt, Order]):
+class AttemptInline(admin.StackedInline[DeliveryAttempt, Order]):
     model = DeliveryAttempt
     fields = ("number", "started_at", "finished_at", "outcome", "sends")
     readonly_fields = fields
@@ -32,7 +32,7 @@ class AttemptInline(admin.TabularInline[DeliveryAttempt, Order]):
         return False
 
 
-class ReceiptInline(admin.TabularInline[Receipt, Order]):
+class ReceiptInline(admin.StackedInline[Receipt, Order]):
     model = Receipt
     fields = ("status", "client", "statement", "issued_at", "verified_at", "received_via")
     readonly_fields = fields

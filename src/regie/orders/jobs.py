@@ -74,9 +74,14 @@ def claim(row: DeliveryAttempt) -> bool:
     )
 
 
-@job("orders.deliver")
+@job("orders.deliver", retries=8, backoff=2)
 def deliver(order: str, attempt: int) -> None:
-    """Attempt ``attempt`` to deliver ``order`` to its supplier's endpoint."""
+    """Attempt ``attempt`` to deliver ``order`` to its supplier's endpoint.
+
+    A supplier that fails is handled here (the next attempt, or ``failed``); what raises is the
+    hub's own trouble, such as a database connection cut mid-job: the queue runs the job again
+    (with back-off, for about eight minutes), the unfinished attempt is sent again once its claim
+    ran out, and the supplier, idempotent by order id, hands back the same receipts."""
     item = Order.objects.select_related("supplier").filter(pk=order).first()
     if item is None or not services.attempt_due(item):
         return

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
@@ -121,6 +121,8 @@ def test_a_signed_order_verifies_and_carries_every_header_of_the_contract() -> N
     assert headers["signature"].startswith("regie=:")
 
 
+# No deadline: signing and verifying take their time on a busy machine; no timing is tested.
+@settings(deadline=None)
 @given(
     subjects=st.lists(st.text(min_size=1, max_size=40), max_size=5),
     basis=st.text(max_size=60),

@@ -13,10 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from regie.conftest import regie_command, subprocess_env
+from regie.jobs.tests.test_faults import terminate_other_connections
 from regie.orders import services
 from regie.orders.models import DeliveryAttempt, Order, OrderState
 
@@ -126,3 +127,25 @@ def test_two_workers_never_deliver_one_attempt_twice(
     attempts = DeliveryAttempt.objects.filter(order__in=orders)
     assert attempts.count() == 60
     assert set(attempts.values_list("number", "sends")) == {(1, 1)}
+
+
+def test_a_database_connection_cut_while_sending_loses_nothing_and_the_supplier_acts_once(
+    live_world: World, keys_dir: Path, hub_keys_dir: Path, tmp_path: Path
+) -> None:
+    live_world.stub.mode = "block"  # the worker waits for the supplier's answer
+    with transaction.atomic():
+        order = erasure(live_world)
+    with workers(1, keys_dir, hub_keys_dir, tmp_path):
+        assert live_world.stub.arrived.wait(60)
+        cut = terminate_other_connections()  # the worker's connections: its next write fails
+        assert cut > 0 or connection.vendor == "sqlite"
+        live_world.stub.mode = "ok"
+        live_world.stub.release.set()
+        wait_until_completed({order.pk})
+
+    assert live_world.stub.handled == {str(order.pk): 1}
+    assert [receipt.status for receipt in order.receipts.order_by("issued_at", "pk")] == [
+        "accepted",
+        "completed",
+    ]
+    assert DeliveryAttempt.objects.filter(order=order).count() == 1

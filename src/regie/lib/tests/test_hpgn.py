@@ -106,7 +106,28 @@ def _reason(check: Callable[[str], str], value: str) -> str | None:
     return None
 
 
-@given(st.text(min_size=4))
+# Every fixed text a refusal can say: a value that is part of one ("numb" of "a KvK number is 8
+# digits") proves nothing, however the check treats it.
+FIXED_TEXT = " | ".join(
+    {
+        reason
+        for check in (check_pgn, check_hpgn, check_brin, check_kvk, check_oin)
+        for probe in (
+            "",
+            "x",
+            "1",
+            "12345678",
+            "123456789",
+            "1234567890",
+            "abcdefghij" * 7,
+            "0" * 64,
+        )
+        if (reason := _reason(check, probe)) is not None
+    }
+)
+
+
+@given(st.text(min_size=4).filter(lambda value: value not in FIXED_TEXT))
 def test_it_never_puts_the_value_in_the_reason(value: str) -> None:
     for check in (check_pgn, check_hpgn, check_brin, check_kvk, check_oin):
         reason = _reason(check, value)

@@ -14,7 +14,14 @@ from django.db import connection
 
 from regie.jobs.jobs import probe
 from regie.jobs.models import ProbeHold, ProbeRun
-from regie.jobs.tests.workers import start_worker, stop_worker, wait_for_runs, wait_until, workers
+from regie.jobs.tests.workers import (
+    start_worker,
+    stop_worker,
+    terminate_other_connections,
+    wait_for_runs,
+    wait_until,
+    workers,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -53,21 +60,6 @@ def test_a_job_whose_worker_was_killed_runs_to_completion_once_on_another(
     runs = Counter(ProbeRun.objects.values_list("probe", flat=True))
     assert (runs[number], runs[other]) == (1, 1)
     assert starts(hold) == 2  # the killed run and the one that finished, no third
-
-
-def terminate_other_connections() -> int:
-    """Cut every other connection to the test database, as a database restart does (PostgreSQL's
-    ``pg_terminate_backend``); how many. SQLite has no connections to cut: none."""
-    if connection.vendor != "postgresql":
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def test_idle_workers_whose_connections_were_cut_reconnect_and_run_the_next_job(

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.db import connection
+
 from regie.conftest import regie_command, subprocess_env
 from regie.jobs.models import ProbeRun
 
@@ -78,3 +80,18 @@ def wait_for_runs(probes: set[int]) -> None:
         return done == probes
 
     wait_until(ran, f"{len(probes)} probes to run")
+
+
+def terminate_other_connections() -> int:
+    """Cut every other connection to the test database, as a database restart does (PostgreSQL's
+    ``pg_terminate_backend``); how many. SQLite has no connections to cut: none."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])

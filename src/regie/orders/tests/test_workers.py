@@ -16,8 +16,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from regie.conftest import regie_command, subprocess_env
-from regie.jobs.tests.test_faults import terminate_other_connections
+from regie.jobs.tests import workers as workers_helpers
+from regie.jobs.tests.workers import terminate_other_connections
 from regie.orders import services
 from regie.orders.models import DeliveryAttempt, Order, OrderState
 
@@ -26,30 +26,21 @@ from .conftest import World
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+# A killed worker's job is taken again soon: the embedded lease runs out, or procrastinate misses
+# its heartbeat and jobs.retry_stalled (every second) retries it.
+WORKER_ENV = {
+    "REGIE_JOBS_LEASE_SECONDS": "2",
+    "REGIE_JOBS_STALLED_SECONDS": "3",
+    "REGIE_JOBS_SCHEDULE": "regie.jobs.tests.schedule.RETRY_STALLED",
+    "REGIE_ORDER_TIMEOUT_SECONDS": "5",
+    "REGIE_ORDER_RETRY_SCHEDULE": "0,1,1",
+}
+
+
 def start_worker(name: str, keys: Path, hub_keys: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
-    log_path = tmp_path / f"{name}.log"
-    process = subprocess.Popen(
-        regie_command("worker", "--role", "hub", "--id", name),
-        env=subprocess_env(
-            keys,
-            REGIE_OIDC_KEYS_DIR=str(hub_keys),
-            # A killed worker's job is taken again soon: the embedded lease runs out, or
-            # procrastinate misses its heartbeat and jobs.retry_stalled (every second) retries it.
-            REGIE_JOBS_LEASE_SECONDS="2",
-            REGIE_JOBS_STALLED_SECONDS="3",
-            REGIE_JOBS_SCHEDULE="regie.jobs.tests.schedule.RETRY_STALLED",
-            REGIE_ORDER_TIMEOUT_SECONDS="5",
-            REGIE_ORDER_RETRY_SCHEDULE="0,1,1",
-        ),
-        stdout=log_path.open("wb"),
-        stderr=subprocess.STDOUT,
+    return workers_helpers.start_worker(
+        name, keys, tmp_path, REGIE_OIDC_KEYS_DIR=str(hub_keys), **WORKER_ENV
     )
-    deadline = time.monotonic() + 60
-    while "jobs.worker.started" not in log_path.read_text():
-        assert time.monotonic() < deadline, log_path.read_text()
-        assert process.poll() is None, log_path.read_text()
-        time.sleep(0.05)
-    return process
 
 
 @contextmanager

@@ -10,8 +10,10 @@ import json
 import pytest
 from django.utils import timezone
 
+from regie.agreements.tests.register import make_supplier
 from regie.audit.models import AuditEvent
 from regie.conftest import free_port
+from regie.gateway.models import SupplierPseudonym
 from regie.jobs.services import queued
 from regie.orders import services
 from regie.orders.jobs import deliver
@@ -49,6 +51,31 @@ def test_an_order_is_stored_with_its_signed_body_and_its_delivery_deferred(world
     # the job's payload and the audit carry the order's id, never a pseudonym
     event = AuditEvent.objects.get(event_type="orders.order.created")
     assert "nv.example" not in json.dumps(event.details) + event.subject
+
+
+def test_an_order_names_the_pupils_only_by_that_suppliers_own_pseudonyms(world: World) -> None:
+    # The same pupils are known to another supplier under other pseudonyms (DESIGN §1: nothing a
+    # supplier receives links a pupil across suppliers): none of those may reach this supplier.
+    other = make_supplier(name="Taalrijk Uitgevers (fictief)", kvk="87654321")
+    for number, student in enumerate(world.students):
+        SupplierPseudonym.objects.create(
+            student=student, supplier=other, value=f"https://nv.example/lp/1/{number + 1000:0128x}"
+        )
+    order = services.create_order(
+        type="erasure",
+        supplier=world.supplier,
+        students=world.students,
+        legal_basis="AVG art. 17 lid 1 sub b",
+        deadline=timezone.localdate() + dt.timedelta(days=30),
+    )
+    own = set(
+        SupplierPseudonym.objects.filter(supplier=world.supplier).values_list("value", flat=True)
+    )
+    others = set(SupplierPseudonym.objects.filter(supplier=other).values_list("value", flat=True))
+    subjects = json.loads(bytes(order.body))["subjects"]
+    assert set(subjects) == own
+    assert not others & set(subjects)
+    assert not any(value in bytes(order.body).decode() for value in others)
 
 
 def test_a_delivered_order_with_both_receipts_is_completed(world: World) -> None:

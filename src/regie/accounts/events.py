@@ -66,3 +66,12 @@ SECOND_FACTOR_RESET = define(
     "An administrator removed a login's authenticator app and recovery codes, so that it sets "
     "them up again at its next login (via: admin or command; the number of devices removed).",
 )
+
+# --- Logins that succeeded, and logouts (regie.accounts.receivers) --------------------------------
+
+LOGIN_SUCCEEDED = define(
+    "accounts.login.succeeded",
+    "Someone logged in (the login as subject and actor; how: the authentication backend's class "
+    "name). Never the username.",
+)
+LOGGED_OUT = define("accounts.logout", "Someone logged out (the login as subject and actor).")

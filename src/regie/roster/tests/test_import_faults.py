@@ -16,7 +16,6 @@ from regie.roster.importing.oneroster import write_oneroster
 from regie.roster.models import Group, Guardian, Staff, Student
 from regie.roster.tests.exports import make_board
 
-
 DOOMED_APPLICATION = "regie-test-doomed-import"
 
 

@@ -143,7 +143,11 @@ def keys_from(options: argparse.Namespace) -> Keys:
         if log is None:
             log = _verifier(texts[0], f"the first key in {options.keys}")
         witnesses += [_verifier(text, f"a witness key in {options.keys}") for text in texts[1:]]
-    return Keys(log, tuple(dict.fromkeys(witnesses)))
+    return Keys(log, _distinct(witnesses))
+
+
+def _distinct(verifiers: Sequence[sn.Verifier]) -> tuple[sn.Verifier, ...]:
+    return tuple({verifier.vkey: verifier for verifier in verifiers}.values())
 
 
 def _need_log_key(keys: Keys) -> sn.Verifier:
@@ -574,7 +578,7 @@ def _bundle_keys(options: argparse.Namespace, bundle: Bundle) -> tuple[Keys, boo
     witnesses = [
         _verifier(text, "a key in the bundle's witness_keys") for text in bundle.witness_keys
     ]
-    return Keys(log, tuple(dict.fromkeys([*keys.witnesses, *witnesses]))), True
+    return Keys(log, _distinct([*keys.witnesses, *witnesses])), True
 
 
 def check_bundle(bundle: Bundle, keys: Keys) -> tuple[Signed, Leaf]:

@@ -6,11 +6,14 @@ issue names."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
+import io
 import json
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from regie.audit import rfc9162
+from regie.audit import rfc9162, verify
 from regie.audit import signed_note as sn
 from regie.audit.leaves import (
     ERASED,
@@ -704,3 +709,34 @@ def test_subject_hashes_here_follow_the_designs_form() -> None:
     expected = hmac.new(SUBJECT_KEY, b"regie-audit-subject" + b"student:101", hashlib.sha256)
     assert subject_hash("student:101") == expected.hexdigest()
     assert subject_hash("") == ""
+
+
+# -- any change: never a traceback, never a silent pass -------------------------------------------
+
+FUZZED = school_log()
+FUZZED.erase("student:102")
+FUZZED_LINES = FUZZED.export_lines()
+FUZZED_BYTES = "".join(line + "\n" for line in FUZZED_LINES).encode()
+
+
+def in_process(*args: str) -> int:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            return verify.main(list(args))
+        except SystemExit as leaving:  # argparse
+            return int(leaving.code or 0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(position=st.integers(0, len(FUZZED_BYTES) - 1), value=st.integers(0, 255))
+def test_no_changed_byte_passes_unless_it_changes_nothing(position: int, value: int) -> None:
+    changed = bytearray(FUZZED_BYTES)
+    changed[position] = value
+    with tempfile.TemporaryDirectory() as directory:
+        export = Path(directory) / "export.jsonl"
+        export.write_bytes(bytes(changed))
+        status = in_process("audit", str(export), *FUZZED.keys())
+    assert status in (0, 1, 2)
+    if status == 0:  # only a change JSON does not see (white space between fields) may pass
+        lines = bytes(changed).decode().splitlines()
+        assert [json.loads(line) for line in lines] == [json.loads(x) for x in FUZZED_LINES]

@@ -503,14 +503,14 @@ class SetupError(Exception):
 def init(directory: Path, name: str) -> str:
     """Make a new witness in ``directory``: its cosigning key (file mode 0600) and its state.
     Returns its verifier key, which the logs it witnesses configure."""
-    directory.mkdir(parents=True, exist_ok=True)
-    key_path = directory / KEY_FILE
-    if key_path.exists():
-        raise SetupError(f"{key_path} exists already: this directory has a witness")
     try:
         signer = generate_signer(name, cosigner=True)
     except NoteError as error:
         raise SetupError(f"the witness name is not usable: {error}") from None
+    key_path = directory / KEY_FILE
+    if key_path.exists():
+        raise SetupError(f"{key_path} exists already: this directory has a witness")
+    directory.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(signer.skey + "\n")

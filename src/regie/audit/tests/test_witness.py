@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import struct
 import subprocess
 import threading
 import time
@@ -95,7 +94,7 @@ def independent_cosignature_check(line: str, vkey: str, checkpoint_text: bytes) 
     signature = base64.b64decode(encoded)
     assert signature[:4] == expected_id
     assert len(signature) == 4 + 8 + 64
-    (timestamp,) = struct.unpack(">Q", signature[4:12])
+    timestamp = int.from_bytes(signature[4:12], "big")
     assert timestamp > 0
     message = b"cosignature/v1\ntime " + str(timestamp).encode() + b"\n" + checkpoint_text
     Ed25519PublicKey.from_public_bytes(raw[1:]).verify(signature[12:], message)

@@ -35,7 +35,7 @@ from regie.audit.witness import (
     format_add_checkpoint,
     init,
 )
-from regie.audit.witness_client import Conflict, WitnessRefused, add_checkpoint
+from regie.audit.witness_client import Conflict, WitnessRefused, WitnessUnreachable, add_checkpoint
 from regie.conftest import free_port, regie_command
 
 ORIGIN = "regie.bestuur-a.example/log"
@@ -427,3 +427,33 @@ def test_of_two_requests_from_the_same_old_size_exactly_one_wins(
     latest = witness.latest()
     assert latest is not None
     assert sn.parse_checkpoint(sn.parse_note(latest).text).size == winners[0]
+
+
+def test_the_client_says_when_no_witness_answers() -> None:
+    port = free_port()  # nothing listens there
+    with pytest.raises(WitnessUnreachable, match="cannot be reached"):
+        add_checkpoint(f"http://127.0.0.1:{port}", 0, [], FictionalLog().checkpoint(0))
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "says"),
+    [
+        (409, {"content-type": "text/plain"}, b"12\n", "without its size"),
+        (409, {"content-type": SIZE_CONTENT_TYPE}, b"twelve\n", "without its size"),
+        (200, {}, b"no signature here\n", "not a list of signature lines"),
+        (200, {}, b"", "does not end in a newline"),
+        (503, {}, b"", "answered 503: no reason given"),
+    ],
+)
+def test_the_client_refuses_an_answer_outside_the_protocol(
+    status: int, headers: dict[str, str], body: bytes, says: str
+) -> None:
+    def witness(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/w/add-checkpoint"
+        return httpx.Response(status, headers=headers, content=body)
+
+    with (
+        httpx.Client(transport=httpx.MockTransport(witness)) as client,
+        pytest.raises(WitnessRefused, match=says),
+    ):
+        add_checkpoint("http://witness.example/w/", 0, [], b"note", client=client)

@@ -53,6 +53,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 
 from regie.audit import rfc9162
 from regie.audit.signed_note import (
+    Checkpoint,
     CosignatureSigner,
     Note,
     NoteError,
@@ -351,12 +352,10 @@ class Witness:
     def vkey(self) -> str:
         return self.signer.verifier.vkey
 
-    def add_checkpoint(self, body: bytes, now: int | None = None) -> str:
-        """Answer an add-checkpoint request: the cosignature line (or an AddCheckpointError)."""
-        request = parse_add_checkpoint(body)
+    def open(self, request: AddCheckpoint) -> tuple[Note, Checkpoint]:
+        """The request's checkpoint, signed by its log (400, 404, 403 in the spec's order)."""
         try:
-            note = parse_note(request.note)
-            checkpoint = parse_checkpoint(note.text)
+            checkpoint = parse_checkpoint(parse_note(request.note).text)
         except NoteError as error:
             raise BadRequest(f"the checkpoint is malformed: {error}") from None
         known = self.state.log(checkpoint.origin)
@@ -368,6 +367,12 @@ class Witness:
             raise Forbidden(f"the log's signature does not verify: {error}") from None
         if request.old_size > checkpoint.size:
             raise BadRequest("the old size is larger than the checkpoint's size")
+        return note, checkpoint
+
+    def add_checkpoint(self, body: bytes, now: int | None = None) -> str:
+        """Answer an add-checkpoint request: the cosignature line (or an AddCheckpointError)."""
+        request = parse_add_checkpoint(body)
+        note, checkpoint = self.open(request)
         timestamp = int(time.time()) if now is None else now
         if timestamp <= 0:
             raise AddCheckpointError("the clock is before 1970: refusing to cosign")

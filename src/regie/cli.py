@@ -3,6 +3,9 @@
 Every operation is a management command (``regie help`` lists them): ``regie demo``,
 ``regie serve --role nummervoorziening``, ``regie worker``, ``regie nv-keys``, ``regie nv-client``,
 ``regie hash-pgns``, ``regie openapi``, ``regie docs``.
+
+``regie witness`` is the exception: the transparency-log witness (:mod:`regie.audit.witness`),
+which other organisations run without the hub, so it starts without Django.
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["witness"]:
+        from regie.audit.witness import main as witness_main
+
+        sys.exit(witness_main(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regie.settings")
     from django.core.management import execute_from_command_line
 

@@ -3,7 +3,8 @@
 # PYTHON=python3.12 chooses the Python when the default python3 is older.
 
 PYTHON ?= python3
-# The demo's port; the demo suppliers use the next two (make demo PORT=8100: 8100, 8101, 8102).
+# The demo's port; the demo suppliers use the next two, the log's demo witness the one after
+# (make demo PORT=8100: 8100, 8101, 8102, 8103).
 PORT ?= 8000
 UV_VERSION := 0.9.9
 TOOLS := .tools

@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "regie.agreements",
     "regie.gateway",
     "regie.orders",
+    "regie.transparency",
     "regie.ops",
 ]
 
@@ -356,6 +357,28 @@ ORDER_TIMEOUT_SECONDS = env_int(
     "REGIE_ORDER_TIMEOUT_SECONDS",
     10,
     "How long the hub waits for a supplier's answer to an order before the attempt failed.",
+    minimum=1,
+)
+
+# --- The provable audit log (regie.audit's tree; checkpoints and witnesses: regie.transparency) -
+
+LOG_KEY_FILE = env_path(
+    "REGIE_LOG_KEY_FILE",
+    VAR_DIR / "log-key",
+    "The audit log's checkpoint signing key (a C2SP note private key, Ed25519; never in the "
+    "database). `regie log key` makes it and prints its public key.",
+    documented="$REGIE_VAR_DIR/log-key",
+)
+LOG_ORIGIN = env_str(
+    "REGIE_LOG_ORIGIN",
+    "",
+    "The audit log's origin: the first line of its checkpoints and its key's name, a schema-less "
+    "URL such as hub.board.example/log. Empty: the OIDC issuer's host and port, then /log.",
+)
+LOG_WITNESS_TIMEOUT_SECONDS = env_int(
+    "REGIE_LOG_WITNESS_TIMEOUT_SECONDS",
+    10,
+    "How long the hub waits for a witness to cosign a checkpoint.",
     minimum=1,
 )
 

@@ -42,6 +42,8 @@ if settings.ROLE in {"all", "hub"}:
         path("na-inloggen/", after_login, name="after-login"),
         # Orders to suppliers: the receipt endpoint and the privacy officer's pages.
         path("", include("regie.orders.urls")),
+        # The provable audit log: published checkpoints, keys, proofs; an event's proof.
+        path("", include("regie.transparency.urls")),
     ]
 
 if settings.ROLE in {"all", "nummervoorziening"}:

@@ -129,6 +129,7 @@ def find_students(user: User, query: str) -> QuerySet[Student]:
 class Row:
     """One event as the page shows it."""
 
+    event_id: int  # for its proof (transparency:bundle)
     occurred_at: datetime
     event_type: str
     actor: str
@@ -181,6 +182,7 @@ def rows(user: User, events: Sequence[AuditEvent]) -> list[Row]:
         supplier = event.details.get("supplier")
         result.append(
             Row(
+                event_id=event.pk,
                 occurred_at=event.occurred_at,
                 event_type=event.event_type,
                 actor=_actor_label(event.actor),

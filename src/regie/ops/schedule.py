@@ -8,6 +8,7 @@ from regie.gateway.jobs import forget_logout_sessions
 from regie.jobs.jobs import prune, retry_stalled
 from regie.jobs.services import Periodic
 from regie.orders.jobs import chase
+from regie.transparency.jobs import publish
 
 SCHEDULE: tuple[Periodic, ...] = (
     # Jobs of a worker that died (kill -9) run again (PostgreSQL; SQLite's lease does it itself).
@@ -18,4 +19,6 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(forget_logout_sessions, cron="41 3 * * *"),
     # Orders to suppliers past their deadline without a completed or refused receipt: overdue.
     Periodic(chase, cron="7 * * * *"),
+    # The audit log: a signed checkpoint when it grew, sent to the witnesses to cosign.
+    Periodic(publish, cron="*/5 * * * *"),
 )

@@ -90,7 +90,8 @@ def check_ports(port: int) -> list[str]:
 class Command(BaseCommand):
     help = (
         f"Set up the embedded demo (SQLite, demo data) and serve it on http://{HOST}:PORT "
-        f"(default {DEFAULT_PORT}), the demo suppliers on PORT + 1 and PORT + 2."
+        f"(default {DEFAULT_PORT}), the demo suppliers on PORT + 1 and PORT + 2, the log's demo witness "
+        "on PORT + 3."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -127,8 +128,13 @@ class Command(BaseCommand):
         from regie.ops import demo_suppliers
         from regie.roster import demo
 
+        from regie.transparency import demo as log_demo
+        from regie.transparency import services as log_services
+
         second_factor = demo_second_factor()  # off, unless REGIE_REQUIRE_2FA is set
         suppliers = demo_suppliers.start_demo_suppliers(settings.OIDC_ISSUER, options["port"])
+        # The log's witness, as another board or a sector body would run one, after the suppliers.
+        witness = log_demo.start_demo_witness(options["port"] + 1 + len(DEMO_SUPPLIERS))
 
         lines = [
             "",
@@ -144,6 +150,7 @@ class Command(BaseCommand):
                 f"  Demoleverancier {item.app.spec.title + ':':13} {item.url}/"
                 for item in suppliers
             ),
+            f"  Controleerbaar logboek: {base}/log/   getuige (demo): {witness.url}/",
             f"  Nummervoorziening JSON API: {base}/nummervoorziening/api/v1/docs",
             f"  Nummervoorziening SOAP:     {base}/nummervoorziening/soap?wsdl",
             f"  Demo-LAS (OIN {DEMO_LAS[0]}) API key: {las_key}",
@@ -170,6 +177,7 @@ class Command(BaseCommand):
                 logins = demo.demo_logins(board)
                 load_demo_register(board)
                 demo_suppliers.register_demo_suppliers(suppliers, board)
+                log_services.publish()  # the first checkpoint, cosigned by the demo witness
                 pupils = demo_pupil_logins(board, demo.DEMO_PASSWORD)
                 statements = ", ".join(
                     f"{base}/privacy/scholen/{school.pk}/privacyverklaring/"
@@ -213,3 +221,4 @@ class Command(BaseCommand):
             )
         finally:
             demo_suppliers.stop_demo_suppliers(suppliers)
+            witness.stop()

@@ -18,6 +18,7 @@ def documents() -> dict[str, dict[str, Any]]:
     from regie.gateway.oneroster.api import api as oneroster_api
     from regie.nummervoorziening.api import api as nummervoorziening_api
     from regie.orders import openapi as orders_openapi
+    from regie.transparency import openapi as log_openapi
 
     return {
         "nummervoorziening.json": nummervoorziening_api.get_openapi_schema(
@@ -27,6 +28,7 @@ def documents() -> dict[str, dict[str, Any]]:
         "oneroster-gradebook.json": gradebook_api.get_openapi_schema(path_prefix=GRADEBOOK_ROOT),
         "gateway.json": gateway_openapi.document(),
         "orders.json": orders_openapi.document(),
+        "log.json": log_openapi.document(),
     }
 
 

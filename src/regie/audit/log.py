@@ -237,12 +237,15 @@ def _integrate_batch(batch: int) -> tuple[int, int]:
         return len(pending), new_size
 
 
-def integrate(batch: int = BATCH) -> int:
-    """Put every pending leaf into the tree; return the tree size after."""
+def integrate(batch: int = BATCH, progress: Callable[[int], None] | None = None) -> int:
+    """Put every pending leaf into the tree; return the tree size after. ``progress(size)`` is
+    called after each committed batch."""
     total = 0
     while True:
         added, tree_size = _integrate_batch(batch)
         total += added
+        if added and progress is not None:
+            progress(tree_size)
         if added < batch:
             break
     if total:

@@ -33,8 +33,8 @@ def path(m: int, entries: list[bytes]) -> list[bytes]:
         return []
     k = largest_power_of_two_below(n)
     if m < k:
-        return path(m, entries[:k]) + [mth(entries[k:])]
-    return path(m - k, entries[k:]) + [mth(entries[:k])]
+        return [*path(m, entries[:k]), mth(entries[k:])]
+    return [*path(m - k, entries[k:]), mth(entries[:k])]
 
 
 def proof(m: int, entries: list[bytes]) -> list[bytes]:
@@ -48,5 +48,5 @@ def subproof(m: int, entries: list[bytes], b: bool) -> list[bytes]:
         return [] if b else [mth(entries)]
     k = largest_power_of_two_below(n)
     if m <= k:
-        return subproof(m, entries[:k], b) + [mth(entries[k:])]
-    return subproof(m - k, entries[k:], False) + [mth(entries[:k])]
+        return [*subproof(m, entries[:k], b), mth(entries[k:])]
+    return [*subproof(m - k, entries[k:], False), mth(entries[:k])]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Iterator
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -24,13 +23,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(params=[1, 2, 8], ids=["tiles-of-2", "tiles-of-4", "tiles-of-256"])
-def tile_height(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+def tile_height(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
     """Small tiles put a few hundred leaves over several tile levels."""
     height: int = request.param
     monkeypatch.setattr(log, "TILE_HEIGHT", height)
     monkeypatch.setattr(log, "TILE_WIDTH", 1 << height)
     monkeypatch.setattr(log, "TILE_BYTES", (1 << height) * rfc9162.HASH_SIZE)
-    yield height
+    return height
 
 
 def record_many(count: int, first: int = 0) -> list[AuditEvent]:
@@ -77,13 +76,16 @@ def test_the_leaf_holds_no_personal_data_and_commits_to_the_side_row() -> None:
         "type": "admin.saved",
         "v": 1,
     }
-    assert b"user:42" not in found[1] and b"student:123" not in found[1]
-    assert len(fields["subject"]) == 64 and len(event.salt) == 22
+    assert b"user:42" not in found[1]
+    assert b"student:123" not in found[1]
+    assert len(fields["subject"]) == 64
+    assert len(event.salt) == 22
     assert found[1] == json.dumps(fields, separators=(",", ":"), sort_keys=True).encode()
     no_subject = record(ADMIN_DELETED, SYSTEM)
     log.integrate()
     second = log.leaf_of(no_subject)
-    assert second is not None and json.loads(second[1])["subject"] == ""
+    assert second is not None
+    assert json.loads(second[1])["subject"] == ""
 
 
 def test_the_subject_hash_is_keyed(settings: object) -> None:
@@ -177,7 +179,8 @@ def test_erasure_keeps_every_leaf_and_every_proof() -> None:
             log.inclusion_proof(index, 13),
             log.root(),
         )
-    assert log.event_of(1) is None and log.event_of(0) == events[0]
+    assert log.event_of(1) is None
+    assert log.event_of(0) == events[0]
     erasure = json.loads(log.leaf(12))
     assert erasure["type"] == "audit.details.erased"
     assert erasure["subject"] == json.loads(leaves[1])["subject"] == subject_hash("core.board:1")
@@ -197,7 +200,8 @@ def test_erasure_needs_a_subject_and_the_orm_still_refuses_deletes() -> None:
         Leaf.objects.all().delete()
     with pytest.raises(AppendOnlyError):
         Leaf.objects.all().update(event_id=1)
-    assert AuditEvent.objects.filter(pk=event.pk).exists() and log.size() == 1
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+    assert log.size() == 1
 
 
 def test_the_export_holds_every_leaf_with_its_side_row_or_null() -> None:

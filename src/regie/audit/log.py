@@ -25,8 +25,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 
 from regie.lib.logging import get_logger
 
@@ -51,42 +50,64 @@ def _hashes(data: bytes) -> list[bytes]:
     return [data[offset : offset + HASH_SIZE] for offset in range(0, len(data), HASH_SIZE)]
 
 
+def _inner_nodes(entries: bytes) -> bytes:
+    """The hashes inside a tile, levels 1 .. TILE_HEIGHT-1 of it, each level at a fixed offset
+    (``TILE_WIDTH >> r`` slots for level ``r``), zeros where a partial tile has no hash yet."""
+    level_hashes = _hashes(entries)
+    out = bytearray()
+    width = TILE_WIDTH
+    for _ in range(1, TILE_HEIGHT):
+        level_hashes = [
+            rfc9162.node_hash(level_hashes[i], level_hashes[i + 1])
+            for i in range(0, len(level_hashes) - 1, 2)
+        ]
+        width >>= 1
+        out += b"".join(level_hashes) + bytes(HASH_SIZE * (width - len(level_hashes)))
+    return bytes(out)
+
+
+StoredTile = tuple[bytes, bytes]  # (the tlog tile's hashes, the inner nodes)
+
+
 class _Tiles:
     """Perfect-subtree hashes read from tiles (loaded lazily, or all at once with :meth:`load`)."""
 
-    def __init__(self, known: dict[TileKey, bytes] | None = None) -> None:
-        self.tiles: dict[TileKey, bytes] = dict(known or {})
+    def __init__(self, known: dict[TileKey, StoredTile] | None = None) -> None:
+        self.tiles: dict[TileKey, StoredTile] = dict(known or {})
 
     @staticmethod
     def key(level: int, index: int) -> tuple[TileKey, int, int]:
-        """The tile holding the perfect subtree (level, index), its first entry, and how many."""
+        """The tile holding the perfect subtree (level, index), its first entry, and its height
+        inside the tile."""
         tile_level, height = divmod(level, TILE_HEIGHT)
         first = index << height
-        return (tile_level, first // TILE_WIDTH), first % TILE_WIDTH, 1 << height
+        return (tile_level, first // TILE_WIDTH), first % TILE_WIDTH, height
 
     def load(self, keys: set[TileKey]) -> None:
-        missing = keys - self.tiles.keys()
+        missing = sorted(keys - self.tiles.keys())
         if not missing:
             return
-        condition = Q()
-        for level, index in missing:
-            condition |= Q(level=level, index=index)
-        for level, index, hashes in Tile.objects.filter(condition).values_list(
-            "level", "index", "hashes"
-        ):
-            self.tiles[(level, index)] = bytes(hashes)
+        condition = " OR ".join(["(level = %s AND tile_index = %s)"] * len(missing))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT level, tile_index, hashes, nodes FROM {Tile._meta.db_table} "  # noqa: S608
+                f"WHERE {condition}",
+                [value for key in missing for value in key],
+            )
+            for level, index, hashes, nodes in cursor.fetchall():
+                self.tiles[(level, index)] = (bytes(hashes), bytes(nodes))
 
     def perfect(self, level: int, index: int) -> bytes:
-        key, first, count = self.key(level, index)
+        key, first, height = self.key(level, index)
         if key not in self.tiles:
             self.load({key})
-        data = self.tiles.get(key, b"")
-        entries = data[first * HASH_SIZE : (first + count) * HASH_SIZE]
-        if len(entries) != count * HASH_SIZE:
+        entries, nodes = self.tiles.get(key, (b"", b""))
+        if len(entries) < (first + (1 << height)) * HASH_SIZE:
             raise ProofError(f"the tree has no stored hash for level {level}, index {index}")
-        if count == 1:
-            return entries
-        return rfc9162.root(_hashes(entries))
+        if height == 0:
+            return entries[first * HASH_SIZE : (first + 1) * HASH_SIZE]
+        slot = sum(TILE_WIDTH >> below for below in range(1, height)) + (first >> height)
+        return nodes[slot * HASH_SIZE : (slot + 1) * HASH_SIZE]
 
     def prefetch(self, make: Callable[[rfc9162.PerfectHash], Any]) -> None:
         """Load, in one query, every tile ``make`` will ask for: a dry run records them."""
@@ -174,10 +195,10 @@ def _lock_head() -> TreeHead:
     return TreeHead.objects.select_for_update().get(pk=HEAD)
 
 
-def _extend_tiles(old_size: int, leaf_hashes: list[bytes]) -> dict[TileKey, bytes]:
+def _extend_tiles(old_size: int, leaf_hashes: list[bytes]) -> dict[TileKey, StoredTile]:
     """Write the tiles that ``leaf_hashes`` (appended to a tree of ``old_size``) change; return
     them (the tree's right edge at every level)."""
-    written: dict[TileKey, bytes] = {}
+    written: dict[TileKey, StoredTile] = {}
     level, count, new = 0, old_size, leaf_hashes
     while new:
         first_tile = count // TILE_WIDTH
@@ -193,15 +214,16 @@ def _extend_tiles(old_size: int, leaf_hashes: list[bytes]) -> dict[TileKey, byte
         for offset in range(0, len(entries), TILE_BYTES):
             data = entries[offset : offset + TILE_BYTES]
             index = first_tile + offset // TILE_BYTES
-            rows.append(Tile(level=level, index=index, hashes=data))
-            written[(level, index)] = data
+            nodes = _inner_nodes(data)
+            rows.append(Tile(level=level, index=index, hashes=data, nodes=nodes))
+            written[(level, index)] = (data, nodes)
             if len(data) == TILE_BYTES:
                 upper.append(rfc9162.root(_hashes(data)))
         Tile.objects.bulk_create(
             rows,
             update_conflicts=True,
             unique_fields=("level", "index"),
-            update_fields=("hashes",),
+            update_fields=("hashes", "nodes"),
         )
         level, count, new = level + 1, count // TILE_WIDTH, upper
     return written

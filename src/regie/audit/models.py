@@ -111,14 +111,17 @@ class Leaf(AppendOnlyModel):
 
 
 class Tile(models.Model):
-    """Level ``level`` tile ``index``: the concatenated level-``8*level`` hashes
-    ``index*256 ..`` (up to 256 of 32 bytes; fewer while the tile is partial)."""
+    """Level ``level`` tile ``index``: ``hashes`` is the C2SP tlog tile, the concatenated
+    level-``8*level`` hashes ``index*256 ..`` (up to 256 of 32 bytes; fewer while the tile is
+    partial); ``nodes`` the hashes inside it (levels 1..7 of the tile, so that a proof reads them
+    instead of hashing up to 255 nodes per tile)."""
 
     PERSONAL_DATA: ClassVar[bool] = False
 
     level = models.PositiveSmallIntegerField()
     index = models.BigIntegerField(db_column="tile_index")
     hashes = models.BinaryField()
+    nodes = models.BinaryField(default=b"")
 
     class Meta:
         constraints = [

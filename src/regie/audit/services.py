@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from regie.lib.crypto import Hmac
@@ -71,6 +71,9 @@ def _refuse_pii(value: Any) -> Any:
             "audit details must not hold personal data; record a reference instead"
         )
     raise TypeError(f"audit details must be JSON: {type(value).__name__} is not")
+
+
+_INSERT_PENDING = f"INSERT INTO {PendingLeaf._meta.db_table} (event_id, leaf) VALUES (%s, %s)"  # noqa: S608
 
 
 @lru_cache(maxsize=4)
@@ -138,7 +141,8 @@ def record(
             details=payload,
             salt=salt,
         )
-        PendingLeaf.objects.create(event_id=event.pk, leaf=leaf)
+        with connection.cursor() as cursor:  # the ORM's create costs as much as the event's
+            cursor.execute(_INSERT_PENDING, [event.pk, leaf])
     logger.debug("audit.recorded", event_type=event_type.name, actor=actor, subject=subject)
     return event
 

@@ -185,6 +185,7 @@ class Migration(migrations.Migration):
                 ("level", models.PositiveSmallIntegerField()),
                 ("index", models.BigIntegerField(db_column="tile_index")),
                 ("hashes", models.BinaryField()),
+                ("nodes", models.BinaryField(default=b"")),
             ],
             options={
                 "constraints": [

@@ -125,3 +125,29 @@ def test_a_database_from_before_the_tree_gets_its_leaves() -> None:
     first = log.leaf_of(old[0])
     assert first is not None
     assert json.loads(first[1])["time"] == "2026-09-01T08:30:00.123456Z"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_two_sequencers_at_once_never_sequence_together(keys_dir: Path) -> None:
+    """Two ``regie audit integrate`` processes started together over the same pending leaves:
+    both finish without an error (the lock makes the second wait for each batch of the first),
+    and every event is in the tree once."""
+    with transaction.atomic():
+        for number in range(2000):
+            record(ADMIN_SAVED, "system", f"core.board:{number % 7}", {"n": number})
+    command = regie_command("audit", "integrate", "--batch", "20")
+    processes = [
+        subprocess.Popen(
+            command,
+            env=subprocess_env(keys_dir),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=300)[0] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert all("the tree has 2000 leaves" in output for output in outputs), outputs
+    assert_every_event_once_and_proven()

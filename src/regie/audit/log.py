@@ -132,23 +132,22 @@ def size() -> int:
 
 
 def _checked_size(tree_size: int) -> None:
-    if not 0 <= tree_size <= size():
+    if not 0 <= tree_size <= _head()[0]:
         raise ProofError(f"the log has no tree of {tree_size} leaves")
 
 
-def root(tree_size: int | None = None) -> bytes:
-    """The root hash of the tree (of its first ``tree_size`` leaves, when given)."""
+def root(size: int | None = None) -> bytes:
+    """The root hash of the tree (of its first ``size`` leaves, when given)."""
     current, current_root = _head()
-    if tree_size is None or tree_size == current:
+    if size is None or size == current:
         return current_root
-    _checked_size(tree_size)
-    tiles = _Tiles()
-    tiles.prefetch(lambda perfect: rfc9162.tree_root(tree_size, perfect))
-    return rfc9162.tree_root(tree_size, tiles.perfect)
+    _checked_size(size)
+    return root_from_tiles(size)
 
 
-def inclusion_proof(index: int, tree_size: int) -> list[bytes]:
-    """RFC 9162 ``PATH(index, D[tree_size])``."""
+def inclusion_proof(index: int, size: int) -> list[bytes]:
+    """RFC 9162 ``PATH(index, D[size])``."""
+    tree_size = size
     _checked_size(tree_size)
     tiles = _Tiles()
     tiles.prefetch(lambda perfect: rfc9162.inclusion_proof(index, tree_size, perfect))

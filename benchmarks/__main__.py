@@ -26,7 +26,16 @@ from typing import Any
 
 from regie.lib.logging import configure_logging
 
-MODULES = ("hashing", "derivation", "batch_http", "roster_import", "sso", "oneroster", "orders")
+MODULES = (
+    "hashing",
+    "derivation",
+    "batch_http",
+    "roster_import",
+    "sso",
+    "oneroster",
+    "orders",
+    "audit_log",
+)
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "performance.md"
 _SECTION = re.compile(

@@ -44,6 +44,11 @@ ADMIN_SAVED = define(
 ADMIN_DELETED = define(
     "admin.deleted", "An administrator deleted a record in the admin (model and id)."
 )
+AUDIT_DETAILS_ERASED = define(
+    "audit.details.erased",
+    "The personal details of every earlier event about a subject were erased (the count); their "
+    "leaves stay in the tree.",
+)
 
 
 def reference_markdown() -> str:

@@ -1,5 +1,6 @@
-"""The audit app's front door: :func:`record`, the one call every app makes to log an event, and
-the helpers that say who did it.
+"""The audit app's front door: :func:`record`, the one call every app makes to log an event,
+:func:`erase_subject` (the one way to delete events' personal details), and the helpers that say
+who did it.
 
 An event's *actor* is always one of these forms, made here and nowhere else:
 
@@ -12,16 +13,22 @@ An event's *actor* is always one of these forms, made here and nowhere else:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Protocol
 
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
+from regie.lib.crypto import Hmac
 from regie.lib.logging import Pii, get_logger
 
-from .events import REGISTRY, EventType
-from .models import AuditEvent
+from .events import AUDIT_DETAILS_ERASED, REGISTRY, EventType
+from .leaf import details_commitment, make_leaf, new_salt
+from .models import AuditEvent, PendingLeaf
 
 logger = get_logger(__name__)
 
@@ -66,22 +73,89 @@ def _refuse_pii(value: Any) -> Any:
     raise TypeError(f"audit details must be JSON: {type(value).__name__} is not")
 
 
+_INSERT_PENDING = f"INSERT INTO {PendingLeaf._meta.db_table} (event_id, leaf) VALUES (%s, %s)"  # noqa: S608
+
+
+@lru_cache(maxsize=4)
+def _subject_hmac(key: str) -> Hmac:
+    return Hmac(key.encode(), "sha256").prefixed(b"regie-audit-subject")
+
+
+def subject_hash(subject: str) -> str:
+    """The leaf's keyed hash of a subject (``""`` for none): HMAC-SHA-256 under the identifier
+    key (``REGIE_IDENTIFIER_KEY``, outside the database), prefixed ``regie-audit-subject``. The
+    one place the audit subject key is derived."""
+    if not subject:
+        return ""
+    return _subject_hmac(settings.IDENTIFIER_KEY).hexdigest(subject.encode())
+
+
+def leaf_for(
+    *,
+    event_type: str,
+    occurred_at: dt.datetime,
+    actor: str,
+    subject: str,
+    details: Mapping[str, Any],
+    salt: str,
+) -> bytes:
+    """The leaf (RFC 8785 JSON bytes) committing to one event's side row."""
+    return make_leaf(
+        event_type=event_type,
+        occurred_at=occurred_at,
+        actor=actor,
+        subject_hash=subject_hash(subject),
+        details_hash=details_commitment(actor, subject, details, salt),
+    )
+
+
 def record(
     event_type: EventType,
     actor: str,
     subject: str = "",
     details: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event. ``details`` is JSON without personal data (identifiers never go here)."""
+    """Append one event. ``details`` is JSON without personal data (identifiers never go here).
+
+    The side row and the event's pending leaf are written in the caller's transaction (or in one
+    of their own); :func:`regie.audit.log.integrate` puts the leaf into the tree later."""
     if REGISTRY.get(event_type.name) != event_type:
         raise ValueError(f"audit event type {event_type.name!r} is not declared")
     payload = json.loads(json.dumps(dict(details or {}), default=_refuse_pii))
-    event = AuditEvent.objects.create(
-        occurred_at=timezone.now(),
+    occurred_at = timezone.now()
+    salt = new_salt()
+    leaf = leaf_for(
         event_type=event_type.name,
+        occurred_at=occurred_at,
         actor=actor,
         subject=subject,
         details=payload,
+        salt=salt,
     )
+    with transaction.atomic(savepoint=False):
+        event = AuditEvent.objects.create(
+            occurred_at=occurred_at,
+            event_type=event_type.name,
+            actor=actor,
+            subject=subject,
+            details=payload,
+            salt=salt,
+        )
+        with connection.cursor() as cursor:  # the ORM's create costs as much as the event's
+            cursor.execute(_INSERT_PENDING, [event.pk, leaf])
     logger.debug("audit.recorded", event_type=event_type.name, actor=actor, subject=subject)
     return event
+
+
+def erase_subject(subject: str, actor: str) -> int:
+    """Delete the side rows (the personal details) of every event about ``subject`` and record
+    that it was done (``audit.details.erased``, same subject, so its leaf carries the same subject
+    hash). The leaves stay in the tree: no proof breaks. Returns how many rows were deleted."""
+    if not subject:
+        raise ValueError("erasure needs a subject")
+    with transaction.atomic():
+        # The one delete of side rows: the queryset's own delete refuses.
+        erased: int = AuditEvent.objects.filter(subject=subject)._raw_delete(AuditEvent.objects.db)
+        record(AUDIT_DETAILS_ERASED, actor, subject, {"count": erased})
+    logger.info("audit.details_erased", count=erased)
+    return erased

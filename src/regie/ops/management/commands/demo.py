@@ -27,7 +27,7 @@ from regie.lib.serving import free_ports_from, port_taken
 from regie.nummervoorziening import services as nv_services
 from regie.nummervoorziening.keys import generate_keyring
 from regie.nummervoorziening.models import Client
-from regie.ops.management.commands.serve import check_ready, serve
+from regie.ops.management.commands.serve import check_ready, recover_at_start, serve
 
 logger = get_logger(__name__)
 
@@ -121,6 +121,7 @@ class Command(BaseCommand):
         settings.NV_CLIENT_URL = f"http://127.0.0.1:{options['port']}/nummervoorziening"
         settings.ROLE = "all"
         check_ready("all")
+        recover_at_start()
         base = f"http://127.0.0.1:{options['port']}"
         settings.OIDC_ISSUER = f"{base}/oidc"
         from regie.accounts.demo import demo_pupil_logins, demo_second_factor

@@ -46,6 +46,14 @@ def check_ready(role: str) -> None:
         get_registry()
 
 
+def recover_at_start() -> None:
+    """What a crash may have left half-done, finished before serving or working: audit events
+    recorded but not yet in the audit log's tree are integrated (``regie.audit.log``)."""
+    from regie.audit.log import integrate
+
+    integrate()
+
+
 def start_worker_threads(
     stop: threading.Event, role: str, worker_id: str | None = None
 ) -> list[threading.Thread]:
@@ -118,6 +126,7 @@ class Command(BaseCommand):
         settings.ROLE = role
         self.check()
         check_ready(role)
+        recover_at_start()
         serve(
             host=options["host"],
             port=options["port"],

@@ -15,7 +15,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from regie.ops.management.commands.serve import check_ready, start_worker_threads
+from regie.ops.management.commands.serve import (
+    check_ready,
+    recover_at_start,
+    start_worker_threads,
+)
 
 
 class Command(BaseCommand):
@@ -33,6 +37,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         role = options["role"] or settings.ROLE
         check_ready(role)
+        recover_at_start()
         stop = threading.Event()
 
         def shut_down(signum: int, frame: FrameType | None) -> None:

@@ -53,7 +53,9 @@ def signer() -> signed_note.Signer:
             f"the log's signing key {path} is missing: make it with `regie log key`"
         ) from None
     except OSError as error:
-        raise LogKeyError(f"the log's signing key {path} cannot be read ({error.strerror})") from None
+        raise LogKeyError(
+            f"the log's signing key {path} cannot be read ({error.strerror})"
+        ) from None
     try:
         key = signed_note.signer_from_skey(text)
     except signed_note.NoteError as error:

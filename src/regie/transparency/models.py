@@ -16,9 +16,9 @@ def validate_witness_vkey(value: str) -> None:
     try:
         verifier = signed_note.verifier_from_vkey(value)
     except signed_note.NoteError as error:
-        raise ValidationError(_("Geen geldige sleutel van een getuige: %(reason)s"), params={
-            "reason": str(error)
-        }) from None
+        raise ValidationError(
+            _("Geen geldige sleutel van een getuige: %(reason)s"), params={"reason": str(error)}
+        ) from None
     if verifier.key_type != signed_note.COSIGNATURE_V1:
         raise ValidationError(
             _("Dit is geen sleutel voor medeondertekening (cosignature/v1, type 0x04).")
@@ -94,7 +94,9 @@ class Checkpoint(models.Model):
 class Cosignature(models.Model):
     PERSONAL_DATA: ClassVar[bool] = False
 
-    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.CASCADE, related_name="cosignatures")
+    checkpoint = models.ForeignKey(
+        Checkpoint, on_delete=models.CASCADE, related_name="cosignatures"
+    )
     witness = models.ForeignKey(Witness, on_delete=models.PROTECT, related_name="cosignatures")
     line = models.TextField()
     received_at = models.DateTimeField()
@@ -103,3 +105,6 @@ class Cosignature(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["checkpoint", "witness"], name="one_cosignature_each")
         ]
+
+    def __str__(self) -> str:
+        return f"cosignature of {self.checkpoint} by witness {self.witness_id}"

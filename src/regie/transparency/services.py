@@ -110,7 +110,9 @@ def _check_extends(
     try:
         old, _note = signed_note.open_checkpoint(previous.note.encode(), verifier)
     except signed_note.NoteError as error:
-        raise _Mismatch(previous.size, size, f"the stored checkpoint does not verify: {error}") from None
+        raise _Mismatch(
+            previous.size, size, f"the stored checkpoint does not verify: {error}"
+        ) from None
     if old.size != previous.size:
         raise _Mismatch(previous.size, size, "the stored checkpoint's size was changed")
     try:
@@ -127,9 +129,16 @@ def send(witness: Witness, checkpoint: Checkpoint, *, now: dt.datetime) -> bool:
     old = witness.size
     for _attempt in range(2):
         if old > checkpoint.size:
-            return _failed(witness, checkpoint, now, refused=True, old=old, reason=(
-                f"the witness knows {old} events, more than this checkpoint's {checkpoint.size}"
-            ))
+            return _failed(
+                witness,
+                checkpoint,
+                now,
+                refused=True,
+                old=old,
+                reason=(
+                    f"the witness knows {old} events, more than this checkpoint's {checkpoint.size}"
+                ),
+            )
         proof = log.consistency_proof(old, checkpoint.size)
         try:
             answer = add_checkpoint(
@@ -167,20 +176,33 @@ def _cosigned(witness: Witness, checkpoint: Checkpoint, lines: list[str], now: d
                 Cosignature.objects.get_or_create(
                     checkpoint=checkpoint,
                     witness=witness,
-                    defaults={"line": line if line.endswith("\n") else line + "\n", "received_at": now},
+                    defaults={
+                        "line": line if line.endswith("\n") else line + "\n",
+                        "received_at": now,
+                    },
                 )
                 Witness.objects.filter(pk=witness.pk).update(
                     size=checkpoint.size, cosigned_at=now, failure="", failed_at=None, refused=False
                 )
             return True
     return _failed(
-        witness, checkpoint, now, refused=False, old=witness.size,
+        witness,
+        checkpoint,
+        now,
+        refused=False,
+        old=witness.size,
         reason="the answer holds no cosignature by the witness's key",
     )
 
 
 def _failed(
-    witness: Witness, checkpoint: Checkpoint, now: dt.datetime, *, refused: bool, old: int, reason: str
+    witness: Witness,
+    checkpoint: Checkpoint,
+    now: dt.datetime,
+    *,
+    refused: bool,
+    old: int,
+    reason: str,
 ) -> bool:
     Witness.objects.filter(pk=witness.pk).update(
         failed_at=now, failure=reason[:300], refused=refused
@@ -299,7 +321,9 @@ def dashboard_lines(user: Any) -> list[TodoLine]:
     found = health()
     url = reverse("transparency:index")
     return [
-        TodoLine(_("Controlepunten van het logboek die niet gepubliceerd zijn"), url, int(found.stale)),
+        TodoLine(
+            _("Controlepunten van het logboek die niet gepubliceerd zijn"), url, int(found.stale)
+        ),
         TodoLine(_("Getuigen die het logboek weigerden"), url, len(found.refused)),
         TodoLine(_("Getuigen die niet bereikt werden"), url, len(found.unreachable)),
     ]

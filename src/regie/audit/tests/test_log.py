@@ -13,11 +13,12 @@ from django.db import DatabaseError, connection, transaction
 
 from regie.audit import log, rfc9162
 from regie.audit.events import ADMIN_DELETED, ADMIN_SAVED, AUDIT_DETAILS_ERASED
-from regie.audit.leaf import details_commitment
+from regie.audit.leaves import details_commitment
 from regie.audit.models import AppendOnlyError, AuditEvent, Leaf, PendingLeaf, Tile, TreeHead
 from regie.audit.services import SYSTEM, erase_subject, record, subject_hash
 
 from . import rfc_text
+from .tampering import drop_leaf_triggers
 
 pytestmark = pytest.mark.django_db
 
@@ -249,17 +250,6 @@ def test_the_database_refuses_changing_removing_or_inserting_leaves() -> None:
         cursor.execute("UPDATE audit_auditevent SET actor = 'forged'")
     assert log.leaf(1) == leaf
     assert log.check() == []
-
-
-def drop_leaf_triggers() -> None:
-    """What a database administrator can do: drop the triggers."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("DROP TRIGGER audit_leaf_no_change ON audit_leaf")
-            cursor.execute("DROP TRIGGER audit_leaf_in_order ON audit_leaf")
-        else:
-            cursor.execute("DROP TRIGGER audit_leaf_no_update")
-            cursor.execute("DROP TRIGGER audit_leaf_in_order")
 
 
 def test_a_changed_leaf_behind_the_triggers_is_found() -> None:

@@ -105,4 +105,3 @@ def witness(tmp_path: Path, log_key: str) -> Iterator[WitnessProcess]:
     yield running
     running.process.kill()
     running.process.wait(10)
-

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ from regie.roster.tests.exports import client_for
 from ..models import Witness
 from .conftest import WitnessProcess
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 VERIFY = str(Path(sys.executable).with_name("regie-verify"))
 
@@ -52,7 +53,10 @@ def test_an_officer_downloads_an_event_that_verifies_from_a_fresh_shell(
     assert bundle["witness_keys"] == [witness.vkey]
     leaf = json.loads(bundle["leaf"])
     assert leaf["type"] == events.CONSENT_RECORDED.name
-    assert str(world.pupil().pk) not in bundle["leaf"]  # the leaf holds hashes only
+    # The leaf holds the subject and the details only as hashes.
+    assert f"student:{world.pupil().pk}" not in bundle["leaf"]
+    assert re.fullmatch("[0-9a-f]{64}", leaf["subject"])
+    assert "first_name" not in bundle["leaf"]
     path = tmp_path / "bewijs.json"
     path.write_bytes(response.content)
 

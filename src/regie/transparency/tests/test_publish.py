@@ -20,7 +20,7 @@ from .. import keys, services
 from ..models import Checkpoint, Witness
 from .conftest import WitnessProcess
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def record_some(count: int, start: int = 0) -> None:

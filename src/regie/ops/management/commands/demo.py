@@ -90,8 +90,8 @@ def check_ports(port: int) -> list[str]:
 class Command(BaseCommand):
     help = (
         f"Set up the embedded demo (SQLite, demo data) and serve it on http://{HOST}:PORT "
-        f"(default {DEFAULT_PORT}), the demo suppliers on PORT + 1 and PORT + 2, the log's demo witness "
-        "on PORT + 3."
+        f"(default {DEFAULT_PORT}), the demo suppliers on PORT + 1 and PORT + 2, the log's "
+        "demo witness on PORT + 3."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -128,7 +128,6 @@ class Command(BaseCommand):
         from regie.agreements.demo import load_demo_register
         from regie.ops import demo_suppliers
         from regie.roster import demo
-
         from regie.transparency import demo as log_demo
         from regie.transparency import services as log_services
 

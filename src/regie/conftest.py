@@ -28,10 +28,17 @@ SUPPLIER_KVK = "12345678"
 UNDECLARED_KVK = "87654321"
 
 
+LOG_ORIGIN = "hub.regie.example/log"
+
+
 @pytest.fixture(scope="session")
 def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The number service's keyring and the audit log's checkpoint key (``log-key``)."""
+    from regie.audit.signed_note import generate_signer
+
     directory = tmp_path_factory.mktemp("keys")
     generate_keyring(directory)
+    (directory / "log-key").write_text(generate_signer(LOG_ORIGIN).skey + "\n")
     return directory
 
 
@@ -67,6 +74,8 @@ def _empty_job_queue(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(autouse=True)
 def _nv_keys(settings: LazySettings, keys_dir: Path) -> None:
     settings.NV_KEYS_DIR = keys_dir
+    settings.LOG_KEY_FILE = keys_dir / "log-key"
+    settings.LOG_ORIGIN = LOG_ORIGIN
 
 
 @pytest.fixture
@@ -130,6 +139,8 @@ def subprocess_env(keys: Path, **extra: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=database_url(),
         REGIE_NV_KEYS_DIR=str(keys),
+        REGIE_LOG_KEY_FILE=str(keys / "log-key"),
+        REGIE_LOG_ORIGIN=LOG_ORIGIN,
         DJANGO_SETTINGS_MODULE="regie.settings",
         PYTHONUNBUFFERED="1",
     )

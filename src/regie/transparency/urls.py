@@ -14,5 +14,5 @@ urlpatterns = [
     path("log/keys", views.key_list, name="keys"),
     path("log/proof/inclusion", views.inclusion, name="inclusion"),
     path("log/proof/consistency", views.consistency, name="consistency"),
-    path("privacy/auditlog/<int:event_id>/bewijs/", views.bundle, name="bundle"),
+    path("privacy/auditlog/<int:event_id>/bewijs.json", views.bundle, name="bundle"),
 ]

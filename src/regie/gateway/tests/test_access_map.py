@@ -37,7 +37,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from regie.accounts.models import IdentityProvider
 from regie.accounts.services import create_pupil_login
+from regie.agreements.events import SWITCH_CHANGED
 from regie.agreements.tests.register import World, license_group, make_agreement
+from regie.audit.services import SYSTEM, record
 from regie.conftest import free_port
 from regie.logins import verified_client
 from regie.roster.importing.records import StaffRole
@@ -285,6 +287,12 @@ TABLE: list[Row] = [
     # the pupils of A and B got nothing from the supplier: there is no erasure to send
     *variants("orders:erasure", A=NO_SUCH_ORDER, B=NO_SUCH_ORDER),
     *rows(("orders:receipts",), same(405)),
+    # --- the published log (regie.transparency): public; an event's proof, the board register's
+    # editors for an event about their board (the event below is board A's) ---------------------
+    *rows(("transparency:index", "transparency:keys"), EVERYONE),
+    *rows(("transparency:checkpoint",), same(404)),  # nothing published yet
+    *rows(("transparency:inclusion", "transparency:consistency"), same(400)),  # no parameters
+    *variants("transparency:bundle", A=BOARD_REGISTER, B=BOARD_REGISTER_B),
     # --- the admin site: its login and logout, and (below) the family of every other page ------
     *rows(("admin:login",), (*same(200)[:8], 302)),  # the superuser is logged in already
     *rows(("admin:logout",), same(302), POST),
@@ -328,6 +336,10 @@ class AccessWorld(World):
         )
         self.provider.set_client_secret("fictief-geheim")
         self.provider.save()
+        self.event_a, self.event_b = (  # an event about a pupil of each board, for its proof
+            record(SWITCH_CHANGED, SYSTEM, f"student:{student.pk}", {"fields": []})
+            for student in (self.pupil(), Student.objects.filter(school=self.b1).order_by("pk")[0])
+        )
 
     def users(self) -> dict[str, User | None]:
         return {
@@ -369,6 +381,7 @@ class AccessWorld(World):
             "licence_id": {"A": self.licence_a, "B": self.licence_b},
             "school_id": {"A": self.a1, "A2": self.a2, "B": self.b1},
             "provider_id": {"": self.provider},
+            "event_id": {"A": self.event_a, "B": self.event_b},
         }
         return {
             name: {variant: item.pk for variant, item in items.items()}

@@ -60,6 +60,9 @@ SKIPPED_PREFIXES = (
     "/ims/",
     "/nummervoorziening/",
     "/healthz",
+    "/log/checkpoint",  # the log's protocol endpoints (text and JSON), not pages
+    "/log/keys",
+    "/log/proof/",
 )
 DOWNLOAD = re.compile(r"\.(csv|json|pdf|ya?ml|zip|xml|md)$|/register/art30\.")
 

@@ -22,7 +22,7 @@ from regie.roster.models import Student
 from regie.roster.tests.exports import client_for
 
 from ..models import Witness
-from .conftest import WitnessProcess
+from .witnesses import WitnessProcess
 
 pytestmark = pytest.mark.django_db
 

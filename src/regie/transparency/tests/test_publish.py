@@ -18,7 +18,7 @@ from regie.audit.services import SYSTEM, record
 
 from .. import keys, services
 from ..models import Checkpoint, Witness
-from .conftest import WitnessProcess
+from .witnesses import WitnessProcess
 
 pytestmark = pytest.mark.django_db
 

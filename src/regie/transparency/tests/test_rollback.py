@@ -15,7 +15,7 @@ from regie.audit.tests.tampering import rewrite_history
 
 from .. import events, services
 from ..models import Checkpoint, Witness
-from .conftest import WitnessProcess
+from .witnesses import WitnessProcess
 
 pytestmark = pytest.mark.django_db
 

@@ -64,7 +64,7 @@ def child(var_dir: Path) -> dict[str, Any]:
 
     from regie.audit import log, rfc9162
     from regie.audit.events import ADMIN_SAVED
-    from regie.audit.leaf import make_leaf
+    from regie.audit.leaves import leaf_bytes
     from regie.audit.models import AuditEvent, Leaf
     from regie.audit.services import record
 
@@ -117,12 +117,12 @@ def child(var_dir: Path) -> dict[str, Any]:
             count = min(FILL_CHUNK, to_add)
             rows = []
             for _ in range(count):
-                leaf = make_leaf(
-                    event_type="gateway.release",
-                    occurred_at=moment,
-                    actor="client:1",
-                    subject_hash=rng.randbytes(32).hex(),
-                    details_hash=rng.randbytes(32).hex(),
+                leaf = leaf_bytes(
+                    "gateway.release",
+                    moment,
+                    "client:1",
+                    rng.randbytes(32).hex(),
+                    rng.randbytes(32).hex(),
                 )
                 rows.append((next_event, leaf))
                 next_event += 1

@@ -27,7 +27,7 @@ from regie.lib.crypto import Hmac
 from regie.lib.logging import Pii, get_logger
 
 from .events import AUDIT_DETAILS_ERASED, REGISTRY, EventType
-from .leaf import details_commitment, make_leaf, new_salt
+from .leaves import details_commitment, leaf_bytes, new_salt
 from .models import AuditEvent, PendingLeaf
 
 logger = get_logger(__name__)
@@ -100,12 +100,12 @@ def leaf_for(
     salt: str,
 ) -> bytes:
     """The leaf (RFC 8785 JSON bytes) committing to one event's side row."""
-    return make_leaf(
-        event_type=event_type,
-        occurred_at=occurred_at,
-        actor=actor,
-        subject_hash=subject_hash(subject),
-        details_hash=details_commitment(actor, subject, details, salt),
+    return leaf_bytes(
+        event_type,
+        occurred_at,
+        actor,
+        subject_hash(subject),
+        details_commitment(actor, subject, details, salt),
     )
 
 

@@ -83,7 +83,7 @@ def _runner(statements: dict[str, list[str]]) -> Any:
 
 def leaves_for_old_events(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     """A salt and a pending leaf for every event recorded before the tree existed."""
-    from regie.audit.leaf import new_salt
+    from regie.audit.leaves import new_salt
     from regie.audit.services import leaf_for
 
     event_model = apps.get_model("audit", "AuditEvent")

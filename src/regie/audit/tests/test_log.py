@@ -13,7 +13,7 @@ from django.db import DatabaseError, connection, transaction
 
 from regie.audit import log, rfc9162
 from regie.audit.events import ADMIN_DELETED, ADMIN_SAVED, AUDIT_DETAILS_ERASED
-from regie.audit.leaf import details_commitment
+from regie.audit.leaves import details_commitment
 from regie.audit.models import AppendOnlyError, AuditEvent, Leaf, PendingLeaf, Tile, TreeHead
 from regie.audit.services import SYSTEM, erase_subject, record, subject_hash
 

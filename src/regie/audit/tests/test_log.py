@@ -9,6 +9,7 @@ import io
 import json
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from regie.audit import log, rfc9162
@@ -321,3 +322,15 @@ def test_the_sequencer_locks_the_tree_head_on_postgresql() -> None:
         assert any("FOR UPDATE" in sql and "audit_treehead" in sql for sql in queries)
     else:
         assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_the_commands_integrate_and_check() -> None:
+    record_many(3)
+    out = io.StringIO()
+    call_command("audit", "integrate", stdout=out)
+    assert "the tree has 3 leaves" in out.getvalue()
+    call_command("audit", "check", stdout=out)
+    assert "the audit tree of 3 leaves is sound" in out.getvalue()
+    TreeHead.objects.filter(pk=log.HEAD).update(root=bytes(32))
+    with pytest.raises(CommandError, match="2 problem"):
+        call_command("audit", "check", stdout=out, stderr=io.StringIO())

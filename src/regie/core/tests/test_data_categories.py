@@ -238,7 +238,7 @@ def test_it_checks_the_regie_apps_and_only_those() -> None:
 def test_it_describes_an_existing_model_without_personal_data() -> None:
     assert describe_model(AuditEvent) == [
         (name, NOT_PERSONAL)
-        for name in ("id", "occurred_at", "event_type", "actor", "subject", "details")
+        for name in ("id", "occurred_at", "event_type", "actor", "subject", "details", "salt")
     ]
 
 

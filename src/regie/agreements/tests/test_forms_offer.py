@@ -53,10 +53,11 @@ def test_a_board_without_an_active_agreement_is_told_so_instead_of_a_form(world:
 def test_a_crafted_licence_for_a_product_not_offered_is_refused_by_the_service(
     world: World,
 ) -> None:
+    client = client_for(world.officer)  # logging in is an event of its own
     events = AuditEvent.objects.count()
     url = f"{reverse('agreements:licence-create')}?school={world.a1.pk}"
 
-    response = client_for(world.officer).post(
+    response = client.post(
         url,
         {
             "product": world.other_product.pk,

@@ -67,9 +67,7 @@ def start_witness(tmp_path: Path, name: str, origin: str, log_vkey: str) -> Witn
     )
     vkey = made.stdout.strip().splitlines()[-1]
     subprocess.run(
-        witness_command(
-            "add-log", "--origin", origin, "--key", log_vkey, "--state", str(state)
-        ),
+        witness_command("add-log", "--origin", origin, "--key", log_vkey, "--state", str(state)),
         capture_output=True,
         text=True,
         check=True,

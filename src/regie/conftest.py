@@ -157,6 +157,29 @@ def free_port() -> int:
         return port
 
 
+def wait_for_session_to_end(application_name: str) -> None:
+    """On PostgreSQL, wait until the database session of a killed ``regie`` process has ended
+    (its transaction rolled back once the server noticed the closed socket). The process named
+    its session through libpq's ``PGAPPNAME``: only that one is waited for."""
+    import time
+
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 60
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name = %s",
+                [application_name],
+            )
+            row = cursor.fetchone()
+            if row is not None and row[0] == 0:
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"the killed process's database session ({application_name}) did not end")
+
+
 def regie_command(*args: str) -> list[str]:
     import sys
 

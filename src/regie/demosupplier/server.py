@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import socket
-import threading
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from regie.lib.logging import get_logger
-from regie.lib.serving import run_until_stopped, stop_serving
+from regie.lib.serving import Served, serve_in_thread
 
 from .app import DemoSupplierApp
 from .suppliers import DemoSupplierSpec
@@ -17,18 +15,10 @@ logger = get_logger(__name__)
 
 
 @dataclass
-class Running:
+class Running(Served):
     """A demo supplier being served; :meth:`stop` ends it."""
 
-    app: DemoSupplierApp
-    url: str
-    thread: threading.Thread
-    stopped: threading.Event
-    server: Any
-
-    def stop(self, timeout: float = 10.0) -> None:
-        stop_serving(self.server, self.stopped)
-        self.thread.join(timeout=timeout)
+    app: DemoSupplierApp = field(kw_only=True)
 
 
 def start(
@@ -55,20 +45,13 @@ def start(
 def serve(app: DemoSupplierApp, *, host: str = "127.0.0.1", port: int) -> Running:
     """Serve ``app`` on ``port`` until stopped: a supplier that was stopped comes back with what
     it held, its key and its registration (as a real supplier after an outage)."""
-    from waitress.server import create_server
-
     spec = app.spec
-    server: Any = create_server(  # each server gets a socket map of its own
-        app, host=host, port=port, threads=4, ident=spec.key, clear_untrusted_proxy_headers=True
-    )
-    stopped = threading.Event()
-    thread = threading.Thread(
-        target=run_until_stopped,
-        args=(server, stopped),
-        kwargs={"grace_seconds": 2.0},
+    served = serve_in_thread(
+        app,
+        host=host,
+        port=port,
         name=f"demosupplier-{spec.key}",
-        daemon=True,
+        clear_untrusted_proxy_headers=True,
     )
-    thread.start()
     logger.info("demosupplier.started", supplier=spec.key, url=app.base + "/")
-    return Running(app, app.base, thread, stopped, server)
+    return Running(app.base, served.thread, served.stopped, served.server, app=app)

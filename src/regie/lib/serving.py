@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from regie.lib.logging import get_logger
@@ -108,3 +109,39 @@ def run_until_stopped(server: Any, stop: threading.Event, grace_seconds: float =
         server.trigger.close()
     wasyncore.close_all(socket_map)
     server.task_dispatcher.shutdown()
+
+
+@dataclass
+class Served:
+    """A WSGI application served by waitress in a thread of this process; :meth:`stop` ends it."""
+
+    url: str
+    thread: threading.Thread
+    stopped: threading.Event
+    server: Any
+
+    def stop(self, timeout: float = 10.0) -> None:
+        stop_serving(self.server, self.stopped)
+        self.thread.join(timeout=timeout)
+
+
+def serve_in_thread(
+    app: Any, *, host: str, port: int, name: str, threads: int = 4, **options: Any
+) -> Served:
+    """Serve ``app`` on ``port`` (0: any free one) in a daemon thread, with a short grace period
+    at the end: the demo suppliers and the demo's witness beside the hub."""
+    from waitress.server import create_server
+
+    server: Any = create_server(  # each server gets a socket map of its own
+        app, host=host, port=port, threads=threads, ident=name, **options
+    )
+    stopped = threading.Event()
+    thread = threading.Thread(
+        target=run_until_stopped,
+        args=(server, stopped),
+        kwargs={"grace_seconds": 2.0},
+        name=name,
+        daemon=True,
+    )
+    thread.start()
+    return Served(f"http://{host}:{server.effective_port}", thread, stopped, server)

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -18,31 +17,11 @@ from regie.audit import log, rfc9162
 from regie.audit.events import ADMIN_SAVED
 from regie.audit.models import AuditEvent, Leaf, PendingLeaf
 from regie.audit.services import record
-from regie.conftest import regie_command, subprocess_env
+from regie.conftest import regie_command, subprocess_env, wait_for_session_to_end
 
 DOOMED_APPLICATION = "regie-test-doomed-integrate"
 EVENTS = 6000
 BATCH = 50
-
-
-def wait_for_the_killed_session() -> None:
-    """On PostgreSQL, wait until the killed process's session has ended (its transaction rolled
-    back); it named its session through PGAPPNAME."""
-    if connection.vendor != "postgresql":
-        return
-    deadline = time.monotonic() + 60
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND application_name = %s",
-                [DOOMED_APPLICATION],
-            )
-            row = cursor.fetchone()
-            if row is not None and row[0] == 0:
-                return
-            time.sleep(0.1)
-    raise AssertionError("the killed sequencer's database session did not end")
 
 
 def assert_every_event_once_and_proven() -> None:
@@ -88,7 +67,7 @@ def test_a_sequencer_killed_half_way_loses_nothing_and_doubles_nothing(keys_dir:
         doomed.kill()
     output = "".join(seen)
     assert doomed.returncode == -signal.SIGKILL, output
-    wait_for_the_killed_session()
+    wait_for_session_to_end(DOOMED_APPLICATION)
     integrated = log.size()
     assert 0 < integrated < EVENTS, output  # killed half-way: some batches in, the rest pending
     assert integrated % BATCH == 0  # a batch is all in or all out

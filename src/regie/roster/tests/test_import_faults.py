@@ -4,43 +4,17 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from regie.conftest import regie_command, subprocess_env
+from regie.conftest import regie_command, subprocess_env, wait_for_session_to_end
 from regie.roster.demo_board import generate_demo_board
 from regie.roster.importing.oneroster import write_oneroster
 from regie.roster.models import Group, Guardian, Staff, Student
 from regie.roster.tests.exports import make_board
 
 DOOMED_APPLICATION = "regie-test-doomed-import"
-
-
-def wait_for_the_killed_session() -> None:
-    """PostgreSQL ends a killed client's session (rolling back its transaction) once it notices
-    the closed socket; wait for that, so that nothing of it is still running.
-
-    The killed process named its session (libpq's PGAPPNAME), so only that one is waited for:
-    other sessions on the test database (a worker thread of an earlier test, a live server)
-    are not this test's business."""
-    if connection.vendor != "postgresql":
-        return
-    deadline = time.monotonic() + 60
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND application_name = %s",
-                [DOOMED_APPLICATION],
-            )
-            row = cursor.fetchone()
-            if row is not None and row[0] == 0:
-                return
-            time.sleep(0.1)
-    raise AssertionError("the killed import's database session did not end")
 
 
 def counts() -> tuple[int, ...]:
@@ -87,7 +61,7 @@ def test_an_import_killed_half_way_changes_nothing_and_can_be_run_again(
     assert "roster.import.school_applied" in output, output
     assert doomed.returncode == -signal.SIGKILL
     assert "roster.import.applied" not in output
-    wait_for_the_killed_session()
+    wait_for_session_to_end(DOOMED_APPLICATION)
     assert counts() == (0, 0, 0, 0, 0)
 
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)

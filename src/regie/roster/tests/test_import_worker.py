@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from regie.conftest import regie_command, subprocess_env
+from regie.conftest import regie_command, subprocess_env, wait_for_session_to_end
 from regie.core.models import Board
 from regie.roster import services
 from regie.roster.demo_board import generate_demo_board
@@ -23,7 +23,7 @@ from regie.roster.importing.plan import RemovalConsent
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Guardian, ImportRun, ImportStatus, Student
 from regie.roster.tests.exports import make_board, make_staff
-from regie.roster.tests.test_import_faults import counts, wait_for_the_killed_session
+from regie.roster.tests.test_import_faults import counts
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -62,6 +62,7 @@ def status(run: ImportRun) -> str:
 # The queue hands a killed worker's job out again by itself: the embedded runner once the job's
 # lease (given by the worker that took it) ran out; procrastinate once the worker sent no heartbeat
 # for a few seconds and ``jobs.retry_stalled`` (every second here) found the job stalled.
+DOOMED_APPLICATION = "regie-test-doomed-import-worker"
 FAST_RECOVERY = {
     "REGIE_JOBS_LEASE_SECONDS": "3",
     "REGIE_JOBS_STALLED_SECONDS": "3",
@@ -86,7 +87,7 @@ def test_a_worker_killed_while_applying_leaves_nothing_and_the_job_runs_again_to
     export_file = tmp_path / "export.zip"
     write_oneroster(demo.export, export_file)
     env = subprocess_env(keys_dir, REGIE_IMPORT_DIR=str(settings.IMPORT_DIR))
-    doomed_env = env | FAST_RECOVERY
+    doomed_env = env | FAST_RECOVERY | {"PGAPPNAME": DOOMED_APPLICATION}
     run = queue(board, export_file)
     before = counts()  # the board admin who applies it
 
@@ -99,7 +100,7 @@ def test_a_worker_killed_while_applying_leaves_nothing_and_the_job_runs_again_to
         doomed.send_signal(signal.SIGKILL)
         assert doomed.wait(60) == -signal.SIGKILL
     assert "roster.import.applied" not in doomed_log.read_text()
-    wait_for_the_killed_session()
+    wait_for_session_to_end(DOOMED_APPLICATION)
     assert counts() == before
     assert status(run) == ImportStatus.APPLYING  # as the killed worker left it
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -85,6 +85,10 @@ def sign_checkpoint(now: dt.datetime) -> Checkpoint:
             text = signed_note.Checkpoint(signer.name, size, root).text()
             note = signed_note.sign_note(text, signer).decode()
             return Checkpoint.objects.create(size=size, root_hash=root, note=note, created_at=now)
+    except IntegrityError:
+        # Another process signed the same size at the same moment (the first checkpoint, when
+        # nothing was there to lock): the log is the same, so is its checkpoint.
+        return Checkpoint.objects.get(size=size)
     except _Mismatch as mismatch:
         # Outside the rolled-back transaction, so that the refusal itself is on record.
         record(

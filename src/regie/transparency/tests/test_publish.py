@@ -5,6 +5,7 @@ not extend its own last checkpoint."""
 from __future__ import annotations
 
 import base64
+import threading
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,34 @@ def test_a_key_of_another_origin_is_refused(settings: LazySettings) -> None:
     settings.LOG_ORIGIN = "other.regie.example/log"
     with pytest.raises(keys.LogKeyError, match="origin"):
         keys.signer()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_publishers_at_once_sign_one_checkpoint() -> None:
+    """The periodic job and an officer's download may publish at the same moment: one
+    checkpoint of that size, which both get."""
+    from django.db import connection
+
+    record_some(5)
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def publish() -> None:
+        try:
+            barrier.wait(10)
+            results.append(services.publish().pk)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=publish) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert len(results) == 2
+    assert len(set(results)) == 1
+    assert Checkpoint.objects.count() == 1

@@ -17,17 +17,26 @@ from regie.agreements import services as register
 from regie.agreements.views.common import board_register_page, user_of
 from regie.audit import rfc9162
 from regie.audit.models import AuditEvent
+from regie.lib.logging import get_logger
 from regie.lib.problems import json_response, problem_response
 
 from . import keys, services
 from .models import Witness
 
+logger = get_logger(__name__)
+
 TEXT = "text/plain; charset=utf-8"
 
 
-def _unavailable(error: Exception) -> HttpResponse:
+def _unavailable(error: keys.LogKeyError) -> HttpResponse:
+    """The operator reads why in the log (it names the key file); the public answer names no
+    path of the server."""
+    logger.error("transparency.log_key_unavailable", reason=str(error))
     return problem_response(
-        503, "log-unavailable", "The log is not published", f"{error}".split(":")[0]
+        503,
+        "log-unavailable",
+        "The log is not published",
+        "The log's signing key is not available; the hub's administrator has been told.",
     )
 
 

@@ -204,3 +204,14 @@ def test_two_publishers_at_once_sign_one_checkpoint() -> None:
     assert len(results) == 2
     assert len(set(results)) == 1
     assert Checkpoint.objects.count() == 1
+
+
+def test_without_its_key_the_public_answer_names_no_path_of_the_server(
+    client: Client, settings: LazySettings, tmp_path: Path
+) -> None:
+    settings.LOG_KEY_FILE = tmp_path / "secret-place" / "log-key"
+    response = client.get(reverse("transparency:keys"))
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    assert "secret-place" not in response.content.decode()
+    assert "signing key is not available" in response.json()["detail"]

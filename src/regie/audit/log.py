@@ -132,8 +132,9 @@ def size() -> int:
 
 
 def _checked_size(tree_size: int) -> None:
-    if not 0 <= tree_size <= _head()[0]:
-        raise ProofError(f"the log has no tree of {tree_size} leaves")
+    size = _head()[0]
+    if not 0 <= tree_size <= size:
+        raise ProofError(f"the log has {size} leaves, not {tree_size}")
 
 
 def root(size: int | None = None) -> bytes:

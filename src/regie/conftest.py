@@ -180,6 +180,35 @@ def wait_for_session_to_end(application_name: str) -> None:
     raise AssertionError(f"the killed process's database session ({application_name}) did not end")
 
 
+def kill_at(
+    command: list[str], env: dict[str, str], marker: str, application_name: str
+) -> tuple[int, str]:
+    """Run ``command`` with its database session named ``application_name`` and kill it with
+    SIGKILL as soon as a line of its output holds ``marker``. Returns its exit status and its
+    output up to then, once its database session has ended (:func:`wait_for_session_to_end`)."""
+    import signal
+
+    doomed = subprocess.Popen(
+        command,
+        env={**env, "PGAPPNAME": application_name},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen = []
+    try:
+        for line in doomed.stdout or ():
+            seen.append(line)
+            if marker in line:
+                doomed.send_signal(signal.SIGKILL)
+                break
+        doomed.wait(60)
+    finally:
+        doomed.kill()
+    wait_for_session_to_end(application_name)
+    return doomed.returncode, "".join(seen)
+
+
 def regie_command(*args: str) -> list[str]:
     import sys
 

@@ -17,7 +17,7 @@ from regie.audit import log, rfc9162
 from regie.audit.events import ADMIN_SAVED
 from regie.audit.models import AuditEvent, Leaf, PendingLeaf
 from regie.audit.services import record
-from regie.conftest import regie_command, subprocess_env, wait_for_session_to_end
+from regie.conftest import kill_at, regie_command, subprocess_env
 
 DOOMED_APPLICATION = "regie-test-doomed-integrate"
 EVENTS = 6000
@@ -47,27 +47,13 @@ def test_a_sequencer_killed_half_way_loses_nothing_and_doubles_nothing(keys_dir:
     with transaction.atomic():
         for number in range(EVENTS):
             record(ADMIN_SAVED, "system", f"core.board:{number % 7}", {"n": number})
-    doomed = subprocess.Popen(
+    returncode, output = kill_at(  # one batch committed, the next one under way
         regie_command("audit", "integrate", "--batch", str(BATCH)),
-        env={**subprocess_env(keys_dir), "PGAPPNAME": DOOMED_APPLICATION},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        subprocess_env(keys_dir),
+        "integrated: tree size",
+        DOOMED_APPLICATION,
     )
-    seen = []
-    try:
-        assert doomed.stdout is not None
-        for line in doomed.stdout:
-            seen.append(line)
-            if "integrated: tree size" in line:  # one batch committed, the next one under way
-                doomed.send_signal(signal.SIGKILL)
-                break
-        doomed.wait(60)
-    finally:
-        doomed.kill()
-    output = "".join(seen)
-    assert doomed.returncode == -signal.SIGKILL, output
-    wait_for_session_to_end(DOOMED_APPLICATION)
+    assert returncode == -signal.SIGKILL, output
     integrated = log.size()
     assert 0 < integrated < EVENTS, output  # killed half-way: some batches in, the rest pending
     assert integrated % BATCH == 0  # a batch is all in or all out

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from regie.conftest import regie_command, subprocess_env, wait_for_session_to_end
+from regie.conftest import kill_at, regie_command, subprocess_env
 from regie.roster.demo_board import generate_demo_board
 from regie.roster.importing.oneroster import write_oneroster
 from regie.roster.models import Group, Guardian, Staff, Student
@@ -39,29 +39,11 @@ def test_an_import_killed_half_way_changes_nothing_and_can_be_run_again(
     env = subprocess_env(keys_dir, REGIE_IMPORT_DIR=str(tmp_path / "imports"))
     command = regie_command("import", str(export_file), "--board", demo.bestuursnummer)
 
-    doomed = subprocess.Popen(
-        command,
-        env={**env, "PGAPPNAME": DOOMED_APPLICATION},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    seen = []
-    try:
-        assert doomed.stdout is not None
-        for line in doomed.stdout:
-            seen.append(line)
-            if "roster.import.school_applied" in line:  # one school written, the other not yet
-                doomed.send_signal(signal.SIGKILL)
-                break
-        doomed.wait(60)
-    finally:
-        doomed.kill()
-    output = "".join(seen)
+    # Killed once one school is written and the other not yet.
+    returncode, output = kill_at(command, env, "roster.import.school_applied", DOOMED_APPLICATION)
     assert "roster.import.school_applied" in output, output
-    assert doomed.returncode == -signal.SIGKILL
+    assert returncode == -signal.SIGKILL
     assert "roster.import.applied" not in output
-    wait_for_session_to_end(DOOMED_APPLICATION)
     assert counts() == (0, 0, 0, 0, 0)
 
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)

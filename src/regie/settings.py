@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "regie.gateway",
     "regie.orders",
     "regie.transparency",
+    "regie.portal",
     "regie.ops",
 ]
 

@@ -31,6 +31,10 @@ if settings.ROLE in {"all", "hub"}:
         path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
         # The page about one pupil is the gateway's (channels, results), beside the roster's.
         path("school/leerlingen/<int:student_id>/gegevens/", pupils.pupil, name="pupil-data"),
+        # The parents' and pupils' portal, the school's invitations, the privacy officer's queue.
+        path("portaal/", include("regie.portal.urls")),
+        path("school/uitnodigingen/", include("regie.portal.invite_urls")),
+        path("privacy/verzoeken/", include("regie.portal.office_urls")),
         path("school/", include("regie.roster.urls")),
         path("privacy/", include("regie.agreements.urls")),
         path("privacyverklaringen/", core_views.privacy_statements, name="privacy-statements"),

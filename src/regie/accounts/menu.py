@@ -9,7 +9,8 @@ Which roles a login holds, and whether it may open a page, come from ``regie.ros
 (through ``roster.services``): an entry is offered only when the login has the capability the page
 itself requires, so nobody is shown a link to a 403.
 
-- **pupil**: 'Mijn leermiddelen' (the tiles);
+- **pupil**: 'Mijn leermiddelen' (the tiles), and their privacy and rights (the portal);
+- **guardian**: their children in the portal;
 - **privacy officer**: the dashboard (what needs doing), the register, agreements, licences,
   pupils, schools, imports, the orders to suppliers and the audit log;
 - **board admin, school admin**: schools, imports, pupils, and the register's parts their access
@@ -32,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from regie.roster import services as roster
 from regie.roster.models import StaffRole
 
+from .guardians import is_guardian
 from .services import student_for
 
 Capability = Callable[[roster.Access], bool]
@@ -51,9 +53,13 @@ class Item:
 
 
 PUPIL = "pupil"
+GUARDIAN = "guardian"
 ADMINISTRATOR = "administrator"
 
 TILES = Item(_("Mijn leermiddelen"), "tiles")
+# The portal (``regie.portal``): a guardian's children, a pupil's own data and rights (from 16;
+# before that the page says what changes at 16).
+PORTAL = Item(_("Privacy en rechten"), "portal:home")
 REGISTER = Item(_("Privacyregister"), "agreements:overview", roster.Access.uses_register)
 LICENCES = Item(_("Licenties"), "agreements:licences", roster.Access.uses_register)
 SCHOOLS = Item(_("Scholen"), "roster:schools", roster.Access.sees_roster)
@@ -64,7 +70,8 @@ GROUPS = Item(_("Groepen"), "roster:groups", roster.Access.sees_roster)
 ORDERS = Item(_("Opdrachten"), "orders:list", roster.Access.edits_board_register)
 
 MENUS: dict[str, tuple[Item, ...]] = {
-    PUPIL: (TILES,),
+    PUPIL: (TILES, PORTAL),
+    GUARDIAN: (Item(_("Mijn kinderen"), "portal:home"),),
     StaffRole.PRIVACY_OFFICER: (
         Item(_("Overzicht"), "agreements:dashboard", roster.Access.edits_board_register),
         REGISTER,
@@ -94,6 +101,7 @@ MENUS: dict[str, tuple[Item, ...]] = {
 # one (a privacy officer who also teaches lands on the overview, and finds their groups after it).
 ROLE_ORDER = (
     PUPIL,
+    GUARDIAN,
     StaffRole.PRIVACY_OFFICER,
     StaffRole.BOARD_ADMIN,
     StaffRole.SCHOOL_ADMIN,
@@ -111,6 +119,8 @@ def menu_for(user: User | AnonymousUser) -> list[Item]:
     roles = set(access.roles)
     if not roles and student_for(user) is not None:  # a pupil's login has no staff roles
         roles.add(PUPIL)
+    if not roles and is_guardian(user):  # nor has a guardian's
+        roles.add(GUARDIAN)
     if getattr(user, "is_staff", False):
         roles.add(ADMINISTRATOR)
     items: dict[str, Item] = {}

@@ -289,3 +289,84 @@ def belongs_to_board(provider: IdentityProvider, user_id: int) -> bool:
     return (provider.for_pupils and is_pupil_of(provider.board, user_id)) or (
         provider.for_staff and is_staff_of(provider.board, user_id)
     )
+
+
+class GuardianAccount(models.Model):
+    """The portal login of a parent or guardian at one board.
+
+    It is made when the guardian accepts an :class:`Invitation` sent to an address the school's
+    export holds, so the address is proven theirs. The children it acts for are read from the
+    roster every time (:mod:`regie.accounts.guardians`): every active guardian record of the board
+    with this address, and their linked pupils. A guardian the next import removes loses access at
+    once; one the school's export adds at another school of the board is found without a new
+    invitation.
+    """
+
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "user": dc.USERNAME,
+        "board": dc.RELATION,
+        "email": dc.EMAIL,
+        "created_at": dc.NOT_PERSONAL,
+    }
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="guardian_account"
+    )
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="guardian_accounts")
+    email = models.EmailField(_("e-mailadres"))  # stored lower-case
+    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ouderaccount")
+        verbose_name_plural = _("ouderaccounts")
+        constraints = [
+            models.UniqueConstraint(fields=("board", "email"), name="guardian_account_board_email")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class Invitation(models.Model):
+    """A one-time link, sent by e-mail, with which a guardian makes their portal login.
+
+    Only the SHA-256 of the link's secret is stored. It is valid until ``expires_at`` and once:
+    ``used_at`` is set when the guardian has made their login.
+    """
+
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "board": dc.RELATION,
+        "email": dc.EMAIL,
+        "token_hash": dc.NOT_PERSONAL,
+        "created_by": dc.USERNAME,
+        "created_at": dc.NOT_PERSONAL,
+        "expires_at": dc.NOT_PERSONAL,
+        "used_at": dc.NOT_PERSONAL,
+        "account": dc.RELATION,
+    }
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mailadres"))  # stored lower-case
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("verstuurd"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("verloopt"))
+    used_at = models.DateTimeField(_("gebruikt"), null=True, blank=True)
+    account = models.ForeignKey(
+        GuardianAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("uitnodiging")
+        verbose_name_plural = _("uitnodigingen")
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=("board", "email"), name="invitation_board_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.created_at:%Y-%m-%d})"

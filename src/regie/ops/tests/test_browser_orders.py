@@ -11,23 +11,20 @@ which also registers its order endpoint); the pupil signs in there first, so tha
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from regie.conftest import regie_command, subprocess_env
 from regie.demosupplier import server
 from regie.demosupplier.suppliers import REKENWERELD
 from regie.gateway.tests.conftest import Launchable
 from regie.logins import log_in_in_browser
-from regie.ops import supplier_registration as registration
+from regie.ops.tests import live
+from regie.ops.tests.live import registered_supplier, wait_for, worker_process
 from regie.ops.tests.test_demosupplier import hub_session, launch, pseudonym_of
 from regie.orders.models import DeliveryAttempt, Order, OrderState, SupplierEndpoint
 from regie.roster.importing.records import StaffRole
@@ -40,61 +37,23 @@ pytestmark = [
     pytest.mark.slow,
 ]
 
-# Every attempt after the first one second later: long enough to see the order wait, short
-# enough for a test. A real hub waits 5 s, 5 min, 30 min, … (docs/supplier-orders.md).
-RETRY_SCHEDULE = ",".join(["0"] + ["1"] * 59)
-WAIT_SECONDS = 120
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, f"still waiting: {what}"
-        time.sleep(0.1)
-
 
 @pytest.fixture
 def worker(launchable: Launchable, keys_dir: Path, tmp_path: Path) -> Iterator[Path]:
-    """A real ``regie worker`` process on the test database, signing with the hub's key."""
-    log = tmp_path / "worker.log"
-    process = subprocess.Popen(
-        regie_command("worker", "--role", "hub", "--id", "orders-demo-worker"),
-        env=subprocess_env(
-            keys_dir,
-            REGIE_OIDC_KEYS_DIR=str(settings.OIDC_KEYS_DIR),
-            REGIE_OIDC_ISSUER=f"{launchable.base}/oidc",
-            REGIE_ORDER_RETRY_SCHEDULE=RETRY_SCHEDULE,
-            REGIE_ORDER_TIMEOUT_SECONDS="5",
-        ),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for(
-            lambda: "jobs.worker.started" in log.read_text() or process.poll() is not None,
-            "the worker to start",
-        )
-        assert process.poll() is None, log.read_text()
+    with worker_process(launchable.base, keys_dir, tmp_path / "worker.log", "orders-demo") as log:
         yield log
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
 
 
 @pytest.fixture
 def rekenwereld(launchable: Launchable) -> Iterator[server.Running]:
     """Rekenwereld served and registered at the hub, with the pupil signed in there once."""
-    issuer = f"{launchable.base}/oidc"
-    running = server.start(REKENWERELD, issuer, port=0)
-    try:
-        registration.register_clients(running.app, launchable.supplier, {"": launchable.product})
+    with registered_supplier(
+        REKENWERELD, launchable.base, launchable.supplier, launchable.product
+    ) as running:
         session = hub_session(launchable.base, launchable.pupil_user.username)
-        assert launch(session, running, issuer).status_code == 200
+        assert launch(session, running, f"{launchable.base}/oidc").status_code == 200
         assert running.app.holdings.holds(pseudonym_of(launchable.pupil, launchable.supplier))
         yield running
-    finally:
-        if not running.stopped.is_set():  # the second test stops it itself
-            running.stop()
 
 
 @pytest.fixture
@@ -127,7 +86,7 @@ def state_shown(page: Page) -> str:
 
 def reload_until_completed(page: Page) -> None:
     """The officer reloads the order's page until it shows the order completed."""
-    deadline = time.monotonic() + WAIT_SECONDS
+    deadline = time.monotonic() + live.WAIT_SECONDS
     while state_shown(page) != "uitgevoerd":
         assert time.monotonic() < deadline, state_shown(page)
         time.sleep(0.2)

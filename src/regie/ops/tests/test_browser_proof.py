@@ -19,11 +19,10 @@ from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from regie.audit.models import AuditEvent
-from regie.demosupplier import server
 from regie.demosupplier.suppliers import REKENWERELD
 from regie.gateway.tests.conftest import Launchable
 from regie.logins import log_in_in_browser
-from regie.ops import supplier_registration as registration
+from regie.ops.tests.live import registered_supplier
 from regie.ops.tests.test_demosupplier import hub_session, launch
 from regie.roster.importing.records import StaffRole
 from regie.roster.tests.exports import make_staff
@@ -57,19 +56,16 @@ def witness(tmp_path: Path) -> Iterator[WitnessProcess]:
 def released(launchable: Launchable) -> Iterator[AuditEvent]:
     """The pupil launches Rekenwereld: the hub releases the pupil's pseudonym (and what the
     school allows) to it, and records the release."""
-    issuer = f"{launchable.base}/oidc"
-    running = server.start(REKENWERELD, issuer, port=0)
-    try:
-        registration.register_clients(running.app, launchable.supplier, {"": launchable.product})
+    with registered_supplier(
+        REKENWERELD, launchable.base, launchable.supplier, launchable.product
+    ) as running:
         session = hub_session(launchable.base, launchable.pupil_user.username)
-        assert launch(session, running, issuer).status_code == 200
+        assert launch(session, running, f"{launchable.base}/oidc").status_code == 200
         releases = AuditEvent.objects.filter(
             event_type="gateway.release", subject=f"student:{launchable.pupil.pk}"
         )
         assert releases.exists()
         yield releases.order_by("-pk")[0]
-    finally:
-        running.stop()
 
 
 def test_an_officer_downloads_a_release_with_its_proof_and_regie_verify_confirms_it(

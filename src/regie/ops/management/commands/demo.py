@@ -50,6 +50,18 @@ def ensure_client(oin: str, name: str, quota: int, role: str) -> str:
     return nv_services.issue_api_key(client)
 
 
+def demo_mail_folder() -> str:
+    """The demo writes its e-mail to files in a folder it prints (unless ``REGIE_EMAIL_BACKEND``
+    names another way); returns what the banner says about it."""
+    if os.environ.get("REGIE_EMAIL_BACKEND"):
+        return f"verstuurd via {settings.EMAIL_BACKEND}"
+    folder = Path(settings.VAR_DIR) / "demo-mail"
+    folder.mkdir(parents=True, exist_ok=True)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(folder)
+    return f"{folder}/"
+
+
 def hold_var_dir(port: int) -> TextIO:
     """One demo per data directory: a second one would issue new API keys under the first (the
     keys it printed would stop working) and load the same board twice. Refuse in one line."""
@@ -127,11 +139,13 @@ class Command(BaseCommand):
         from regie.accounts.demo import demo_pupil_logins, demo_second_factor
         from regie.agreements.demo import load_demo_register
         from regie.ops import demo_suppliers
+        from regie.portal.demo import DEMO_GUARDIAN, demo_guardian_login
         from regie.roster import demo
         from regie.transparency import demo as log_demo
         from regie.transparency import services as log_services
 
         second_factor = demo_second_factor()  # off, unless REGIE_REQUIRE_2FA is set
+        mail = demo_mail_folder()
         suppliers = demo_suppliers.start_demo_suppliers(settings.OIDC_ISSUER, options["port"])
         # The log's witness, as another board or a sector body would run one, after the suppliers.
         witness = log_demo.start_demo_witness(options["port"] + 1 + len(DEMO_SUPPLIERS))
@@ -146,6 +160,9 @@ class Command(BaseCommand):
             *(f"    {login:12} {who}" for login, _role, who in demo.PERSONAS),
             second_factor,
             f"  Mijn leermiddelen (leerlingen): {base}/leermiddelen/",
+            f"  Portaal (ouders, leerlingen van 16+): {base}/portaal/   login: {DEMO_GUARDIAN} "
+            f"/ {demo.DEMO_PASSWORD}",
+            f"  E-mail van de demo (uitnodigingen, verzoeken): {mail}",
             *(
                 f"  Demoleverancier {item.app.spec.title + ':':13} {item.url}/"
                 for item in suppliers
@@ -179,6 +196,7 @@ class Command(BaseCommand):
                 demo_suppliers.register_demo_suppliers(suppliers, board)
                 log_services.publish()  # the first checkpoint, cosigned by the demo witness
                 pupils = demo_pupil_logins(board, demo.DEMO_PASSWORD)
+                guardian = demo_guardian_login(board, demo.DEMO_PASSWORD)
                 statements = ", ".join(
                     f"{base}/privacy/scholen/{school.pk}/privacyverklaring/"
                     for school in board.schools.order_by("pk")
@@ -197,6 +215,11 @@ class Command(BaseCommand):
                         for item in suppliers
                     )
                 )
+                if guardian is not None:
+                    self.stdout.write(
+                        f"  Ouder (wachtwoord / password {demo.DEMO_PASSWORD}), log in op "
+                        f"{base}/portaal/:\n    {guardian[0]:12} {guardian[1]}\n"
+                    )
                 self.stdout.write(
                     f"  Demo-schoolbestuur klaar: {board.name}; "
                     f"logins {', '.join(login.username for login in logins)}"

@@ -5,7 +5,8 @@ Every operation is a management command (``regie help`` lists them): ``regie dem
 ``regie hash-pgns``, ``regie openapi``, ``regie docs``.
 
 ``regie witness`` is the exception: the transparency-log witness (:mod:`regie.audit.witness`),
-which other organisations run without the hub, so it starts without Django.
+which other organisations run without the hub, so it starts without Django; ``regie help`` lists it
+after Django's commands.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def main() -> None:
     if len(argv) > 1 and not argv[1].startswith("-"):
         argv[1] = argv[1].replace("-", "_")  # `regie nv-keys` runs the nv_keys command
     execute_from_command_line(argv)
+    if argv[1:] == ["help"]:
+        print("\n[regie, zonder Django / without Django]\n    witness")
 
 
 if __name__ == "__main__":

@@ -30,12 +30,15 @@ from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 
+from regie.accounts.models import GuardianAccount
 from regie.agreements.demo import load_demo_register
 from regie.browser import AxeViolation, CspViolations, axe_report, axe_violations
 from regie.gateway.models import SupplierPseudonym
 from regie.gateway.tests.conftest import PASSWORD, Launchable
 from regie.logins import log_in_in_browser
 from regie.orders import services as orders
+from regie.portal import requests
+from regie.portal.models import RequestKind
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Student
 from regie.roster.tests.exports import make_staff
@@ -69,6 +72,7 @@ DOWNLOAD = re.compile(r"\.(csv|json|pdf|ya?ml|zip|xml|md)$|/register/art30\.")
 # Each role's login (the usernames the data below gives them).
 ROLES = {
     "leerling": "leerling-a",
+    "ouder": "ouder-a",
     "leerkracht": "leerkracht-a",
     "intern-begeleider": "ib-a",
     "schoolbeheerder": "beheer-a",
@@ -111,6 +115,12 @@ def demo_like(launchable: Launchable) -> None:
     make_staff(board, school, StaffRole.PRIVACY_OFFICER, username="fg-a")
     make_staff(board, None, StaffRole.BOARD_ADMIN, username="bestuur-a")
     User.objects.create_superuser("beheerder", "beheer@regie.example", PASSWORD)
+    # A guardian of the pupil, with a rights request, so that the portal's pages are walked.
+    guardian = launchable.pupil.guardians.exclude(email="").order_by("pk").first()
+    assert guardian is not None
+    parent = User.objects.create_user("ouder-a", password=PASSWORD)
+    GuardianAccount.objects.create(user=parent, board=board, email=guardian.email.lower())
+    requests.file(launchable.pupil, RequestKind.ACCESS, parent, "")
 
 
 @dataclass
@@ -248,9 +258,20 @@ def test_every_page_a_role_can_reach_has_no_axe_violations_at_both_widths(
     print(walk.summary(role), f"\n  in {time.monotonic() - started:.1f} s")
 
     assert len(walk.checked) > 1, walk.summary(role)
+    kinds = {walk.kind_of(path) for path in walk.checked}
     if role == "fg":  # the orders pages: the list, an order, sending an erasure order
-        kinds = {walk.kind_of(path) for path in walk.checked}
         assert {"orders:list", "orders:detail", "orders:erasure"} <= kinds, walk.summary(role)
+        assert {"requests:list", "requests:detail"} <= kinds, walk.summary(role)
+    if role == "ouder":  # every page of the portal about a child
+        assert {
+            "portal:home",
+            "portal:child",
+            "portal:child-print",
+            "portal:consent",
+            "portal:verify",
+            "portal:requests",
+            "portal:request",
+        } <= kinds, walk.summary(role)
     assert walk.violations == [], axe_report(walk.violations)
     assert csp == [], "\n".join([*walk.csp_pages, *sorted(set(csp))])
 

@@ -8,8 +8,8 @@ Who acts for which pupil is :mod:`regie.accounts.guardians` (one rule); the orde
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from collections.abc import Mapping
+from datetime import date
 from typing import ClassVar
 
 from django.conf import settings

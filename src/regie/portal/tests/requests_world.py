@@ -85,7 +85,8 @@ def hub_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def guardian_login(child: Student, username: str = "ouder-a") -> User:
     guardian = child.guardians.order_by("pk").first()
-    assert guardian is not None and guardian.email
+    assert guardian is not None
+    assert guardian.email
     user = User.objects.create_user(username=username, password="fictief-wachtwoord-123")
     GuardianAccount.objects.create(
         user=user, board=child.school.board, email=guardian.email.lower()
@@ -147,7 +148,7 @@ def deliver_all(rr: RightsRequest) -> None:
 def order_of(rr: RightsRequest, party: Party) -> Order:
     line = rr.fan_out.get(supplier=party.supplier)
     assert line.order is not None
-    return Order.objects.get(pk=line.order_id)
+    return Order.objects.get(pk=line.order.pk)
 
 
 def receipt(party: Party, order: Order, status: str, **changes: Any) -> str:

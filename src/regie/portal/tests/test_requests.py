@@ -201,7 +201,9 @@ def state_of(rr: RightsRequest) -> str:
 
 
 def post_receipt(token: str) -> int:
-    return int(Client().post("/orders/receipts", data=token, content_type="application/jose").status_code)
+    return int(
+        Client().post("/orders/receipts", data=token, content_type="application/jose").status_code
+    )
 
 
 def test_the_request_closes_only_when_every_supplier_sent_its_completed_receipt(
@@ -221,10 +223,12 @@ def test_the_request_closes_only_when_every_supplier_sent_its_completed_receipt(
     assert state_of(rr) == RequestState.IN_PROGRESS
     assert post_receipt(receipt(second, later, "completed")) == 202
     rr.refresh_from_db()
-    assert rr.state == RequestState.COMPLETED and rr.closed_at is not None
+    assert rr.state == RequestState.COMPLETED
+    assert rr.closed_at is not None
     assert Notification.objects.filter(kind="request_completed", request=rr).count() == 1
     steps = list(rr.steps.values_list("what", flat=True))
-    assert steps[0] == "received" and steps[-1] == "completed"
+    assert steps[0] == "received"
+    assert steps[-1] == "completed"
     assert steps.count("supplier_completed") == 2
     # the hub erased what it may, and says what it keeps and why
     assert [(item["what"], item["done"]) for item in rr.hub_outcome] == [
@@ -286,7 +290,8 @@ def test_a_supplier_that_never_answers_makes_the_request_overdue_and_the_guardia
     assert requests.flag_overdue() == 1
     assert requests.flag_overdue() == 0  # once
     told = Notification.objects.filter(kind="request_overdue", request=rr)
-    assert told.count() == 1 and told.get().to == "ouder0.a@ouders.example"
+    assert told.count() == 1
+    assert told.get().to == "ouder0.a@ouders.example"
     assert AuditEvent.objects.filter(event_type="portal.request.overdue").count() == 1
     assert state_of(rr) == RequestState.IN_PROGRESS
     assert requests.is_overdue(RightsRequest.objects.get(pk=rr.pk))
@@ -316,7 +321,7 @@ def test_the_deadline_is_extended_once_with_a_reason(world: World) -> None:
 
 def test_a_reasoned_refusal_for_a_supplier_settles_its_part(world: World) -> None:
     officer = User.objects.create_user(username="fg", password="fictief-wachtwoord-123")
-    first, second = world.parties
+    _first, second = world.parties
     second.stub.mode = "later"
     rr = requests.file(world.child, RequestKind.ERASURE, world.guardian, "")
     deliver_all(rr)
@@ -327,7 +332,8 @@ def test_a_reasoned_refusal_for_a_supplier_settles_its_part(world: World) -> Non
     rr.refresh_from_db()
     assert rr.state == RequestState.COMPLETED
     part = next(p for p in requests.parts(rr) if p.supplier == second.supplier)
-    assert part.officer_refusal == "Wettelijke bewaarplicht" and part.settled
+    assert part.officer_refusal == "Wettelijke bewaarplicht"
+    assert part.settled
     event = AuditEvent.objects.get(event_type="portal.request.supplier_refused")
     assert event.details == {"supplier": second.supplier.pk}
     assert event.actor == f"user:{officer.pk}"
@@ -337,7 +343,10 @@ def test_the_whole_request_may_be_refused_with_a_reason(world: World) -> None:
     officer = User.objects.create_user(username="fg", password="fictief-wachtwoord-123")
     rr = requests.file(world.child, RequestKind.OBJECTION, world.guardian, "")
     rr = requests.refuse(rr, "Het gebruik is nodig voor het onderwijs.", officer)
-    assert (rr.state, rr.decision) == (RequestState.REFUSED, "Het gebruik is nodig voor het onderwijs.")
+    assert (rr.state, rr.decision) == (
+        RequestState.REFUSED,
+        "Het gebruik is nodig voor het onderwijs.",
+    )
     with pytest.raises(Refused):
         requests.extend(rr, 1, "te laat", officer)  # closed
     closed = AuditEvent.objects.get(event_type="portal.request.closed")

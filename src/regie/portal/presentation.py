@@ -40,6 +40,31 @@ KIND_EXPLANATIONS: dict[str, str | Promise] = {
 }
 
 
+# The same for a pupil of 16 or older, who exercises their own rights ("je").
+KIND_EXPLANATIONS_PUPIL: dict[str, str | Promise] = {
+    RequestKind.ACCESS: gettext_lazy(
+        "Inzage: je krijgt een overzicht van alle gegevens die de school en de leveranciers over "
+        "jou hebben, als bestand."
+    ),
+    RequestKind.RECTIFICATION: gettext_lazy(
+        "Correctie: een gegeven klopt niet. De school verbetert het in de leerlingadministratie. "
+        "Schrijf in de toelichting wat er niet klopt."
+    ),
+    RequestKind.ERASURE: gettext_lazy(
+        "Verwijdering: de leveranciers en de hub verwijderen je gegevens, behalve wat de wet de "
+        "school laat bewaren. Je hoort wat bewaard blijft en waarom."
+    ),
+    RequestKind.RESTRICTION: gettext_lazy(
+        "Beperking: je gegevens worden tijdelijk niet gebruikt, bijvoorbeeld zolang een "
+        "correctie of bezwaar loopt."
+    ),
+    RequestKind.OBJECTION: gettext_lazy(
+        "Bezwaar: je wilt niet dat je gegevens voor een bepaald doel gebruikt worden. Schrijf in "
+        "de toelichting waarom."
+    ),
+}
+
+
 @dataclass(frozen=True)
 class StepLine:
     at: datetime
@@ -108,8 +133,7 @@ def hub_lines(rr: RightsRequest) -> list[HubLine]:
     ]
 
 
-def kinds() -> list[tuple[str, str, str]]:
-    """(value, label, explanation) of each right."""
-    return [
-        (value, str(label), str(KIND_EXPLANATIONS[value])) for value, label in RequestKind.choices
-    ]
+def kinds(is_pupil: bool = False) -> list[tuple[str, str, str]]:
+    """(value, label, explanation) of each right, for a guardian ("u") or a pupil ("je")."""
+    texts = KIND_EXPLANATIONS_PUPIL if is_pupil else KIND_EXPLANATIONS
+    return [(value, str(label), str(texts[value])) for value, label in RequestKind.choices]

@@ -167,16 +167,16 @@ def file(student: Student, kind: str, user: Any, explanation: str = "") -> Right
     """File a request of ``kind`` about ``student`` as ``user``; :class:`Refused` (nothing
     stored) for a pupil the login does not act for, an unknown kind or too many requests."""
     if kind not in RequestKind.values:
-        raise Refused(_("Kies welk recht u wilt gebruiken."))
+        raise Refused(_("Kies een recht."))
     if student.pk not in {child.pk for child in guardians.represented(user)}:
-        raise Refused(_("U kunt geen verzoek indienen over deze leerling."))
+        raise Refused(_("Met dit account kan geen verzoek over deze leerling worden ingediend."))
     limit = int(settings.PORTAL_REQUESTS_PER_DAY)
     with transaction.atomic():
         if _recent(user) >= limit:
             raise Refused(
                 _(
-                    "U hebt in de afgelopen 24 uur al %(limit)s verzoeken ingediend. Probeer het "
-                    "morgen opnieuw, of neem contact op met de school."
+                    "Met dit account zijn in de afgelopen 24 uur al %(limit)s verzoeken "
+                    "ingediend. Probeer het morgen opnieuw, of neem contact op met de school."
                 ),
                 limit=limit,
             )

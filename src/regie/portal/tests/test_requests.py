@@ -109,7 +109,10 @@ def nothing_stored() -> None:
 def test_a_request_about_a_child_the_login_does_not_act_for_is_refused(world: World) -> None:
     with pytest.raises(Refused) as refused:
         requests.file(world.other_child, RequestKind.ERASURE, world.guardian, "")
-    assert refused.value.reason == "U kunt geen verzoek indienen over deze leerling."
+    assert (
+        refused.value.reason
+        == "Met dit account kan geen verzoek over deze leerling worden ingediend."
+    )
     stranger = User.objects.create_user(username="iemand", password="fictief-wachtwoord-123")
     with pytest.raises(Refused):
         requests.file(world.child, RequestKind.ACCESS, stranger, "")
@@ -129,7 +132,7 @@ def test_requests_are_rate_limited_per_login(world: World, settings: LazySetting
     requests.file(world.child, RequestKind.RECTIFICATION, world.guardian, "geboortedatum")
     with pytest.raises(Refused) as refused:
         requests.file(world.child, RequestKind.ERASURE, world.guardian, "")
-    assert "in de afgelopen 24 uur al 2 verzoeken" in refused.value.reason
+    assert "in de afgelopen 24 uur al 2 verzoeken ingediend" in refused.value.reason
     assert RightsRequest.objects.count() == 2
     assert Order.objects.count() == 0
     # a day later the first no longer counts

@@ -14,19 +14,22 @@ from pathlib import Path
 
 import pytest
 from django.conf import LazySettings
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from regie.accounts.menu import menu_for
+from regie.accounts.models import PupilAccount
 from regie.audit.models import AuditEvent
 from regie.logins import verified_client
+from regie.orders import services as orders
 from regie.orders.models import Order
 from regie.roster.importing.records import StaffRole
 from regie.roster.tests.exports import make_board, make_staff
 
 from .. import requests
-from ..models import RequestKind, RequestState, RightsRequest
+from ..models import Notification, RequestKind, RequestState, RightsRequest
 from .requests_world import (  # noqa: F401  (hub_keys is a fixture)
     STATEMENT,
     World,
@@ -78,8 +81,6 @@ def test_the_guardian_files_a_request_and_follows_it(world: World) -> None:
     Order.objects.filter(rights_request_link__request=rr).update(
         deadline=timezone.localdate() - dt.timedelta(days=1)
     )
-    from regie.orders import services as orders
-
     orders.chase()
     text = client.get(answer["Location"]).content.decode()
     assert "Leverancier Taalrijk (fictief) heeft nog niet gereageerd." in text
@@ -258,3 +259,29 @@ def test_a_refused_receipt_shows_the_suppliers_statement_to_the_guardian(world: 
     deliver_all(rr)
     text = as_guardian(world).get(reverse("portal:request", args=[rr.pk])).content.decode()
     assert f"Geweigerd, met deze reden: {STATEMENT}" in text
+
+
+def test_a_pupil_of_16_files_their_own_request_and_is_addressed_with_je(world: World) -> None:
+    today = timezone.localdate()
+    world.child.birth_date = today.replace(year=today.year - 16) - dt.timedelta(days=1)
+    world.child.save(update_fields=["birth_date"])
+    user = User.objects.create_user(username="leerling-a", password="fictief-wachtwoord-123")
+    PupilAccount.objects.create(user=user, student=world.child)
+    pupil = Client()
+    pupil.force_login(user)
+    page = reverse("portal:requests", args=[world.child.pk])
+    text = pupil.get(page).content.decode()
+    assert "Welk recht wil je gebruiken?" in text
+    assert "Inzage: je krijgt een overzicht" in text
+    assert "Welk recht wilt u" not in text
+    answer = pupil.post(page, {"kind": "access"})
+    rr = RightsRequest.objects.get()
+    assert (answer.status_code, rr.filed_by, rr.filed_as) == (302, user, "pupil")
+    # no address is known for a pupil's login: no mail, and the page says so
+    assert not Notification.objects.exists()
+    shown = pupil.get(reverse("portal:request", args=[rr.pk])).content.decode()
+    assert "Van dit account kent de school geen e-mailadres" in shown
+    # from the 16th birthday the guardian no longer acts for the child
+    guardian = as_guardian(world)
+    assert guardian.get(page).status_code == 404
+    assert guardian.get(reverse("portal:request", args=[rr.pk])).status_code == 404

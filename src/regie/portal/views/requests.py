@@ -61,12 +61,12 @@ def request_list(request: HttpRequest, student_id: int) -> HttpResponse:
                 messages.success(request, _("Het verzoek is ontvangen."))
                 return redirect("portal:request", request_id=rr.pk)
         else:
-            messages.error(request, _("Kies welk recht u wilt gebruiken."))
+            messages.error(request, _("Kies een recht."))
             status = 400
     context = {
         "child": child,
         "requests": RightsRequest.objects.filter(student=child).order_by("-received_at"),
-        "kinds": presentation.kinds(),
+        "kinds": presentation.kinds(_is_pupil(request)),
         "chosen": form.data.get("kind", ""),
         "explanation": form.data.get("explanation", ""),
         "is_pupil": _is_pupil(request),

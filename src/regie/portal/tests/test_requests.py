@@ -23,6 +23,7 @@ from regie.orders import services as orders
 from regie.orders.models import Order, OrderState
 
 from .. import requests
+from ..jobs import flag_overdue_requests
 from ..models import (
     Notification,
     RequestKind,
@@ -354,3 +355,13 @@ def test_the_whole_request_may_be_refused_with_a_reason(world: World) -> None:
         requests.extend(rr, 1, "te laat", officer)  # closed
     closed = AuditEvent.objects.get(event_type="portal.request.closed")
     assert (closed.actor, closed.details) == (f"user:{officer.pk}", {"state": "refused"})
+
+
+def test_the_periodic_job_flags_requests_past_their_deadline_on_its_day(world: World) -> None:
+    rr = requests.file(world.child, RequestKind.RECTIFICATION, world.guardian, "naam")
+    due = dt.datetime.combine(rr.deadline, dt.time(12), tzinfo=dt.UTC)
+    flag_overdue_requests(timestamp=int(due.timestamp()))  # on the deadline: not late yet
+    assert not rr.steps.filter(what="overdue").exists()
+    flag_overdue_requests(timestamp=int((due + dt.timedelta(days=1)).timestamp()))
+    assert rr.steps.filter(what="overdue").count() == 1
+    assert Notification.objects.filter(kind="request_overdue").count() == 1

@@ -230,6 +230,8 @@ def test_the_officers_decisions_are_audited_and_another_boards_officer_gets_404(
     assert "maar één keer" in refused.content.decode()
 
     taalrijk = world.parties[1].supplier
+    assert client.post(detail, {"action": "refuse-supplier", "supplier": "x"}).status_code == 404
+    assert client.post(detail, {"action": "nonsense"}).status_code == 404
     client.post(
         detail, {"action": "refuse-supplier", "supplier": taalrijk.pk, "reason": "Bewaarplicht"}
     )

@@ -96,9 +96,10 @@ def detail(request: HttpRequest, request_id: object) -> HttpResponse:
                 requests.mark_rectified(rr, user)
                 messages.success(request, _("Het verzoek is afgerond."))
             elif action == "refuse-supplier":
+                chosen = request.POST.get("supplier", "")
                 supplier = get_object_or_404(
                     Supplier,
-                    pk=request.POST.get("supplier") or 0,
+                    pk=int(chosen) if chosen.isdigit() else 0,
                     pk__in=rr.fan_out.values("supplier_id"),
                 )
                 requests.refuse_supplier(rr, supplier, reason, user)

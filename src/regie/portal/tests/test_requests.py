@@ -19,8 +19,10 @@ from joserfc.jwk import ECKey
 
 from regie.agreements.services import Refused
 from regie.audit.models import AuditEvent
+from regie.gateway.models import LineItem, Result
 from regie.orders import services as orders
 from regie.orders.models import Order, OrderState
+from regie.roster.models import Student
 
 from .. import requests
 from ..jobs import flag_overdue_requests
@@ -365,3 +367,27 @@ def test_the_periodic_job_flags_requests_past_their_deadline_on_its_day(world: W
     flag_overdue_requests(timestamp=int((due + dt.timedelta(days=1)).timestamp()))
     assert rr.steps.filter(what="overdue").count() == 1
     assert Notification.objects.filter(kind="request_overdue").count() == 1
+
+
+def test_an_erasure_erases_the_childs_results_at_the_hub_and_no_one_elses(world: World) -> None:
+    supplier = world.parties[0].supplier
+    group = world.child.groups.order_by("pk").first()
+    assert group is not None
+    item = LineItem.objects.create(
+        supplier=supplier, sourced_id="li-1", group=group, title="Tafels van 7"
+    )
+    for number, student in enumerate((world.child, world.child, world.other_child)):
+        Result.objects.create(
+            supplier=supplier,
+            sourced_id=f"r-{number}",
+            line_item=item,
+            student=student,
+            score=7.5,
+            score_status="fully graded",
+        )
+    rr = requests.file(world.child, RequestKind.ERASURE, world.guardian, "")
+    assert not Result.objects.filter(student=world.child).exists()
+    assert Result.objects.filter(student=world.other_child).count() == 1
+    assert rr.hub_outcome[0] == {"what": "results", "done": True, "why": "erased", "count": 2}
+    # the enrolment is kept while the pupil is at school
+    assert Student.objects.filter(pk=world.child.pk).exists()

@@ -360,6 +360,14 @@ ORDER_TIMEOUT_SECONDS = env_int(
     "How long the hub waits for a supplier's answer to an order before the attempt failed.",
     minimum=1,
 )
+# --- The parents' and pupils' portal (regie.portal) ---------------------------------------------
+
+PORTAL_REQUESTS_PER_DAY = env_int(
+    "REGIE_PORTAL_REQUESTS_PER_DAY",
+    5,
+    "How many rights requests one portal login may file in 24 hours (more are refused).",
+    minimum=1,
+)
 
 # --- The provable audit log (regie.audit's tree; checkpoints and witnesses: regie.transparency) -
 

@@ -68,6 +68,8 @@ STUDENTS = Item(_("Leerlingen"), "roster:students", roster.Access.sees_roster)
 GROUPS = Item(_("Groepen"), "roster:groups", roster.Access.sees_roster)
 # Orders to suppliers (erasure, access, …): the orders pages' own rule, the board's register.
 ORDERS = Item(_("Opdrachten"), "orders:list", roster.Access.edits_board_register)
+# Rights requests of parents and pupils (``regie.portal``): the privacy officer's queue.
+REQUESTS = Item(_("Verzoeken"), "requests:list", roster.Access.edits_board_register)
 
 MENUS: dict[str, tuple[Item, ...]] = {
     PUPIL: (TILES, PORTAL),
@@ -81,6 +83,7 @@ MENUS: dict[str, tuple[Item, ...]] = {
         SCHOOLS,
         IMPORT,
         ORDERS,
+        REQUESTS,
         Item(_("Logboek"), "agreements:audit-log", roster.Access.edits_board_register),
     ),
     StaffRole.BOARD_ADMIN: (SCHOOLS, IMPORT, STUDENTS, REGISTER, LICENCES, ORDERS),

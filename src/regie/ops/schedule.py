@@ -8,6 +8,7 @@ from regie.gateway.jobs import forget_logout_sessions
 from regie.jobs.jobs import prune, retry_stalled
 from regie.jobs.services import Periodic
 from regie.orders.jobs import chase
+from regie.portal.jobs import flag_overdue_requests
 from regie.transparency.jobs import publish
 
 SCHEDULE: tuple[Periodic, ...] = (
@@ -19,6 +20,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(forget_logout_sessions, cron="41 3 * * *"),
     # Orders to suppliers past their deadline without a completed or refused receipt: overdue.
     Periodic(chase, cron="7 * * * *"),
+    # Rights requests past their deadline: flagged, and the requester told (once).
+    Periodic(flag_overdue_requests, cron="13 * * * *"),
     # The audit log: a signed checkpoint when it grew, sent to the witnesses to cosign.
     Periodic(publish, cron="*/5 * * * *"),
 )

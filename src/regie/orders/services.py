@@ -52,6 +52,7 @@ from .models import (
     Receipt,
     SupplierEndpoint,
 )
+from .signals import order_changed
 
 logger = get_logger(__name__)
 
@@ -110,6 +111,7 @@ def transition(order: Order, event: str, *, actor: str = SYSTEM, why: str = "") 
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         following = next_state(locked.state, event)
+        previous = locked.state
         changes: dict[str, Any] = {"state": following, "updated_at": timezone.now()}
         if event == "delivered" and locked.sent_at is None:
             changes["sent_at"] = timezone.now()
@@ -126,6 +128,8 @@ def transition(order: Order, event: str, *, actor: str = SYSTEM, why: str = "") 
                 details={"from": locked.state, "to": following, "event": event, "why": why},
             )
         locked.refresh_from_db()
+        if following != previous:
+            order_changed.send(sender=Order, order=locked, previous=previous)
         return locked
 
 

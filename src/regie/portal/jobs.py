@@ -24,3 +24,16 @@ def send_notification(notification: int) -> None:
         ).send()
         message.sent_at = timezone.now()
         message.save(update_fields=["sent_at"])
+
+
+# --- rights requests (H3) ------------------------------------------------------------------------
+
+
+@job("portal.flag_overdue_requests")
+def flag_overdue_requests(timestamp: int) -> None:
+    """Open rights requests past their deadline are flagged, and the requester told, once."""
+    import datetime as dt
+
+    from .requests import flag_overdue
+
+    flag_overdue(timezone.localdate(dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)))

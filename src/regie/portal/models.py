@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import date
 from typing import ClassVar
 
 from django.conf import settings
@@ -101,8 +102,8 @@ class RightsRequest(models.Model):
         return f"{self.get_kind_display()} ({self.received_at:%Y-%m-%d})"
 
     @property
-    def due_on(self) -> models.DateField:
-        return self.extended_to or self.deadline  # type: ignore[return-value]
+    def due_on(self) -> date:
+        return self.extended_to or self.deadline
 
 
 class RequestOrder(models.Model):

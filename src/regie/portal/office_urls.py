@@ -1,7 +1,12 @@
 """The privacy officer's queue of rights requests, under ``/privacy/verzoeken/``."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from .views import office
 
 app_name = "requests"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", office.queue, name="list"),
+    path("<uuid:request_id>/", office.detail, name="detail"),
+]

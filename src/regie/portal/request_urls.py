@@ -1,5 +1,16 @@
-"""Filled in by its part of issue 15."""
+"""Rights requests in the portal: a child's requests (and filing one), one request, an access
+request's export."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from .views import requests
+
+urlpatterns = [
+    path(
+        "kinderen/<int:student_id>/verzoeken/",
+        requests.request_list,
+        name="requests",
+    ),
+    path("verzoeken/<uuid:request_id>/", requests.request_detail, name="request"),
+    path("verzoeken/<uuid:request_id>/inzage.json", requests.request_export, name="request-export"),
+]

@@ -29,14 +29,14 @@ def page(world: PortalWorld, name: str = "portal:child") -> str:
 def test_the_page_lists_the_categories_the_school_holds_and_only_those(world: PortalWorld) -> None:
     html = page(world)
     for held in (dc.FIRST_NAME, dc.LAST_NAME, dc.DATE_OF_BIRTH, dc.ENROLMENT, dc.EMAIL, dc.ECK_ID):
-        assert f"<th scope=\"row\">{held.label_nl}" in html, held.key
+        assert f'<th scope="row">{held.label_nl}' in html, held.key
     # Nothing of results, consents or supplier pseudonyms yet.
     for empty in (dc.RESULTS, dc.PRIVACY_PREFERENCES, dc.SUPPLIER_PSEUDONYM):
-        assert f"<th scope=\"row\">{empty.label_nl}" not in html, empty.key
+        assert f'<th scope="row">{empty.label_nl}' not in html, empty.key
     register.record_consent(
         world.child_a, world.product, "first_name", True, guardian=world.guardian_a, user=None
     )
-    assert f"<th scope=\"row\">{dc.PRIVACY_PREFERENCES.label_nl}" in page(world)
+    assert f'<th scope="row">{dc.PRIVACY_PREFERENCES.label_nl}' in page(world)
 
 
 def test_releases_are_listed_per_supplier_with_labels_time_and_a_proof_link(

@@ -81,7 +81,7 @@ def _filled(row: models.Model, name: str) -> bool:
     field_ = row._meta.get_field(name)
     if field_.many_to_many:
         return bool(getattr(row, name).exists())
-    value = getattr(row, field_.attname)
+    value = getattr(row, getattr(field_, "attname", name))
     return value not in (None, "", [], {})
 
 
@@ -292,7 +292,7 @@ def overview(student: Student) -> Overview:
         agreements=agreements_for(student, _products(student, now)),
         now=now,
         viewers=[
-            ViewerLine(viewer.role.label, str(REACH[viewer.reach]), viewer.count)
+            ViewerLine(str(viewer.role.label), str(REACH[viewer.reach]), viewer.count)
             for viewer in roster.pupil_viewers(student)
         ],
     )

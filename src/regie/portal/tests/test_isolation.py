@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -45,7 +45,7 @@ class Page:
     kwargs: tuple[str, ...]
 
 
-def _walk(patterns: list[URLPattern | URLResolver]) -> Iterator[Page]:
+def _walk(patterns: Sequence[URLPattern | URLResolver]) -> Iterator[Page]:
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
             yield from _walk(pattern.url_patterns)

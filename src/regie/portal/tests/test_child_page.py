@@ -9,6 +9,7 @@ import json
 import re
 
 import pytest
+from django.conf import LazySettings
 from django.urls import reverse
 
 from regie.agreements import services as register
@@ -108,3 +109,18 @@ def test_the_download_is_a_json_attachment_with_labels_never_values(world: Porta
     assert body["agreements"][0]["processings"][0]["retention"] == (
         "12 maanden na uitschrijving van de leerling"
     )
+
+
+def test_the_page_and_consent_speak_english_when_asked(
+    world: PortalWorld, settings: LazySettings
+) -> None:
+    release(world.child_a, world, ("supplier_pseudonym", "groups"))
+    client = world.client(world.user_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(reverse("portal:child", args=[world.child_a.pk])).content.decode()
+    assert "Which supplier received what, and when" in html
+    assert "12 months" in html
+    assert f"Data of {world.child_a}" in html
+    assert "Welke leverancier" not in html
+    consent = client.get(reverse("portal:consent", args=[world.child_a.pk])).content.decode()
+    assert "No decision yet: this data does not go." in consent

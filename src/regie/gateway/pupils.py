@@ -136,7 +136,7 @@ def _products(licences: list[Licence]) -> list[Product]:
     return list(dict.fromkeys(licence.product for licence in licences))
 
 
-def licensed_products(student: Student, day: date | None = None) -> list[Product]:
+def products_for(student: Student, day: date | None = None) -> list[Product]:
     """The products a licence in force on ``day`` (today) covers the pupil for."""
     return _products(_licences(student, day or timezone.localdate()))
 
@@ -145,7 +145,7 @@ def releases_for(student: Student, day: date | None = None) -> list[ProductRelea
     """Per product licensed for the pupil today: what each channel carries now, and what does not
     go (the release policy's decision; attribute labels, never values). The school's page about
     the pupil and the parents' portal show this."""
-    return [_release(student, product) for product in licensed_products(student, day)]
+    return [_release(student, product) for product in products_for(student, day)]
 
 
 @roster.access_required(roster.Access.sees_roster)

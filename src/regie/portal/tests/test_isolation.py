@@ -177,9 +177,7 @@ def test_guardian_b_opens_every_page_about_child_b(world: PortalWorld, child_b: 
             assert response.status_code == 200, (page.name, response.status_code)
 
 
-def test_an_event_that_is_not_a_release_of_the_child_has_no_proof(
-    world: PortalWorld, child_b: ChildB
-) -> None:
+def test_an_event_that_is_not_a_release_of_the_child_has_no_proof(world: PortalWorld) -> None:
     """Guardian B asks for the proof of child A's release under child B's id: 404."""
     theirs = release(world.child_a, world, ("supplier_pseudonym",))
     url = reverse("portal:release-proof", args=[world.child_b.pk, theirs.pk])

@@ -132,6 +132,22 @@ def _latest_consents(student: Student) -> list[Consent]:
     return sorted(latest.values(), key=lambda c: (c.product.name, c.attribute))
 
 
+def _products(licences: list[Licence]) -> list[Product]:
+    return list(dict.fromkeys(licence.product for licence in licences))
+
+
+def products_for(student: Student, day: date | None = None) -> list[Product]:
+    """The products a licence in force on ``day`` (today) covers the pupil for."""
+    return _products(_licences(student, day or timezone.localdate()))
+
+
+def releases_for(student: Student, day: date | None = None) -> list[ProductRelease]:
+    """Per product licensed for the pupil today: what each channel carries now, and what does not
+    go (the release policy's decision; attribute labels, never values). The school's page about
+    the pupil and the parents' portal show this."""
+    return [_release(student, product) for product in products_for(student, day)]
+
+
 @roster.access_required(roster.Access.sees_roster)
 def pupil(request: HttpRequest, student_id: int) -> HttpResponse:
     user = request.user
@@ -143,7 +159,6 @@ def pupil(request: HttpRequest, student_id: int) -> HttpResponse:
     access = roster.access_for(user)
     day = timezone.localdate()
     licences = _licences(student, day)
-    products = list(dict.fromkeys(licence.product for licence in licences))
     results = (
         Result.objects.filter(student=student)
         .select_related("product", "line_item")
@@ -151,7 +166,7 @@ def pupil(request: HttpRequest, student_id: int) -> HttpResponse:
     )
     context = {
         "student": student,
-        "releases": [_release(student, product) for product in products],
+        "releases": [_release(student, product) for product in _products(licences)],
         "licences": licences,
         "consents": _latest_consents(student),
         "records_consent": student.school_id in access.register_schools,

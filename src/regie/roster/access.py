@@ -40,7 +40,7 @@ from django.http import HttpRequest, HttpResponse
 
 from regie.core.models import Board, School
 
-from .models import Group, Guardian, ImportRun, Staff, StaffRole, Student
+from .models import Group, Guardian, ImportRun, Staff, StaffRole, Student, StudentStatus
 
 User = AuthUser | AnonymousUser
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -196,6 +196,47 @@ def visible_students(user: User) -> QuerySet[Student]:
         | Q(school_id__in=access.schools)
         | Q(groups__teachers__id__in=access.teaching_staff, status="active")
     ).distinct()
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Staff who see a pupil's data by the rules above: a role, how far it reaches (``groups``:
+    the groups they teach, ``school``: the whole school, ``board``: every school of the board),
+    and how many active memberships hold it today."""
+
+    role: StaffRole
+    reach: str
+    count: int
+
+
+def pupil_viewers(student: Student) -> list[Viewer]:
+    """Who at school sees ``student`` (as :func:`visible_students` decides), per role: teachers of
+    the pupil's groups (while the pupil is active), the school-wide roles of the pupil's school,
+    the board admins of its board. The hub's technical administrator sees no pupils."""
+    counts: dict[tuple[str, str], int] = {}
+    staff = Staff.objects.filter(is_active=True, board_id=student.school.board_id)
+    teacher_ids = set(
+        Staff.objects.filter(
+            is_active=True, groups__students=student, school_id=student.school_id
+        ).values_list("pk", flat=True)
+    )
+    taught = student.status == StudentStatus.ACTIVE
+    for member in staff:
+        roles = set(member.roles)
+        held = [(StaffRole.BOARD_ADMIN, "board")] if StaffRole.BOARD_ADMIN in roles else []
+        if member.school_id == student.school_id:
+            held += [(role, "school") for role in SCHOOL_WIDE_ROLES & roles]
+            if StaffRole.TEACHER in roles and member.pk in teacher_ids and taught:
+                held.append((StaffRole.TEACHER, "groups"))
+        for key in held:
+            counts[key] = counts.get(key, 0) + 1
+    order = [StaffRole.TEACHER, *sorted(SCHOOL_WIDE_ROLES), StaffRole.BOARD_ADMIN]
+    return [
+        Viewer(StaffRole(role), reach, count)
+        for role in order
+        for (held, reach), count in counts.items()
+        if held == role
+    ]
 
 
 def visible_guardians(user: User) -> QuerySet[Guardian]:

@@ -47,11 +47,13 @@ from . import events
 from .access import NO_ACCESS as NO_ACCESS
 from .access import Access as Access
 from .access import ImportScope as ImportScope
+from .access import Viewer as Viewer
 from .access import access_for as access_for
 from .access import access_required as access_required
 from .access import import_boards as import_boards
 from .access import import_scopes as import_scopes
 from .access import may_link as may_link
+from .access import pupil_viewers as pupil_viewers
 from .access import register_boards as register_boards
 from .access import register_schools as register_schools
 from .access import register_students as register_students

@@ -259,10 +259,10 @@ def statuses(guardians: Iterable[Guardian]) -> dict[int, Status]:
         )
     )
     latest: dict[tuple[int, str], Invitation] = {}
-    for invitation in Invitation.objects.filter(board_id__in=boards, email__in=emails).order_by(
+    for made in Invitation.objects.filter(board_id__in=boards, email__in=emails).order_by(
         "created_at", "pk"
     ):
-        latest[(invitation.board_id, invitation.email)] = invitation
+        latest[(made.board_id, made.email)] = made
     now = timezone.now()
     result: dict[int, Status] = {}
     for row in rows:

@@ -71,9 +71,7 @@ def test_an_invitation_stores_only_the_hash_of_its_link_and_expires_after_the_se
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "address", ["vreemde@ouders.example", "eva.smit@99xa.school.example", ""]
-)
+@pytest.mark.parametrize("address", ["vreemde@ouders.example", "eva.smit@99xa.school.example", ""])
 def test_an_address_that_is_not_a_guardians_on_the_export_is_refused_and_nothing_changes(
     board_families: Families, staff: User, address: str
 ) -> None:
@@ -92,9 +90,7 @@ def test_an_inactive_guardian_or_one_of_another_board_is_not_invited(
 ) -> None:
     from regie.roster.tests.exports import load_school, make_board
 
-    board_families.guardian(ADDRESS).__class__.objects.filter(email=ADDRESS).update(
-        is_active=False
-    )
+    board_families.guardian(ADDRESS).__class__.objects.filter(email=ADDRESS).update(is_active=False)
     with pytest.raises(InvitationRefused):
         invite(ADDRESS, board_families.board, staff)
     other = make_board("41002", "Stichting Elders (fictief)")
@@ -166,9 +162,12 @@ def test_inviting_again_voids_the_earlier_link(board_families: Families, staff: 
         accept(first, PASSWORD)
     assert refused.value.reason == "expired"
     assert accept(second, PASSWORD).username == ADDRESS
-    assert AuditEvent.objects.filter(event_type="accounts.invitation.sent").latest(
-        "pk"
-    ).details["replaced"] == 1
+    assert (
+        AuditEvent.objects.filter(event_type="accounts.invitation.sent")
+        .latest("pk")
+        .details["replaced"]
+        == 1
+    )
 
 
 @pytest.mark.django_db
@@ -212,9 +211,7 @@ def test_the_status_of_each_guardian(board_families: Families, staff: User) -> N
     no_address.email = ""
     no_address.save()
 
-    found = statuses(
-        list(board_families.school_a.guardians.all()) + [no_address]
-    )
+    found = statuses([*board_families.school_a.guardians.all(), no_address])
     by_address = {
         guardian.email: found[guardian.pk].state
         for guardian in [*board_families.school_a.guardians.all(), no_address]

@@ -9,6 +9,8 @@ import json
 import logging
 import random
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from regie.accounts.models import GuardianAccount, Invitation
 from regie.accounts.services import create_pupil_login
 from regie.accounts.tests.families import PASSWORD, Families, families
 from regie.audit.models import AuditEvent
+from regie.conftest import regie_command, subprocess_env
 from regie.jobs import embedded
 from regie.logins import code_for, verified_client
 from regie.portal.access import child_for
@@ -70,7 +73,7 @@ def invite(admin: Client, guardian: Guardian) -> str:
     assert len(mail.outbox) == before + 1
     message = mail.outbox[-1]
     assert message.to == [guardian.email]
-    found = LINK.search(message.body)
+    found = LINK.search(str(message.body))
     assert found is not None, message.body
     return found.group(1)
 
@@ -332,3 +335,69 @@ def test_a_guardian_may_set_up_a_second_factor_and_is_asked_for_it_afterwards(
     asked = later.get(reverse("portal:home"))
     assert asked.status_code == 302
     assert asked["Location"].startswith(reverse("second_factor:verify"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_job_writes_the_invitation_into_the_mail_folder_the_settings_name(
+    rng: random.Random, keys_dir: Path, tmp_path: Path
+) -> None:
+    """REGIE_EMAIL_BACKEND=folder (the demo): a worker process sends the message as a file."""
+    board_families = families(rng)
+    user, _ = make_staff(
+        board_families.board, board_families.school_a, StaffRole.SCHOOL_ADMIN, username="beheer-a"
+    )
+    verified_client(user).post(SEND, {"guardian": board_families.guardian(ADDRESS).pk})
+    notification = Notification.objects.get()
+    folder = tmp_path / "mail"
+    env = subprocess_env(
+        keys_dir,
+        REGIE_EMAIL_BACKEND="folder",
+        REGIE_EMAIL_FOLDER=str(folder),
+        REGIE_EMAIL_FROM="Stichting De Vliet <portaal@devliet.example>",
+    )
+    script = (
+        "from regie.portal.jobs import send_notification; "
+        f"send_notification(notification={notification.pk})"
+    )
+    done = subprocess.run(
+        regie_command("shell", "-c", script), env=env, capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr.decode()
+
+    (written,) = folder.iterdir()
+    text = written.read_text(encoding="utf-8")
+    assert "From: Stichting De Vliet <portaal@devliet.example>" in text
+    assert f"To: {ADDRESS}" in text
+    assert LINK.search(text) is not None
+    notification.refresh_from_db()
+    assert notification.sent_at is not None
+
+
+def test_smtp_settings_come_from_the_environment(keys_dir: Path) -> None:
+    env = subprocess_env(
+        keys_dir,
+        REGIE_EMAIL_BACKEND="smtp",
+        REGIE_EMAIL_HOST="smtp.bestuur.example",
+        REGIE_EMAIL_PORT="465",
+        REGIE_EMAIL_USER="portaal",
+        REGIE_EMAIL_PASSWORD="fictief-geheim",
+        REGIE_EMAIL_TLS="tls",
+    )
+    script = (
+        "from django.conf import settings as s; print('email', s.EMAIL_BACKEND, s.EMAIL_HOST, "
+        "s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS, s.EMAIL_USE_SSL)"
+    )
+    done = subprocess.run(
+        regie_command("shell", "-c", script), env=env, capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    (line,) = [line for line in done.stdout.decode().splitlines() if line.startswith("email ")]
+    assert line.split()[1:] == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.bestuur.example",
+        "465",
+        "portaal",
+        "fictief-geheim",
+        "False",
+        "True",
+    ]

@@ -115,7 +115,10 @@ def accept_form(request: HttpRequest) -> HttpResponse:
             login(request, user, backend=BACKEND)
             messages.success(
                 request,
-                _("Uw account is gemaakt. U logt voortaan in met uw e-mailadres en dit wachtwoord."),
+                _(
+                    "Uw account is gemaakt. U logt voortaan in met uw e-mailadres en dit "
+                    "wachtwoord."
+                ),
             )
             return redirect("portal:home")
     context = {

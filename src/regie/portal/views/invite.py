@@ -113,9 +113,7 @@ def send(request: HttpRequest) -> HttpResponse:
     if sent:
         messages.success(
             request,
-            ngettext(
-                "%(count)d uitnodiging verstuurd.", "%(count)d uitnodigingen verstuurd.", sent
-            )
+            ngettext("%(count)d uitnodiging verstuurd.", "%(count)d uitnodigingen verstuurd.", sent)
             % {"count": sent},
         )
     for message in dict.fromkeys(refused):

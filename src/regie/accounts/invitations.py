@@ -174,20 +174,23 @@ def open_invitation(token: str) -> Invitation:
     invitation = Invitation.objects.filter(token_hash=token_hash(token)).first()
     if invitation is None:
         raise _refuse("accept", "unknown", ANONYMOUS, "")
-    _check(invitation)
+    reason = _unusable(invitation)
+    if reason is not None:
+        raise _refuse("accept", reason, ANONYMOUS, f"invitation:{invitation.pk}")
     return invitation
 
 
-def _check(invitation: Invitation) -> None:
-    subject = f"invitation:{invitation.pk}"
+def _unusable(invitation: Invitation) -> Reason | None:
+    """Why the invitation cannot be accepted now, or None."""
     if invitation.used_at is not None:
-        raise _refuse("accept", "used", ANONYMOUS, subject)
+        return "used"
     if invitation.expires_at <= timezone.now():
-        raise _refuse("accept", "expired", ANONYMOUS, subject)
+        return "expired"
     if not on_export(invitation.board_id, invitation.email):
-        raise _refuse("accept", "no_longer_on_export", ANONYMOUS, subject)
+        return "no_longer_on_export"
     if _has_account(invitation.board_id, invitation.email):
-        raise _refuse("accept", "has_account", ANONYMOUS, subject)
+        return "has_account"
+    return None
 
 
 def new_user(invitation: Invitation) -> AuthUser:
@@ -200,18 +203,25 @@ def accept(token: str, password: str) -> AuthUser:
     validators: ``ValidationError``); the invitation is used up. Refused
     (:class:`InvitationRefused`) for an unknown, used, expired or replaced link, an address no
     longer on the export, or one that has a login already."""
-    invitation = open_invitation(token)
+    invitation = Invitation.objects.filter(token_hash=token_hash(token)).first()
+    if invitation is None:
+        raise _refuse("accept", "unknown", ANONYMOUS, "")
     validate_password(password, new_user(invitation))
     refusal: InvitationRefused | None = None
     try:
         with transaction.atomic():
+            # Checked again under the row's lock: of two uses at once, the second waits here
+            # and finds the invitation used.
             locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+            reason = _unusable(locked)
+            if reason is not None:
+                raise InvitationRefused(reason)
             now = timezone.now()
-            claimed = Invitation.objects.filter(
-                pk=locked.pk, used_at__isnull=True, expires_at__gt=now
-            ).update(used_at=now)
+            claimed = Invitation.objects.filter(pk=locked.pk, used_at__isnull=True).update(
+                used_at=now
+            )
             if not claimed:
-                raise InvitationRefused("used" if locked.used_at else "expired")
+                raise InvitationRefused("used")
             user = AuthUser.objects.create_user(
                 username=locked.email, email=locked.email, password=password
             )

@@ -20,14 +20,17 @@ from django.http import Http404
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from regie.accounts.models import GuardianAccount, Invitation
 from regie.accounts.services import create_pupil_login
 from regie.accounts.tests.families import PASSWORD, Families, families
 from regie.audit.models import AuditEvent
+from regie.browser import axe_report, axe_violations
 from regie.conftest import regie_command, subprocess_env
 from regie.jobs.services import queued
-from regie.logins import code_for, verified_client
+from regie.logins import code_for, log_in_in_browser, verified_client
 from regie.portal.access import child_for
 from regie.portal.jobs import send_notification
 from regie.portal.models import Notification
@@ -404,3 +407,70 @@ def test_smtp_settings_come_from_the_environment(keys_dir: Path) -> None:
         "False",
         "True",
     ]
+
+
+# --- In a real browser ----------------------------------------------------------------------------
+
+
+def no_axe_violations(page: Page) -> None:
+    """axe-core finds nothing on what ``page`` shows, at 1280 and at 390 CSS px."""
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        violations = axe_violations(page)
+        assert violations == [], axe_report(violations)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_the_school_invites_and_the_guardian_makes_a_login(
+    live_server: LiveServer, page: Page, rng: random.Random, mailoutbox: list[Any]
+) -> None:
+    board_families = families(rng)
+    make_staff(
+        board_families.board, board_families.school_a, StaffRole.SCHOOL_ADMIN, username="beheer-a"
+    )
+    child = board_families.guardian(ADDRESS).students.get()
+    log_in_in_browser(page, live_server.url, "beheer-a")
+    page.goto(f"{live_server.url}{reverse('roster:guardians')}")
+    page.get_by_role("link", name="Ouders uitnodigen voor het ouderportaal").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Ouders uitnodigen voor het ouderportaal"
+    )
+    no_axe_violations(page)
+    page.get_by_role("row").filter(has_text=ADDRESS).get_by_role("button").click()
+    expect(page.get_by_role("status")).to_have_text("1 uitnodiging verstuurd.")
+    expect(page.get_by_role("row").filter(has_text=ADDRESS)).to_contain_text("Uitgenodigd op")
+    no_axe_violations(page)
+    page.get_by_role("button", name="Uitloggen").click()
+
+    assert run_jobs() == 1
+    found = re.search(
+        r"http://[^\s/]+(/portaal/uitnodiging/[A-Za-z0-9_-]{43}/)", mailoutbox[0].body
+    )
+    assert found is not None
+    page.goto(f"{live_server.url}{found.group(1)}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Uw account voor het ouderportaal maken"
+    )
+    assert page.url == f"{live_server.url}{FORM}"
+    no_axe_violations(page)
+    page.get_by_label("Kies een wachtwoord").fill(PASSWORD)
+    page.get_by_label("Typ het wachtwoord nog een keer").fill(PASSWORD + "!")
+    page.get_by_role("button", name="Account maken").click()
+    expect(page.get_by_role("alert")).to_contain_text("niet hetzelfde")
+    no_axe_violations(page)
+    page.get_by_label("Kies een wachtwoord").fill(PASSWORD)
+    page.get_by_label("Typ het wachtwoord nog een keer").fill(PASSWORD)
+    page.get_by_role("button", name="Account maken").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Privacy en rechten")
+    expect(page.get_by_text(child.roepnaam, exact=False).first).to_be_visible()
+    expect(page.get_by_role("link", name="Tweestapsverificatie instellen")).to_be_visible()
+    no_axe_violations(page)
+
+    page.goto(f"{live_server.url}{found.group(1)}")  # the link again
+    expect(page.get_by_role("heading", level=1)).to_have_text("Deze uitnodiging werkt niet")
+    expect(page.get_by_text("al gebruikt")).to_be_visible()
+    no_axe_violations(page)

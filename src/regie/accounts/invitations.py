@@ -71,16 +71,27 @@ _MESSAGES: dict[str, Promise] = {
 }
 
 
-class InvitationRefused(Exception):
-    """An invitation refused; nothing was changed. ``reason`` is a stable code, :attr:`message`
-    the Dutch text (a lazy translation: rendered in the active language)."""
+# The school's side sees one refusal in its own words (the others above address the guardian).
+_HAS_ACCOUNT_FOR_THE_SCHOOL = _(
+    "Met dit e-mailadres is al een account voor het ouderportaal gemaakt; een uitnodiging is niet "
+    "nodig. Is de ouder het wachtwoord kwijt, dan helpt de beheerder van regie."
+)
 
-    def __init__(self, reason: Reason) -> None:
+
+class InvitationRefused(Exception):
+    """An invitation refused; nothing was changed. ``reason`` is a stable code, ``step`` says
+    whether the school invited or the guardian accepted, :attr:`message` is the Dutch text (a
+    lazy translation: rendered in the active language)."""
+
+    def __init__(self, reason: Reason, step: str = "accept") -> None:
         super().__init__(reason)
         self.reason: Reason = reason
+        self.step = step
 
     @property
     def message(self) -> str:
+        if self.step == "invite" and self.reason == "has_account":
+            return str(_HAS_ACCOUNT_FOR_THE_SCHOOL)
         return str(_MESSAGES[self.reason])
 
     def __str__(self) -> str:
@@ -113,7 +124,7 @@ def _has_account(board_id: int, email: str) -> bool:
 
 def _refuse(step: str, reason: Reason, actor: str, subject: str) -> InvitationRefused:
     record(events.INVITATION_REFUSED, actor, subject, {"step": step, "reason": reason})
-    return InvitationRefused(reason)
+    return InvitationRefused(reason, step)
 
 
 def expiry_days() -> int:

@@ -8,8 +8,8 @@ from regie.audit.events import define
 
 UPSTREAM_LOGIN = define(
     "accounts.login.upstream",
-    "Someone logged in through their school's identity provider (provider id, staff or pupil; "
-    "the login as subject; never the claim values).",
+    "Someone logged in through their school's identity provider (provider id, staff, pupil or "
+    "guardian; the login as subject; never the claim values).",
 )
 UPSTREAM_REFUSED = define(
     "accounts.login.upstream_refused",

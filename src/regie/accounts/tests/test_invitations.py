@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
+from pytest_django.live_server_helper import LiveServer
 
 from regie.audit.models import AuditEvent
 from regie.roster.models import StaffRole
@@ -24,7 +25,9 @@ from regie.roster.tests.exports import make_staff
 
 from .. import guardians
 from ..invitations import InvitationRefused, accept, invite, statuses
-from ..models import GuardianAccount, Invitation
+from ..models import Audience, GuardianAccount, Invitation
+from . import upstream_op
+from .conftest import Visitor, make_provider
 from .families import PASSWORD, Families, families
 
 ADDRESS = "ouder0.a@ouders.example"
@@ -288,3 +291,68 @@ def test_one_link_used_twice_at_once_makes_one_login(rng: random.Random) -> None
     assert sorted(outcomes) == ["made", "used"]
     assert GuardianAccount.objects.count() == 1
     assert User.objects.filter(username=ADDRESS).count() == 1
+
+
+# --- Logging in through the board's identity provider (audience: guardians) --------------------
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_guardian_with_a_login_may_log_in_through_the_boards_identity_provider(
+    rng: random.Random,
+    school_idp: upstream_op.RunningProvider,
+    live_server: LiveServer,
+    visitor: Visitor,
+) -> None:
+    board_families = families(rng)
+    staff, _ = make_staff(board_families.board, board_families.school_a, StaffRole.SCHOOL_ADMIN)
+    user = accept(invite(ADDRESS, board_families.board, staff), PASSWORD)
+    provider = make_provider(
+        board_families.board, school_idp, live_server.url, audience=Audience.GUARDIANS
+    )
+    school_idp.app.person = {"sub": "ouder-1", "email": ADDRESS.upper(), "email_verified": True}
+
+    answer, paths = visitor.follow(visitor.to_provider_and_back(provider))
+
+    assert paths == ["/na-inloggen/", "/portaal/"]
+    assert answer.status_code == 200
+    assert "Privacy en rechten" in answer.text
+    (event,) = AuditEvent.objects.filter(event_type="accounts.login.upstream")
+    assert event.actor == f"user:{user.pk}"
+    assert event.details["kind"] == "guardian"
+    assert ADDRESS not in json.dumps(event.details)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_identity_provider_makes_no_guardians_login_and_a_staff_provider_finds_none(
+    rng: random.Random,
+    school_idp: upstream_op.RunningProvider,
+    live_server: LiveServer,
+    visitor: Visitor,
+) -> None:
+    board_families = families(rng)
+    staff, _ = make_staff(board_families.board, board_families.school_a, StaffRole.SCHOOL_ADMIN)
+    accept(invite(ADDRESS, board_families.board, staff), PASSWORD)
+    for_guardians = make_provider(
+        board_families.board, school_idp, live_server.url, audience=Audience.GUARDIANS
+    )
+    for_staff = make_provider(board_families.board, school_idp, live_server.url, name="Personeel")
+
+    # On the export, invited never: no login is made by logging in.
+    school_idp.app.person = {"sub": "ouder-2", "email": "ouder1.a@ouders.example"}
+    answer, _ = visitor.follow(visitor.to_provider_and_back(for_guardians))
+    assert answer.status_code == 403
+    assert not visitor.is_logged_in()
+    # A guardian's address through the staff's provider is nobody it knows.
+    school_idp.app.person = {"sub": "ouder-1", "email": ADDRESS}
+    answer, _ = visitor.follow(visitor.to_provider_and_back(for_staff))
+    assert answer.status_code == 403
+    assert not visitor.is_logged_in()
+    assert [
+        event.details["reason"]
+        for event in AuditEvent.objects.filter(
+            event_type="accounts.login.upstream_refused"
+        ).order_by("pk")
+    ] == ["unknown_person", "unknown_person"]
+    assert GuardianAccount.objects.count() == 1

@@ -41,7 +41,6 @@ def _guardians(user: User) -> QuerySet[Guardian]:
         roster.visible_guardians(user)
         .filter(is_active=True)
         .select_related("school__board")
-        .prefetch_related("students")
         .order_by("achternaam", "voornamen", "pk")
     )
 

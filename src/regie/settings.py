@@ -612,6 +612,63 @@ OTP_TOTP_THROTTLE_FACTOR = 1  # after n wrong codes the next try waits 2^(n-1) s
 OTP_STATIC_THROTTLE_FACTOR = 1
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
+# --- Guardians' logins and e-mail (regie.accounts.invitations, regie.portal.notifications) -----
+
+INVITATION_DAYS = env_int(
+    "REGIE_INVITATION_DAYS",
+    14,
+    "How many days a guardian's invitation link (to make a portal login) stays valid.",
+    minimum=1,
+)
+_EMAIL = env_choice(
+    "REGIE_EMAIL_BACKEND",
+    "folder",
+    ("folder", "smtp"),
+    "How the hub sends e-mail to guardians (invitations, rights requests): `folder` writes each "
+    "message as a file into REGIE_EMAIL_FOLDER (the demo; nothing leaves the machine), `smtp` "
+    "hands it to the mail server REGIE_EMAIL_HOST.",
+)
+EMAIL_FILE_PATH = env_path(
+    "REGIE_EMAIL_FOLDER",
+    VAR_DIR / "mail",
+    "With REGIE_EMAIL_BACKEND=folder: the folder the messages are written to.",
+    documented="$REGIE_VAR_DIR/mail",
+)
+EMAIL_HOST = env_str(
+    "REGIE_EMAIL_HOST", "localhost", "With REGIE_EMAIL_BACKEND=smtp: the mail server's host name."
+)
+EMAIL_PORT = env_int(
+    "REGIE_EMAIL_PORT", 587, "With REGIE_EMAIL_BACKEND=smtp: the mail server's port.", minimum=1
+)
+EMAIL_HOST_USER = env_str(
+    "REGIE_EMAIL_USER", "", "With REGIE_EMAIL_BACKEND=smtp: the user name at the mail server."
+)
+EMAIL_HOST_PASSWORD = (
+    env_secret(
+        "REGIE_EMAIL_PASSWORD", None, "With REGIE_EMAIL_BACKEND=smtp: the password at the server."
+    )
+    or ""
+)
+_EMAIL_TLS = env_choice(
+    "REGIE_EMAIL_TLS",
+    "starttls",
+    ("starttls", "tls", "none"),
+    "With REGIE_EMAIL_BACKEND=smtp: STARTTLS on a plain connection (port 587), TLS from the "
+    "start (port 465), or none (only for a mail server on this machine).",
+)
+EMAIL_USE_TLS = _EMAIL_TLS == "starttls"
+EMAIL_USE_SSL = _EMAIL_TLS == "tls"
+EMAIL_TIMEOUT = 30
+EMAIL_BACKEND = {
+    "folder": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+}[_EMAIL]
+DEFAULT_FROM_EMAIL = env_str(
+    "REGIE_EMAIL_FROM",
+    "regie <noreply@regie.example>",
+    "The sender of the hub's e-mail to guardians: an address of the board's own domain.",
+)
+
 # --- Server and background work ------------------------------------------------------------------
 
 SERVER_THREADS = env_int(

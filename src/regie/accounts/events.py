@@ -8,8 +8,8 @@ from regie.audit.events import define
 
 UPSTREAM_LOGIN = define(
     "accounts.login.upstream",
-    "Someone logged in through their school's identity provider (provider id, staff or pupil; "
-    "the login as subject; never the claim values).",
+    "Someone logged in through their school's identity provider (provider id, staff, pupil or "
+    "guardian; the login as subject; never the claim values).",
 )
 UPSTREAM_REFUSED = define(
     "accounts.login.upstream_refused",
@@ -75,3 +75,25 @@ LOGIN_SUCCEEDED = define(
     "name). Never the username.",
 )
 LOGGED_OUT = define("accounts.logout", "Someone logged out (the login as subject and actor).")
+
+# --- Guardians' invitations (regie.accounts.invitations) ------------------------------------------
+# The invitation's id as subject (the board's when no invitation was found or made); never the
+# e-mail address or the link's secret.
+
+INVITATION_SENT = define(
+    "accounts.invitation.sent",
+    "The school invited a guardian to make a portal login: a one-time link (board id, expiry date, "
+    "how many earlier open invitations to the same address it replaced). Never the address or the "
+    "link.",
+)
+INVITATION_ACCEPTED = define(
+    "accounts.invitation.accepted",
+    "A guardian made their portal login with an invitation, which is now used (board id, the "
+    "guardian login's id).",
+)
+INVITATION_REFUSED = define(
+    "accounts.invitation.refused",
+    "An invitation was refused and nothing changed (step: invite or accept; reason: "
+    "not_on_export, has_account, unknown, used, expired or no_longer_on_export). Never the "
+    "address or the link.",
+)

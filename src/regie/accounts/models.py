@@ -58,6 +58,8 @@ class Audience(models.TextChoices):
     STAFF = "staff", _("medewerkers")
     PUPILS = "pupils", _("leerlingen")
     BOTH = "both", _("medewerkers en leerlingen")
+    # Parents and guardians with a portal login (made from an invitation), found by e-mail.
+    GUARDIANS = "guardians", _("ouders / verzorgers")
 
 
 DEFAULT_SCOPES = "openid email profile"
@@ -162,6 +164,10 @@ class IdentityProvider(models.Model):
     @property
     def for_pupils(self) -> bool:
         return self.audience in {Audience.PUPILS, Audience.BOTH}
+
+    @property
+    def for_guardians(self) -> bool:
+        return self.audience == Audience.GUARDIANS
 
     @property
     def has_client_secret(self) -> bool:
@@ -286,9 +292,15 @@ def is_staff_of(board: Board, user_id: int) -> bool:
 
 def belongs_to_board(provider: IdentityProvider, user_id: int) -> bool:
     """Whether ``provider`` may log in the login ``user_id`` (its board, its audience)."""
-    return (provider.for_pupils and is_pupil_of(provider.board, user_id)) or (
-        provider.for_staff and is_staff_of(provider.board, user_id)
+    return (
+        (provider.for_pupils and is_pupil_of(provider.board, user_id))
+        or (provider.for_staff and is_staff_of(provider.board, user_id))
+        or (provider.for_guardians and is_guardian_of(provider.board, user_id))
     )
+
+
+def is_guardian_of(board: Board, user_id: int) -> bool:
+    return GuardianAccount.objects.filter(user_id=user_id, board=board).exists()
 
 
 class GuardianAccount(models.Model):

@@ -5,8 +5,12 @@ Who (:func:`is_privileged`): administrators of the admin site (``is_staff``/``is
 members of staff with a privileged role (privacy officer, board admin, school admin) in an active
 membership. With ``REGIE_REQUIRE_2FA`` (the default) each of them sets up an app at their first
 login and passes the second step at every login after it; with it off (the demo) the step is
-asked only of whoever set up an app. Teachers, care coordinators, pupils and guardians are never
-asked, and the pages are not theirs.
+asked only of whoever set up an app. Teachers, care coordinators and pupils are never asked, and
+the pages are not theirs.
+
+Guardians (a portal login, :class:`.models.GuardianAccount`) may set up an app of their own
+accord (:func:`may_use_second_factor`; the portal offers it): once they have, they pass the second
+step at every login, as privileged staff do.
 
 :class:`~.middleware.SecondFactorMiddleware` sends a logged-in privileged user whose session has
 not passed the step to it (:func:`second_step_due`) before any other page, the admin included.
@@ -37,7 +41,7 @@ from regie.lib.logging import get_logger
 from regie.roster.models import Staff, StaffRole
 
 from . import events
-from .models import PupilAccount
+from .models import GuardianAccount, PupilAccount
 
 logger = get_logger(__name__)
 
@@ -50,6 +54,7 @@ APP_DEVICE = "app"
 RECOVERY_DEVICE = "herstelcodes"
 PENDING_KEY = "accounts.second_factor.pending"
 _PUPIL_ACCOUNT = PupilAccount.user.field.remote_field
+_GUARDIAN_ACCOUNT = GuardianAccount.user.field.remote_field
 
 Step = Literal["verify", "enrol"]
 
@@ -68,6 +73,24 @@ def is_privileged(user: Any) -> bool:
     )
 
 
+def _is_pupil(user: Any) -> bool:
+    return _PUPIL_ACCOUNT.is_cached(user) and _PUPIL_ACCOUNT.get_cached_value(user) is not None
+
+
+def is_guardian_login(user: Any) -> bool:
+    """A guardian's portal login (read with the user by the backend: no query)."""
+    if not user.is_authenticated:
+        return False
+    if _GUARDIAN_ACCOUNT.is_cached(user):
+        return _GUARDIAN_ACCOUNT.get_cached_value(user) is not None
+    return GuardianAccount.objects.filter(user_id=user.pk).exists()
+
+
+def may_use_second_factor(user: Any) -> bool:
+    """Who has the pages of the second step: privileged users, and guardians (their choice)."""
+    return is_privileged(user) or (not _is_pupil(user) and is_guardian_login(user))
+
+
 def has_second_factor(user: Any) -> bool:
     """A confirmed app, or recovery codes left."""
     return bool(
@@ -78,11 +101,15 @@ def has_second_factor(user: Any) -> bool:
 
 def second_step_due(user: Any) -> Step | None:
     """What a logged-in ``user`` (through OTPMiddleware) must do before any other page."""
-    if not user.is_authenticated or user.is_verified() or not is_privileged(user):
+    if not user.is_authenticated or user.is_verified():
         return None
-    if has_second_factor(user):
-        return "verify"
-    return "enrol" if settings.REQUIRE_2FA else None
+    if is_privileged(user):
+        if has_second_factor(user):
+            return "verify"
+        return "enrol" if settings.REQUIRE_2FA else None
+    if not _is_pupil(user) and is_guardian_login(user) and has_second_factor(user):
+        return "verify"  # a guardian who chose to set up an app
+    return None
 
 
 # --- Setting up an app ---------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The pages of the second step (:mod:`.second_factor`): pass it, set up an app, the QR code of
 the app being set up, and recovery codes.
 
-Only privileged users (:func:`.second_factor.is_privileged`) have these pages; for anyone else
-they do not exist (404). Until the step is passed, the pages show the header of someone who is not
+Only privileged users (:func:`.second_factor.is_privileged`) and guardians, who may choose to set
+up an app (:func:`.second_factor.may_use_second_factor`), have these pages; for anyone else they
+do not exist (404). Until the step is passed, the pages show the header of someone who is not
 logged in: its menu would only lead back here.
 """
 
@@ -60,7 +61,7 @@ def privileged_only(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), _first_url("login", "admin:login"))
-        if not second_factor.is_privileged(request.user):
+        if not second_factor.may_use_second_factor(request.user):
             raise Http404
         return view(request, *args, **kwargs)
 
@@ -71,12 +72,16 @@ def _page(
     request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
     verified = request.user.is_verified()  # type: ignore[union-attr]  # OTPMiddleware
+    # A guardian setting up an app of their own accord is logged in already: their menu stays.
+    step_due = second_factor.second_step_due(request.user) is not None
+    guardian = not second_factor.is_privileged(request.user)
     context = {
         **context,
+        "guardian": guardian,
         "username": request.user.get_username(),
         "next": _next(request),
         "logout_url": _first_url("logout", "admin:logout"),
-        **({} if verified else {"user": AnonymousUser()}),
+        **({} if verified or (guardian and not step_due) else {"user": AnonymousUser()}),
     }
     return render(request, template, context, status=status)
 

@@ -29,7 +29,14 @@ from regie.audit.services import ANONYMOUS, actor_for, record
 from regie.roster.models import Staff, Student
 
 from . import events, oidc, sealing
-from .models import IdentityProvider, PupilAccount, UpstreamIdentity, belongs_to_board, is_pupil_of
+from .models import (
+    GuardianAccount,
+    IdentityProvider,
+    PupilAccount,
+    UpstreamIdentity,
+    belongs_to_board,
+    is_pupil_of,
+)
 
 # OAuth 2.0 (RFC 6749 §4.1.2.1) and OIDC Core (§3.1.2.6) error codes: an upstream error is
 # audited by its code only when it is one of these (the rest of the URL is not the hub's).
@@ -242,6 +249,8 @@ def _person(
             raise UpstreamLoginRefused("link_outside_board")
     elif provider.for_staff:
         user, created, linked = _staff_login(provider, subject)
+    elif provider.for_guardians:
+        user = _guardian_login(provider, subject)
     else:
         user = None
     if user is None:
@@ -249,6 +258,8 @@ def _person(
     if not user.is_active:
         raise UpstreamLoginRefused("inactive_login")
     kind = "pupil" if provider.for_pupils and is_pupil_of(provider.board, user.pk) else "staff"
+    if provider.for_guardians:
+        kind = "guardian"
     return user, {
         "provider": provider.pk,
         "kind": kind,
@@ -277,6 +288,20 @@ def _staff_login(provider: IdentityProvider, email: str) -> tuple[AuthUser | Non
     unlinked = [member.pk for member in members if member.user_id is None]
     Staff.objects.filter(pk__in=unlinked).update(user=user)
     return user, created, len(unlinked)
+
+
+def _guardian_login(provider: IdentityProvider, email: str) -> AuthUser | None:
+    """The portal login of a guardian of the board with address ``email`` (made by accepting an
+    invitation: an identity provider finds logins, it makes none), when the provider names people
+    by their e-mail address."""
+    if provider.subject_claim != "email":
+        return None
+    account = (
+        GuardianAccount.objects.filter(board=provider.board, email=email.lower())
+        .select_related("user")
+        .first()
+    )
+    return account.user if account is not None else None
 
 
 def _new_staff_login(email: str) -> AuthUser:

@@ -1,7 +1,12 @@
 """The school's invitations to guardians, under ``/school/uitnodigingen/``."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from .views import invite
 
 app_name = "invitations"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", invite.guardian_list, name="list"),
+    path("versturen/", invite.send, name="send"),
+]

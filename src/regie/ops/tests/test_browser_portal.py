@@ -131,16 +131,17 @@ def test_the_demo_story_of_the_parents_portal(
     log_in_in_browser(page, base, story.guardian.username)
     page.wait_for_url(f"{base}/portaal/")
     check_axe(page, checked)
-    page.get_by_role("link", name=str(pupil.roepnaam or pupil.voornamen)).first.click()
+    page.get_by_role("link", name=str(pupil)).click()
     page.wait_for_url(f"{base}/portaal/kinderen/{pupil.pk}/")
+    expect(page.locator("h1")).to_have_text(f"Gegevens van {pupil}")
     check_axe(page, checked)
 
     # The releases to both suppliers, each with its proof; the newest checkpoint, cosigned.
-    releases = page.locator("#verstrekkingen")
-    expect(releases).to_contain_text(launchable.supplier.name)
-    expect(releases).to_contain_text(launchable.other_supplier.name)
+    for product in (launchable.product, launchable.other_product):
+        expect(page.get_by_role("heading", name=product.name).first).to_be_visible()
+    expect(page.locator("#checkpoint")).to_contain_text("medeondertekend door 1 getuige")
     with page.expect_download() as download_info:
-        releases.get_by_role("link", name="bewijs").first.click()
+        page.get_by_role("link", name="Bewijs downloaden").first.click()
     proof = tmp_path / "bewijs.json"
     download_info.value.save_as(proof)
     bundle = json.loads(proof.read_text())
@@ -155,16 +156,21 @@ def test_the_demo_story_of_the_parents_portal(
         timeout=60,
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    page.get_by_role("link", name="Zelf controleren").first.click()
+    page.get_by_role("link", name="Afdrukbare versie").click()
+    check_axe(page, checked)
+    page.go_back()
+    page.get_by_role("link", name="Zo controleert u een bewijs zelf").click()
+    expect(page.locator("h1")).to_have_text("Het logboek zelf controleren")
     check_axe(page, checked)
     page.go_back()
 
     # Withdrawing the consent: Rekenwereld no longer gets the first name.
-    page.get_by_role("link", name="Toestemming").first.click()
+    page.get_by_role("link", name="Toestemming geven of intrekken").click()
     check_axe(page, checked)
-    row = page.locator("[data-consent]").filter(has_text=launchable.product.name).first
-    row.get_by_role("button", name="Intrekken").click()
-    expect(page.locator(".regie-messages, [role=status]").first).to_be_visible()
+    page.get_by_role(
+        "button", name=f"Toestemming intrekken voor voornaam bij {launchable.product.name}"
+    ).click()
+    expect(page.get_by_role("status")).to_contain_text("Toestemming ingetrokken voor voornaam")
     check_axe(page, checked)
     session = hub_session(base, launchable.pupil_user.username)
     rekenwereld = story.suppliers["Rekenwereld"]
@@ -173,9 +179,11 @@ def test_the_demo_story_of_the_parents_portal(
     assert "given_name" not in claims_shown(answer.text)
 
     # An erasure request, fanned out to both suppliers, completed with both receipts.
-    page.goto(f"{base}/portaal/kinderen/{pupil.pk}/verzoeken/")
+    page.goto(f"{base}/portaal/kinderen/{pupil.pk}/")
+    page.get_by_role("link", name="Inzage, correctie of verwijdering vragen").click()
+    page.wait_for_url(f"{base}/portaal/kinderen/{pupil.pk}/verzoeken/")
     check_axe(page, checked)
-    page.get_by_label("Verwijdering").check()
+    page.get_by_label("Verwijdering (art. 17)").check()
     page.get_by_role("button", name="Verzoek indienen").click()
     request = RightsRequest.objects.get(student=pupil)
     page.wait_for_url(f"{base}/portaal/verzoeken/{request.pk}/")
@@ -185,8 +193,11 @@ def test_the_demo_story_of_the_parents_portal(
         "the request to complete",
     )
     page.reload()
-    expect(page.locator("main")).to_contain_text("afgerond")
+    expect(page.locator("dl")).to_contain_text("afgerond")
+    table = page.locator("table").first
     for supplier in (launchable.supplier, launchable.other_supplier):
-        expect(page.locator("main")).to_contain_text(supplier.name)
+        row = table.get_by_role("row").filter(has_text=supplier.name)
+        expect(row.get_by_role("cell").first).to_have_text("uitgevoerd")
+        expect(row).to_contain_text("Vernietigingsverklaring")
     check_axe(page, checked)
-    assert len(checked) >= 7, checked
+    assert len(checked) == 9, checked

@@ -15,7 +15,6 @@ import orjson
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -37,19 +36,11 @@ def is_pupil(request: HttpRequest) -> bool:
     return not guardians.is_guardian(request.user)
 
 
-def _requests_url(student: Student) -> str | None:
-    try:
-        return reverse("portal:requests", args=[student.pk])
-    except NoReverseMatch:  # the rights requests' pages are another part of issue 15
-        return None
-
-
 def _context(request: HttpRequest, student: Student) -> dict[str, object]:
     return {
         "student": student,
         "view": overview.overview(student),
         "is_pupil": is_pupil(request),
-        "requests_url": _requests_url(student),
         "view_day": timezone.localdate(),
     }
 

@@ -71,6 +71,8 @@ class AuditEvent(AppendOnlyModel):
 
     class Meta:
         ordering = ("id",)
+        # A subject's events (a pupil's releases for the portal, an erasure of their details).
+        indexes = [models.Index(fields=("subject", "event_type"), name="audit_subject_type")]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.event_type} by {self.actor}"

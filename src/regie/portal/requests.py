@@ -13,8 +13,9 @@ orders, closing, extension, refusal and the overdue flag.
   school corrects it in its pupil administration. Erasure at the hub erases the results suppliers
   sent and keeps what the law requires, saying why (``hub_outcome``).
 - :func:`reevaluate` (run on every change of a linked order, :mod:`regie.portal.receivers`):
-  a request closes only when every order sent is completed or refused by the supplier, or the
-  privacy officer recorded a reasoned refusal for that supplier.
+  a request closes only when every supplier's part is settled: its order completed or refused by
+  the supplier, or the privacy officer's reasoned decision recorded for that supplier — which is
+  the only way to settle a supplier the hub could not send an order to.
 - :func:`extend`, :func:`refuse`, :func:`refuse_supplier`, :func:`mark_rectified`: the privacy
   officer's decisions, audited, each a step the requester sees.
 - :func:`flag_overdue`: open requests past their deadline are flagged once and the requester told.
@@ -294,10 +295,10 @@ def parts(rr: RightsRequest) -> list[Part]:
                 order.receipts.filter(status=order.state).order_by("-issued_at", "-pk").first()
             )
         refusal = refusals.get(line.supplier_id, "")
-        settled = (
-            order is None
-            or order.state in (OrderState.COMPLETED, OrderState.REFUSED)
-            or bool(refusal)
+        # A supplier the hub could not send an order to received data all the same: its part
+        # is settled only by the privacy officer's recorded decision, never by default.
+        settled = bool(refusal) or (
+            order is not None and order.state in (OrderState.COMPLETED, OrderState.REFUSED)
         )
         result.append(
             Part(

@@ -228,6 +228,10 @@ def test_the_request_closes_only_when_every_supplier_sent_its_completed_receipt(
     assert post_receipt(receipt(second, later, "accepted")) == 202
     assert state_of(rr) == RequestState.IN_PROGRESS
     assert post_receipt(receipt(second, later, "completed")) == 202
+    # The supplier the hub could not send an order to received data all the same: only the
+    # privacy officer's recorded decision settles its part.
+    assert state_of(rr) == RequestState.IN_PROGRESS
+    settle_by_hand(world, rr)
     rr.refresh_from_db()
     assert rr.state == RequestState.COMPLETED
     assert rr.closed_at is not None
@@ -245,11 +249,25 @@ def test_the_request_closes_only_when_every_supplier_sent_its_completed_receipt(
     ]
 
 
+def settle_by_hand(world: World, rr: RightsRequest) -> None:
+    """The privacy officer records what the supplier without an order address answered."""
+    officer = User.objects.filter(username="fg-hand").first() or User.objects.create_user(
+        username="fg-hand", password="fictief-wachtwoord-123"
+    )
+    requests.refuse_supplier(
+        rr,
+        world.released_only,
+        "Per brief gevraagd; de leverancier bevestigde de verwijdering op 1 december.",
+        officer,
+    )
+
+
 def test_a_refusal_with_a_statement_closes_that_suppliers_part(world: World) -> None:
     first, second = world.parties
     first.stub.mode = "refuse"
     rr = requests.file(world.child, RequestKind.ERASURE, world.guardian, "")
     deliver_all(rr)
+    settle_by_hand(world, rr)
     rr.refresh_from_db()
     assert rr.state == RequestState.COMPLETED
     parts = {part.supplier: part for part in requests.parts(rr)}
@@ -335,12 +353,15 @@ def test_a_reasoned_refusal_for_a_supplier_settles_its_part(world: World) -> Non
     with pytest.raises(Refused):
         requests.refuse_supplier(rr, second.supplier, "", officer)
     requests.refuse_supplier(rr, second.supplier, "Wettelijke bewaarplicht", officer)
+    assert state_of(rr) == RequestState.IN_PROGRESS  # the supplier without an order address
+    settle_by_hand(world, rr)
     rr.refresh_from_db()
     assert rr.state == RequestState.COMPLETED
     part = next(p for p in requests.parts(rr) if p.supplier == second.supplier)
     assert part.officer_refusal == "Wettelijke bewaarplicht"
     assert part.settled
-    event = AuditEvent.objects.get(event_type="portal.request.supplier_refused")
+    event = AuditEvent.objects.filter(event_type="portal.request.supplier_refused").first()
+    assert event is not None
     assert event.details == {"supplier": second.supplier.pk}
     assert event.actor == f"user:{officer.pk}"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import LazySettings
+from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
@@ -27,6 +28,7 @@ from regie.logins import PASSWORD, log_in_in_browser
 from regie.roster.importing.records import StaffRole
 from regie.roster.tests.exports import make_staff
 
+from .. import requests
 from ..models import RequestKind, RequestState, RightsRequest
 from .requests_world import World, deliver_all, hub_keys, make_world  # noqa: F401
 
@@ -84,7 +86,14 @@ def test_a_guardian_files_an_erasure_request_and_the_officer_extends_a_rectifica
     table = page.locator("table").first
     expect(table).to_contain_text("Rekenwereld (fictief)")
     expect(table).to_contain_text("Alle gegevens over deze leerlingen zijn vernietigd.")
+    expect(page.locator("dl")).to_contain_text("in behandeling")  # Oefenplein has no address
+    officer = User.objects.create_user("fg-brief", password=PASSWORD)
+    requests.refuse_supplier(
+        rr, world.released_only, "Per brief gevraagd; de leverancier bevestigde.", officer
+    )
+    page.reload()
     expect(page.locator("dl")).to_contain_text("afgerond")
+    expect(table).to_contain_text("Per brief gevraagd; de leverancier bevestigde.")
     accessible(page)
 
     rectification = RightsRequest.objects.create(

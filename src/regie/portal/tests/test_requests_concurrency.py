@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.conf import LazySettings
+from django.contrib.auth.models import User
 from django.db import connection, connections
 
 from regie.orders import services as orders
@@ -50,6 +51,8 @@ def test_two_last_receipts_at_once_close_the_request_exactly_once(world: World) 
     for party in world.parties:
         party.stub.mode = "later"
     rr = requests.file(world.child, RequestKind.ERASURE, world.guardian, "")
+    officer = User.objects.create_user("fg-brief", password="fictief-wachtwoord-123")
+    requests.refuse_supplier(rr, world.released_only, "Per brief gevraagd.", officer)
     deliver_all(rr)
     tokens = []
     for party in world.parties:

@@ -142,6 +142,16 @@ def test_an_access_request_gives_an_export_of_the_hub_and_the_suppliers_answers(
     assert client.get(export).status_code == 404  # not before it is done
     deliver_all(rr)  # both suppliers answer with signed receipts over real HTTP
     rr.refresh_from_db()
+    assert rr.state == RequestState.IN_PROGRESS  # the supplier without an order address waits
+    officer_client(world).post(
+        reverse("requests:detail", args=[rr.pk]),
+        {
+            "action": "refuse-supplier",
+            "supplier": world.released_only.pk,
+            "reason": "Per brief gevraagd; de leverancier heeft geen gegevens meer.",
+        },
+    )
+    rr.refresh_from_db()
     assert rr.state == RequestState.COMPLETED
     assert (
         f'href="{export}"' in client.get(reverse("portal:request", args=[rr.pk])).content.decode()
@@ -234,6 +244,12 @@ def test_the_officers_decisions_are_audited_and_another_boards_officer_gets_404(
     assert client.post(detail, {"action": "nonsense"}).status_code == 404
     client.post(
         detail, {"action": "refuse-supplier", "supplier": taalrijk.pk, "reason": "Bewaarplicht"}
+    )
+    rr.refresh_from_db()
+    assert rr.state == RequestState.IN_PROGRESS  # the supplier without an order address waits
+    client.post(
+        detail,
+        {"action": "refuse-supplier", "supplier": world.released_only.pk, "reason": "Per brief"},
     )
     rr.refresh_from_db()
     assert rr.state == RequestState.COMPLETED

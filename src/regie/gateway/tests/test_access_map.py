@@ -6,10 +6,13 @@ missing from the table fails the test, so a new page cannot ship without a rule.
 id is in the URL the table has a row per *variant*: the object at the personas' own school (A),
 at another school of their board (A2), and at another board (B) — the tenant checks.
 
-Personas (all at board A, school A1 unless said otherwise): anonymous; a pupil with a login; a
-login without any role; a teacher of group 5; a care coordinator, a school admin and a privacy
-officer of A1; a board admin of board A; the hub's superuser (the technical administrator).
-Guardians have no login in the hub yet (the parents' portal is planned), so they have no column.
+Personas (all at board A, school A1 unless said otherwise): anonymous; a pupil with a login
+(under 16); a login without any role; a teacher of group 5; a care coordinator, a school admin and
+a privacy officer of A1; a board admin of board A; the hub's superuser (the technical
+administrator); a guardian of the pupil (a portal login, ``accounts.GuardianAccount``). Outside
+the portal a guardian's login is a login without any role: a row that gives no answer for the
+guardian expects the answer of ``nobody``. Inside the portal, the guardian against another
+guardian's child is ``portal/tests/test_isolation.py``'s walk.
 
 Expected answers: 200 the page; ``LOGIN`` a redirect to the login page; 403 the role has no
 business on this page; 404 the object is not theirs to see (never a hint that it exists);
@@ -35,7 +38,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from regie.accounts.models import IdentityProvider
+from regie.accounts.models import GuardianAccount, IdentityProvider
 from regie.accounts.services import create_pupil_login
 from regie.agreements.events import SWITCH_CHANGED
 from regie.agreements.tests.register import World, license_group, make_agreement
@@ -43,7 +46,7 @@ from regie.audit.services import SYSTEM, record
 from regie.conftest import free_port
 from regie.logins import verified_client
 from regie.roster.importing.records import StaffRole
-from regie.roster.models import Group, ImportRun, ImportStatus, Student
+from regie.roster.models import Group, Guardian, ImportRun, ImportStatus, Student
 from regie.roster.tests.exports import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -51,8 +54,9 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "fictief-wachtwoord-123"
 ROLES = (
     *("anonymous", "pupil", "nobody", "teacher", "care", "school_admin", "officer", "board"),
-    "superuser",
+    *("superuser", "guardian"),
 )
+NOBODY = ROLES.index("nobody")
 LOGIN = "login"  # a redirect to the hub's login page
 ADMIN_LOGIN = "admin-login"  # a redirect to the admin's login page
 GET, POST, PUT, DELETE = "get", "post", "put", "delete"
@@ -65,7 +69,11 @@ class Row:
     key: str  # the URL pattern's name (namespace:name)
     variant: str  # whose object the ids in the URL point at: "" (none), "A", "A2", "B", "offer"
     method: str
-    expected: Expected  # one answer per role, in the order of ROLES
+    expected: Expected  # one answer per role, in the order of ROLES (the guardian's optional)
+
+    def answer_for(self, column: int) -> int | str:
+        """What the role in ``column`` must get; a guardian outside the portal is a nobody."""
+        return self.expected[column] if column < len(self.expected) else self.expected[NOBODY]
 
 
 def rows(names: tuple[str, ...], expected: Expected, method: str = GET) -> list[Row]:
@@ -101,6 +109,12 @@ LOGGED_IN_REDIRECT: Expected = (L, 302, 302, 302, 302, 302, 302, 302, 302)
 # Only privileged staff have a second step (404 for everyone else); past it, verify sends them on.
 SECOND_STEP_DONE: Expected = (L, 404, 404, 404, 404, 302, 302, 302, 302)
 SECOND_STEP_PAGES: Expected = (L, 404, 404, 404, 404, 200, 200, 200, 200)
+# The portal (regie.portal): guardians and pupils; the pupil is under 16, so their own child pages
+# are the guardian's (404 for the pupil); every other child is a 404, staff get 403.
+#                      anon pupil none teach care sadm fg   board super guardian
+PORTAL: Expected = (L, 200, 403, 403, 403, 403, 403, 403, 403, 200)
+PORTAL_CHILD: Expected = (L, 404, 403, 403, 403, 403, 403, 403, 403, 200)
+PORTAL_NOT_THEIRS: Expected = (L, 404, 403, 403, 403, 403, 403, 403, 403, 404)
 
 
 def same(status: int) -> Expected:
@@ -163,11 +177,11 @@ TABLE: list[Row] = [
     *variants("agreements:privacy-statement-print", A=EVERYONE, B=EVERYONE),
     *rows(("after-login",), LOGGED_IN_REDIRECT),
     # --- the second step (privileged staff, past it already: see client_as) --------------------
-    *rows(("second_factor:verify",), SECOND_STEP_DONE),
-    *rows(
-        ("second_factor:enrol", "second_factor:qr", "second_factor:recovery-codes"),
-        SECOND_STEP_PAGES,
-    ),
+    *rows(("second_factor:verify",), (*SECOND_STEP_DONE, L)),  # a guardian: set one up first
+    # A guardian may set up a second step (offered in the portal); without one yet, the recovery
+    # codes send them to set it up (under /inloggen/).
+    *rows(("second_factor:enrol", "second_factor:qr"), (*SECOND_STEP_PAGES, 200)),
+    *rows(("second_factor:recovery-codes",), (*SECOND_STEP_PAGES, L)),
     # --- the roster (need-to-know) ------------------------------------------------------------
     *rows(("roster:schools", "roster:groups", "roster:students"), ROSTER),
     *variants("roster:group", A=ROSTER, A2=ROSTER_A2, B=ROSTER_B),
@@ -293,12 +307,30 @@ TABLE: list[Row] = [
     *rows(("transparency:checkpoint",), same(404)),  # nothing published yet
     *rows(("transparency:inclusion", "transparency:consistency"), same(400)),  # no parameters
     *variants("transparency:bundle", A=BOARD_REGISTER, B=BOARD_REGISTER_B),
+    # --- the portal (regie.portal), the school's invitations, the privacy officer's requests --
+    *rows(("portal:home", "portal:verify"), PORTAL),
+    *variants("portal:child", A=PORTAL_CHILD, A2=PORTAL_NOT_THEIRS, B=PORTAL_NOT_THEIRS),
+    *variants("portal:child-print", A=PORTAL_CHILD, A2=PORTAL_NOT_THEIRS, B=PORTAL_NOT_THEIRS),
+    *variants("portal:child-download", A=PORTAL_CHILD, A2=PORTAL_NOT_THEIRS, B=PORTAL_NOT_THEIRS),
+    *variants("portal:consent", A=PORTAL_CHILD, A2=PORTAL_NOT_THEIRS, B=PORTAL_NOT_THEIRS),
+    *variants("portal:consent", POST, A=(*PORTAL_CHILD[:-1], 302), B=PORTAL_NOT_THEIRS),
+    *variants("portal:requests", A=PORTAL_CHILD, A2=PORTAL_NOT_THEIRS, B=PORTAL_NOT_THEIRS),
+    *variants("portal:requests", POST, A=(*PORTAL_CHILD[:-1], 400), B=PORTAL_NOT_THEIRS),
+    # an event that is no release of the child (A) and one of another board's pupil (B)
+    *variants("portal:release-proof", A=PORTAL_NOT_THEIRS, B=PORTAL_NOT_THEIRS),
+    *rows(("portal:request", "portal:request-export"), PORTAL_NOT_THEIRS),  # no such request
+    *rows(("portal:accept",), same(302)),  # the link's page: into the session, then the form
+    *rows(("portal:accept-form",), same(400)),  # without a link: says so
+    *rows(("invitations:list",), SCHOOL_WIDE),
+    *rows(("invitations:send",), (L, 403, 403, 403, 404, 404, 404, 404, 403), POST),  # nobody
+    *rows(("requests:list",), BOARD_REGISTER),
+    *rows(("requests:detail",), NO_SUCH_ORDER),
     # --- the admin site: its login and logout, and (below) the family of every other page ------
     *rows(("admin:login",), (*same(200)[:8], 302)),  # the superuser is logged in already
     *rows(("admin:logout",), same(302), POST),
 ]
 
-ADMIN_FAMILY: Expected = (ADMIN_LOGIN,) * 8 + ("admitted",)
+ADMIN_FAMILY: Expected = (ADMIN_LOGIN,) * 8 + ("admitted", ADMIN_LOGIN)
 
 
 # --- the world ---------------------------------------------------------------------------------
@@ -336,6 +368,14 @@ class AccessWorld(World):
         )
         self.provider.set_client_secret("fictief-geheim")
         self.provider.save()
+        guardian = Guardian.objects.create(
+            school=self.a1, las_key="OU-map", achternaam="Ouder", email="ouder-a@ouders.example"
+        )
+        guardian.students.add(self.pupil())
+        self.guardian = User.objects.create_user("ouder-a", password=PASSWORD)
+        GuardianAccount.objects.create(
+            user=self.guardian, board=self.board_a, email="ouder-a@ouders.example"
+        )
         self.event_a, self.event_b = (  # an event about a pupil of each board, for its proof
             record(SWITCH_CHANGED, SYSTEM, f"student:{student.pk}", {"fields": []})
             for student in (self.pupil(), Student.objects.filter(school=self.b1).order_by("pk")[0])
@@ -352,6 +392,7 @@ class AccessWorld(World):
             "officer": self.officer,
             "board": self.board_admin,
             "superuser": self.superuser,
+            "guardian": self.guardian,
         }
 
     def ids(self) -> dict[str, dict[str, int]]:
@@ -544,9 +585,10 @@ def test_each_role_gets_what_the_table_says_on_every_url(world: AccessWorld, rol
         response = answer(client, row.method, item.url(kwargs_for(ids, item.pattern, row.variant)))
         wrong.extend(f"{row.key}: {problem}" for problem in policy_problems(response))
         got = outcome(response)
-        if got != row.expected[column]:
+        if got != row.answer_for(column):
             wrong.append(
-                f"{row.method.upper()} {row.key} [{row.variant}]: {got}, not {row.expected[column]}"
+                f"{row.method.upper()} {row.key} [{row.variant}]: {got}, "
+                f"not {row.answer_for(column)}"
             )
     in_table = {row.key for row in TABLE}
     for key, item in served.items():

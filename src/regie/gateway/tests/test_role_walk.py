@@ -20,10 +20,12 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from regie.accounts.menu import menu_for
+from regie.accounts.models import GuardianAccount
 from regie.accounts.services import create_pupil_login
 from regie.agreements.tests.register import World, license_group
 from regie.logins import PASSWORD, log_in_in_browser, verify_second_factor
 from regie.roster.importing.records import StaffRole
+from regie.roster.models import Guardian
 from regie.roster.tests.exports import make_staff
 
 OFFICER_MENU = (
@@ -35,6 +37,7 @@ OFFICER_MENU = (
     "roster:schools",
     "roster:import",
     "orders:list",
+    "requests:list",
     "agreements:audit-log",
 )
 ADMIN_MENU = (
@@ -48,7 +51,8 @@ BOARD_ADMIN_MENU = (*ADMIN_MENU, "orders:list")
 TEACHER_MENU = ("roster:groups", "results", "tiles")
 # The pages each role is offered, in order; the first is where it lands after logging in.
 MENUS: dict[str, tuple[str, ...]] = {
-    "pupil": ("tiles",),
+    "pupil": ("tiles", "portal:home"),
+    "guardian": ("portal:home",),
     "teacher": TEACHER_MENU,
     "care": ("roster:students", "roster:groups", "roster:guardians"),
     "school_admin": ADMIN_MENU,
@@ -82,10 +86,20 @@ class RoleWorld(World):
             username="fg-leerkracht-a",
         )
         both.groups.add(self.group)
+        pupil = self.pupil()
+        guardian = Guardian.objects.create(
+            school=self.a1, las_key="OU-walk", achternaam="Ouder", email="ouder-a@ouders.example"
+        )
+        guardian.students.add(pupil)
+        self.guardian_user = User.objects.create_user("ouder-a", password=PASSWORD)
+        GuardianAccount.objects.create(
+            user=self.guardian_user, board=self.board_a, email="ouder-a@ouders.example"
+        )
 
     def users(self) -> dict[str, User]:
         return {
             "pupil": self.pupil_user,
+            "guardian": self.guardian_user,
             "teacher": self.teacher,
             "care": self.care,
             "school_admin": self.school_admin,

@@ -35,19 +35,28 @@ def read_until(stream: IO[str], pattern: str, seen: list[str]) -> re.Match[str]:
     raise AssertionError("the demo ended before printing it:\n" + "".join(seen))
 
 
+DEMO_PASSWORD = "regie-demo"  # the demo prints it for everyone
+
+
+def log_in(base: str, username: str, password: str = DEMO_PASSWORD) -> httpx.Client:
+    """A client logged in at the hub's login page with a printed login."""
+    client = httpx.Client(base_url=base, follow_redirects=True, timeout=30)
+    form = client.get("/inloggen/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    assert token is not None
+    client.post(
+        "/inloggen/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token[1]},
+    )
+    return client
+
+
 def launch_demo_suppliers(base: str, rekenwereld: str, taalrijk: str) -> None:
     """A demo pupil opens both demo suppliers: two pseudonyms; the draft agreement is refused."""
     start = httpx.get(f"{rekenwereld}/")
     assert start.status_code == 200
     assert "Inloggen via je school (regie)" in start.text
-    pupil = httpx.Client(base_url=base, follow_redirects=True, timeout=30)
-    form = pupil.get("/inloggen/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
-    assert token is not None
-    pupil.post(
-        "/inloggen/",
-        data={"username": "leerling1", "password": "regie-demo", "csrfmiddlewaretoken": token[1]},
-    )
+    pupil = log_in(base, "leerling1")
     tiles = pupil.get("/leermiddelen/")
     assert "Rekenwereld openen" in tiles.text, tiles.text[:500]
     subs = []
@@ -105,14 +114,7 @@ def run_demo(var_dir: Path) -> tuple[str, str, str]:
         )
         assert logged_in.url.path == "/admin/", logged_in.text[:500]
         # The demo board came in through the importer: the privacy officer sees the pupils.
-        school = httpx.Client(base_url=base)
-        form = school.get("/inloggen/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
-        assert token is not None
-        school.post(
-            "/inloggen/",
-            data={"username": "fg", "password": "regie-demo", "csrfmiddlewaretoken": token[1]},
-        )
+        school = log_in(base, "fg")
         schools = school.get("/school/")
         assert "OBS De Vlieger (fictief)" in schools.text, schools.text[:500]
         pupils = school.get("/school/leerlingen/")
@@ -127,6 +129,20 @@ def run_demo(var_dir: Path) -> tuple[str, str, str]:
         assert "Rekenwereld" in statement.text
         assert "Taalrijk Lezen" not in statement.text  # a draft: nothing goes there
         launch_demo_suppliers(base, rekenwereld, taalrijk)
+        # The printed guardian sees, in the portal, that both demo suppliers received data.
+        printed = "".join(seen)  # the board's lines came before "Demo-schoolbestuur klaar"
+        guardian = re.search(r"\n\s+(\S+)\s+ouder/verzorger van ", printed)
+        assert guardian is not None, printed
+        portal = log_in(base, guardian[1])
+        home = portal.get("/portaal/")
+        child = re.search(r'href="(/portaal/kinderen/\d+/)"', home.text)
+        assert child is not None, home.text[:500]
+        releases = portal.get(child[1]).text
+        assert "Rekenwereld" in releases
+        assert "Taalrijk" in releases
+        mail = re.search(r"E-mail van de demo \(uitnodigingen, verzoeken\): (\S+)", printed)
+        assert mail is not None, printed
+        assert Path(mail[1]).is_dir()
         process.send_signal(signal.SIGINT)  # Ctrl-C, as the demo says
         rest, _ = process.communicate(timeout=60)
         seen.append(rest)

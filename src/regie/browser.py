@@ -233,3 +233,22 @@ def axe_violations(page: Page) -> list[AxeViolation]:
 def axe_report(violations: Sequence[AxeViolation]) -> str:
     """A failure message: one line per rule broken on a page (rule, impact, selectors, URL)."""
     return f"{len(violations)} axe violation(s):\n" + "\n".join(f"  {v}" for v in violations)
+
+
+AXE_WIDTHS = (1280, 390)  # CSS px: a laptop, and a phone held upright
+
+
+def assert_accessible(page: Page, widths: Sequence[int] = AXE_WIDTHS) -> None:
+    """axe-core finds no violation on what ``page`` shows at each of ``widths`` (the same page,
+    resized, so that the style sheets' media queries apply), and every form control has a label;
+    the page is left at the first width."""
+    found: list[AxeViolation] = []
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 900})
+        found += axe_violations(page)
+    page.set_viewport_size({"width": widths[0], "height": 900})
+    if found:
+        raise AssertionError(axe_report(found))
+    unlabelled = unlabelled_controls(page)
+    if unlabelled:
+        raise AssertionError(f"{page.url}: form controls without a label: {unlabelled}")

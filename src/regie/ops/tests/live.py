@@ -3,13 +3,16 @@ live hub as ``regie demo`` does it, and a real ``regie worker`` process."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from django.conf import settings
 
 from regie.agreements.models import Product, Supplier
@@ -73,3 +76,19 @@ def worker_process(base: str, keys_dir: Path, log: Path, name: str) -> Iterator[
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
+
+
+VERIFY = str(Path(sys.executable).with_name("regie-verify"))
+
+
+def verify_bundle(base: str, proof: Path) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """``regie-verify bundle`` on a downloaded proof from a fresh shell, as a parent or a
+    supervisor would, with the keys from the hub's published list (the log's, then its
+    witnesses'); returns the run and those keys."""
+    log_key, *witness_keys = httpx.get(f"{base}/log/keys").text.splitlines()
+    arguments = [VERIFY, "bundle", str(proof), "--log-key", log_key]
+    for key in witness_keys:
+        arguments += ["--witness-key", key]
+    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG"}}
+    run = subprocess.run(arguments, capture_output=True, text=True, env=env, timeout=60)
+    return run, witness_keys

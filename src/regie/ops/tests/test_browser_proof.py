@@ -7,13 +7,9 @@ process — with the keys the hub publishes at ``/log/keys``."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
@@ -22,7 +18,7 @@ from regie.audit.models import AuditEvent
 from regie.demosupplier.suppliers import REKENWERELD
 from regie.gateway.tests.conftest import Launchable
 from regie.logins import log_in_in_browser
-from regie.ops.tests.live import registered_supplier
+from regie.ops.tests.live import registered_supplier, verify_bundle
 from regie.ops.tests.test_demosupplier import hub_session, launch
 from regie.roster.importing.records import StaffRole
 from regie.roster.tests.exports import make_staff
@@ -36,8 +32,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.slow,
 ]
-
-VERIFY = str(Path(sys.executable).with_name("regie-verify"))
 
 
 @pytest.fixture
@@ -92,16 +86,8 @@ def test_an_officer_downloads_a_release_with_its_proof_and_regie_verify_confirms
     assert json.loads(bundle["leaf"])["type"] == "gateway.release"
 
     # From a fresh shell, as a parent or a supervisor would: the keys from the hub's list.
-    log_key, witness_key = httpx.get(f"{launchable.base}/log/keys").text.splitlines()
-    assert witness_key == witness.vkey
-    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG"}}
-    checked = subprocess.run(
-        [VERIFY, "bundle", str(proof), "--log-key", log_key, "--witness-key", witness_key],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    checked, witness_keys = verify_bundle(launchable.base, proof)
+    assert witness_keys == [witness.vkey]
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "gateway.release" in checked.stdout
     assert settings.LOG_ORIGIN in checked.stdout

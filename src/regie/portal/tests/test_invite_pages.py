@@ -27,7 +27,7 @@ from regie.accounts.models import GuardianAccount, Invitation
 from regie.accounts.services import create_pupil_login
 from regie.accounts.tests.families import PASSWORD, Families, families
 from regie.audit.models import AuditEvent
-from regie.browser import axe_report, axe_violations
+from regie.browser import assert_accessible
 from regie.conftest import regie_command, subprocess_env
 from regie.jobs.services import queued
 from regie.logins import code_for, log_in_in_browser, verified_client
@@ -412,15 +412,6 @@ def test_smtp_settings_come_from_the_environment(keys_dir: Path) -> None:
 # --- In a real browser ----------------------------------------------------------------------------
 
 
-def no_axe_violations(page: Page) -> None:
-    """axe-core finds nothing on what ``page`` shows, at 1280 and at 390 CSS px."""
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 800})
-        violations = axe_violations(page)
-        assert violations == [], axe_report(violations)
-    page.set_viewport_size({"width": 1280, "height": 800})
-
-
 @pytest.mark.browser
 @pytest.mark.xdist_group("browser")
 @pytest.mark.django_db(transaction=True)
@@ -438,11 +429,11 @@ def test_in_a_browser_the_school_invites_and_the_guardian_makes_a_login(
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Ouders uitnodigen voor het ouderportaal"
     )
-    no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_role("row").filter(has_text=ADDRESS).get_by_role("button").click()
     expect(page.get_by_role("status")).to_have_text("1 uitnodiging verstuurd.")
     expect(page.get_by_role("row").filter(has_text=ADDRESS)).to_contain_text("Uitgenodigd op")
-    no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_role("button", name="Uitloggen").click()
 
     assert run_jobs() == 1
@@ -455,12 +446,12 @@ def test_in_a_browser_the_school_invites_and_the_guardian_makes_a_login(
         "Uw account voor het ouderportaal maken"
     )
     assert page.url == f"{live_server.url}{FORM}"
-    no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_label("Kies een wachtwoord").fill(PASSWORD)
     page.get_by_label("Typ het wachtwoord nog een keer").fill(PASSWORD + "!")
     page.get_by_role("button", name="Account maken").click()
     expect(page.get_by_role("alert")).to_contain_text("niet hetzelfde")
-    no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_label("Kies een wachtwoord").fill(PASSWORD)
     page.get_by_label("Typ het wachtwoord nog een keer").fill(PASSWORD)
     page.get_by_role("button", name="Account maken").click()
@@ -468,9 +459,9 @@ def test_in_a_browser_the_school_invites_and_the_guardian_makes_a_login(
     expect(page.get_by_role("heading", level=1)).to_have_text("Privacy en rechten")
     expect(page.get_by_text(child.roepnaam, exact=False).first).to_be_visible()
     expect(page.get_by_role("link", name="Tweestapsverificatie instellen")).to_be_visible()
-    no_axe_violations(page)
+    assert_accessible(page)
 
     page.goto(f"{live_server.url}{found.group(1)}")  # the link again
     expect(page.get_by_role("heading", level=1)).to_have_text("Deze uitnodiging werkt niet")
     expect(page.get_by_text("al gebruikt")).to_be_visible()
-    no_axe_violations(page)
+    assert_accessible(page)

@@ -14,6 +14,7 @@ import pytest
 from django.conf import LazySettings
 from django.contrib.auth.models import User
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from joserfc.jwk import ECKey
 
@@ -260,6 +261,22 @@ def settle_by_hand(world: World, rr: RightsRequest) -> None:
         "Per brief gevraagd; de leverancier bevestigde de verwijdering op 1 december.",
         officer,
     )
+
+
+def test_a_guardian_the_next_import_removes_loses_access_and_their_open_request_goes_on(
+    world: World,
+) -> None:
+    rr = requests.file(world.child, RequestKind.ERASURE, world.guardian, "")
+    guardian_page = reverse("portal:request", args=[rr.pk])
+    guardian = Client()
+    guardian.force_login(world.guardian)
+    assert guardian.get(guardian_page).status_code == 200
+    world.child.guardians.update(is_active=False)  # as the importer marks a guardian who left
+    assert guardian.get(guardian_page).status_code == 404  # access ends at once
+    deliver_all(rr)  # the suppliers still act on the request for the child
+    settle_by_hand(world, rr)
+    assert state_of(rr) == RequestState.COMPLETED
+    assert Order.objects.filter(rights_request_link__request=rr, state="completed").count() == 2
 
 
 def test_a_refusal_with_a_statement_closes_that_suppliers_part(world: World) -> None:

@@ -16,13 +16,9 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from regie.browser import (  # noqa: F401  (browser and page are fixtures)
-    axe_report,
-    axe_violations,
-    browser,
+from regie.browser import (
+    assert_accessible,
     csp_violations,
-    page,
-    unlabelled_controls,
 )
 from regie.logins import PASSWORD, log_in_in_browser
 from regie.roster.importing.records import StaffRole
@@ -38,8 +34,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-WIDTHS = (1280, 390)
-
 
 @pytest.fixture
 def world(
@@ -52,26 +46,16 @@ def world(
     yield from make_world(settings, hub_keys, rng)
 
 
-def accessible(shown: Page) -> None:
-    found = []
-    for width in WIDTHS:
-        shown.set_viewport_size({"width": width, "height": 900})
-        found += axe_violations(shown)
-    shown.set_viewport_size({"width": WIDTHS[0], "height": 900})
-    assert not found, axe_report(found)
-    assert unlabelled_controls(shown) == []
-
-
 def test_a_guardian_files_an_erasure_request_and_the_officer_extends_a_rectification(
     world: World,
     live_server: LiveServer,
-    page: Page,  # noqa: F811
+    page: Page,
 ) -> None:
     base = live_server.url
     log_in_in_browser(page, base, world.guardian.username, PASSWORD)
     page.goto(f"{base}/portaal/kinderen/{world.child.pk}/verzoeken/")
     expect(page.locator("h1")).to_contain_text("Verzoeken over")
-    accessible(page)
+    assert_accessible(page)
     page.get_by_label("Verwijdering (art. 17)").check()
     page.get_by_label("Toelichting (niet verplicht)").fill("Wij verhuizen naar het buitenland.")
     page.get_by_role("button", name="Verzoek indienen").click()
@@ -79,7 +63,7 @@ def test_a_guardian_files_an_erasure_request_and_the_officer_extends_a_rectifica
     expect(page.locator("main, body").first).to_contain_text("Het verzoek is ontvangen.")
     rr = RightsRequest.objects.get()
     assert rr.state == RequestState.IN_PROGRESS
-    accessible(page)
+    assert_accessible(page)
 
     deliver_all(rr)  # the queued deliveries run: both suppliers answer with signed receipts
     page.reload()
@@ -94,7 +78,7 @@ def test_a_guardian_files_an_erasure_request_and_the_officer_extends_a_rectifica
     page.reload()
     expect(page.locator("dl")).to_contain_text("afgerond")
     expect(table).to_contain_text("Per brief gevraagd; de leverancier bevestigde.")
-    accessible(page)
+    assert_accessible(page)
 
     rectification = RightsRequest.objects.create(
         board=rr.board,
@@ -111,21 +95,21 @@ def test_a_guardian_files_an_erasure_request_and_the_officer_extends_a_rectifica
     log_in_in_browser(page, base, "fg-a", PASSWORD)
     page.get_by_role("link", name="Verzoeken").first.click()
     expect(page.locator("h1")).to_have_text("Verzoeken van ouders en leerlingen")
-    accessible(page)
+    assert_accessible(page)
     page.get_by_role("link", name="correctie (art. 16)").click()
     expect(page.locator("h1")).to_have_text("Verzoek om correctie (art. 16)")
-    accessible(page)
+    assert_accessible(page)
     page.get_by_label("Met").select_option("2")
     page.get_by_label("Reden (de aanvrager ziet die)").first.fill("De administratie is dicht.")
     page.get_by_role("button", name="Verlengen").click()
     expect(page.locator("body")).to_contain_text("De termijn is verlengd.")
     rectification.refresh_from_db()
     assert rectification.extension_reason == "De administratie is dicht."
-    accessible(page)
+    assert_accessible(page)
     assert csp_violations(page) == []
 
     page.context.clear_cookies()
     log_in_in_browser(page, base, world.guardian.username, PASSWORD)
     page.goto(f"{base}/portaal/verzoeken/{rectification.pk}/")
     expect(page.locator("dl")).to_contain_text("De administratie is dicht.")
-    accessible(page)
+    assert_accessible(page)

@@ -20,7 +20,6 @@ checkpoint is signed and before a proof is made.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -32,6 +31,7 @@ from regie.lib.logging import get_logger
 from . import rfc9162
 from .models import AuditEvent, Leaf, PendingLeaf, Tile, TreeHead
 from .rfc9162 import HASH_SIZE, ProofError
+from .signed_note import b64decode_canonical
 
 logger = get_logger(__name__)
 
@@ -308,7 +308,7 @@ def _checkpoint_size_and_root(checkpoint: str) -> tuple[int, bytes]:
     lines = checkpoint.split("\n")
     try:
         tree_size = int(lines[1])
-        root_hash = base64.b64decode(lines[2], validate=True)
+        root_hash = b64decode_canonical(lines[2])
     except (IndexError, ValueError):
         raise ValueError("the checkpoint is not a tlog-checkpoint note") from None
     if not lines[1].isdigit() or len(root_hash) != HASH_SIZE:

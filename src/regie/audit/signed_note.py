@@ -43,9 +43,21 @@ class NoteError(ValueError):
     """A note, key or checkpoint that is malformed or not signed by a trusted key."""
 
 
+def b64decode_canonical(text: str) -> bytes:
+    """Standard base64 with padding, in its one canonical form: ``binascii.Error`` for anything
+    else, also for a text whose unused low bits are not zero (``…wF=`` where ``…wE=`` decodes to
+    the same bytes). Every base64 of the log's formats — signatures, keys, roots, proofs — is read
+    with this, so that a text that verifies has exactly one spelling: no byte of a signed note, a
+    checkpoint or a proof can change and still pass."""
+    value = base64.b64decode(text, validate=True)
+    if base64.b64encode(value).decode() != text:
+        raise binascii.Error("not canonical base64")
+    return value
+
+
 def _b64decode(text: str, what: str) -> bytes:
     try:
-        return base64.b64decode(text, validate=True)
+        return b64decode_canonical(text)
     except binascii.Error as error:
         raise NoteError(f"{what} is not valid base64") from error
 

@@ -87,7 +87,7 @@ def _b64_hash(text: object, what: str) -> bytes:
     if not isinstance(text, str):
         raise Malformed(f"{what} is not a base64 string")
     try:
-        value = base64.b64decode(text, validate=True)
+        value = sn.b64decode_canonical(text)
     except binascii.Error:
         raise Malformed(f"{what} is not valid base64") from None
     if len(value) != rfc9162.HASH_SIZE:

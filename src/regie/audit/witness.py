@@ -59,6 +59,7 @@ from regie.audit.signed_note import (
     NoteError,
     Verifier,
     add_signatures,
+    b64decode_canonical,
     generate_signer,
     open_note,
     parse_checkpoint,
@@ -175,7 +176,7 @@ def parse_add_checkpoint(body: bytes) -> AddCheckpoint:
     proof = []
     for number, line in enumerate(lines[1:], start=2):
         try:
-            value = base64.b64decode(line, validate=True)
+            value = b64decode_canonical(line)
         except binascii.Error:
             raise BadRequest(f"line {number} is not a base64 hash") from None
         if len(value) != rfc9162.HASH_SIZE:

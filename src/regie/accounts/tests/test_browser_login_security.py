@@ -72,6 +72,13 @@ def test_a_pupil_who_guesses_too_often_sees_until_when_and_whom_to_ask(
     expect(page.get_by_role("heading", level=1)).to_have_text("Inloggen")
 
 
+# An image's width once it has loaded (0 when it cannot): visible is not yet loaded.
+LOADED_WIDTH = """image => image.complete ? image.naturalWidth : new Promise(done => {
+    image.addEventListener("load", () => done(image.naturalWidth));
+    image.addEventListener("error", () => done(0));
+})"""
+
+
 def test_an_officer_sets_up_an_app_and_logs_in_with_password_and_code(
     live_server: LiveServer, page: Page
 ) -> None:
@@ -86,7 +93,7 @@ def test_an_officer_sets_up_an_app_and_logs_in_with_password_and_code(
     accessible(page)
     qr = page.get_by_role("img", name="QR-code om regie aan uw authenticator-app toe te voegen")
     expect(qr).to_be_visible()
-    assert qr.evaluate("image => image.naturalWidth") > 100  # the SVG loaded
+    assert qr.evaluate(LOADED_WIDTH) > 100  # the SVG loaded
     expect(page.get_by_role("navigation")).to_have_count(0)  # no menu before the second step
     secret = page.locator("#secret").inner_text().replace(" ", "")
     key = b32decode(secret)

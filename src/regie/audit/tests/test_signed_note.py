@@ -61,6 +61,40 @@ def test_a_changed_text_or_signature_is_refused() -> None:
         sn.open_note(forged, [verifier])
 
 
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("AQ==", True),
+        ("AR==", False),  # the same byte, with unused bits set
+        ("AQI=", True),
+        ("AQJ=", False),
+        ("AQID", True),
+        ("AQ", False),  # padding missing
+        ("A Q==", False),
+    ],
+)
+def test_base64_is_read_only_in_its_canonical_spelling(text: str, canonical: bool) -> None:
+    if canonical:
+        assert base64.b64encode(sn.b64decode_canonical(text)).decode() == text
+    else:
+        with pytest.raises(ValueError):
+            sn.b64decode_canonical(text)
+
+
+def test_a_signature_spelled_another_way_is_refused() -> None:
+    """The example's signature ends in "M=": "N=" decodes to the same bytes (unused low bits),
+    so a lenient reader would accept a changed note; every byte of a note counts."""
+    verifier = sn.verifier_from_vkey(C2SP_VKEY)
+    assert C2SP_NOTE.endswith(b"M=\n")
+    respelled = C2SP_NOTE[:-3] + b"N=\n"
+    line = respelled.split(b"\n")[2].decode()
+    assert base64.b64decode(line.split(" ")[2]) == base64.b64decode(
+        C2SP_NOTE.split(b"\n")[2].decode().split(" ")[2]
+    )
+    with pytest.raises(sn.NoteError, match="not valid base64"):
+        sn.open_note(respelled, [verifier])
+
+
 def test_unknown_signatures_are_ignored_but_one_known_one_is_needed() -> None:
     other = sn.generate_signer("other.example/key")
     signed_by_other = sn.sign_note(b"hello\n", other)

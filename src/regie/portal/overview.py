@@ -35,12 +35,13 @@ from regie.agreements.models import Consent, ProcessingAgreement, Product, Suppl
 from regie.audit.models import AuditEvent
 from regie.core import datacategories as dc
 from regie.gateway import pupils
-from regie.gateway.events import RELEASE
 from regie.gateway.models import Result, SupplierPseudonym
 from regie.roster import services as roster
 from regie.roster.models import Guardian, Student
 from regie.transparency import services as transparency
 from regie.transparency.models import Checkpoint
+
+from .services import release_events
 
 # The channel a release event names, in words (``gateway.claims`` and the OneRoster binding).
 CHANNEL_NAMES: Mapping[str, Promise] = {
@@ -130,13 +131,6 @@ class ReleaseGroup:
     supplier: str
     product: str
     lines: list[ReleaseLine] = field(default_factory=list)
-
-
-def release_events(student: Student) -> QuerySet[AuditEvent]:
-    """The child's release events in the audit log, newest first."""
-    return AuditEvent.objects.filter(
-        event_type=RELEASE.name, subject=f"student:{student.pk}"
-    ).order_by("-occurred_at", "-pk")
 
 
 def release_event(student: Student, event_id: int) -> AuditEvent | None:

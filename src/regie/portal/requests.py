@@ -61,6 +61,7 @@ from .models import (
     RightsRequest,
 )
 from .notifications import notify
+from .services import recipients
 
 # The order each kind fans out to suppliers, with its legal basis; rectification sends none.
 ORDER_TYPES: dict[str, tuple[str, str]] = {
@@ -218,7 +219,7 @@ def _fan_out(rr: RightsRequest, user: Any) -> int:
         return 0
     order_type, legal_basis = ORDER_TYPES[rr.kind]
     sent = 0
-    for supplier in recipients_of(rr.student):
+    for supplier in recipients(rr.student):
         reason = ""
         order = None
         if orders.endpoint_for(supplier) is None:
@@ -241,12 +242,6 @@ def _fan_out(rr: RightsRequest, user: Any) -> int:
         )
         _step(rr, "order_sent" if order else "order_not_sent", supplier.name)
     return sent
-
-
-def recipients_of(student: Student) -> list[Supplier]:
-    from .services import recipients
-
-    return recipients(student)
 
 
 def erase_at_hub(student: Student) -> list[dict[str, Any]]:

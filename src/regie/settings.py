@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "regie.orders",
     "regie.transparency",
     "regie.portal",
+    "regie.retention",
     "regie.ops",
 ]
 
@@ -367,6 +368,15 @@ PORTAL_REQUESTS_PER_DAY = env_int(
     5,
     "How many rights requests one portal login may file in 24 hours (more are refused).",
     minimum=1,
+)
+
+# --- Retention (regie.retention) ----------------------------------------------------------------
+
+SIMULATED_CLOCK = env_bool(
+    "REGIE_SIMULATED_CLOCK",
+    False,
+    "Let `regie clock advance` move the day retention acts on (the demo and tests only; never in "
+    "production).",
 )
 
 # --- The provable audit log (regie.audit's tree; checkpoints and witnesses: regie.transparency) -

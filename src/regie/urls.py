@@ -35,6 +35,9 @@ if settings.ROLE in {"all", "hub"}:
         path("portaal/", include("regie.portal.urls")),
         path("school/uitnodigingen/", include("regie.portal.invite_urls")),
         path("privacy/verzoeken/", include("regie.portal.office_urls")),
+        # Retention: rules, what is coming, legal holds, runs (and, with the helpers' parts,
+        # contracts ending, legacy data, canaries).
+        path("privacy/bewaren/", include("regie.retention.urls")),
         path("school/", include("regie.roster.urls")),
         path("privacy/", include("regie.agreements.urls")),
         path("privacyverklaringen/", core_views.privacy_statements, name="privacy-statements"),

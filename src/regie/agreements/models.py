@@ -358,6 +358,7 @@ class RetentionTrigger(models.TextChoices):
     LEFT_SCHOOL = "left_school", _("na uitschrijving van de leerling")
     END_OF_CONTRACT = "end_of_contract", _("na het einde van de overeenkomst")
     END_OF_SCHOOL_YEAR = "end_of_school_year", _("na het einde van het schooljaar")
+    CONSENT_WITHDRAWN = "consent_withdrawn", _("na het intrekken van de toestemming")
 
 
 class Processing(models.Model):

@@ -325,6 +325,8 @@ TABLE: list[Row] = [
     *rows(("invitations:send",), (L, 403, 403, 403, 404, 404, 404, 404, 403), POST),  # nobody
     *rows(("requests:list",), BOARD_REGISTER),
     *rows(("requests:detail",), NO_SUCH_ORDER),
+    # --- retention (regie.retention): the board register's editors ------------------------------
+    *rows(("retention:overview",), BOARD_REGISTER),
     # --- the admin site: its login and logout, and (below) the family of every other page ------
     *rows(("admin:login",), (*same(200)[:8], 302)),  # the superuser is logged in already
     *rows(("admin:logout",), same(302), POST),

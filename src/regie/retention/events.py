@@ -1,0 +1,31 @@
+"""Audit event types of retention.
+
+Details name counts, order ids, suppliers, rules and reasons; never a pupil's name or a
+pseudonym. A pupil is named only as the event's subject (``student:<pk>``), as elsewhere.
+"""
+
+from regie.audit.events import define
+
+RULE_CHANGED = define(
+    "retention.rule.changed",
+    "A board changed one of the hub's own retention rules (kind, period, unit, before and after).",
+)
+HOLD_PLACED = define(
+    "retention.hold.placed",
+    "A privacy officer put a pupil's data on hold (legal hold): nothing of it is deleted until "
+    "the hold is lifted (the reason).",
+)
+HOLD_LIFTED = define(
+    "retention.hold.lifted",
+    "A legal hold was lifted (the reason); the pupil's data follows the retention rules again.",
+)
+PUPIL_DELETED = define(
+    "retention.pupil.deleted",
+    "The retention run deleted a pupil at the hub: the record, links, pseudonyms, results, "
+    "consents and logins (the rule, the run id, the rows per kind).",
+)
+RUN_REPORT = define(
+    "retention.run.report",
+    "A retention run's signed report: counts per kind, the order ids sent, the check that the "
+    "data is gone (the run id, the report's SHA-256 and its signature).",
+)

@@ -1,0 +1,203 @@
+"""Retention that acts (issue 16): the hub's own retention rules, legal holds, the runs that
+delete and order deletion, what each run did (so a run killed halfway is continued, never
+repeated), and the demo's simulated clock.
+
+The suppliers' retention is each data schedule's :class:`~regie.agreements.models.Processing`
+(period, unit, trigger); what is due when is :mod:`regie.retention.due`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from regie.agreements.models import RetentionUnit, Supplier
+from regie.core import datacategories as dc
+from regie.core.models import Board
+from regie.orders.models import Order
+from regie.roster.models import Student
+
+
+class HubDataKind(models.TextChoices):
+    """The hub's own data, each with one retention rule per board (:mod:`.rules`)."""
+
+    PUPILS_LEFT = "pupils_left", _("leerlingen die de school verlieten")
+    GUARDIANS = "guardians", _("ouders en verzorgers die niet meer in de export staan")
+    RESULTS = "results", _("resultaten die leveranciers terugstuurden")
+    IMPORT_UPLOADS = "import_uploads", _("imports (de uitslag van een geüploade export)")
+    ORDERS_EVIDENCE = "orders_evidence", _("afgeronde opdrachten en ontvangstbewijzen (bewijs)")
+
+
+class HubRule(models.Model):
+    """A board's own period for one kind of the hub's data (the trigger is the kind's own, see
+    :data:`regie.retention.rules.KINDS`); without a row the default holds."""
+
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("gegevens"), max_length=20, choices=HubDataKind.choices)
+    period = models.PositiveIntegerField(_("bewaartermijn"))
+    unit = models.CharField(_("eenheid"), max_length=6, choices=RetentionUnit.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("gewijzigd"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("bewaartermijn van de hub")
+        verbose_name_plural = _("bewaartermijnen van de hub")
+        constraints = [models.UniqueConstraint(fields=("board", "kind"), name="hub_rule_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.period} {self.unit}"
+
+
+class LegalHold(models.Model):
+    """Nothing of a pupil's data is deleted while a hold is in force (``lifted_at`` empty):
+    not at the hub, and no deletion order goes to a supplier."""
+
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "board": dc.NOT_PERSONAL,
+        "student": dc.UNIQUE_ID,
+        "reason": dc.CONTENT,
+        "placed_by": dc.USERNAME,
+        "placed_at": dc.NOT_PERSONAL,
+        "lifted_by": dc.USERNAME,
+        "lifted_at": dc.NOT_PERSONAL,
+        "lift_reason": dc.CONTENT,
+    }
+
+    board = models.ForeignKey(Board, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, related_name="+", verbose_name=_("leerling")
+    )
+    reason = models.TextField(_("reden"))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    placed_at = models.DateTimeField(_("vastgezet op"))
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lifted_at = models.DateTimeField(_("opgeheven op"), null=True, blank=True)
+    lift_reason = models.TextField(_("reden van opheffen"), blank=True)
+
+    class Meta:
+        verbose_name = _("bewaarplicht (legal hold)")
+        verbose_name_plural = _("bewaarplichten (legal holds)")
+        ordering = ("-placed_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("student",),
+                condition=models.Q(lifted_at__isnull=True),
+                name="one_hold_in_force_per_pupil",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"hold on student {self.student_id}"
+
+
+class RunState(models.TextChoices):
+    RUNNING = "running", _("bezig")
+    DONE = "done", _("klaar")
+    FAILED = "failed", _("mislukt")
+
+
+class RetentionRun(models.Model):
+    """One retention run for one board on one day (``as_of``, the simulated clock's day in the
+    demo). A dry run only counts; a real run acts in batches and ends with a signed report in
+    the log. A run that stopped (a killed worker) stays ``running``; the next run continues it."""
+
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="+")
+    as_of = models.DateField(_("peildatum"))
+    dry_run = models.BooleanField(_("proefrun"), default=False)
+    state = models.CharField(
+        _("status"), max_length=10, choices=RunState.choices, default=RunState.RUNNING
+    )
+    started_at = models.DateTimeField(_("begonnen"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("klaar"), null=True, blank=True)
+    # Counts per kind ({"pupils_deleted": 12, "orders_sent": 20, ...}), never a pupil.
+    counts = models.JSONField(_("aantallen"), default=dict, blank=True)
+    orders = models.JSONField(_("opdrachten"), default=list, blank=True)  # order ids (str)
+    left_over = models.JSONField(_("controle"), default=dict, blank=True)  # what is left: 0s
+    report = models.TextField(_("ondertekend verslag"), blank=True)  # a signed note
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("bewaarrun")
+        verbose_name_plural = _("bewaarruns")
+        ordering = ("-started_at",)
+
+    def __str__(self) -> str:
+        return f"retention run {self.pk} ({self.as_of})"
+
+
+class ActionScope(models.TextChoices):
+    HUB = "hub", _("verwijderd bij de hub")
+    SUPPLIER = "supplier", _("verwijderopdracht aan de leverancier")
+    CONSENT = "consent", _("verwijderopdracht na ingetrokken toestemming")
+
+
+class RetentionAction(models.Model):
+    """What retention did about one pupil: deleted them at the hub, or ordered one supplier to
+    delete (all of it, or what one withdrawn consent had released). ``student_key`` is the
+    pupil's former primary key, kept after the pupil is gone so nothing is done twice; it links
+    to nothing once the pupil is deleted. ``scope_key`` is ``""`` for the hub and the supplier,
+    ``<product pk>:<attribute>:<consent pk>`` for a withdrawn consent."""
+
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(RetentionRun, on_delete=models.SET_NULL, null=True, related_name="+")
+    student_key = models.BigIntegerField()
+    scope = models.CharField(max_length=10, choices=ActionScope.choices)
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    scope_key = models.CharField(max_length=100, blank=True, default="")
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    done_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("board", "student_key", "scope", "supplier", "scope_key"),
+                name="retention_action_once",
+            ),
+            models.UniqueConstraint(
+                fields=("board", "student_key"),
+                condition=models.Q(scope="hub"),
+                name="retention_hub_deletion_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} action on student key {self.student_key}"
+
+
+class SimulatedClock(models.Model):
+    """The demo's and the tests' clock: retention reads ``today`` as the real day plus
+    ``offset_days``. Only with ``REGIE_SIMULATED_CLOCK`` on (:mod:`regie.retention.clock`)."""
+
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    offset_days = models.IntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"clock +{self.offset_days} days"

@@ -145,6 +145,8 @@ class Command(BaseCommand):
         from regie.transparency import services as log_services
 
         second_factor = demo_second_factor()  # off, unless REGIE_REQUIRE_2FA is set
+        # Retention acts on a day the demo may move ahead (``regie clock``, the retention page).
+        settings.SIMULATED_CLOCK = True
         mail = demo_mail_folder()
         suppliers = demo_suppliers.start_demo_suppliers(settings.OIDC_ISSUER, options["port"])
         # The log's witness, as another board or a sector body would run one, after the suppliers.
@@ -163,6 +165,8 @@ class Command(BaseCommand):
             f"  Portaal (ouders, leerlingen van 16+): {base}/portaal/   login: {DEMO_GUARDIAN} "
             f"/ {demo.DEMO_PASSWORD}",
             f"  E-mail van de demo (uitnodigingen, verzoeken): {mail}",
+            f"  Bewaartermijnen: {base}/privacy/bewaren/   demo-klok vooruit: "
+            "REGIE_SIMULATED_CLOCK=true .venv/bin/regie clock advance --days 400",
             *(
                 f"  Demoleverancier {item.app.spec.title + ':':13} {item.url}/"
                 for item in suppliers

@@ -21,6 +21,7 @@ from . import services
 from .demo_board import PO_SCHOOL, DemoBoard, generate_demo_board
 from .importing.edexml import write_edexml
 from .importing.oneroster import write_oneroster
+from .importing.records import without_student
 from .models import ImportRun, ImportStatus, Staff, StaffRole
 
 DEMO_PASSWORD = "regie-demo"  # noqa: S105 (demo only; the demo server listens on loopback)
@@ -73,6 +74,19 @@ def load_demo_board(
             raise services.ExportRefused(problems)
         services.apply(run, user=None, client=client, export=export)
     return board
+
+
+LEAVING_FILE = "de-vlieger-edexml-na-vertrek.xml"
+
+
+def write_leaving_export(directory: Path, las_key: str, *, pupils: int = 1200) -> Path:
+    """The primary school's next EDEXML export after the pupil ``las_key`` left (the demo's
+    retention story: upload it at "Importeren" and the pupil is marked as left)."""
+    demo: DemoBoard = generate_demo_board(pupils=pupils)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / LEAVING_FILE
+    write_edexml(without_student(demo.export, las_key), PO_SCHOOL.key, target)
+    return target
 
 
 PERSONAS = (

@@ -28,8 +28,9 @@ from regie.gateway.jobs import backchannel_logout, end_hub_session
 from regie.gateway.models import LogoutSession, OAuthClient, SupplierPseudonym
 from regie.jobs.services import queued
 from regie.roster.importing.plan import RemovalConsent, apply_export, plan_import
+from regie.roster.importing.records import without_student
 from regie.roster.models import Student, StudentStatus
-from regie.roster.tests.exports import make_board, school_export, without_student
+from regie.roster.tests.exports import make_board, school_export
 
 from .backchannel_receiver import receiver
 from .conftest import Launchable

@@ -14,7 +14,7 @@ reason, never a value).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from dataclasses import field as dataclass_field
 from datetime import date
 
@@ -211,6 +211,20 @@ class RosterExport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def without_student(export: RosterExport, key: str) -> RosterExport:
+    """``export`` as the school's next export after the pupil ``key`` left: without the pupil,
+    and without guardians who had no other child in it."""
+    return replace(
+        export,
+        students=[student for student in export.students if student.key != key],
+        guardians=[
+            replace(guardian, student_keys=tuple(k for k in guardian.student_keys if k != key))
+            for guardian in export.guardians
+            if guardian.student_keys != (key,)
+        ],
+    )
 
 
 @dataclass(frozen=True, slots=True)

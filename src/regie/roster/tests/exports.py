@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import replace
 from datetime import date
 
 from django.contrib.auth.models import User
@@ -136,18 +135,6 @@ def merged(*exports: RosterExport) -> RosterExport:
         result.guardians += export.guardians
         result.staff += export.staff
     return result
-
-
-def without_student(export: RosterExport, key: str) -> RosterExport:
-    return replace(
-        export,
-        students=[student for student in export.students if student.key != key],
-        guardians=[
-            replace(guardian, student_keys=tuple(k for k in guardian.student_keys if k != key))
-            for guardian in export.guardians
-            if guardian.student_keys != (key,)
-        ],
-    )
 
 
 def make_board(number: str = "41001", name: str = "Stichting De Vliet (fictief)") -> Board:

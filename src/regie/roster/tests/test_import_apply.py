@@ -18,7 +18,7 @@ from regie.roster import events, services
 from regie.roster.importing.edexml import write_edexml
 from regie.roster.importing.oneroster import write_oneroster
 from regie.roster.importing.plan import RemovalConsent, apply_export, plan_import
-from regie.roster.importing.records import RosterExport
+from regie.roster.importing.records import RosterExport, without_student
 from regie.roster.models import (
     Group,
     Guardian,
@@ -28,7 +28,7 @@ from regie.roster.models import (
     Student,
     StudentStatus,
 )
-from regie.roster.tests.exports import make_board, school_export, without_student
+from regie.roster.tests.exports import make_board, school_export
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from regie.audit.models import AuditEvent
 from regie.core.models import Board, Sector
 from regie.roster import events, services
 from regie.roster.importing.plan import apply_export, plan_import
-from regie.roster.importing.records import RosterExport, StaffRole
+from regie.roster.importing.records import RosterExport, StaffRole, without_student
 from regie.roster.models import LinkReason, Student, StudentStatus
 from regie.roster.tests.exports import (
     client_for,
@@ -21,7 +21,6 @@ from regie.roster.tests.exports import (
     make_staff,
     merged,
     school_export,
-    without_student,
 )
 
 pytestmark = pytest.mark.django_db

@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from regie.core.models import Board
 from regie.demosupplier.suppliers import DEMO_SUPPLIERS
 from regie.gateway import keys as oidc_keys
 from regie.lib import locks
@@ -60,6 +61,25 @@ def demo_mail_folder() -> str:
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = str(folder)
     return f"{folder}/"
+
+
+def demo_leaving_pupil(board: Board) -> tuple[str, Path] | None:
+    """The demo's retention story: the last demo pupil login and the export without them (their
+    username and the file), while they are still at school."""
+    from regie.accounts.demo import DEMO_PUPILS
+    from regie.accounts.models import PupilAccount
+    from regie.roster import demo
+
+    username = DEMO_PUPILS[-1]
+    account = (
+        PupilAccount.objects.filter(user__username=username, student__school__board=board)
+        .select_related("student")
+        .first()
+    )
+    if account is None or not account.student.is_active:
+        return None
+    path = demo.write_leaving_export(Path(settings.VAR_DIR) / "demo", account.student.las_key)
+    return username, path
 
 
 def hold_var_dir(port: int) -> TextIO:
@@ -223,6 +243,12 @@ class Command(BaseCommand):
                     self.stdout.write(
                         f"  Ouder (wachtwoord / password {demo.DEMO_PASSWORD}), log in op "
                         f"{base}/portaal/:\n    {guardian[0]:12} {guardian[1]}\n"
+                    )
+                leaving = demo_leaving_pupil(board)
+                if leaving is not None:
+                    self.stdout.write(
+                        f"  Bewaartermijnen: {leaving[0]} verlaat de school als u bij "
+                        f"Importeren deze export uploadt:\n    {leaving[1]}\n"
                     )
                 self.stdout.write(
                     f"  Demo-schoolbestuur klaar: {board.name}; "

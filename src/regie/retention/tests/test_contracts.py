@@ -105,8 +105,9 @@ def contract(db: None, rng: random.Random, settings: LazySettings) -> Iterator[C
     settings.SIMULATED_CLOCK = True
     for world in make_world(rng):
         agreement = active_agreement(world)
+        board = world.students[0].school.board
         officer, _staff = make_staff(
-            agreement.board, None, StaffRole.PRIVACY_OFFICER, username="fg-contracten"
+            board, None, StaffRole.PRIVACY_OFFICER, username="fg-contracten"
         )
         yield Contract(world, agreement, officer, client_for(officer))
 

@@ -116,7 +116,11 @@ def order_destruction(
         raise Refused(
             _("Alleen bij een beëindigde overeenkomst gaat er een opdracht tot vernietiging.")
         )
-    existing = ContractDestruction.objects.select_for_update().filter(agreement=agreement).first()
+    existing = (
+        ContractDestruction.objects.select_for_update(of=("self",))
+        .filter(agreement=agreement)
+        .first()
+    )
     if existing is not None and existing.state != ContractState.NOT_SENT:
         return existing
     destruction = existing or ContractDestruction(agreement=agreement)
@@ -205,7 +209,7 @@ def on_order_changed(sender: object, order: Order, previous: str, **kwargs: obje
     if order.type != ORDER_TYPE or order.state not in (OrderState.COMPLETED, OrderState.REFUSED):
         return
     destruction = (
-        ContractDestruction.objects.select_for_update()
+        ContractDestruction.objects.select_for_update(of=("self",))
         .select_related("agreement")
         .filter(order=order)
         .first()
@@ -258,7 +262,7 @@ def record_statement(
             field="statement",
         )
     destruction = (
-        ContractDestruction.objects.select_for_update()
+        ContractDestruction.objects.select_for_update(of=("self",))
         .select_related("agreement", "order")
         .get(pk=destruction.pk)
     )
@@ -294,7 +298,7 @@ def close_nothing_released(
     """The supplier was never given data of the board's pupils: the agreement moves on to "data
     destroyed" with that record as its proof (checked again now)."""
     destruction = (
-        ContractDestruction.objects.select_for_update()
+        ContractDestruction.objects.select_for_update(of=("self",))
         .select_related("agreement")
         .get(pk=destruction.pk)
     )

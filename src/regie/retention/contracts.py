@@ -110,7 +110,8 @@ def order_destruction(
 ) -> ContractDestruction:
     """Order the supplier of the terminated ``agreement`` to destroy what it holds of the board's
     pupils (once: an order sent, or nothing released, is returned as it is); a supplier without
-    an order address is recorded, and this may be called again once it has one."""
+    an order address is recorded, and this may be called again once it has one — or once the
+    officer cancelled the order."""
     agreement = ProcessingAgreement.objects.select_related("supplier").get(pk=agreement.pk)
     if agreement.status != AgreementStatus.TERMINATED or agreement.board_id is None:
         raise Refused(
@@ -121,7 +122,7 @@ def order_destruction(
         .filter(agreement=agreement)
         .first()
     )
-    if existing is not None and existing.state != ContractState.NOT_SENT:
+    if existing is not None and not may_send_again(existing):
         return existing
     destruction = existing or ContractDestruction(agreement=agreement)
     students = released_pupils(agreement)
@@ -236,16 +237,26 @@ def on_order_changed(sender: object, order: Order, previous: str, **kwargs: obje
 # --- what the privacy officer records ------------------------------------------------------------
 
 
+def may_send_again(destruction: ContractDestruction) -> bool:
+    """Whether the order may be sent (again): none could be sent, or the officer cancelled it."""
+    order = destruction.order
+    return destruction.state == ContractState.NOT_SENT or (
+        destruction.state == ContractState.ORDERED
+        and order is not None
+        and order.state == OrderState.CANCELLED
+    )
+
+
 def may_record_statement(destruction: ContractDestruction) -> bool:
     """Whether a statement received otherwise may be recorded: the order could not be sent, was
-    refused, or failed to be delivered after every attempt."""
+    refused, failed to be delivered after every attempt, or was cancelled."""
     if destruction.agreement.status != AgreementStatus.TERMINATED:
         return False
     if destruction.state in STATEMENT_STATES:
         return True
     order = destruction.order
     return destruction.state == ContractState.ORDERED and (
-        order is not None and order.state == OrderState.FAILED
+        order is not None and order.state in (OrderState.FAILED, OrderState.CANCELLED)
     )
 
 

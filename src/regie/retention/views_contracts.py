@@ -73,8 +73,7 @@ def _row(
         order=order,
         receipts=receipts,
         overdue=overdue,
-        may_send=terminated
-        and (destruction is None or destruction.state == ContractState.NOT_SENT),
+        may_send=terminated and (destruction is None or contracts.may_send_again(destruction)),
         may_record_statement=destruction is not None
         and contracts.may_record_statement(destruction),
         may_close=terminated

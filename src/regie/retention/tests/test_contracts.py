@@ -239,6 +239,24 @@ def test_the_hand_step_to_data_destroyed_is_refused_while_the_order_runs(
     assert Order.objects.filter(type=OrderType.END_OF_CONTRACT_DESTRUCTION).count() == 1
 
 
+def test_a_cancelled_order_may_be_sent_again(contract: Contract) -> None:
+    destruction = terminate(contract)
+    assert destruction.order is not None
+    first = orders.cancel(destruction.order, user=contract.officer)
+    assert "Opdracht tot vernietiging versturen" in page(contract)
+
+    send = reverse("retention:contract-send", args=[contract.agreement.pk])
+    assert contract.client.post(send).status_code == 302
+
+    again = contract.destruction().order
+    assert again is not None
+    assert again.pk != first.pk
+    assert Order.objects.filter(type=OrderType.END_OF_CONTRACT_DESTRUCTION).count() == 2
+    delivered(again)
+    assert contract.status() == AgreementStatus.DATA_DESTROYED
+    assert status_events(contract.agreement)[-1]["proof"] == f"order:{again.pk}"
+
+
 # --- refused -------------------------------------------------------------------------------------
 
 

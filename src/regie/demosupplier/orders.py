@@ -296,7 +296,8 @@ class OrderDesk:
             return (
                 f"Vernietigingsverklaring: op {today}, aan het einde van het contract, heeft de "
                 f"leverancier alle gegevens vernietigd die zij via regie kreeg ({held} "
-                "pseudoniem(en), het rooster en de resultaten). Er is niets bewaard.",
+                "pseudoniem(en), het rooster en de resultaten). Er is niets bewaard."
+                + subprocessors_passed(order.get("details", {})),
                 {},
             )
         if kind == "access":
@@ -328,6 +329,26 @@ class OrderDesk:
             "niets om te zetten.",
             {},
         )
+
+
+def subprocessors_passed(details: Mapping[str, Any]) -> str:
+    """The sentence of an end-of-contract statement that names the subprocessors the order was
+    passed to (``details.subprocessors``: name and country), or ``""`` when it lists none."""
+    listed = details.get("subprocessors")
+    names = [
+        f"{item['name']} ({item['country']})"
+        for item in listed or []
+        if isinstance(item, dict)
+        and isinstance(item.get("name"), str)
+        and isinstance(item.get("country"), str)
+    ]
+    if not names:
+        return ""
+    return (
+        " De opdracht is doorgegeven aan de subverwerkers, die hun kopie ook vernietigden: "
+        + "; ".join(names[:50])
+        + "."
+    )
 
 
 def check_order(order: Any, issuer: str) -> None:

@@ -10,4 +10,20 @@ class RetentionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import events  # noqa: F401  (declares the audit event types)
+        from regie.agreements.signals import agreement_status_changed
+        from regie.orders.signals import order_changed
+
+        from . import (
+            contracts,
+            events,  # noqa: F401  (declares the audit event types)
+        )
+
+        # End of contract: a termination orders the destruction; the order's completed receipt
+        # is the proof that takes the agreement to "data destroyed".
+        agreement_status_changed.connect(
+            contracts.on_agreement_status_changed, dispatch_uid="retention.contracts.terminated"
+        )
+        order_changed.connect(
+            contracts.on_order_changed, dispatch_uid="retention.contracts.order_changed"
+        )
+        contracts.register_proofs()

@@ -29,3 +29,30 @@ RUN_REPORT = define(
     "A retention run's signed report: counts per kind, the order ids sent, the check that the "
     "data is gone (the run id, the report's SHA-256 and its signature).",
 )
+
+# End of contract (retention.contracts): the subject is the agreement (``agreement:<pk>``).
+CONTRACT_ORDERED = define(
+    "retention.contract.ordered",
+    "An agreement was terminated and its supplier ordered to destroy the data of the board's "
+    "pupils, with its subprocessors (the order id, the count of pupils, the deadline).",
+)
+CONTRACT_NOT_SENT = define(
+    "retention.contract.not_sent",
+    "An agreement was terminated but the destruction order could not be sent (the reason: the "
+    "supplier has no order address); the agreement stays terminated.",
+)
+CONTRACT_NOTHING_RELEASED = define(
+    "retention.contract.nothing_released",
+    "An agreement was terminated and its supplier was never given data of the board's pupils: "
+    "nothing to order destroyed.",
+)
+CONTRACT_REFUSED = define(
+    "retention.contract.refused",
+    "The supplier refused the end-of-contract destruction order (the order id; its reason is "
+    "the refused receipt's statement); the agreement stays terminated.",
+)
+CONTRACT_STATEMENT = define(
+    "retention.contract.statement",
+    "A privacy officer recorded a statement of destruction received otherwise than by a "
+    "receipt (the text), for an agreement whose order could not be sent or was refused.",
+)

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from regie.agreements.models import RetentionUnit, Supplier
+from regie.agreements.models import ProcessingAgreement, RetentionUnit, Supplier
 from regie.core import datacategories as dc
 from regie.core.models import Board
 from regie.orders.models import Order
@@ -201,3 +201,63 @@ class SimulatedClock(models.Model):
 
     def __str__(self) -> str:
         return f"clock +{self.offset_days} days"
+
+
+class ContractState(models.TextChoices):
+    """Where the destruction at the end of one agreement stands (the order's own state, sent,
+    overdue, is the order's: :class:`~regie.orders.models.OrderState`)."""
+
+    ORDERED = "ordered", _("opdracht tot vernietiging verstuurd")
+    NOT_SENT = "not_sent", _("opdracht kon niet worden verstuurd")
+    NOTHING_RELEASED = "nothing_released", _("niets verstrekt")
+    REFUSED = "refused", _("geweigerd door de leverancier")
+    DESTROYED = "destroyed", _("gegevens vernietigd (ontvangstbewijs)")
+    STATEMENT = "statement", _("gegevens vernietigd (verklaring op een andere manier ontvangen)")
+
+
+class ContractDestruction(models.Model):
+    """The destruction of a terminated agreement's data at its supplier (and, through it, its
+    subprocessors): the one order sent, or why none could be, and the proof that lets the
+    agreement reach "data destroyed" (:mod:`regie.retention.contracts`). Counts and names of
+    products and subprocessors only; the pupils are the order's."""
+
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    agreement = models.OneToOneField(
+        ProcessingAgreement,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("verwerkersovereenkomst"),
+    )
+    order = models.OneToOneField(
+        Order,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("opdracht"),
+    )
+    state = models.CharField(_("stand"), max_length=20, choices=ContractState.choices)
+    pupils = models.PositiveIntegerField(_("aantal leerlingen"), default=0)
+    deadline = models.DateField(_("uiterste datum"))
+    problem = models.CharField(
+        _("waarom er geen opdracht ging"),
+        max_length=20,
+        choices=[("no_address", _("de leverancier heeft geen adres voor opdrachten"))],
+        blank=True,
+    )
+    # A statement of destruction the officer received otherwise (the receipts keep their own).
+    statement = models.TextField(_("verklaring"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("gewijzigd"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("vernietiging aan het einde van een contract")
+        verbose_name_plural = _("vernietigingen aan het einde van contracten")
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"destruction for agreement {self.agreement_id}: {self.state}"

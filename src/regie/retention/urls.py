@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import views, views_contracts
 
 app_name = "retention"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("contracten/", views_contracts.contract_list, name="contracts"),
+    path(
+        "contracten/<int:agreement_id>/versturen/",
+        views_contracts.contract_send,
+        name="contract-send",
+    ),
+    path(
+        "contracten/<int:agreement_id>/verklaring/",
+        views_contracts.contract_statement,
+        name="contract-statement",
+    ),
+    path(
+        "contracten/<int:agreement_id>/niets-verstrekt/",
+        views_contracts.contract_nothing_released,
+        name="contract-nothing-released",
+    ),
 ]

@@ -119,6 +119,15 @@ from .obligations import (
 from .obligations import (
     waive_dpia as waive_dpia,
 )
+from .proofs import (
+    ProofCheck as ProofCheck,
+)
+from .proofs import (
+    check_proof as check_proof,
+)
+from .proofs import (
+    register_proof as register_proof,
+)
 from .schedules import (
     ECK_ID as ECK_ID,
 )

@@ -25,9 +25,11 @@ from ..models import (
     Subprocessor,
     Supplier,
 )
+from ..signals import agreement_status_changed
 from .common import Joined, Refused, apply_changes, full_clean_or_refuse
 from .declarations import DECLARING_TRANSITIONS, declare_after_commit
 from .obligations import require_dpias
+from .proofs import check_proof
 
 AGREEMENT_FIELDS = (
     "title",
@@ -184,17 +186,23 @@ def transition(
     *,
     user: AuthUser | None,
     on: date | None = None,
+    proof: str = "",
 ) -> ProcessingAgreement:
     """Move the agreement one step along its lifecycle, or refuse with the reason.
 
+    The step to "data destroyed" takes the ``proof`` that the supplier destroyed the data
+    (``<kind>:<id>``, :mod:`.proofs`): its completed receipt, or a statement recorded otherwise;
+    there is no such step by hand (retention takes it, as the system, on the receipt).
+
     A step that can change the suppliers the hub obtains pseudonyms for (to signed, active,
     terminated, data destroyed) declares them to the number service once committed
-    (:mod:`.declarations`); a number service that is down does not stop the step.
+    (:mod:`.declarations`); a number service that is down does not stop the step. Every step is
+    announced with :data:`regie.agreements.signals.agreement_status_changed`, in its transaction.
     """
     day = on or timezone.localdate()
     agreement = ProcessingAgreement.objects.select_for_update().get(pk=agreement.pk)
     before = agreement.status
-    check_transition(agreement, to, day)
+    check_transition(agreement, to, day, proof=proof)
     if to == AgreementStatus.TERMINATED:
         agreement.terminated_on = day
         if agreement.end_date is None or agreement.end_date > day:
@@ -203,21 +211,30 @@ def transition(
         agreement.data_destroyed_on = day
     agreement.status = to
     agreement.save()
+    details = {"from": before, "to": to, "on": day.isoformat()}
+    if proof:
+        details["proof"] = proof
     record(
         events.AGREEMENT_STATUS_CHANGED,
         actor_for(user),
         f"agreement:{agreement.pk}",
-        {"from": before, "to": to, "on": day.isoformat()},
+        details,
     )
     if to in DECLARING_TRANSITIONS:
         declare_after_commit()
+    agreement_status_changed.send(
+        sender=ProcessingAgreement, agreement=agreement, before=before, to=to
+    )
     return agreement
 
 
-def check_transition(agreement: ProcessingAgreement, to: str, day: date) -> None:
+def check_transition(
+    agreement: ProcessingAgreement, to: str, day: date, *, proof: str = ""
+) -> None:
     """The rules of one step along the lifecycle, checked without changing anything: raises
     :class:`Refused` with the reason when :func:`transition` would refuse it (pages offer only
-    the steps that pass)."""
+    the steps that pass; "data destroyed" never passes there, for it takes the supplier's
+    ``proof``)."""
     before = agreement.status
     if agreement.is_offer:
         raise Refused(
@@ -246,6 +263,8 @@ def check_transition(agreement: ProcessingAgreement, to: str, day: date) -> None
         raise Refused(
             _("De gegevens kunnen pas worden vernietigd als de overeenkomst is beëindigd.")
         )
+    if to == AgreementStatus.DATA_DESTROYED:
+        check_proof(agreement, proof)
 
 
 def _status_label(status: str) -> object:

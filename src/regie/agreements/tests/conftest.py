@@ -8,9 +8,20 @@ import pytest
 
 from regie.browser import browser, page
 
-from .register import World
+from ..services import proofs
+from .register import TEST_PROOF, World
 
 __all__ = ["browser", "page", "world"]
+
+
+@pytest.fixture(autouse=True)
+def destruction_proofs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The register's tests take an agreement to "data destroyed" with a proof of their own kind
+    (``register-test:<agreement pk>``), in place of the supplier's receipt that retention gives
+    (an app above this one; its proofs are tested in ``retention/tests/test_contracts.py``)."""
+    monkeypatch.setitem(
+        proofs._CHECKS, TEST_PROOF, lambda agreement, value: value == str(agreement.pk)
+    )
 
 
 @pytest.fixture

@@ -22,6 +22,13 @@ from .. import services
 from ..catalogue import SUPPLIER_PSEUDONYM
 from ..models import AgreementStatus, Licence, ProcessingAgreement, Product, Supplier
 
+# The kind of proof the register's tests give for "data destroyed" (see conftest.py).
+TEST_PROOF = "register-test"
+
+
+def destruction_proof(agreement: ProcessingAgreement) -> str:
+    return f"{TEST_PROOF}:{agreement.pk}"
+
 
 def make_supplier(name: str = "Rekenwereld B.V. (fictief)", kvk: str = "99000001") -> Supplier:
     return services.save_supplier(
@@ -93,7 +100,8 @@ def make_agreement(
                 },
                 user=None,
             )
-        agreement = services.transition(agreement, step, user=None)
+        proof = destruction_proof(agreement) if step == AgreementStatus.DATA_DESTROYED else ""
+        agreement = services.transition(agreement, step, user=None, proof=proof)
     return agreement
 
 

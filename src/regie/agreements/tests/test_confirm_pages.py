@@ -210,11 +210,39 @@ def test_the_confirmation_pages_post_terminates_and_is_audited(world: World) -> 
     assert world.agreement.status == AgreementStatus.TERMINATED
     after = audited(events.AGREEMENT_STATUS_CHANGED.name, f"agreement:{world.agreement.pk}")
     assert after == before + 1
-    # The next irreversible step asks too; a step the status does not allow has no button.
-    destroyed = client.get(confirm_url(world.agreement, AgreementStatus.DATA_DESTROYED))
-    assert "Ja, de gegevens zijn vernietigd" in destroyed.content.decode()
+    # A step the status does not allow has no button.
     again = client.get(confirm_url(world.agreement)).content.decode()
     assert "Ja, beëindig de overeenkomst" not in again
+
+
+def test_data_destroyed_follows_the_suppliers_receipt_and_has_no_button(world: World) -> None:
+    services.transition(world.agreement, AgreementStatus.TERMINATED, user=None)
+    client = client_for(world.officer)
+    detail = client.get(reverse("agreements:agreement", args=[world.agreement.pk]))
+    assert "volgt op het bewijs van de leverancier" in detail.content.decode()
+    assert confirm_url(world.agreement, AgreementStatus.DATA_DESTROYED) not in (
+        detail.content.decode()
+    )
+
+    page = client.get(confirm_url(world.agreement, AgreementStatus.DATA_DESTROYED))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "U zet deze status niet zelf" in html
+    assert "ondertekend ontvangstbewijs" in html
+    assert "<form" not in html.split("<main", 1)[-1]
+    for url in (
+        confirm_url(world.agreement, AgreementStatus.DATA_DESTROYED),
+        reverse("agreements:agreement-transition", args=[world.agreement.pk]),
+    ):
+        response = client.post(url, {"to": AgreementStatus.DATA_DESTROYED})
+        if response.status_code == 302:  # the one-click form leads to the page above
+            response = client.post(response["Location"])
+        assert response.status_code == 400
+        assert "volgt op het bewijs van de leverancier" in response.content.decode()
+    world.agreement.refresh_from_db()
+    assert world.agreement.status == AgreementStatus.TERMINATED
+    assert world.agreement.data_destroyed_on is None
 
 
 def test_a_confirmation_page_is_only_for_irreversible_steps(world: World) -> None:

@@ -15,6 +15,7 @@ from regie.agreements.models import AgreementStatus, Deviation, Processing, Proc
 from regie.agreements.policy import Condition
 from regie.agreements.tests.register import (
     World,
+    destruction_proof,
     license_group,
     make_agreement,
     make_product,
@@ -75,7 +76,8 @@ def test_it_walks_the_whole_lifecycle_with_an_audit_event_per_step(world: World)
     for step in path:
         if step == Status.SIGNED:
             services.update_agreement(agreement, signatures(), user=world.officer_b)
-        agreement = services.transition(agreement, step, user=world.officer_b)
+        proof = destruction_proof(agreement) if step == Status.DATA_DESTROYED else ""
+        agreement = services.transition(agreement, step, user=world.officer_b, proof=proof)
         agreement.refresh_from_db()
         assert agreement.status == step
         last = AuditEvent.objects.filter(event_type=events.AGREEMENT_STATUS_CHANGED.name).last()
@@ -88,6 +90,7 @@ def test_it_walks_the_whole_lifecycle_with_an_audit_event_per_step(world: World)
         zip([Status.DRAFT, *path[:-1]], path, strict=True)
     )
     assert agreement.data_destroyed_on == timezone.localdate()
+    assert status_events(agreement)[-1]["proof"] == destruction_proof(agreement)
 
 
 @pytest.mark.parametrize("start", list(Status.values))
@@ -293,6 +296,50 @@ def test_it_refuses_to_destroy_data_before_the_end(world: World) -> None:
         )
     assert "pas worden vernietigd als de overeenkomst is beëindigd" in caught.value.reason
     assert ProcessingAgreement.objects.filter(pk=agreement.pk).values().get() == before
+
+
+def test_data_destroyed_takes_the_suppliers_proof_and_there_is_no_step_by_hand(
+    world: World,
+) -> None:
+    agreement = agreement_at(world, Status.TERMINATED)
+    refuse(agreement, Status.DATA_DESTROYED, "volgt op het bewijs van de leverancier")
+    with pytest.raises(services.Refused, match="volgt op het bewijs van de leverancier"):
+        services.check_transition(agreement, Status.DATA_DESTROYED, timezone.localdate())
+    other = agreement_at(world, Status.TERMINATED)
+    for proof in (
+        destruction_proof(other),  # another agreement's proof
+        "register-test:",
+        "receipt-of-someone:1",  # a kind no app checks
+        "no kind at all",
+    ):
+        before = ProcessingAgreement.objects.filter(pk=agreement.pk).values().get()
+        with pytest.raises(services.Refused, match="hoort niet bij deze overeenkomst"):
+            services.transition(agreement, Status.DATA_DESTROYED, user=None, proof=proof)
+        assert ProcessingAgreement.objects.filter(pk=agreement.pk).values().get() == before
+    destroyed = services.transition(
+        agreement, Status.DATA_DESTROYED, user=None, proof=destruction_proof(agreement)
+    )
+    assert destroyed.status == Status.DATA_DESTROYED
+
+
+def test_every_step_is_announced_once_saved(world: World) -> None:
+    from regie.agreements.signals import agreement_status_changed
+
+    seen: list[tuple[int, str, str, str]] = []
+
+    def receiver(
+        sender: object, agreement: ProcessingAgreement, before: str, to: str, **kwargs: object
+    ) -> None:
+        stored = ProcessingAgreement.objects.get(pk=agreement.pk).status
+        seen.append((agreement.pk, before, to, stored))
+
+    agreement_status_changed.connect(receiver, dispatch_uid="test-lifecycle-announce")
+    try:
+        agreement = agreement_at(world, Status.ACTIVE)
+        services.transition(agreement, Status.TERMINATED, user=None)
+    finally:
+        agreement_status_changed.disconnect(dispatch_uid="test-lifecycle-announce")
+    assert seen[-1] == (agreement.pk, Status.ACTIVE, Status.TERMINATED, Status.TERMINATED)
 
 
 def test_it_releases_nothing_after_termination(world: World) -> None:

@@ -36,7 +36,7 @@ from .. import events
 from ..jobs import declare_suppliers_job
 from ..models import AgreementStatus, ProcessingAgreement, Product, Supplier
 from ..services import declarations
-from .register import make_agreement, make_product, make_supplier
+from .register import destruction_proof, make_agreement, make_product, make_supplier
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -159,7 +159,9 @@ def test_ending_an_agreement_removes_its_supplier_unless_another_board_still_has
     assert declared_at_nv() == ["99000001"]
     at_b = services.transition(at_b, AgreementStatus.TERMINATED, user=None)
     assert declared_at_nv() == []
-    services.transition(at_b, AgreementStatus.DATA_DESTROYED, user=None)
+    services.transition(
+        at_b, AgreementStatus.DATA_DESTROYED, user=None, proof=destruction_proof(at_b)
+    )
     assert declared_at_nv() == []
     assert hub_declarations() == [
         (["99000001"], [], "transition"),

@@ -327,6 +327,21 @@ TABLE: list[Row] = [
     *rows(("requests:detail",), NO_SUCH_ORDER),
     # --- retention (regie.retention): the board register's editors ------------------------------
     *rows(("retention:overview",), BOARD_REGISTER),
+    *rows(("retention:contracts",), BOARD_REGISTER),
+    *[  # of an active agreement: the refusal is shown on the contracts page
+        row
+        for name in (
+            "retention:contract-send",
+            "retention:contract-statement",
+            "retention:contract-nothing-released",
+        )
+        for row in variants(
+            name,
+            POST,
+            A=(L, 403, 403, 403, 403, 403, 302, 302, 302),
+            B=(L, 403, 403, 403, 403, 403, 404, 404, 302),
+        )
+    ],
     # --- the admin site: its login and logout, and (below) the family of every other page ------
     *rows(("admin:login",), (*same(200)[:8], 302)),  # the superuser is logged in already
     *rows(("admin:logout",), same(302), POST),

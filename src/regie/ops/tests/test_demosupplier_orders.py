@@ -273,6 +273,26 @@ def test_the_end_of_the_contract_destroys_everything(channel: Channel) -> None:
     assert "alle gegevens vernietigd" in completed["statement"]
     assert not channel.supplier.app.holdings.holds(PUPIL)
     assert not channel.supplier.app.holdings.holds(OTHER)
+    assert "subverwerker" not in completed["statement"]  # the order listed none
+
+
+def test_the_end_of_contract_statement_names_the_subprocessors_it_passed_the_order_to(
+    channel: Channel,
+) -> None:
+    hold_something(channel, PUPIL)
+    details = {
+        "products": ["Rekenwereld"],
+        "subprocessors": [
+            {"name": "Wolkenhuis Hosting B.V. (fictief)", "country": "NL"},
+            {"name": "Cloudcompute Inc. (fictief)", "country": "US"},
+        ],
+    }
+    order = channel.order("end-of-contract-destruction", [PUPIL], details=details)
+    _accepted, completed = channel.receipts(channel.send(order), order)
+    assert "doorgegeven aan de subverwerkers" in completed["statement"]
+    assert "Wolkenhuis Hosting B.V. (fictief) (NL)" in completed["statement"]
+    assert "Cloudcompute Inc. (fictief) (US)" in completed["statement"]
+    assert not channel.supplier.app.holdings.holds(PUPIL)
 
 
 def test_an_order_that_does_not_verify_is_refused_with_401_and_changes_nothing(

@@ -16,16 +16,17 @@ logger = get_logger(__name__)
 
 
 @job("retention.run_board", retries=5, backoff=2)
-def run_board(board: int, dry_run: bool) -> None:
-    """Run retention for one board on the retention day (:func:`regie.retention.clock.today`);
-    a real run continues the board's run of that day if a worker was killed during it."""
+def run_board(board: int, dry_run: int) -> None:
+    """Run retention for one board on the retention day (:func:`regie.retention.clock.today`):
+    ``dry_run`` 1 counts only, 0 acts. A real run continues the board's run of that day if a
+    worker was killed during it. (A payload holds ids: the flag is a number.)"""
     found = Board.objects.filter(pk=board).first()
     if found is None:
         return
     run.execute(
         found,
         today=clock.today(),
-        dry_run=dry_run,
+        dry_run=bool(dry_run),
         batch_size=int(settings.RETENTION_BATCH_SIZE),
     )
 
@@ -36,5 +37,5 @@ def daily(timestamp: int) -> None:
     today = clock.today()
     for board in Board.objects.order_by("pk"):
         run.execute(board, today=today, dry_run=True, batch_size=int(settings.RETENTION_BATCH_SIZE))
-        run_board.defer(board=board.pk, dry_run=False)
+        run_board.defer(board=board.pk, dry_run=0)
     logger.info("retention.daily.deferred", day=today.isoformat())

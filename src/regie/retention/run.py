@@ -151,26 +151,28 @@ def execute(
         run.save()
         logger.info("retention.dry_run", board=board.pk, run=str(run.pk), **run.counts)
         return run
-    run = start(board, today, user)
-    for key in COUNTED:
-        run.counts.setdefault(key, 0)
-    run.counts.update(
-        blocked_hold=todo.blocked_hold,
-        blocked_request=todo.blocked_request,
-        waiting_endpoint=todo.waiting_endpoint,
-    )
-    run.save(update_fields=["counts"])
+    run = start(board, today, user, todo)
     for consents in chunks(todo.consents, batch_size):
         act_on_consents(run, consents, today, user)
     for pupils in chunks(todo.pupils, batch_size):
         act_on_pupils(run, pupils, today, user)
-    run.counts.update(sweep(board.pk, today, dry_run=False))
-    run.left_over = check(run)
-    run.report = sign_report(run)
-    run.state = RunState.DONE
-    run.finished_at = timezone.now()
+    return finish(run, today, user)
+
+
+def finish(run: RetentionRun, today: dt.date, user: AuthUser | None) -> RetentionRun:
+    """The sweeps, the check and the signed report, once (a run another execution finished
+    meanwhile is left as it is)."""
+    swept = sweep(run.board_id, today, dry_run=False)
     with transaction.atomic():
+        if not lock(run):
+            return RetentionRun.objects.get(pk=run.pk)
+        run.counts.update(swept)
+        run.left_over = check(run)
+        run.report = sign_report(run)
+        run.state = RunState.DONE
+        run.finished_at = timezone.now()
         run.save()
+        signature = signed_note.parse_note(run.report.encode()).signatures[0].line.strip()
         record(
             events.RUN_REPORT,
             actor_for(user) if user else SYSTEM,
@@ -182,16 +184,18 @@ def execute(
                 "orders": len(run.orders),
                 "left_over": run.left_over,
                 "sha256": hashlib.sha256(run.report.encode()).hexdigest(),
-                "signature": signed_note.parse_note(run.report.encode()).signatures[0].line.strip(),
+                "signature": signature,
             },
         )
-    logger.info("retention.run.done", board=board.pk, run=str(run.pk), **run.counts)
+    logger.info("retention.run.done", board=run.board_id, run=str(run.pk), **run.counts)
     return run
 
 
-def start(board: Board, today: dt.date, user: AuthUser | None) -> RetentionRun:
-    """The board's running run of ``today`` (continued), or a new one."""
+def start(board: Board, today: dt.date, user: AuthUser | None, todo: Work) -> RetentionRun:
+    """The board's running run of ``today`` (continued), or a new one; with what it sees
+    blocked now. The board's row is locked meanwhile, so two executions share one run."""
     with transaction.atomic():
+        Board.objects.select_for_update().filter(pk=board.pk).first()
         running = list(
             RetentionRun.objects.select_for_update()
             .filter(board=board, dry_run=False, state=RunState.RUNNING)
@@ -202,11 +206,20 @@ def start(board: Board, today: dt.date, user: AuthUser | None) -> RetentionRun:
                 stale.state = RunState.FAILED
                 stale.finished_at = timezone.now()
                 stale.save(update_fields=["state", "finished_at"])
-        current = next((item for item in running if item.as_of == today), None)
-        if current is not None:
-            logger.info("retention.run.continued", board=board.pk, run=str(current.pk))
-            return current
-        return RetentionRun.objects.create(board=board, as_of=today, started_by=user)
+        run = next((item for item in running if item.as_of == today), None)
+        if run is None:
+            run = RetentionRun(board=board, as_of=today, started_by=user)
+        else:
+            logger.info("retention.run.continued", board=board.pk, run=str(run.pk))
+        for key in COUNTED:
+            run.counts.setdefault(key, 0)
+        run.counts.update(
+            blocked_hold=todo.blocked_hold,
+            blocked_request=todo.blocked_request,
+            waiting_endpoint=todo.waiting_endpoint,
+        )
+        run.save()
+        return run
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -242,7 +255,8 @@ def act_on_consents(
 ) -> None:
     """One transaction: an order per withdrawn consent, each with its action."""
     with transaction.atomic():
-        run = lock(run)
+        if not lock(run):
+            return  # another execution finished the run meanwhile
         done = set(
             RetentionAction.objects.filter(
                 board_id=run.board_id,
@@ -292,7 +306,8 @@ def act_on_pupils(
     """One transaction: per supplier one order for the batch's pupils due there (an action per
     pupil), then the pupils whose time at the hub is over deleted (an action per row)."""
     with transaction.atomic():
-        run = lock(run)
+        if not lock(run):
+            return  # another execution finished the run meanwhile
         done: set[tuple[int, str, int | None]] = set(
             RetentionAction.objects.filter(
                 board_id=run.board_id, student_key__in=[pupil.student_id for pupil in batch]
@@ -363,13 +378,14 @@ def act_on_pupils(
         run.save(update_fields=["counts", "orders"])
 
 
-def lock(run: RetentionRun) -> RetentionRun:
-    """The run's row, locked for the batch's transaction (one batch at a time per run)."""
+def lock(run: RetentionRun) -> bool:
+    """Lock the run's row for the caller's transaction (one batch at a time per run) and read its
+    counts and orders again; False when it is no longer running."""
     locked = RetentionRun.objects.select_for_update().get(pk=run.pk)
     if locked.state != RunState.RUNNING:
-        raise RunRefused("the retention run is no longer running")
+        return False
     run.counts, run.orders = locked.counts, locked.orders
-    return run
+    return True
 
 
 # --- deleting at the hub -------------------------------------------------------------------------

@@ -301,3 +301,30 @@ def test_the_report_is_signed_recorded_and_names_no_pupil(world: RunWorld) -> No
         run.verify_report(tampered)
     with pytest.raises(run.ReportInvalid):
         run.verify_report("not a note\n")
+
+
+def test_a_run_stopped_the_day_before_is_closed_and_the_next_day_does_the_rest_once(
+    world: RunWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for student in world.students[:4]:
+        world.leave(student)
+    clock.advance(YEAR + 1)
+    delete = run.delete_pupils
+
+    def fails_at_once(*args: object, **kwargs: object) -> dict[str, int]:
+        raise RuntimeError("the worker died here")
+
+    monkeypatch.setattr(run, "delete_pupils", fails_at_once)
+    with pytest.raises(RuntimeError):
+        real(world, batch_size=2)
+    monkeypatch.setattr(run, "delete_pupils", delete)
+    clock.advance(1)
+    done = real(world, batch_size=2)
+    stopped = RetentionRun.objects.exclude(pk=done.pk).get(dry_run=False)
+    assert stopped.state == RunState.FAILED
+    assert stopped.finished_at is not None
+    assert done.state == RunState.DONE
+    assert done.counts["pupils_deleted"] == 4
+    for student in world.students[:4]:
+        assert not exists(student)
+        assert ordered(world, student) == Counter({0: 1, 1: 1})

@@ -19,11 +19,12 @@ from django.db import transaction
 
 from regie.gateway.models import SupplierPseudonym
 from regie.jobs.tests.workers import start_worker, wait_until, workers
+from regie.ops.schedule import SCHEDULE
 from regie.orders.models import Order, OrderState
 from regie.orders.tests.conftest import hub_keys_dir, hub_keys_in_settings  # noqa: F401
 from regie.orders.tests.test_workers import WORKER_ENV
 from regie.retention import clock, run
-from regie.retention.jobs import run_board
+from regie.retention.jobs import daily, run_board
 from regie.retention.models import ActionScope, RetentionAction, RetentionRun, RunState
 from regie.retention.tests.runworld import RunWorld, make_run_world
 from regie.roster.models import Student
@@ -36,6 +37,10 @@ RETENTION_ENV = {
     "REGIE_SIMULATED_CLOCK": "true",
     "REGIE_RETENTION_BATCH_SIZE": "1",
 }
+
+
+def test_the_daily_retention_run_is_in_the_schedule() -> None:
+    assert [item.cron for item in SCHEDULE if item.job is daily] == ["23 2 * * *"]
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The retention run as jobs: ``retention.run_board`` runs one board on the retention day (the
-simulated clock's), ``retention.daily`` is in the schedule and does every board's dry run, then
-queues its real run."""
+simulated clock's), ``retention.daily`` does every board's dry run, then queues its real run
+(that it is in the schedule: ``ops/tests/test_retention_worker.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 from django.conf import LazySettings
 
 from regie.jobs import services as jobs
-from regie.ops.schedule import SCHEDULE
 from regie.orders.tests.conftest import hub_keys_dir, hub_keys_in_settings  # noqa: F401
 from regie.roster.models import Student
 
@@ -49,8 +48,7 @@ def test_the_board_job_runs_on_the_simulated_day_in_batches_of_the_setting(
     assert not Student.objects.filter(pk__in=[s.pk for s in world.students[:3]]).exists()
 
 
-def test_the_daily_job_is_scheduled_and_does_the_dry_run_first(world: RunWorld) -> None:
-    assert any(item.job is daily for item in SCHEDULE)
+def test_the_daily_job_does_the_dry_run_first_and_queues_the_real_run(world: RunWorld) -> None:
     world.leave(world.students[0])
     clock.advance(366)
     daily(timestamp=0)

@@ -264,10 +264,13 @@ def act_on_consents(
                 scope_key__in=[item.scope_key for item in batch],
             ).values_list("scope_key", flat=True)
         )
-        todo = [item for item in batch if item.scope_key not in done]
         students = Student.objects.select_related("school").in_bulk(
-            [item.student_id for item in todo]
+            [item.student_id for item in batch]
         )
+        # Not twice, and not about a pupil deleted meanwhile (their order covered everything).
+        todo = [
+            item for item in batch if item.scope_key not in done and item.student_id in students
+        ]
         suppliers = Supplier.objects.in_bulk([item.supplier_id for item in todo])
         products = Product.objects.in_bulk([item.product_id for item in todo])
         now = timezone.now()

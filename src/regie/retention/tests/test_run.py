@@ -25,7 +25,7 @@ from regie.orders.tests.conftest import hub_keys_dir, hub_keys_in_settings  # no
 from regie.portal.models import RequestKind, RequestState, RightsRequest
 from regie.roster.models import Student
 
-from .. import clock, events, rules, run
+from .. import clock, events, rules, run, sweeps
 from ..models import ActionScope, LegalHold, RetentionAction, RetentionRun, RunState
 from .runworld import RunWorld, make_run_world
 
@@ -328,3 +328,20 @@ def test_a_run_stopped_the_day_before_is_closed_and_the_next_day_does_the_rest_o
     for student in world.students[:4]:
         assert not exists(student)
         assert ordered(world, student) == Counter({0: 1, 1: 1})
+
+
+def test_the_hubs_other_kinds_are_swept_counted_alike_in_the_dry_run(
+    world: RunWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[int, dt.date, bool]] = []
+
+    def uploads(board_id: int, today: dt.date, dry_run: bool) -> int:
+        calls.append((board_id, today, dry_run))
+        return 3
+
+    monkeypatch.setitem(sweeps.SWEEPS, "import_uploads", uploads)
+    trial = dry(world)
+    done = real(world)
+    assert calls == [(world.board.pk, clock.today(), True), (world.board.pk, clock.today(), False)]
+    assert trial.counts["sweep_import_uploads"] == done.counts["sweep_import_uploads"] == 3
+    assert run.verify_report(done.report)["counts"]["sweep_import_uploads"] == 3

@@ -256,7 +256,8 @@ def section(result: dict[str, Any]) -> str:
             "",
             f"Load average (1 min) at the start of the run {result['load'][0]:.1f}, at its end "
             f"{result['load'][1]:.1f}, on {result['cores']} cores: the machine was shared with "
-            "other work, so the seconds are long; the ratio is the figure to compare.",
+            "other work, so the seconds are long, and even the ratio moves with it (the raw "
+            "delete, a few seconds, suffers most): rerun on a quiet machine for a firm figure.",
             "",
         ]
     )

@@ -35,6 +35,7 @@ MODULES = (
     "oneroster",
     "orders",
     "audit_log",
+    "retention_run",
 )
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "performance.md"

@@ -378,6 +378,13 @@ SIMULATED_CLOCK = env_bool(
     "Let `regie clock advance` move the day retention acts on (the demo and tests only; never in "
     "production).",
 )
+RETENTION_BATCH_SIZE = env_int(
+    "REGIE_RETENTION_BATCH_SIZE",
+    500,
+    "How many pupils the retention run handles in one transaction (a killed run continues from "
+    "the last batch it finished).",
+    minimum=1,
+)
 
 # --- The provable audit log (regie.audit's tree; checkpoints and witnesses: regie.transparency) -
 

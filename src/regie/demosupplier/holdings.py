@@ -13,6 +13,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+# The school's names of the data (the hub's catalogue, as an order's ``details.attributes``
+# gives them) and the claims that carry them at sign-in (OIDC Core §5.1 where there is one).
+ATTRIBUTE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "first_name": ("given_name",),
+    "last_name": ("family_name",),
+    "date_of_birth": ("birthdate",),
+    "gender": ("gender",),
+    "email": ("email",),
+    "eck_id": ("eck_id",),
+    "school": ("school",),
+    "groups": ("groups",),
+    "year_level": ("year_level",),
+    "role": ("role",),
+}
+
+
+def claims_of(attribute: str) -> tuple[str, ...]:
+    """The claims that carry ``attribute`` (an unknown one: a claim of that name)."""
+    return ATTRIBUTE_CLAIMS.get(attribute, (attribute,))
+
 
 @dataclass
 class Held:
@@ -82,6 +102,22 @@ class Holdings:
         """Delete everything held for ``subs``; how many of them we held something for."""
         with self._lock:
             return sum(self._held.pop(sub, None) is not None for sub in set(subs))
+
+    def erase_attributes(self, subs: Iterable[str], attributes: Iterable[str]) -> int:
+        """Delete only ``attributes`` from the claims kept of ``subs`` (every product's copy);
+        the rest stays. How many claims were deleted."""
+        claims = {claim for attribute in attributes for claim in claims_of(attribute)}
+        erased = 0
+        with self._lock:
+            for sub in set(subs):
+                held = self._held.get(sub)
+                if held is None:
+                    continue
+                for received in held.received.values():
+                    for claim in claims & set(received):
+                        del received[claim]
+                        erased += 1
+        return erased
 
     def erase_all(self) -> int:
         with self._lock:

@@ -6,7 +6,8 @@ key, ``Content-Digest`` per RFC 9530, Standard Webhooks' id and timestamp). The 
 1. verifies it with :func:`regie.lib.supplier_orders.verify_order_request` against the hub's JWKS
    (``<issuer>/jwks``, fetched with httpx, cached, fetched again once for a key id it does not
    know) — a bad signature is ``401``, an order it cannot read ``400``;
-2. acts on it at once on what it holds (:mod:`.holdings`): erasure deletes, access reads,
+2. acts on it at once on what it holds (:mod:`.holdings`): erasure deletes (with
+   ``details.attributes``: only those attributes of the claims kept), access reads,
    restriction and objection mark (nothing is processed for the pupil any more), a rectification
    notice is noted, the end of the contract deletes everything;
 3. answers ``200 {"receipts": [accepted, completed]}``, both signed with the supplier's own key
@@ -280,6 +281,20 @@ class OrderDesk:
         subjects: list[str] = list(order["subjects"])
         count = len(subjects)
         today = datetime.now(UTC).date().isoformat()
+        attributes = erasure_attributes(order)
+        if kind == "erasure" and attributes:
+            erased = self.holdings.erase_attributes(subjects, attributes)
+            self.forget(set(subjects))
+            named = ", ".join(attributes)
+            return (
+                f"Vernietigingsverklaring: op {today} heeft de leverancier van {count} "
+                f"leerling(en) alleen deze gegevens gewist: {named} ({erased} bewaard(e) "
+                "gegeven(s) uit het inloggen). De andere gegevens blijven: de opdracht ging "
+                "alleen over deze gegevens (ingetrokken toestemming). Ook de kopie van het "
+                "inloggen in open sessies is gewist; bij het volgende inloggen krijgt de "
+                "leverancier alleen wat de school nog vrijgeeft.",
+                {},
+            )
         if kind == "erasure":
             held = self.holdings.erase(subjects)
             self.forget(set(subjects))
@@ -351,6 +366,15 @@ def subprocessors_passed(details: Mapping[str, Any]) -> str:
     )
 
 
+def erasure_attributes(order: dict[str, Any]) -> list[str]:
+    """The attributes an erasure order is limited to (``details.attributes``), or none: then it
+    is about everything held."""
+    attributes = order.get("details", {}).get("attributes")
+    if not isinstance(attributes, list):
+        return []
+    return [item for item in attributes if isinstance(item, str) and 0 < len(item) <= 100]
+
+
 def check_order(order: Any, issuer: str) -> None:
     """The order's body as the contract describes it, from this supplier's hub (else 400)."""
     if not isinstance(order, dict) or not set(order) >= FIELDS:
@@ -372,6 +396,13 @@ def check_order(order: Any, issuer: str) -> None:
             raise OrderRefused(400, f"{name} must be a text")
     if not isinstance(order.get("details", {}), dict):
         raise OrderRefused(400, "details must be an object")
+    attributes = order.get("details", {}).get("attributes")
+    if attributes is not None and (
+        not isinstance(attributes, list)
+        or not attributes
+        or len(erasure_attributes(order)) != len(attributes)
+    ):
+        raise OrderRefused(400, "details.attributes must be a list of names")
 
 
 def orders_page_body(desk: OrderDesk, title: str) -> str:

@@ -9,6 +9,7 @@ from regie.jobs.jobs import prune, retry_stalled
 from regie.jobs.services import Periodic
 from regie.orders.jobs import chase
 from regie.portal.jobs import flag_overdue_requests
+from regie.retention.jobs import daily as retention_daily
 from regie.transparency.jobs import publish
 
 SCHEDULE: tuple[Periodic, ...] = (
@@ -24,4 +25,6 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(flag_overdue_requests, cron="13 * * * *"),
     # The audit log: a signed checkpoint when it grew, sent to the witnesses to cosign.
     Periodic(publish, cron="*/5 * * * *"),
+    # Retention: every board's dry run, then the real run (deletes, orders, a signed report).
+    Periodic(retention_daily, cron="23 2 * * *"),
 )

@@ -10,4 +10,11 @@ class RetentionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import events  # noqa: F401  (declares the audit event types)
+        from regie.orders.signals import order_changed
+
+        from . import (
+            events,  # noqa: F401  (declares the audit event types)
+            legacy,
+        )
+
+        order_changed.connect(legacy.on_order_changed, dispatch_uid="retention.legacy")

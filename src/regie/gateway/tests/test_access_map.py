@@ -327,6 +327,7 @@ TABLE: list[Row] = [
     *rows(("requests:detail",), NO_SUCH_ORDER),
     # --- retention (regie.retention): the board register's editors ------------------------------
     *rows(("retention:overview",), BOARD_REGISTER),
+    *rows(("retention:legacy",), BOARD_REGISTER),
     # --- the admin site: its login and logout, and (below) the family of every other page ------
     *rows(("admin:login",), (*same(200)[:8], 302)),  # the superuser is logged in already
     *rows(("admin:logout",), same(302), POST),

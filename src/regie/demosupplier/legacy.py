@@ -35,17 +35,22 @@ class NamedRecord:
         return found
 
 
-# The demo board's primary school (roster.demo_board.PO_SCHOOL) and pupils by their LAS keys
-# (LL-000001 …): the pupils of that school among them are matched on the key; the names and
-# birth dates are the supplier's own (outdated) copies. Two records match no pupil.
+# The demo board's primary school (roster.demo_board.PO_SCHOOL) and pupils by their LAS keys, as
+# ``generate_demo_board()`` (seed 2026, 1200 pupils) makes them: six pupils of the groups
+# Rekenwereld is licensed for (Groep 1A and 1B: converted), three other pupils of the school
+# (not allowed: no licence), two of the secondary school (not found at this school) and one
+# record with only a name and birth date that matches nobody. The names and birth dates are the
+# supplier's own outdated copies, fictional.
 DEMO_SCHOOL = "99XA"
+LICENSED = ("LL-000033", "LL-000068", "LL-000097", "LL-000111", "LL-000112", "LL-000119")
+UNLICENSED = ("LL-000002", "LL-000003", "LL-000008")
+OTHER_SCHOOL = ("LL-000001", "LL-000004")
 DEMO_RECORDS = (
     *(
-        NamedRecord(f"RW-{number:04d}", f"LL-{number:06d}", f"Leerling {number} (oud)")
-        for number in range(1, 41)
+        NamedRecord(f"RW-{number:04d}", las_key, f"Leerling {number} (oud)", "2019-01-01")
+        for number, las_key in enumerate((*LICENSED, *UNLICENSED, *OTHER_SCHOOL), start=1)
     ),
     NamedRecord("RW-9001", name="Pim Verhoeven", birth_date="2016-02-29"),
-    NamedRecord("RW-9002", las_key="LL-999999", name="Saar de Wit", birth_date="2015-11-11"),
 )
 
 

@@ -131,11 +131,21 @@ def match(
     return found
 
 
-def _may_have_pseudonym(product: Product | None, student: Student, day: dt.date) -> bool:
-    if product is None:
-        return False
-    decision = policy.decide(product, student, (catalogue.SUPPLIER_PSEUDONYM,), day=day)
-    return catalogue.SUPPLIER_PSEUDONYM in decision.allowed
+def _products(client: OAuthClient) -> list[Product]:
+    """The client's product, or (a client for the whole supplier) every product of it."""
+    if client.product is not None:
+        return [client.product]
+    return list(Product.objects.filter(supplier=client.supplier))
+
+
+def _may_have_pseudonym(products: list[Product], student: Student, day: dt.date) -> bool:
+    """The release policy lets the pseudonym go for one of ``products`` (an agreement in force
+    with the pupil's board and a licence covering the pupil)."""
+    wanted = (catalogue.SUPPLIER_PSEUDONYM,)
+    return any(
+        catalogue.SUPPLIER_PSEUDONYM in policy.decide(product, student, wanted, day=day).allowed
+        for product in products
+    )
 
 
 def register(
@@ -147,11 +157,12 @@ def register(
     day = clock.today()
     table: list[Converted] = []
     converted: dict[int, Student] = {}
+    products = _products(client)
     for item, student, status in match(school, items):
         if student is None:
             table.append(Converted(item.key, None, status))
             continue
-        if not _may_have_pseudonym(client.product, student, day):
+        if not _may_have_pseudonym(products, student, day):
             table.append(Converted(item.key, None, NOT_ALLOWED))
             continue
         value = pseudonyms.for_student(student, supplier)

@@ -30,6 +30,7 @@ from regie.gateway import oidc
 from regie.gateway.models import OAuthClient
 from regie.gateway.scopes import LEGACY
 from regie.lib.problems import json_response, problem_response
+from regie.nummervoorziening.client import NummervoorzieningClientError
 
 from . import legacy
 
@@ -162,7 +163,12 @@ def register(request: HttpRequest) -> HttpResponse:
         return problem_response(
             404, "unknown-school", "Not found", "There is no school with this code for you."
         )
-    registration, table = legacy.register(client, school, records)
+    try:
+        registration, table = legacy.register(client, school, records)
+    except NummervoorzieningClientError:
+        return problem_response(
+            503, "unavailable", "Unavailable", "Pseudonyms cannot be had now; try again later."
+        )
     return json_response(
         {"registration": registration.pk, "table": [row.as_json() for row in table]}
     )

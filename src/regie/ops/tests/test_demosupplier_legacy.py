@@ -6,50 +6,37 @@ statement that confirms the destruction on the board's page."""
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from regie.demosupplier import server
+from regie.demosupplier import legacy, server
 from regie.demosupplier.legacy import NamedRecord
 from regie.demosupplier.suppliers import REKENWERELD
 from regie.gateway import pseudonyms
-from regie.gateway.tests.conftest import (
-    Launchable,
-    launchable,
-    oidc_keys_dir,
-    oidc_keys_in_settings,
-)
+from regie.gateway.tests.conftest import Launchable
 from regie.ops import supplier_registration as registration
+from regie.ops.tests.test_demosupplier_rostering import csrf_of
 from regie.orders.jobs import deliver
 from regie.orders.models import Order, OrderState
+from regie.retention.models import LegacyRegistration, LegacyState
+from regie.roster.demo_board import PO_SCHOOL, VO_SCHOOL, generate_demo_board
 from regie.roster.importing.records import StaffRole
 from regie.roster.tests.exports import client_for, make_staff
 
-from ..models import LegacyRegistration, LegacyState
-
-__all__ = ["launchable", "oidc_keys_dir", "oidc_keys_in_settings"]  # the gateway's fixtures
-
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
 
 @pytest.fixture
-def rekenwereld(request: pytest.FixtureRequest) -> Iterator[server.Running]:
-    hub: Launchable = request.getfixturevalue("launchable")
+def rekenwereld(launchable: Launchable) -> Iterator[server.Running]:
+    hub = launchable
     item = server.start(REKENWERELD, f"{hub.base}/oidc", port=0)
     registration.register_clients(item.app, hub.supplier, {"": hub.product})
     yield item
     item.stop()
 
 
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found is not None
-    return html.unescape(found[1])
-
-
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
 def test_the_demo_supplier_converts_and_destroys_its_legacy_named_data(
     launchable: Launchable, rekenwereld: server.Running
 ) -> None:
@@ -103,3 +90,20 @@ def test_the_demo_supplier_converts_and_destroys_its_legacy_named_data(
     board_page = client_for(user).get("/privacy/bewaren/oude-gegevens/").content.decode()
     assert "vernietiging bevestigd" in board_page
     assert html.escape(book.statement) in board_page
+
+
+def test_the_demo_records_follow_the_demo_boards_pupils() -> None:
+    """Rekenwereld's old records name the demo board's pupils (no database): the licensed ones
+    are in the groups the demo register licenses, the others where the docstring says."""
+    export = generate_demo_board().export
+    where = {item.key: (item.school_key, set(item.group_keys)) for item in export.students}
+    for key in legacy.LICENSED:
+        school, groups = where[key]
+        assert school == PO_SCHOOL.key
+        assert groups & {"GR-PO-1A", "GR-PO-1B"}
+    for key in legacy.UNLICENSED:
+        school, groups = where[key]
+        assert school == PO_SCHOOL.key
+        assert not groups & {"GR-PO-1A", "GR-PO-1B", "GR-PO-1C"}
+    assert {where[key][0] for key in legacy.OTHER_SCHOOL} == {VO_SCHOOL.key}
+    assert PO_SCHOOL.brin + PO_SCHOOL.vestiging == legacy.DEMO_SCHOOL

@@ -28,7 +28,7 @@ from django.db import transaction
 from regie.agreements import catalogue, policy
 from regie.agreements.models import Product, Supplier
 from regie.audit.events import define
-from regie.audit.services import client_actor, record
+from regie.audit.services import SYSTEM, client_actor, record
 from regie.core.models import School
 from regie.gateway import pseudonyms
 from regie.gateway.models import OAuthClient
@@ -234,7 +234,7 @@ def on_order_changed(sender: Any, *, order: Order, previous: str, **_: Any) -> N
         registration.save(update_fields=["state", "changed_at"])
         record(
             DESTRUCTION_CHANGED,
-            "system",
+            SYSTEM,
             subject=f"legacy:{registration.pk}",
             details={"registration": registration.pk, "order": str(order.pk), "state": state},
         )

@@ -5,7 +5,9 @@ the destruction on the board's page. Bad input and foreign or forged tokens chan
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -294,6 +296,26 @@ def test_a_refusal_is_shown_with_its_reason(legacy: Legacy) -> None:
     shown = page(legacy)
     assert "vernietiging geweigerd" in shown
     assert reason in shown
+
+
+def test_an_order_past_its_deadline_shows_the_registration_overdue(legacy: Legacy) -> None:
+    registration = registered(legacy)
+    order = registration.order
+    assert order is not None
+    orders.transition(order, "delivered")
+    Order.objects.filter(pk=order.pk).update(deadline=dt.date(2020, 1, 1))
+    assert orders.chase() == 1
+    assert LegacyRegistration.objects.get().state == LegacyState.OVERDUE
+    shown = page(legacy)
+    assert "vernietiging te laat" in shown
+    line = legacy_overview_line(shown)
+    assert line == ["1", "1", "0", "1", "1"]  # records, converted, confirmed, open, overdue
+
+
+def legacy_overview_line(shown: str) -> list[str]:
+    found = re.search(r"<tr><th scope=\"row\">[^<]*</th>((?:<td>\d+</td>){5})</tr>", shown)
+    assert found is not None
+    return re.findall(r"<td>(\d+)</td>", found[1])
 
 
 def test_nothing_converted_keeps_the_registration_and_asks_for_a_statement(

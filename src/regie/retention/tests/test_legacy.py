@@ -16,9 +16,11 @@ import httpx
 import pytest
 from django.test import Client
 from joserfc.jwk import ECKey
+from playwright.sync_api import Page, expect
 
 from regie.agreements.tests.register import make_supplier
 from regie.audit.models import AuditEvent
+from regie.browser import assert_accessible, browser, page
 from regie.gateway import pseudonyms
 from regie.gateway.models import OAuthClient
 from regie.gateway.scopes import LEGACY, ROSTER_CORE_READ
@@ -30,6 +32,7 @@ from regie.gateway.tests.conftest import (
     oidc_keys_in_settings,
 )
 from regie.lib import supplier_orders
+from regie.logins import log_in_in_browser
 from regie.orders import services as orders
 from regie.orders.models import Order, OrderState, OrderType
 from regie.roster.importing.records import StaffRole
@@ -38,7 +41,13 @@ from regie.roster.tests.exports import client_for, make_staff
 
 from ..models import LegacyRegistration, LegacyState
 
-__all__ = ["launchable", "oidc_keys_dir", "oidc_keys_in_settings"]  # the gateway's fixtures
+__all__ = [  # the gateway's fixtures, and the real browser's
+    "browser",
+    "launchable",
+    "oidc_keys_dir",
+    "oidc_keys_in_settings",
+    "page",
+]
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -256,7 +265,7 @@ def registered(legacy: Legacy) -> LegacyRegistration:
     return LegacyRegistration.objects.get()
 
 
-def page(legacy: Legacy) -> str:
+def board_page(legacy: Legacy) -> str:
     board = legacy.hub.school.board
     user, _ = make_staff(board, None, StaffRole.PRIVACY_OFFICER)
     answer = client_for(user).get("/privacy/bewaren/oude-gegevens/")
@@ -271,14 +280,14 @@ def test_the_completed_receipt_confirms_the_destruction_on_the_page(legacy: Lega
     orders.transition(order, "delivered")
     orders.record_receipt(receipt(legacy, order, "accepted", ""))
     assert LegacyRegistration.objects.get().state == LegacyState.ORDERED
-    before = page(legacy)
+    before = board_page(legacy)
     assert "Nog geen verklaring." in before
     statement = "De oude namen, geboortedata en leerlingnummers zijn vernietigd."
     orders.record_receipt(receipt(legacy, order, "completed", statement))
     registration = LegacyRegistration.objects.get()
     assert registration.state == LegacyState.CONFIRMED
     assert Order.objects.get(pk=order.pk).state == OrderState.COMPLETED
-    after = page(legacy)
+    after = board_page(legacy)
     assert statement in after
     assert "vernietiging bevestigd" in after
     assert legacy.hub.supplier.name in after
@@ -293,7 +302,7 @@ def test_a_refusal_is_shown_with_its_reason(legacy: Legacy) -> None:
     reason = "Wettelijke bewaarplicht: de gegevens blijven tot de accountantscontrole."
     orders.record_receipt(receipt(legacy, order, "refused", reason))
     assert LegacyRegistration.objects.get().state == LegacyState.REFUSED
-    shown = page(legacy)
+    shown = board_page(legacy)
     assert "vernietiging geweigerd" in shown
     assert reason in shown
 
@@ -306,7 +315,7 @@ def test_an_order_past_its_deadline_shows_the_registration_overdue(legacy: Legac
     Order.objects.filter(pk=order.pk).update(deadline=dt.date(2020, 1, 1))
     assert orders.chase() == 1
     assert LegacyRegistration.objects.get().state == LegacyState.OVERDUE
-    shown = page(legacy)
+    shown = board_page(legacy)
     assert "vernietiging te laat" in shown
     line = legacy_overview_line(shown)
     assert line == ["1", "1", "0", "1", "1"]  # records, converted, confirmed, open, overdue
@@ -329,7 +338,7 @@ def test_nothing_converted_keeps_the_registration_and_asks_for_a_statement(
     assert registration.state == LegacyState.NOTHING_CONVERTED
     assert registration.order is None
     assert Order.objects.count() == 0
-    assert "Vraag de leverancier om een schriftelijke verklaring" in page(legacy)
+    assert "Vraag de leverancier om een schriftelijke verklaring" in board_page(legacy)
 
 
 def test_the_page_shows_only_the_logins_boards(legacy: Legacy, client: Client) -> None:
@@ -341,3 +350,20 @@ def test_the_page_shows_only_the_logins_boards(legacy: Legacy, client: Client) -
     shown = client_for(user).get("/privacy/bewaren/oude-gegevens/").content.decode()
     assert legacy.hub.supplier.name not in shown
     assert "Geen leverancier heeft oude gegevens aangemeld." in shown
+
+
+@pytest.mark.browser
+def test_the_board_sees_the_statement_in_a_browser(legacy: Legacy, page: Page) -> None:
+    registration = registered(legacy)
+    order = registration.order
+    assert order is not None
+    orders.transition(order, "delivered")
+    orders.record_receipt(receipt(legacy, order, "accepted", ""))
+    statement = "De oude namen, geboortedata en leerlingnummers zijn vernietigd."
+    orders.record_receipt(receipt(legacy, order, "completed", statement))
+    user, _ = make_staff(legacy.hub.school.board, None, StaffRole.PRIVACY_OFFICER)
+    log_in_in_browser(page, legacy.hub.base, user.username)
+    page.goto(f"{legacy.hub.base}/privacy/bewaren/oude-gegevens/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Oude gegevens van leveranciers")
+    expect(page.get_by_text(statement)).to_be_visible()
+    assert_accessible(page)

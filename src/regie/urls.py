@@ -38,6 +38,8 @@ if settings.ROLE in {"all", "hub"}:
         # Retention: rules, what is coming, legal holds, runs (and, with the helpers' parts,
         # contracts ending, legacy data, canaries).
         path("privacy/bewaren/", include("regie.retention.urls")),
+        # A supplier registers its legacy named data and gets a conversion table (motion 9).
+        path("retention/", include("regie.retention.legacy_urls")),
         path("school/", include("regie.roster.urls")),
         path("privacy/", include("regie.agreements.urls")),
         path("privacyverklaringen/", core_views.privacy_statements, name="privacy-statements"),

@@ -16,7 +16,8 @@ Routes (``{p}`` is a product's prefix, empty for the supplier's first product):
 - for a supplier with a back office (``spec.roster``): ``GET /rooster`` shows the roster last
   fetched, ``POST /rooster/ophalen`` ("Rooster ophalen") fetches classes and pupils over OneRoster
   REST, ``POST /rooster/resultaat`` ("Resultaat terugsturen") puts a line item for the class and
-  a result for the pupil (see :mod:`.rostering`).
+  a result for the pupil (see :mod:`.rostering`), ``POST /rooster/oude-gegevens`` ("Oude gegevens
+  aanmelden bij regie") registers the named data held from before pseudonyms (:mod:`.legacy`).
 
 The supplier is fictional and keeps nothing but what the pages show, in memory; what it holds per
 pseudonym is in :mod:`.holdings`.
@@ -41,6 +42,7 @@ from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from .holdings import Holdings
+from .legacy import DEMO_RECORDS, DEMO_SCHOOL, LegacyBook
 from .orders import OrderDesk, Signer, orders_page_body
 from .relyingparty import PROTOCOL_CLAIMS, Pending, Received, RelyingParty, RelyingPartyError
 from .rostering import Roster, RosterClient, RosterError
@@ -168,6 +170,12 @@ class DemoSupplierApp:
             forget=self.forget,
             jwks_url=jwks_url,
         )
+        # The named data the back office held from before pseudonyms (motion 9).
+        self.legacy: LegacyBook | None = (
+            LegacyBook(DEMO_SCHOOL, list(DEMO_RECORDS)) if spec.roster else None
+        )
+        if self.legacy is not None:
+            self.orders.destroy_legacy = self.legacy.destroy
 
     @property
     def order_endpoint(self) -> str:
@@ -474,7 +482,12 @@ class DemoSupplierApp:
     # --- the back office: roster and results -----------------------------------------------------
 
     def back_office(self, request: Request, session: Session, client: RosterClient) -> Response:
-        routes = {"/rooster": "GET", "/rooster/ophalen": "POST", "/rooster/resultaat": "POST"}
+        routes = {
+            "/rooster": "GET",
+            "/rooster/ophalen": "POST",
+            "/rooster/resultaat": "POST",
+            "/rooster/oude-gegevens": "POST",
+        }
         if request.path not in routes:
             return self.page("Niet gevonden", "<p>Deze pagina bestaat niet.</p>", status=404)
         if request.method != routes[request.path]:
@@ -497,7 +510,52 @@ class DemoSupplierApp:
                 {item.sourced_id: item.class_ids for item in roster.students},
             )
             return Response.redirect(f"{self.base}/rooster", 303)
+        if request.path == "/rooster/oude-gegevens":
+            return self.register_legacy(client)
         return self.send_result(request, session, client)
+
+    def register_legacy(self, client: RosterClient) -> Response:
+        book = self.legacy
+        if book is None or not book.named or book.registration is not None:
+            return self.roster_problem("Er zijn geen oude gegevens (meer) om aan te melden.")
+        try:
+            client.register_legacy(book)
+        except RosterError as failure:
+            return self.roster_problem(
+                f"Oude gegevens aanmelden bij regie is niet gelukt (foutcode {failure.error})."
+            )
+        return Response.redirect(f"{self.base}/rooster", 303)
+
+    def legacy_section(self, csrf: str) -> str:
+        """The old named records: how many are held, the conversion, the destruction."""
+        book = self.legacy
+        if book is None:
+            return ""
+        intro = (
+            "<section><h2>Oude gegevens (van voor de pseudoniemen)</h2>"
+            f"<p>{escape(self.spec.title)} kreeg vroeger namen, geboortedata en eigen "
+            "leerlingnummers. Die meldt het aan bij regie: regie geeft voor elke leerling het "
+            "pseudoniem terug en vraagt daarna de oude gegevens te vernietigen.</p>"
+        )
+        if book.registration is None:
+            return (
+                intro + f"<p data-legacy='held'>Nog {book.named} oude record(s) met namen.</p>"
+                f'<form method="post" action="/rooster/oude-gegevens">{csrf}'
+                "<button type='submit'>Oude gegevens aanmelden bij regie</button></form>"
+                "</section>"
+            )
+        counts = ", ".join(f"{escape(key)}: {value}" for key, value in sorted(book.counts.items()))
+        state = (
+            f"<p data-legacy='destroyed'>{escape(book.statement)}</p>"
+            if book.statement
+            else f"<p data-legacy='converted'>Nog {book.named} oude record(s) met namen; "
+            "regie vraagt ze te vernietigen (zie de opdrachten).</p>"
+        )
+        return (
+            intro + f"<p>Aangemeld bij regie (aanmelding {book.registration}): {counts}. "
+            f"{len(book.pseudonyms) or len(book.kept)} oud nummer(s) vervangen door een "
+            "pseudoniem.</p>" + state + "</section>"
+        )
 
     def send_result(self, request: Request, session: Session, client: RosterClient) -> Response:
         roster = session.roster
@@ -549,8 +607,11 @@ class DemoSupplierApp:
             "school voor dit leermiddel heeft klaargezet (OneRoster 1.2). Leerlingen hebben "
             f"alleen een pseudoniem: {escape(self.spec.title)} weet geen namen.</p>"
         )
+        legacy = self.legacy_section(csrf)
         if roster is None:
-            return self.page("Rooster", intro + "<p>Nog geen rooster opgehaald.</p>" + fetch)
+            return self.page(
+                "Rooster", intro + "<p>Nog geen rooster opgehaald.</p>" + fetch + legacy
+            )
         classes = "".join(
             f'<tr data-class="{escape(item.sourced_id)}"><td>{escape(item.title)}</td>'
             f"<td><code>{escape(item.sourced_id)}</code></td></tr>"
@@ -591,6 +652,7 @@ class DemoSupplierApp:
             "<p>Een teruggestuurd resultaat ziet de leerkracht van de klas in regie, onder "
             "<em>Resultaten</em>, met de naam van de leerling.</p>"
             + fetch
+            + legacy
             + '<p><a href="/">Terug naar de startpagina</a></p>'
         )
         return self.page("Rooster", body)

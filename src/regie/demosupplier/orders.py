@@ -165,6 +165,8 @@ class OrderDesk:
         self.tolerance = tolerance
         self.handled: dict[str, Handled] = {}
         self._lock = threading.Lock()
+        # Destroys the legacy named data (motion 9) and says what was done; None: holds none.
+        self.destroy_legacy: Callable[[], str] | None = None
 
     # --- receiving -------------------------------------------------------------------------------
 
@@ -339,7 +341,9 @@ class OrderDesk:
                 "gecorrigeerde gegevens.",
                 {},
             )
-        return (  # legacy-conversion
+        if self.destroy_legacy is not None:  # legacy-conversion
+            return self.destroy_legacy(), {}
+        return (  # legacy-conversion, with nothing held
             "Genoteerd: deze leverancier bewaart geen gegevens onder oude nummers; er was "
             "niets om te zetten.",
             {},

@@ -6,6 +6,8 @@
 - **rostering**: ``GET /classes`` and ``GET /students`` under
   ``/ims/oneroster/rostering/v1p2`` (scope ``roster-core.readonly``), page by page; a pupil's
   ``sourcedId`` is this supplier's pseudonym, never anything else;
+- **legacy named data** (motion 9): ``POST /retention/legacy`` (scope ``regie.legacy``) with
+  the old records of :mod:`.legacy`; the answer is the conversion table;
 - **results back**: ``PUT /lineItems/{id}`` for a class and ``PUT /results/{id}`` for a pupil
   under ``/ims/oneroster/gradebook/v1p2`` (scope ``gradebook.createput``).
 
@@ -25,11 +27,14 @@ import httpx
 from authlib.oauth2.rfc7523 import private_key_jwt_sign
 from authlib.oauth2.rfc7523.client import ASSERTION_TYPE
 
+from .legacy import LegacyBook
 from .relyingparty import TIMEOUT_SECONDS, RelyingParty, RelyingPartyError
 
 ROSTER_CORE_READ = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly"
 GRADEBOOK_CREATEPUT = "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.createput"
 SCOPES = (ROSTER_CORE_READ, GRADEBOOK_CREATEPUT)
+LEGACY = "regie.legacy"
+LEGACY_PATH = "/retention/legacy"
 ROSTERING = "/ims/oneroster/rostering/v1p2"
 GRADEBOOK = "/ims/oneroster/gradebook/v1p2"
 PAGE_SIZE = 100
@@ -95,8 +100,9 @@ class RosterClient:
     def public_jwks(self) -> dict[str, Any]:
         return self.party.public_jwks()
 
-    def token(self) -> str:
-        """A fresh access token with the roster and gradebook scopes (client credentials)."""
+    def token(self, scopes: tuple[str, ...] = SCOPES) -> str:
+        """A fresh access token with ``scopes`` (client credentials): the roster and gradebook
+        ones unless asked otherwise."""
         if self.client_id is None:
             raise RosterError("unregistered_client")
         try:
@@ -106,7 +112,7 @@ class RosterClient:
         assertion = private_key_jwt_sign(self.party.key, self.client_id, endpoint, alg="ES256")
         data = {
             "grant_type": "client_credentials",
-            "scope": " ".join(SCOPES),
+            "scope": " ".join(scopes),
             "client_assertion_type": ASSERTION_TYPE,
             "client_assertion": assertion,
         }
@@ -202,3 +208,18 @@ class RosterClient:
                 if answer.status_code not in {200, 201}:
                     raise RosterError(f"http_{answer.status_code}")
         return line_item, result
+
+    def register_legacy(self, book: LegacyBook) -> None:
+        """Register the old named records at the hub; the conversion table goes into ``book``."""
+        with self._api(self.token((LEGACY,))) as api:
+            try:
+                answer = api.post(LEGACY_PATH, json=book.body())
+                body: Any = answer.json()
+            except (httpx.HTTPError, ValueError):
+                raise RosterError("temporarily_unavailable") from None
+        if answer.status_code != 200 or not isinstance(body, dict):
+            raise RosterError(f"http_{answer.status_code}")
+        try:
+            book.converted(body)
+        except ValueError:
+            raise RosterError("invalid_response") from None

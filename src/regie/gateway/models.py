@@ -34,6 +34,8 @@ from regie.agreements.models import Product, Supplier
 from regie.core import datacategories as dc
 from regie.roster.models import Group, Student
 
+from .scopes import LEGACY
+
 
 def digest(value: str) -> str:
     """How codes, tokens and client secrets are stored: their SHA-256, hex.
@@ -163,7 +165,10 @@ class OAuthClient(models.Model):
         if grant_type == "authorization_code":
             return "openid" in self.scopes
         if grant_type == "client_credentials":
-            return any(scope.startswith("https://purl.imsglobal.org/") for scope in self.scopes)
+            return any(
+                scope.startswith("https://purl.imsglobal.org/") or scope == LEGACY.name
+                for scope in self.scopes
+            )
         return False
 
 

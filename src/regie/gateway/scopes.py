@@ -46,6 +46,13 @@ GRADEBOOK_DELETE = Scope(
 )
 GRADEBOOK_SCOPES = (GRADEBOOK_CREATEPUT, GRADEBOOK_READ, GRADEBOOK_DELETE)
 
+LEGACY = Scope(
+    "regie.legacy",
+    "Legacy named data (motion 9): register the named pupil data held from before pseudonyms "
+    "(own pupil keys, names, birth dates) for a school, and get a conversion table to "
+    "pseudonyms; the hub then orders the named data destroyed.",
+)
+
 SCOPES = {
     scope.name: scope
     for scope in (
@@ -56,6 +63,7 @@ SCOPES = {
         GRADEBOOK_CREATEPUT,
         GRADEBOOK_READ,
         GRADEBOOK_DELETE,
+        LEGACY,
     )
 }
 

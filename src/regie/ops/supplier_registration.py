@@ -7,9 +7,10 @@ for OIDC Back-Channel Logout), and registers the supplier's order endpoint (its 
 where the hub sends erasure and other orders; the receipts come back signed with the first
 product's client key, which the hub finds in that client's JWKS). A supplier with a back
 office (*Rekenwereld*) also gets a roster client for its first product: ``private_key_jwt`` with the
-same JWKS, no redirect URIs, the scopes ``roster-core.readonly`` and ``gradebook.createput`` (client
-credentials only). A client registered by an earlier start (same supplier, same name) is reused,
-with its JWKS and URIs brought up to date.
+same JWKS, no redirect URIs, the scopes ``roster-core.readonly``, ``gradebook.createput`` and
+``regie.legacy`` (to register its legacy named data; client credentials only). A client
+registered by an earlier start (same supplier, same name) is reused, with its JWKS and URIs
+brought up to date.
 
 :func:`ensure_second_launchable` gives *Taalrijk* a product with an **active** agreement
 (*Taalrijk Spelling*, licensed to the groups that have *Rekenwereld*), so that a pupil can see a
@@ -34,14 +35,14 @@ from regie.core.models import Board, Sector
 from regie.demosupplier.app import DemoSupplierApp
 from regie.gateway import services as gateway_services
 from regie.gateway.models import OAuthClient
-from regie.gateway.scopes import GRADEBOOK_CREATEPUT, ROSTER_CORE_READ
+from regie.gateway.scopes import GRADEBOOK_CREATEPUT, LEGACY, ROSTER_CORE_READ
 from regie.orders import services as orders
 
 SPELLING = "Taalrijk Spelling"
 SPELLING_ATTRIBUTES = [SUPPLIER_PSEUDONYM, "groups", "year_level"]
 
 
-ROSTER_SCOPES = [ROSTER_CORE_READ.name, GRADEBOOK_CREATEPUT.name]
+ROSTER_SCOPES = [ROSTER_CORE_READ.name, GRADEBOOK_CREATEPUT.name, LEGACY.name]
 
 
 def client_name(product: Product) -> str:

@@ -16,6 +16,7 @@ class RetentionConfig(AppConfig):
         from . import (
             contracts,
             events,  # noqa: F401  (declares the audit event types)
+            legacy,
         )
 
         # End of contract: a termination orders the destruction; the order's completed receipt
@@ -27,3 +28,5 @@ class RetentionConfig(AppConfig):
             contracts.on_order_changed, dispatch_uid="retention.contracts.order_changed"
         )
         contracts.register_proofs()
+        # Legacy named data: the legacy-conversion order's receipt is the destruction statement.
+        order_changed.connect(legacy.on_order_changed, dispatch_uid="retention.legacy")

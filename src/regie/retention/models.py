@@ -261,3 +261,51 @@ class ContractDestruction(models.Model):
 
     def __str__(self) -> str:
         return f"destruction for agreement {self.agreement_id}: {self.state}"
+
+
+class LegacyState(models.TextChoices):
+    """Where a supplier's legacy registration stands (motion 9)."""
+
+    ORDERED = "ordered", _("vernietiging gevraagd")
+    NOTHING_CONVERTED = "nothing_converted", _("niets omgezet: verklaring nodig")
+    CONFIRMED = "confirmed", _("vernietiging bevestigd")
+    REFUSED = "refused", _("vernietiging geweigerd")
+    OVERDUE = "overdue", _("vernietiging te laat")
+
+
+class LegacyRegistration(models.Model):
+    """A supplier registered the named data it held from before pseudonyms (its own pupil keys,
+    names, birth dates) for one school, and got a conversion table back. Only the counts are
+    kept: the named data itself is what must be destroyed, and the hub never stores it. The
+    ``order`` asks the supplier to destroy it; its completed receipt is the statement."""
+
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="+")
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="+", verbose_name=_("leverancier")
+    )
+    school = models.ForeignKey(
+        "core.School", on_delete=models.PROTECT, related_name="+", verbose_name=_("school")
+    )
+    records = models.PositiveIntegerField(_("aangemelde records"), default=0)
+    converted = models.PositiveIntegerField(_("omgezet"), default=0)
+    not_found = models.PositiveIntegerField(_("niet gevonden"), default=0)
+    ambiguous = models.PositiveIntegerField(_("niet eenduidig"), default=0)
+    not_allowed = models.PositiveIntegerField(_("niet toegestaan"), default=0)
+    created_at = models.DateTimeField(_("aangemeld"), auto_now_add=True)
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(
+        _("status"), max_length=20, choices=LegacyState.choices, default=LegacyState.ORDERED
+    )
+    changed_at = models.DateTimeField(_("gewijzigd"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("aanmelding oude gegevens")
+        verbose_name_plural = _("aanmeldingen oude gegevens")
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"legacy registration {self.pk} ({self.state})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, views_contracts
+from . import views, views_contracts, views_legacy
 
 app_name = "retention"
 
@@ -26,4 +26,5 @@ urlpatterns = [
         views_contracts.contract_nothing_released,
         name="contract-nothing-released",
     ),
+    path("oude-gegevens/", views_legacy.legacy_overview, name="legacy"),
 ]

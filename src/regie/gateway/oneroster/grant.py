@@ -14,13 +14,14 @@ from authlib.oauth2.rfc6749 import InvalidScopeError
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 
 from ..models import OAuthClient
-from ..scopes import GRADEBOOK_SCOPES, ROSTER_CORE_READ, ROSTER_DEMOGRAPHICS_READ
+from ..scopes import GRADEBOOK_SCOPES, LEGACY, ROSTER_CORE_READ, ROSTER_DEMOGRAPHICS_READ
 
 ROSTER_SCOPES = frozenset(
     {
         ROSTER_CORE_READ.name,
         ROSTER_DEMOGRAPHICS_READ.name,
         *(scope.name for scope in GRADEBOOK_SCOPES),
+        LEGACY.name,  # the legacy conversion (regie.retention.legacy_api), client credentials too
     }
 )
 

@@ -342,6 +342,10 @@ TABLE: list[Row] = [
             B=(L, 403, 403, 403, 403, 403, 404, 404, 302),
         )
     ],
+    *rows(("retention:legacy",), BOARD_REGISTER),
+    # a supplier's legacy registration: a bearer token with regie.legacy, POST only (no session)
+    *rows(("legacy:register",), same(405)),
+    *rows(("legacy:register",), same(401), POST),
     # --- the admin site: its login and logout, and (below) the family of every other page ------
     *rows(("admin:login",), (*same(200)[:8], 302)),  # the superuser is logged in already
     *rows(("admin:logout",), same(302), POST),

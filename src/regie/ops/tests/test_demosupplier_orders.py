@@ -245,7 +245,7 @@ def test_the_same_order_id_with_another_body_is_a_conflict(channel: Channel) -> 
         ("restriction", "Gemarkeerd", {"processing_restricted": True}),
         ("objection", "Gemarkeerd", {"objection_received": True}),
         ("rectification-notice", "Genoteerd", {"processing_restricted": False}),
-        ("legacy-conversion", "Genoteerd", {"processing_restricted": False}),
+        ("legacy-conversion", "Vernietigingsverklaring", {"processing_restricted": False}),
     ],
 )
 def test_the_other_order_types_are_completed_with_what_was_done(

@@ -18,7 +18,7 @@ from regie.demosupplier import server
 from regie.demosupplier.rostering import RosterError
 from regie.demosupplier.suppliers import REKENWERELD
 from regie.gateway.models import OAuthClient, Result, SupplierPseudonym
-from regie.gateway.scopes import GRADEBOOK_CREATEPUT, ROSTER_CORE_READ
+from regie.gateway.scopes import GRADEBOOK_CREATEPUT, LEGACY, ROSTER_CORE_READ
 from regie.gateway.tests.conftest import Launchable
 from regie.ops import supplier_registration as registration
 from regie.roster.importing.records import StaffRole
@@ -53,12 +53,14 @@ def csrf_of(page: str) -> str:
     return html.unescape(found[1])
 
 
-def test_it_registers_a_roster_client_with_only_the_roster_and_gradebook_scopes(
+def test_it_registers_a_roster_client_with_only_the_roster_gradebook_and_legacy_scopes(
     launchable: Launchable, rekenwereld: server.Running
 ) -> None:
     client = OAuthClient.objects.get(name=registration.roster_client_name(launchable.product))
     assert client.auth_method == "private_key_jwt"
-    assert sorted(client.scopes) == sorted([ROSTER_CORE_READ.name, GRADEBOOK_CREATEPUT.name])
+    assert sorted(client.scopes) == sorted(
+        [ROSTER_CORE_READ.name, GRADEBOOK_CREATEPUT.name, LEGACY.name]
+    )
     assert client.redirect_uris == []
     assert rekenwereld.app.roster_client is not None
     assert rekenwereld.app.roster_client.client_id == client.client_id

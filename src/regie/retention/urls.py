@@ -10,4 +10,6 @@ app_name = "retention"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("bewaarplichten/", views.holds_page, name="holds"),
+    path("runs/<uuid:run_uuid>/", views.run, name="run"),
 ]

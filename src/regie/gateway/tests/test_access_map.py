@@ -37,7 +37,6 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
 from regie.accounts.models import GuardianAccount, IdentityProvider
 from regie.accounts.services import create_pupil_login
@@ -46,7 +45,6 @@ from regie.agreements.tests.register import World, license_group, make_agreement
 from regie.audit.services import SYSTEM, record
 from regie.conftest import free_port
 from regie.logins import verified_client
-from regie.retention.models import RetentionRun
 from regie.roster.importing.records import StaffRole
 from regie.roster.models import Group, Guardian, ImportRun, ImportStatus, Student
 from regie.roster.tests.exports import make_staff
@@ -331,7 +329,9 @@ TABLE: list[Row] = [
     *rows(("retention:overview", "retention:holds"), BOARD_REGISTER),
     # a form without its kind or action: nothing to do (404)
     *rows(("retention:overview", "retention:holds"), NO_SUCH_ORDER, POST),
-    *variants("retention:run", A=BOARD_REGISTER, B=BOARD_REGISTER_B),
+    # no such run (gateway cannot import retention, a later app; another board's run is 404 in
+    # retention/tests/test_pages.py)
+    *rows(("retention:run",), NO_SUCH_ORDER),
     # --- the admin site: its login and logout, and (below) the family of every other page ------
     *rows(("admin:login",), (*same(200)[:8], 302)),  # the superuser is logged in already
     *rows(("admin:logout",), same(302), POST),
@@ -383,10 +383,6 @@ class AccessWorld(World):
         GuardianAccount.objects.create(
             user=self.guardian, board=self.board_a, email="ouder-a@ouders.example"
         )
-        self.retention_a, self.retention_b = (  # a retention run (a dry run) of each board
-            RetentionRun.objects.create(board=board, as_of=timezone.localdate(), dry_run=True)
-            for board in (self.board_a, self.board_b)
-        )
         self.event_a, self.event_b = (  # an event about a pupil of each board, for its proof
             record(SWITCH_CHANGED, SYSTEM, f"student:{student.pk}", {"fields": []})
             for student in (self.pupil(), Student.objects.filter(school=self.b1).order_by("pk")[0])
@@ -434,7 +430,6 @@ class AccessWorld(World):
             "school_id": {"A": self.a1, "A2": self.a2, "B": self.b1},
             "provider_id": {"": self.provider},
             "event_id": {"A": self.event_a, "B": self.event_b},
-            "run_uuid": {"A": self.retention_a, "B": self.retention_b},
         }
         return {
             name: {variant: item.pk for variant, item in items.items()}

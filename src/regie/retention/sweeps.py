@@ -25,6 +25,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
@@ -123,8 +124,8 @@ def guardians(board_id: int, today: dt.date, dry_run: bool) -> int:
             gone = addresses - still_known
             if gone:
                 accounts = GuardianAccount.objects.filter(board_id=board_id, email__in=gone)
-                user_model = GuardianAccount._meta.get_field("user").related_model
-                user_model._default_manager.filter(pk__in=accounts.values("user_id")).delete()
+                # The login goes with its account (the account cascades from the user).
+                User.objects.filter(pk__in=accounts.values("user_id")).delete()
     return len(due)
 
 

@@ -239,3 +239,21 @@ def test_orders_go_five_years_after_they_were_done_with_their_attempts(world: Wo
 
 def test_every_kind_of_the_hub_but_pupils_has_a_sweep() -> None:
     assert set(sweeps.SWEEPS) == set(rules.KINDS) - {HubDataKind.PUPILS_LEFT}
+
+
+def test_a_portal_login_stays_while_another_record_of_the_board_has_its_address(
+    world: World,
+) -> None:
+    gone = Guardian.objects.filter(school=world.a1).exclude(email="").order_by("pk")[0]
+    Guardian.objects.create(
+        school=world.a2, las_key="OU-tweede", achternaam="Ouder", email=gone.email.upper()
+    )
+    user = User.objects.create_user("ouder-twee-scholen")
+    GuardianAccount.objects.create(user=user, board=world.board_a, email=gone.email.lower())
+    Guardian.objects.filter(pk=gone.pk).update(is_active=False)
+    board = world.board_a.pk
+    counts(HubDataKind.GUARDIANS, board, DAY)
+
+    assert counts(HubDataKind.GUARDIANS, board, rules.add_period(DAY, 1, "months")) == (1, 1)
+    assert not Guardian.objects.filter(pk=gone.pk).exists()
+    assert User.objects.filter(pk=user.pk).exists()

@@ -12,7 +12,8 @@ itself requires, so nobody is shown a link to a 403.
 - **pupil**: 'Mijn leermiddelen' (the tiles), and their privacy and rights (the portal);
 - **guardian**: their children in the portal;
 - **privacy officer**: the dashboard (what needs doing), the register, agreements, licences,
-  pupils, schools, imports, the orders to suppliers and the audit log;
+  pupils, schools, imports, the orders to suppliers, the rights requests, retention and the audit
+  log;
 - **board admin, school admin**: schools, imports, pupils, and the register's parts their access
   allows (a board admin also the orders to suppliers);
 - **teacher**: their groups (their main page: a teacher's pupils, and from there each pupil's
@@ -70,6 +71,8 @@ GROUPS = Item(_("Groepen"), "roster:groups", roster.Access.sees_roster)
 ORDERS = Item(_("Opdrachten"), "orders:list", roster.Access.edits_board_register)
 # Rights requests of parents and pupils (``regie.portal``): the privacy officer's queue.
 REQUESTS = Item(_("Verzoeken"), "requests:list", roster.Access.edits_board_register)
+# Retention (``regie.retention``): the rules in words, what is coming, legal holds, the runs.
+RETENTION = Item(_("Bewaren"), "retention:overview", roster.Access.edits_board_register)
 
 MENUS: dict[str, tuple[Item, ...]] = {
     PUPIL: (TILES, PORTAL),
@@ -84,6 +87,7 @@ MENUS: dict[str, tuple[Item, ...]] = {
         IMPORT,
         ORDERS,
         REQUESTS,
+        RETENTION,
         Item(_("Logboek"), "agreements:audit-log", roster.Access.edits_board_register),
     ),
     StaffRole.BOARD_ADMIN: (SCHOOLS, IMPORT, STUDENTS, REGISTER, LICENCES, ORDERS),

@@ -10,6 +10,7 @@ class RetentionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from regie.agreements import services as register
         from regie.agreements.signals import agreement_status_changed
         from regie.orders.signals import order_changed
 
@@ -18,6 +19,7 @@ class RetentionConfig(AppConfig):
             events,  # noqa: F401  (declares the audit event types)
             legacy,
         )
+        from .dashboard import dashboard_lines
 
         # End of contract: a termination orders the destruction; the order's completed receipt
         # is the proof that takes the agreement to "data destroyed".
@@ -30,3 +32,6 @@ class RetentionConfig(AppConfig):
         contracts.register_proofs()
         # Legacy named data: the legacy-conversion order's receipt is the destruction statement.
         order_changed.connect(legacy.on_order_changed, dispatch_uid="retention.legacy")
+        # The dashboard is agreements', below retention: retention adds its lines to it (pupils
+        # due in the next 30 days, the legal holds in force).
+        register.add_todo_source(dashboard_lines)

@@ -20,7 +20,7 @@ from regie.agreements.models import ProcessingAgreement, RetentionUnit, Supplier
 from regie.core import datacategories as dc
 from regie.core.models import Board
 from regie.orders.models import Order
-from regie.roster.models import Student
+from regie.roster.models import Guardian, Student
 
 
 class HubDataKind(models.TextChoices):
@@ -309,3 +309,25 @@ class LegacyRegistration(models.Model):
 
     def __str__(self) -> str:
         return f"legacy registration {self.pk} ({self.state})"
+
+
+class InactiveGuardian(models.Model):
+    """Since when the hub has seen a guardian inactive (no longer in the school's export): the
+    start of the ``guardians`` rule (:mod:`.sweeps`). The import only switches ``is_active`` off;
+    the daily run notes the day it first sees that, and forgets it when the guardian is back."""
+
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "guardian": dc.UNIQUE_ID,
+        "board": dc.NOT_PERSONAL,
+        "since": dc.NOT_PERSONAL,
+    }
+
+    guardian = models.OneToOneField(
+        Guardian, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="+")
+    since = models.DateField(_("niet meer in de export sinds"))
+
+    def __str__(self) -> str:
+        return f"guardian {self.guardian_id} inactive since {self.since}"

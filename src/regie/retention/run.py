@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -486,8 +486,7 @@ def related_rows(ids: Sequence[int]) -> dict[str, Iterable[tuple[int, int]]]:
 def sweep(board_id: int, today: dt.date, *, dry_run: bool) -> dict[str, int]:
     """The hub's other kinds of data (:data:`regie.retention.sweeps.SWEEPS`): the count of
     each, deleted unless ``dry_run``."""
-    sweeps = cast(Mapping[str, Callable[[int, dt.date, bool], int]], SWEEPS)
-    return {f"sweep_{kind}": int(run(board_id, today, dry_run)) for kind, run in sweeps.items()}
+    return {f"sweep_{kind}": run(board_id, today, dry_run) for kind, run in SWEEPS.items()}
 
 
 def check(run: RetentionRun) -> dict[str, int]:

@@ -27,4 +27,6 @@ urlpatterns = [
         name="contract-nothing-released",
     ),
     path("oude-gegevens/", views_legacy.legacy_overview, name="legacy"),
+    path("bewaarplichten/", views.holds_page, name="holds"),
+    path("runs/<uuid:run_uuid>/", views.run, name="run"),
 ]

@@ -346,6 +346,12 @@ TABLE: list[Row] = [
     # a supplier's legacy registration: a bearer token with regie.legacy, POST only (no session)
     *rows(("legacy:register",), same(405)),
     *rows(("legacy:register",), same(401), POST),
+    *rows(("retention:overview", "retention:holds"), BOARD_REGISTER),
+    # a form without its kind or action: nothing to do (404)
+    *rows(("retention:overview", "retention:holds"), NO_SUCH_ORDER, POST),
+    # no such run (gateway cannot import retention, a later app; another board's run is 404 in
+    # retention/tests/test_pages.py)
+    *rows(("retention:run",), NO_SUCH_ORDER),
     # --- the admin site: its login and logout, and (below) the family of every other page ------
     *rows(("admin:login",), (*same(200)[:8], 302)),  # the superuser is logged in already
     *rows(("admin:logout",), same(302), POST),

@@ -38,6 +38,7 @@ OFFICER_MENU = (
     "roster:import",
     "orders:list",
     "requests:list",
+    "retention:overview",
     "agreements:audit-log",
 )
 ADMIN_MENU = (

@@ -39,8 +39,10 @@ from regie.logins import log_in_in_browser
 from regie.orders import services as orders
 from regie.portal import requests
 from regie.portal.models import RequestKind
+from regie.retention import holds
+from regie.retention.models import RetentionRun, RunState
 from regie.roster.importing.records import StaffRole
-from regie.roster.models import Student
+from regie.roster.models import Student, StudentStatus
 from regie.roster.tests.exports import make_staff
 
 pytestmark = [
@@ -121,6 +123,20 @@ def demo_like(launchable: Launchable) -> None:
     parent = User.objects.create_user("ouder-a", password=PASSWORD)
     GuardianAccount.objects.create(user=parent, board=board, email=guardian.email.lower())
     requests.file(launchable.pupil, RequestKind.ACCESS, parent, "")
+    # Retention: a pupil who left, under a legal hold (its lift form), another who left (the
+    # hold form offers them) and a finished run, so that the retention pages are walked.
+    left = list(Student.objects.filter(school=school).exclude(pk=launchable.pupil.pk)[:2])
+    Student.objects.filter(pk__in=[pupil.pk for pupil in left]).update(
+        status=StudentStatus.LEFT, left_on=timezone.localdate() - dt.timedelta(days=360)
+    )
+    holds.place(left[0], "Een lopende procedure (fictief).", user=None)
+    RetentionRun.objects.create(
+        board=board,
+        as_of=timezone.localdate(),
+        dry_run=True,
+        state=RunState.DONE,
+        counts={"pupils_deleted": 1, "sweep_results": 0},
+    )
 
 
 @dataclass
@@ -262,6 +278,9 @@ def test_every_page_a_role_can_reach_has_no_axe_violations_at_both_widths(
     if role == "fg":  # the orders pages: the list, an order, sending an erasure order
         assert {"orders:list", "orders:detail", "orders:erasure"} <= kinds, walk.summary(role)
         assert {"requests:list", "requests:detail"} <= kinds, walk.summary(role)
+        assert {"retention:overview", "retention:holds", "retention:run"} <= kinds, walk.summary(
+            role
+        )
     if role == "ouder":  # every page of the portal about a child
         assert {
             "portal:home",

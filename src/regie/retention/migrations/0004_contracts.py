@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("agreements", "0003_consent_withdrawn_trigger"),
         ("orders", "0001_initial"),
-        ("retention", "0001_initial"),
+        ("retention", "0003_pages"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -29,3 +29,22 @@ RUN_REPORT = define(
     "A retention run's signed report: counts per kind, the order ids sent, the check that the "
     "data is gone (the run id, the report's SHA-256 and its signature).",
 )
+CANARY_PLANTED = define(
+    "retention.canary.planted",
+    "The board planted canaries: fictional pupils released to suppliers like real ones, to "
+    "prove later that a deletion happened (the count, the school, the group, the suppliers).",
+)
+CANARY_DELETION_ORDERED = define(
+    "retention.canary.deletion_ordered",
+    "The hub ordered the suppliers holding a canary to delete it (the canary, the order ids).",
+)
+CANARY_DELETION_CONFIRMED = define(
+    "retention.canary.deletion_confirmed",
+    "A supplier's completed receipt confirmed a canary's deletion (the canary, the order id).",
+)
+CANARY_SIGHTED = define(
+    "retention.canary.sighted",
+    "A supplier named a canary whose deletion was ordered (the canary, the channel: OneRoster, "
+    "results or an access answer); after it confirmed the deletion this is a breach of the "
+    "agreement (breach: true). Never the pseudonym.",
+)

@@ -327,6 +327,12 @@ TABLE: list[Row] = [
     *rows(("requests:detail",), NO_SUCH_ORDER),
     # --- retention (regie.retention): the board register's editors ------------------------------
     *rows(("retention:overview",), BOARD_REGISTER),
+    *rows(("retention:canaries",), BOARD_REGISTER),
+    *rows(
+        ("retention:canaries-plant", "retention:canaries-order"),
+        (L, 403, 403, 403, 403, 403, 302, 302, 302),
+        POST,
+    ),
     # --- the admin site: its login and logout, and (below) the family of every other page ------
     *rows(("admin:login",), (*same(200)[:8], 302)),  # the superuser is logged in already
     *rows(("admin:logout",), same(302), POST),

@@ -154,6 +154,7 @@ class OrderDesk:
         forget: Callable[[set[str] | None], None],
         jwks_url: str | None = None,
         tolerance: int = 300,
+        keeps_erased: bool = False,
     ) -> None:
         self.issuer = issuer
         self.endpoint = endpoint
@@ -162,6 +163,9 @@ class OrderDesk:
         self.forget = forget  # the sessions' copies too (None: every session)
         self.hub_keys = HubKeys(jwks_url or issuer.rstrip("/") + "/jwks")
         self.tolerance = tolerance
+        # For tests only: a misbehaving supplier that confirms an erasure and keeps the data
+        # (the hub's canaries catch it: regie.retention.canaries).
+        self.keeps_erased = keeps_erased
         self.handled: dict[str, Handled] = {}
         self._lock = threading.Lock()
 
@@ -281,8 +285,11 @@ class OrderDesk:
         count = len(subjects)
         today = datetime.now(UTC).date().isoformat()
         if kind == "erasure":
-            held = self.holdings.erase(subjects)
-            self.forget(set(subjects))
+            if self.keeps_erased:
+                held = sum(1 for sub in subjects if self.holdings.holds(sub))
+            else:
+                held = self.holdings.erase(subjects)
+                self.forget(set(subjects))
             return (
                 f"Vernietigingsverklaring: op {today} heeft de leverancier alle gegevens van "
                 f"{count} leerling(en) gewist (van {held} waren gegevens aanwezig): gegevens van "

@@ -62,7 +62,8 @@ def test_a_supplier_that_keeps_an_erased_canary_is_caught_and_a_demo_supplier_is
             item for item in canaries.order_deleted(canary) if item.supplier == launchable.supplier
         ]
         deliver(order=str(erasure.order_id), attempt=1)
-        assert Order.objects.get(pk=erasure.order_id).state == OrderState.COMPLETED
+        assert erasure.order is not None
+        assert Order.objects.get(pk=erasure.order.pk).state == OrderState.COMPLETED
         assert supplier.app.holdings.holds(value) is keeps_erased
 
         sent = browser.post("/rooster/resultaat", data=form)

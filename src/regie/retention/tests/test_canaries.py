@@ -180,7 +180,8 @@ def test_the_deletion_is_ordered_at_every_supplier_and_confirmed_by_receipts(hub
         supplier.pk for supplier in hub.suppliers
     )
     for erasure in erasures:
-        order = Order.objects.get(pk=erasure.order_id)
+        assert erasure.order is not None
+        order = Order.objects.get(pk=erasure.order.pk)
         assert order.state == OrderState.COMPLETED
         assert order.type == OrderType.ERASURE
         body = json.loads(bytes(order.body))

@@ -145,8 +145,16 @@ class DemoSupplierApp:
     """The WSGI application of one demo supplier; ``parties`` hold its OAuth clients."""
 
     def __init__(
-        self, spec: DemoSupplierSpec, base_url: str, issuer: str, *, jwks_url: str | None = None
+        self,
+        spec: DemoSupplierSpec,
+        base_url: str,
+        issuer: str,
+        *,
+        jwks_url: str | None = None,
+        keeps_erased: bool = False,
     ) -> None:
+        """``keeps_erased`` (tests only): the supplier misbehaves — it confirms erasure orders
+        but keeps what it held, and goes on using it (its roster copy, its results)."""
         self.spec = spec
         self.base = base_url.rstrip("/")
         self.issuer = issuer
@@ -169,6 +177,7 @@ class DemoSupplierApp:
             signer=self.receipt_signer,
             forget=self.forget,
             jwks_url=jwks_url,
+            keeps_erased=keeps_erased,
         )
         # The named data the back office held from before pseudonyms (motion 9).
         self.legacy: LegacyBook | None = (

@@ -155,6 +155,7 @@ class OrderDesk:
         forget: Callable[[set[str] | None], None],
         jwks_url: str | None = None,
         tolerance: int = 300,
+        keeps_erased: bool = False,
     ) -> None:
         self.issuer = issuer
         self.endpoint = endpoint
@@ -163,6 +164,9 @@ class OrderDesk:
         self.forget = forget  # the sessions' copies too (None: every session)
         self.hub_keys = HubKeys(jwks_url or issuer.rstrip("/") + "/jwks")
         self.tolerance = tolerance
+        # For tests only: a misbehaving supplier that confirms an erasure and keeps the data
+        # (the hub's canaries catch it: regie.retention.canaries).
+        self.keeps_erased = keeps_erased
         self.handled: dict[str, Handled] = {}
         self._lock = threading.Lock()
         # Destroys the legacy named data (motion 9) and says what was done; None: holds none.
@@ -298,8 +302,11 @@ class OrderDesk:
                 {},
             )
         if kind == "erasure":
-            held = self.holdings.erase(subjects)
-            self.forget(set(subjects))
+            if self.keeps_erased:
+                held = sum(1 for sub in subjects if self.holdings.holds(sub))
+            else:
+                held = self.holdings.erase(subjects)
+                self.forget(set(subjects))
             return (
                 f"Vernietigingsverklaring: op {today} heeft de leverancier alle gegevens van "
                 f"{count} leerling(en) gewist (van {held} waren gegevens aanwezig): gegevens van "

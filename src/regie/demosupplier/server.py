@@ -28,17 +28,21 @@ def start(
     host: str = "127.0.0.1",
     port: int | None = None,
     jwks_url: str | None = None,
+    keeps_erased: bool = False,
 ) -> Running:
     """Serve the demo supplier on ``port`` (default: the spec's; 0: any free one) until stopped.
 
-    ``jwks_url`` is where the hub's order-signing keys are read (default ``<issuer>/jwks``)."""
+    ``jwks_url`` is where the hub's order-signing keys are read (default ``<issuer>/jwks``);
+    ``keeps_erased`` makes it misbehave, for tests only (:class:`~.app.DemoSupplierApp`)."""
 
     port = spec.port if port is None else port
     if port == 0:  # any free port, known before the app is made (its URLs name the port)
         with socket.socket() as probe:
             probe.bind((host, 0))
             port = int(probe.getsockname()[1])
-    app = DemoSupplierApp(spec, spec.base(host, port), issuer, jwks_url=jwks_url)
+    app = DemoSupplierApp(
+        spec, spec.base(host, port), issuer, jwks_url=jwks_url, keeps_erased=keeps_erased
+    )
     return serve(app, host=host, port=port)
 
 

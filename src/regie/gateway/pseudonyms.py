@@ -12,6 +12,7 @@ for a roster (:func:`for_students`); lookups of what is kept: :func:`kept`, :fun
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -40,12 +41,46 @@ def sector_ids(service: nv.NummervoorzieningClient) -> dict[str, str]:
     return _SECTORS[url]
 
 
+def issued_prefix(supplier: Supplier) -> str:
+    """``{base}/lp/{version}/``: how the number service's supplier pseudonyms begin now, read
+    from the newest one the hub keeps (this supplier's first: another supplier's could be of an
+    older key version); before any, from the number service's base setting at version 1."""
+    for kept_here in (
+        SupplierPseudonym.objects.filter(supplier=supplier, student__is_canary=False),
+        SupplierPseudonym.objects.filter(student__is_canary=False),
+    ):
+        newest = kept_here.order_by("-pk").values_list("value", flat=True).first()
+        if newest is not None and "/lp/" in newest:
+            return newest.rsplit("/", 1)[0] + "/"
+    return f"{settings.NV_PSEUDONYM_BASE.rstrip('/')}/lp/1/"
+
+
+def canary_pseudonym(supplier: Supplier) -> str:
+    """A pseudonym for a canary (:mod:`regie.retention.canaries`): random, in exactly the shape
+    of a real one at ``supplier`` (prefix, key version, 128 lowercase hex). Not derived from
+    anything, so a canary's pseudonyms at two suppliers are unrelated; the number service is
+    never asked about a canary."""
+    return issued_prefix(supplier) + secrets.token_hex(64)
+
+
+def _kept_canary(student: Student, supplier: Supplier) -> str:
+    value = canary_pseudonym(supplier)
+    with transaction.atomic():  # a concurrent request may keep one first: that one holds
+        SupplierPseudonym.objects.bulk_create(
+            [SupplierPseudonym(student=student, supplier=supplier, value=value)],
+            ignore_conflicts=True,
+        )
+    return SupplierPseudonym.objects.get(student=student, supplier=supplier).value
+
+
 def for_student(student: Student, supplier: Supplier) -> str | None:
     """The pupil's pseudonym at ``supplier``: kept, or obtained from the number service and kept;
-    None for a pupil without an ECK iD."""
+    None for a pupil without an ECK iD. A canary's is made here (:func:`canary_pseudonym`)."""
     known = SupplierPseudonym.objects.filter(student=student, supplier=supplier).first()
     if known is not None:
         return known.value
+    if student.is_canary:
+        return _kept_canary(student, supplier)
     if not student.eck_id:
         return None
     service = nv.get_client()
@@ -68,6 +103,9 @@ def for_students(
     wanted = list(students)
     keys = {student.pk for student in wanted}
     known = {pk: value for pk, value in kept(supplier, schools).items() if pk in keys}
+    for canary in (student for student in wanted if student.is_canary):
+        if canary.pk not in known:
+            known[canary.pk] = _kept_canary(canary, supplier)
     missing = [student for student in wanted if student.pk not in known and student.eck_id]
     if len(missing) <= SINGLE_LOOKUPS_UP_TO:
         for student in missing:

@@ -10,11 +10,16 @@ class RetentionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
         from regie.agreements import services as register
         from regie.agreements.signals import agreement_status_changed
+        from regie.gateway.signals import pseudonym_seen
+        from regie.orders.models import Receipt
         from regie.orders.signals import order_changed
 
         from . import (
+            canaries,
             contracts,
             events,  # noqa: F401  (declares the audit event types)
             legacy,
@@ -35,3 +40,9 @@ class RetentionConfig(AppConfig):
         # The dashboard is agreements', below retention: retention adds its lines to it (pupils
         # due in the next 30 days, the legal holds in force).
         register.add_todo_source(dashboard_lines)
+        # Canaries: a deleted canary seen again (results, OneRoster, an access answer) is caught.
+        pseudonym_seen.connect(canaries.pseudonym_seen, dispatch_uid="retention.canaries")
+        order_changed.connect(canaries.order_changed, dispatch_uid="retention.canaries.order")
+        post_save.connect(
+            canaries.receipt_saved, sender=Receipt, dispatch_uid="retention.canaries.receipt"
+        )

@@ -56,3 +56,22 @@ CONTRACT_STATEMENT = define(
     "A privacy officer recorded a statement of destruction received otherwise than by a "
     "receipt (the text), for an agreement whose order could not be sent or was refused.",
 )
+CANARY_PLANTED = define(
+    "retention.canary.planted",
+    "The board planted canaries: fictional pupils released to suppliers like real ones, to "
+    "prove later that a deletion happened (the count, the school, the group, the suppliers).",
+)
+CANARY_DELETION_ORDERED = define(
+    "retention.canary.deletion_ordered",
+    "The hub ordered the suppliers holding a canary to delete it (the canary, the order ids).",
+)
+CANARY_DELETION_CONFIRMED = define(
+    "retention.canary.deletion_confirmed",
+    "A supplier's completed receipt confirmed a canary's deletion (the canary, the order id).",
+)
+CANARY_SIGHTED = define(
+    "retention.canary.sighted",
+    "A supplier named a canary whose deletion was ordered (the canary, the channel: OneRoster, "
+    "results or an access answer); after it confirmed the deletion this is a breach of the "
+    "agreement (breach: true). Never the pseudonym.",
+)

@@ -331,3 +331,84 @@ class InactiveGuardian(models.Model):
 
     def __str__(self) -> str:
         return f"guardian {self.guardian_id} inactive since {self.since}"
+
+
+# --- canaries: proof that deletion happened (regie.retention.canaries) ---------------------------
+
+
+class Canary(models.Model):
+    """A fictional pupil the hub releases to suppliers like a real one (a :class:`Student` row,
+    ``is_canary``, hidden from school staff) and later orders deleted. A supplier that still
+    names it after confirming the deletion breaks the agreement (:class:`CanarySighting`)."""
+
+    PERSONAL_DATA: ClassVar[bool] = False  # a fictional pupil: nobody's data
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="+")
+    student = models.OneToOneField(Student, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+    deletion_ordered_at = models.DateTimeField(_("verwijderen gevraagd"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("controlegeval")
+        verbose_name_plural = _("controlegevallen")
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return f"canary {self.pk}"
+
+
+class CanaryErasure(models.Model):
+    """The deletion order about one canary to one supplier, and when its completed receipt
+    came (``confirmed_at``: from then on the supplier has "deleted" the canary)."""
+
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    canary = models.ForeignKey(Canary, on_delete=models.CASCADE, related_name="erasures")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ordered_at = models.DateTimeField(_("verwijderen gevraagd"))
+    confirmed_at = models.DateTimeField(_("verwijdering bevestigd"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("canary", "supplier"), name="canary_erasure_per_supplier"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"erasure of canary {self.canary_id} at supplier {self.supplier_id}"
+
+
+class CanaryChannel(models.TextChoices):
+    ONEROSTER = "oneroster", _("OneRoster")
+    RESULTS = "results", _("resultaten")
+    ACCESS_ANSWER = "access-answer", _("antwoord op een inzageverzoek")
+
+
+class CanarySighting(models.Model):
+    """A supplier named a canary after its deletion was ordered: over which channel, first and
+    last when, how often. ``breach``: it had confirmed the deletion before (a breach of the
+    agreement). Nothing of the request is kept beyond this."""
+
+    PERSONAL_DATA: ClassVar[bool] = False
+
+    canary = models.ForeignKey(Canary, on_delete=models.CASCADE, related_name="sightings")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(_("kanaal"), max_length=20, choices=CanaryChannel.choices)
+    seen_at = models.DateTimeField(_("eerst gezien"))
+    last_seen_at = models.DateTimeField(_("laatst gezien"))
+    times = models.PositiveIntegerField(_("aantal keer"), default=1)
+    breach = models.BooleanField(_("inbreuk"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("canary", "supplier", "channel", "breach"), name="canary_sighting_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"canary {self.canary_id} seen at supplier {self.supplier_id} ({self.channel})"

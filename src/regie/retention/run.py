@@ -59,6 +59,8 @@ logger = get_logger(__name__)
 STORAGE_LIMITATION = "AVG art. 5 lid 1 sub e (bewaartermijn verstreken)"
 CONSENT_WITHDRAWN = "AVG art. 7 lid 3 en art. 17 lid 1 sub b (toestemming ingetrokken)"
 ORDER_DAYS = 30  # the supplier's deadline: a month
+# What a retention erasure order says of itself (the canaries' orders say the same).
+RETENTION_DETAILS = {"reason": "retention"}
 REPORT_HEADER = "regie retention run report v1"
 MAX_LISTED_ORDERS = 1000  # beyond this the report names the orders by their digest (note size)
 
@@ -346,7 +348,7 @@ def act_on_pupils(
                 students=subjects,
                 legal_basis=STORAGE_LIMITATION,
                 deadline=today + dt.timedelta(days=ORDER_DAYS),
-                details={"reason": "retention"},
+                details=dict(RETENTION_DETAILS),
                 user=user,
             )
             RetentionAction.objects.bulk_create(

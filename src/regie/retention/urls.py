@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, views_contracts, views_legacy
+from . import views, views_canaries, views_contracts, views_legacy
 
 app_name = "retention"
 
@@ -29,4 +29,7 @@ urlpatterns = [
     path("oude-gegevens/", views_legacy.legacy_overview, name="legacy"),
     path("bewaarplichten/", views.holds_page, name="holds"),
     path("runs/<uuid:run_uuid>/", views.run, name="run"),
+    path("controlegevallen/", views_canaries.overview, name="canaries"),
+    path("controlegevallen/planten/", views_canaries.plant, name="canaries-plant"),
+    path("controlegevallen/verwijderen/", views_canaries.order_deleted, name="canaries-order"),
 ]

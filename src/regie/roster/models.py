@@ -98,6 +98,22 @@ class Group(models.Model):
         return self.name
 
 
+class StudentManager(models.Manager["Student"]):
+    """The school's real pupils: every page, count, import and service of the hub sees these.
+
+    A canary (``is_canary``, :mod:`regie.retention.canaries`) is a fictional pupil the hub
+    releases to suppliers like a real one, to prove later that they deleted it. School staff
+    must never meet one as a pupil, so the default manager leaves canaries out — and with it
+    every related manager (``group.students``, ``order.students``, …). Only the channels that
+    release pupils to suppliers, and retention's own canary code, read
+    :attr:`Student.with_canaries`. A join (``Count("students")``) does not pass a manager: it
+    filters with :data:`REAL_PUPILS`.
+    """
+
+    def get_queryset(self) -> models.QuerySet[Student]:
+        return super().get_queryset().filter(is_canary=False)
+
+
 class Student(NamedPerson):
     """A pupil (leerling) at one school."""
 
@@ -122,6 +138,7 @@ class Student(NamedPerson):
         "groups": dc.ENROLMENT,
         "created_at": dc.NOT_PERSONAL,
         "updated_at": dc.NOT_PERSONAL,
+        "is_canary": dc.NOT_PERSONAL,
     }
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="students")
@@ -150,8 +167,14 @@ class Student(NamedPerson):
     groups = models.ManyToManyField(Group, related_name="students", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A fictional pupil of retention's canaries: never shown to staff (see StudentManager).
+    is_canary = models.BooleanField(default=False, editable=False)
+
+    with_canaries = models.Manager()  # the release to suppliers and retention's canaries only
+    objects = StudentManager()
 
     class Meta:
+        default_manager_name = "objects"  # real pupils: canaries never reach staff
         verbose_name = _("leerling")
         verbose_name_plural = _("leerlingen")
         ordering = ("achternaam", "roepnaam")
@@ -172,6 +195,10 @@ class Student(NamedPerson):
             return None
         before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
         return day.year - self.birth_date.year - before_birthday
+
+
+REAL_PUPILS = models.Q(students__is_canary=False)
+"""For a join over a group's or school's ``students``, which no manager filters: real pupils."""
 
 
 class Guardian(NamedPerson):

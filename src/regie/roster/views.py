@@ -28,7 +28,7 @@ from regie.lib import csvsafe
 from . import services
 from .access import Access, access_required
 from .importing.plan import ImportPlan, RemovalConsent
-from .models import ImportFailure, ImportRun, ImportStatus, Student
+from .models import REAL_PUPILS, ImportFailure, ImportRun, ImportStatus, Student
 
 PAGE_SIZE = 50
 
@@ -58,7 +58,7 @@ def _name_search(queryset: QuerySet[Student], query: str) -> QuerySet[Student]:
 @access_required(Access.sees_roster)
 def schools(request: HttpRequest) -> HttpResponse:
     visible = services.visible_schools(_user(request)).annotate(
-        pupils=Count("students", filter=Q(students__status="active"), distinct=True),
+        pupils=Count("students", filter=Q(students__status="active") & REAL_PUPILS, distinct=True),
         group_count=Count("groups", filter=Q(groups__is_active=True), distinct=True),
     )
     return render(request, "roster/schools.html", {"schools": visible.order_by("name")})
@@ -71,7 +71,11 @@ def groups(request: HttpRequest) -> HttpResponse:
         services.visible_groups(_user(request))
         .filter(is_active=True)
         .select_related("school")
-        .annotate(pupils=Count("students", filter=Q(students__status="active"), distinct=True))
+        .annotate(
+            pupils=Count(
+                "students", filter=Q(students__status="active") & REAL_PUPILS, distinct=True
+            )
+        )
         .order_by("school__name", "year_level", "name")
     )
     if query:

@@ -45,6 +45,8 @@ from ..oneroster.errors import InvalidData, OneRosterError, UnknownObject
 from ..oneroster.query import Record
 from ..oneroster.release import SupplierView
 from ..scopes import GRADEBOOK_CREATEPUT, GRADEBOOK_DELETE, GRADEBOOK_READ
+from ..signals import RESULTS as RESULTS_CHANNEL
+from ..signals import pseudonym_seen
 from . import records, schemas
 from .records import RESULTS
 
@@ -323,6 +325,13 @@ def put_result(
     if item is None or item.group_id not in view.classes:
         raise UnknownObject("there is no lineItem with this sourcedId that you may see")
     known = pseudonyms.find(view.supplier, given.student.sourcedId)
+    if known is not None:
+        pseudonym_seen.send(
+            sender=SupplierView,
+            supplier=view.supplier,
+            student_id=known.student_id,
+            channel=RESULTS_CHANNEL,
+        )
     if known is None or known.student_id not in view.decisions:
         raise UnknownObject("there is no student with this sourcedId that you may see")
     student = known.student
@@ -406,7 +415,15 @@ def _student(view: SupplierView, asked: str) -> SupplierPseudonym | None:
     known = pseudonyms.find(view.supplier, asked)
     if known is None and (tail := paths.tail(asked)) is not None:
         known = pseudonyms.find_ending(view.supplier, f"/{tail}")
-    return known if known is not None and paths.matches(asked, known.value) else None
+    if known is None or not paths.matches(asked, known.value):
+        return None
+    pseudonym_seen.send(
+        sender=SupplierView,
+        supplier=view.supplier,
+        student_id=known.student_id,
+        channel=RESULTS_CHANNEL,
+    )
+    return known
 
 
 # --- per class ----------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from regie.nummervoorziening.client import NummervoorzieningClientError
 from .. import events, oidc
 from ..models import OAuthClient
 from ..scopes import Scope
+from ..signals import ONEROSTER, pseudonym_seen
 from . import paths, query
 from .errors import (
     Forbidden,
@@ -207,6 +208,23 @@ def audit_release(
     )
 
 
+PUPIL_KEYED = frozenset({"user", "demographics"})
+"""Single objects whose ``sourcedId`` is, for a pupil, the pupil's pseudonym."""
+
+
+def seen(view: SupplierView, named: Sequence[Record]) -> None:
+    """The supplier named these pupils by their pseudonym (:data:`..signals.pseudonym_seen`),
+    listed or not (a pupil it may no longer see is listed as ``tobedeleted``)."""
+    for item in named:
+        if "_pupil" in item:
+            pseudonym_seen.send(
+                sender=SupplierView,
+                supplier=view.supplier,
+                student_id=item["_pupil"],
+                channel=ONEROSTER,
+            )
+
+
 def collection(
     request: HttpRequest,
     name: str,
@@ -220,6 +238,14 @@ def collection(
     view = view_for(request)
     records = sorted(build(view), key=lambda item: item["sourcedId"])  # the supplier's own order
     page = query.apply(records, asked)
+    if asked.filter is not None:
+        named = {
+            predicate.value
+            for group in asked.filter.alternatives
+            for predicate in group
+            if predicate.field == "sourcedId" and predicate.op == "="
+        }
+        seen(view, [item for item in records if item["sourcedId"] in named])
     audit_release(request, view, page.window, asked.fields)
     headers = page.headers(request.build_absolute_uri(request.path), given)
     return json_response({name: page.records}, headers)
@@ -237,6 +263,8 @@ def single(
     selection = query.parse_selection(params(request), fields)
     view = view_for(request)
     found = [item for item in build(view) if paths.matches(sourced_id, item["sourcedId"])]
+    if name in PUPIL_KEYED:
+        seen(view, found[:1])
     if not found:
         raise UnknownObject(f"there is no {name} with this sourcedId that you may see")
     audit_release(request, view, found[:1], selection)

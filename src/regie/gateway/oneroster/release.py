@@ -325,7 +325,8 @@ class SupplierView:
         in_groups = Student.groups.through.objects.filter(group_id__in=group_ids)
         named = Licence.students.through.objects.filter(licence_id__in=licence_ids)
         candidates = list(
-            Student.objects.filter(school_id__in=list(self.schools))
+            # Canaries are released like real pupils (regie.retention.canaries).
+            Student.with_canaries.filter(school_id__in=list(self.schools))
             .filter(Q(pk__in=in_groups.values("student_id")) | Q(pk__in=named.values("student_id")))
             .order_by("pk")
         )

@@ -352,6 +352,12 @@ TABLE: list[Row] = [
     # no such run (gateway cannot import retention, a later app; another board's run is 404 in
     # retention/tests/test_pages.py)
     *rows(("retention:run",), NO_SUCH_ORDER),
+    *rows(("retention:canaries",), BOARD_REGISTER),
+    *rows(
+        ("retention:canaries-plant", "retention:canaries-order"),
+        (L, 403, 403, 403, 403, 403, 302, 302, 302),
+        POST,
+    ),
     # --- the admin site: its login and logout, and (below) the family of every other page ------
     *rows(("admin:login",), (*same(200)[:8], 302)),  # the superuser is logged in already
     *rows(("admin:logout",), same(302), POST),

@@ -40,6 +40,7 @@ from django.conf import settings
 from django.contrib.auth.models import User as AuthUser
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Min
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from regie.agreements.models import Licence, Supplier
@@ -142,7 +143,9 @@ def plant(
         raise Refused(_("Kies een actieve groep van deze school."))
     if not 1 <= count <= MAX_PER_PLANTING:
         raise Refused(_("Plant 1 tot %(most)s controlegevallen tegelijk."), most=MAX_PER_PLANTING)
-    suppliers = receiving_suppliers(group, clock.today())
+    # Who receives the group is the release policy's: the real day (the demo clock moves only
+    # retention).
+    suppliers = receiving_suppliers(group, timezone.localdate())
     eck_id_base = _eck_id_like(school)  # once: the prefix (the tail is replaced below)
     planted: list[Canary] = []
     with transaction.atomic():

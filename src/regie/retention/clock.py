@@ -2,7 +2,9 @@
 
 With ``REGIE_SIMULATED_CLOCK`` on, ``regie clock advance --days N`` moves the day retention sees
 (the run, the "coming up" page, the deadlines of its orders) N days ahead, for every process that
-reads this database: the hub and its worker alike. In production the setting is off and
+reads this database: the hub and its worker alike. Only retention's day: what may be released
+(licences in force, agreements) always follows the real day, so a conversion table or a canary
+planted in the demo's future is decided as today. In production the setting is off and
 :func:`advance` refuses; :func:`today` is then ``timezone.localdate()``.
 """
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from regie.agreements import catalogue, policy
 from regie.agreements.models import Product, Supplier
@@ -36,7 +37,6 @@ from regie.orders import services as orders
 from regie.orders.models import Order, OrderState, OrderType
 from regie.roster.models import Student
 
-from . import clock
 from .models import LegacyRegistration, LegacyState
 
 REGISTERED = define(
@@ -154,7 +154,7 @@ def register(
     """Match ``items`` at ``school``, answer the conversion table, keep the counts and order the
     named data destroyed (about the converted pupils)."""
     supplier: Supplier = client.supplier
-    day = clock.today()
+    day = timezone.localdate()  # a release: the real day (the demo clock moves only retention)
     table: list[Converted] = []
     converted: dict[int, Student] = {}
     products = _products(client)

@@ -459,6 +459,7 @@ MACHINE_ENDPOINTS = {
     "gateway:userinfo",
     "gateway:introspect",
     "orders:receipts",  # suppliers hand in signed receipts (the JWS is the authentication)
+    "legacy:register",  # suppliers register old named data (a client-credentials bearer token)
 }
 MACHINE_NAMESPACES = {"oneroster", "gradebook", "nummervoorziening-api"}
 

@@ -29,6 +29,11 @@ def register_proof(kind: str, check: ProofCheck) -> None:
     _CHECKS[kind] = check
 
 
+def unregister_proof(kind: str) -> None:
+    """Stop accepting proofs of ``kind`` (tests that registered their own)."""
+    _CHECKS.pop(kind, None)
+
+
 def check_proof(agreement: ProcessingAgreement, proof: str) -> None:
     """:class:`Refused` unless ``proof`` proves that ``agreement``'s data was destroyed."""
     if not proof:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 
 import pytest
 
@@ -15,13 +16,13 @@ __all__ = ["browser", "page", "world"]
 
 
 @pytest.fixture(autouse=True)
-def destruction_proofs(monkeypatch: pytest.MonkeyPatch) -> None:
+def destruction_proofs() -> Iterator[None]:
     """The register's tests take an agreement to "data destroyed" with a proof of their own kind
     (``register-test:<agreement pk>``), in place of the supplier's receipt that retention gives
     (an app above this one; its proofs are tested in ``retention/tests/test_contracts.py``)."""
-    monkeypatch.setitem(
-        proofs._CHECKS, TEST_PROOF, lambda agreement, value: value == str(agreement.pk)
-    )
+    proofs.register_proof(TEST_PROOF, lambda agreement, value: value == str(agreement.pk))
+    yield
+    proofs.unregister_proof(TEST_PROOF)
 
 
 @pytest.fixture

@@ -361,6 +361,17 @@ class RetentionTrigger(models.TextChoices):
     CONSENT_WITHDRAWN = "consent_withdrawn", _("na het intrekken van de toestemming")
 
 
+def period_in_words(period: int, unit: str) -> str:
+    """``12 maanden``, ``1 jaar``, ``30 dagen`` (in the current language)."""
+    if unit == RetentionUnit.DAYS:
+        amount = ngettext("%(count)d dag", "%(count)d dagen", period)
+    elif unit == RetentionUnit.YEARS:
+        amount = ngettext("%(count)d jaar", "%(count)d jaar", period)
+    else:
+        amount = ngettext("%(count)d maand", "%(count)d maanden", period)
+    return amount % {"count": period}
+
+
 class Processing(models.Model):
     """One processing (verwerking) in a data schedule: a purpose and the data it needs."""
 
@@ -391,14 +402,8 @@ class Processing(models.Model):
 
     def retention_in_words(self) -> str:
         """``12 maanden na uitschrijving van de leerling`` (in the current language)."""
-        period = self.retention_period
-        if self.retention_unit == RetentionUnit.DAYS:
-            amount = ngettext("%(count)d dag", "%(count)d dagen", period)
-        elif self.retention_unit == RetentionUnit.YEARS:
-            amount = ngettext("%(count)d jaar", "%(count)d jaar", period)
-        else:
-            amount = ngettext("%(count)d maand", "%(count)d maanden", period)
-        return f"{amount % {'count': period}} {RetentionTrigger(self.retention_trigger).label}"
+        amount = period_in_words(self.retention_period, self.retention_unit)
+        return f"{amount} {RetentionTrigger(self.retention_trigger).label}"
 
     def attribute_labels(self) -> list[str]:
         return [str(catalogue.CATALOGUE[key].label) for key in self.attributes]

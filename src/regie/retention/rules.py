@@ -26,13 +26,13 @@ from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from regie.agreements.models import (
     AgreementStatus,
     Processing,
     RetentionTrigger,
     RetentionUnit,
+    period_in_words,
 )
 from regie.agreements.services import Refused
 from regie.audit.services import actor_for, record
@@ -317,14 +317,7 @@ def parse(words: str, *, default_trigger: str | None = None) -> Rule:
 
 def in_words(rule: Rule) -> str:
     """``12 maanden na uitschrijving van de leerling`` (in the current language)."""
-    period = rule.period
-    if rule.unit == RetentionUnit.DAYS:
-        amount = ngettext("%(count)d dag", "%(count)d dagen", period)
-    elif rule.unit == RetentionUnit.YEARS:
-        amount = ngettext("%(count)d jaar", "%(count)d jaar", period)
-    else:
-        amount = ngettext("%(count)d maand", "%(count)d maanden", period)
-    return f"{amount % {'count': period}} {TRIGGER_LABELS[rule.trigger]}"
+    return f"{period_in_words(rule.period, rule.unit)} {TRIGGER_LABELS[rule.trigger]}"
 
 
 # --- calendar ------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""The audit app's front door: :func:`record`, the one call every app makes to log an event,
-:func:`erase_subject` (the one way to delete events' personal details), and the helpers that say
-who did it.
+"""The audit app's front door: :func:`record`, the one call every app makes to log an event
+(:func:`record_many` for many at once), :func:`erase_subject` / :func:`erase_subjects` (the one way
+to delete events' personal details), and the helpers that say who did it.
 
 An event's *actor* is always one of these forms, made here and nowhere else:
 
@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from regie.lib.crypto import Hmac
@@ -109,6 +110,13 @@ def leaf_for(
     )
 
 
+def _payload(event_type: EventType, details: Mapping[str, Any] | None) -> Any:
+    """The details as stored: refused for an undeclared type or personal data."""
+    if REGISTRY.get(event_type.name) != event_type:
+        raise ValueError(f"audit event type {event_type.name!r} is not declared")
+    return json.loads(json.dumps(dict(details or {}), default=_refuse_pii))
+
+
 def record(
     event_type: EventType,
     actor: str,
@@ -119,9 +127,7 @@ def record(
 
     The side row and the event's pending leaf are written in the caller's transaction (or in one
     of their own); :func:`regie.audit.log.integrate` puts the leaf into the tree later."""
-    if REGISTRY.get(event_type.name) != event_type:
-        raise ValueError(f"audit event type {event_type.name!r} is not declared")
-    payload = json.loads(json.dumps(dict(details or {}), default=_refuse_pii))
+    payload = _payload(event_type, details)
     occurred_at = timezone.now()
     salt = new_salt()
     leaf = leaf_for(
@@ -147,15 +153,104 @@ def record(
     return event
 
 
+Item = tuple[EventType, str, str, Mapping[str, Any] | None]
+"""What :func:`record_many` appends: ``(event_type, actor, subject, details)``, as :func:`record`
+takes them."""
+
+
+def record_many(items: Iterable[Item]) -> list[AuditEvent]:
+    """Append many events at once, as :func:`record` appends each (its own time, salt, subject
+    hash and leaf, the same checks), in the caller's transaction (or in one of their own): the
+    side rows by one ``bulk_create``, the pending leaves by one ``executemany``. The events, in
+    the order given (their ids, and so their places in the tree, in that order too)."""
+    made: list[tuple[AuditEvent, bytes]] = []
+    for event_type, actor, subject, details in items:
+        payload = _payload(event_type, details)
+        occurred_at = timezone.now()
+        salt = new_salt()
+        leaf = leaf_for(
+            event_type=event_type.name,
+            occurred_at=occurred_at,
+            actor=actor,
+            subject=subject,
+            details=payload,
+            salt=salt,
+        )
+        event = AuditEvent(
+            occurred_at=occurred_at,
+            event_type=event_type.name,
+            actor=actor,
+            subject=subject,
+            details=payload,
+            salt=salt,
+        )
+        made.append((event, leaf))
+    if not made:
+        return []
+    events = [event for event, _ in made]
+    with transaction.atomic(savepoint=False):
+        if connection.features.can_return_rows_from_bulk_insert:
+            AuditEvent.objects.bulk_create(events)
+        else:  # a database that cannot say the new ids: one insert each
+            for event in events:
+                event.save(force_insert=True)
+        if any(event.pk is None for event in events):
+            raise RuntimeError("the database did not return the audit events' ids")
+        with connection.cursor() as cursor:
+            cursor.executemany(_INSERT_PENDING, [[event.pk, leaf] for event, leaf in made])
+    logger.debug("audit.recorded_many", count=len(events))
+    return events
+
+
+ERASE_CHUNK = 500  # subjects per DELETE (well under SQLite's limit of parameters)
+
+
+def erase_subjects(subjects: Iterable[str], actor: str) -> dict[str, int]:
+    """Delete the side rows (the personal details) of every event about each of ``subjects`` —
+    one DELETE per :data:`ERASE_CHUNK` subjects — and record per subject that it was done
+    (``audit.details.erased``, same subject, so its leaf carries the same subject hash, with that
+    subject's count), by :func:`record_many`. The leaves stay in the tree: no proof breaks.
+    Returns the rows deleted per subject (in the order given, duplicates once).
+
+    The per-subject counts are read in the same transaction just before each DELETE; the DELETE
+    removes every row about those subjects. Should the two differ (an event about one of them
+    committed by another transaction in between, PostgreSQL's read committed), a warning says so;
+    for one subject the DELETE's own count is taken."""
+    wanted = list(dict.fromkeys(subjects))
+    if not wanted or any(not subject for subject in wanted):
+        raise ValueError("erasure needs a subject")
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        for start in range(0, len(wanted), ERASE_CHUNK):
+            chunk = wanted[start : start + ERASE_CHUNK]
+            rows = AuditEvent.objects.filter(subject__in=chunk)
+            found = dict(
+                rows.order_by()
+                .values("subject")
+                .annotate(n=Count("pk"))
+                .values_list("subject", "n")
+            )
+            # The one delete of side rows: the queryset's own delete refuses.
+            erased: int = rows._raw_delete(AuditEvent.objects.db)
+            if len(chunk) == 1:
+                found = {chunk[0]: erased}
+            elif erased != sum(found.values()):
+                logger.warning(
+                    "audit.erasure_count_moved", counted=sum(found.values()), erased=erased
+                )
+            counts.update((subject, found.get(subject, 0)) for subject in chunk)
+        record_many(
+            (AUDIT_DETAILS_ERASED, actor, subject, {"count": counts[subject]}) for subject in wanted
+        )
+    logger.info("audit.details_erased", subjects=len(wanted), count=sum(counts.values()))
+    return counts
+
+
 def erase_subject(subject: str, actor: str) -> int:
     """Delete the side rows (the personal details) of every event about ``subject`` and record
     that it was done (``audit.details.erased``, same subject, so its leaf carries the same subject
-    hash). The leaves stay in the tree: no proof breaks. Returns how many rows were deleted."""
+    hash): :func:`erase_subjects` of one. The leaves stay in the tree: no proof breaks. Returns
+    how many rows were deleted."""
     if not subject:
         raise ValueError("erasure needs a subject")
-    with transaction.atomic():
-        # The one delete of side rows: the queryset's own delete refuses.
-        erased: int = AuditEvent.objects.filter(subject=subject)._raw_delete(AuditEvent.objects.db)
-        record(AUDIT_DETAILS_ERASED, actor, subject, {"count": erased})
-    logger.info("audit.details_erased", count=erased)
-    return erased
+    return erase_subjects([subject], actor)[subject]

@@ -39,7 +39,7 @@ from regie.agreements.models import Consent, Product, Supplier
 from regie.audit import signed_note
 from regie.audit.events import AUDIT_DETAILS_ERASED
 from regie.audit.models import AuditEvent
-from regie.audit.services import SYSTEM, actor_for, erase_subject, record
+from regie.audit.services import SYSTEM, actor_for, erase_subjects, record, record_many
 from regie.core.models import Board
 from regie.gateway.models import Result, SupplierPseudonym
 from regie.lib.logging import get_logger
@@ -433,18 +433,22 @@ def delete_pupils(
             )
             for pk in ids
         )
-        for pk in ids:
-            erased = erase_subject(f"student:{pk}", actor)
-            record(
+        # The pupils' audit side rows in one statement, an erasure event each; then the
+        # deletions' events, all in one go.
+        erased = erase_subjects([f"student:{pk}" for pk in ids], actor)
+        record_many(
+            (
                 events.PUPIL_DELETED,
                 actor,
                 f"student:{pk}",
                 {
                     "run": str(run.pk),
                     "rule": HubDataKind.PUPILS_LEFT.value,
-                    "rows": {**per_row.get(pk, {}), "audit_details": erased},
+                    "rows": {**per_row.get(pk, {}), "audit_details": erased[f"student:{pk}"]},
                 },
             )
+            for pk in ids
+        )
     totals: dict[str, int] = {}
     for rows in per_row.values():
         for kind, count in rows.items():

@@ -41,10 +41,13 @@ pytestmark = pytest.mark.slow
 WAIT_SECONDS = 180
 
 
-def wait_for(condition: Callable[[], bool], what: str) -> None:
+def wait_for(
+    condition: Callable[[], bool], what: str, explain: Callable[[], str] = lambda: ""
+) -> None:
+    """Wait until ``condition``; a failure says what was awaited and what ``explain`` shows."""
     deadline = time.monotonic() + WAIT_SECONDS
     while not condition():
-        assert time.monotonic() < deadline, f"still waiting: {what}"
+        assert time.monotonic() < deadline, f"still waiting: {what}\n{explain()}"
         time.sleep(0.5)
 
 
@@ -226,16 +229,14 @@ def test_the_retention_story_in_the_demo(tmp_path: Path) -> None:
         assert token is not None, roster[:1000]
         registered = back_office.post("/rooster/oude-gegevens", data={"csrf": token[1]})
         assert registered.status_code == 200, registered.text[:1000]
-        try:
-            wait_for(
-                lambda: "data-legacy='destroyed'" in back_office.get("/rooster").text,
-                "Rekenwereld to destroy its old named records",
-            )
-        except AssertionError:
-            print(back_office.get("/rooster").text)
-            print(officer.get("/privacy/bewaren/oude-gegevens/").text)
-            print(officer.get("/privacy/opdrachten/").text)
-            raise
+        wait_for(
+            lambda: "data-legacy='destroyed'" in back_office.get("/rooster").text,
+            "Rekenwereld to destroy its old named records",
+            lambda: (
+                back_office.get("/rooster").text
+                + officer.get("/privacy/bewaren/oude-gegevens/").text
+            ),
+        )
         wait_for(
             lambda: "vernietiging bevestigd" in officer.get("/privacy/bewaren/oude-gegevens/").text,
             "the hub to confirm the destruction",

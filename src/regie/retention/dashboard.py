@@ -1,5 +1,6 @@
 """Retention's lines on the privacy officer's dashboard (``agreements``' "what needs doing"):
-pupils the hub deletes in the next 30 days, and the legal holds in force — counts, linked to
+pupils the hub deletes in the next 30 days, the legal holds in force, and the suppliers that
+named a canary after confirming its deletion (a breach of the agreement) — counts, linked to
 retention's pages. Registered in :class:`regie.retention.apps.RetentionConfig`."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from regie.agreements.services import User as Login
 from regie.roster import services as roster
 
 from . import clock, due
-from .models import LegalHold
+from .models import CanarySighting, LegalHold
 
 COMING_DAYS = 30
 
@@ -26,6 +27,16 @@ def pupils_coming(board_id: int, today: dt.date) -> int:
         1
         for item in due.pupils(board_id, today=today, until=until)
         if not item.blocked and not item.hub_done and item.due_on <= until
+    )
+
+
+def breaching_suppliers(boards: list[int]) -> int:
+    """How many suppliers named a canary of ``boards`` after confirming its deletion."""
+    return (
+        CanarySighting.objects.filter(canary__board_id__in=boards, breach=True)
+        .values("supplier_id")
+        .distinct()
+        .count()
     )
 
 
@@ -44,5 +55,10 @@ def dashboard_lines(user: Login) -> list[TodoLine]:
             _("Bewaarplichten (legal holds) die gelden"),
             reverse("retention:holds"),
             LegalHold.objects.filter(board_id__in=boards, lifted_at__isnull=True).count(),
+        ),
+        TodoLine(
+            _("Leveranciers die een verwijderd controlegeval nog gebruikten (schending)"),
+            reverse("retention:canaries"),
+            breaching_suppliers(boards),
         ),
     ]

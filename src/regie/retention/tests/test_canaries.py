@@ -42,7 +42,7 @@ from regie.orders.models import Order, OrderState, OrderType
 from regie.orders.tests.supplier_stub import SupplierStub, serving
 from regie.roster.models import Student, StudentStatus
 
-from .. import canaries
+from .. import canaries, dashboard
 from ..models import Canary, CanaryChannel, CanaryErasure, CanarySighting
 
 pytestmark = [
@@ -231,6 +231,7 @@ def test_a_supplier_that_still_fetches_a_deleted_canary_is_caught_and_a_good_one
     assert row.flagged
     assert row.breaches == 1
     assert canaries.breaching_suppliers(canary.board) == [live.supplier]
+    assert dashboard.breaching_suppliers([canary.board_id]) == 1  # the dashboard's line
 
 
 def test_a_supplier_that_posts_a_result_for_a_deleted_canary_is_caught(hub: Hub) -> None:
@@ -288,3 +289,4 @@ def test_a_canary_seen_before_the_deletion_is_confirmed_is_no_breach(hub: Hub) -
     roster_api(hub).get(f"/users/{value.rsplit('/', 1)[1]}")
     assert sightings(live.supplier) == [(CanaryChannel.ONEROSTER, False)]
     assert canaries.breaching_suppliers(canary.board) == []
+    assert dashboard.breaching_suppliers([canary.board_id]) == 0

@@ -256,3 +256,4 @@ def test_the_dashboard_counts_pupils_coming_and_holds_in_force(
     lines = {str(line.label): line.count for line in response.context["todo"].more}
     assert lines["Leerlingen die de hub de komende 30 dagen verwijdert"] == 1
     assert lines["Bewaarplichten (legal holds) die gelden"] == 1
+    assert lines["Leveranciers die een verwijderd controlegeval nog gebruikten (schending)"] == 0

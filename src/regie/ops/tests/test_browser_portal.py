@@ -139,6 +139,7 @@ def test_the_demo_story_of_the_parents_portal(
     assert len(witness_keys) == 1
     assert verified.returncode == 0, verified.stdout + verified.stderr
     page.get_by_role("link", name="Afdrukbare versie").click()
+    page.wait_for_url(f"{base}/portaal/kinderen/{pupil.pk}/afdrukken/")  # axe on the new page
     check_axe(page, checked)
     page.go_back()
     page.get_by_role("link", name="Zo controleert u een bewijs zelf").click()
@@ -148,6 +149,7 @@ def test_the_demo_story_of_the_parents_portal(
 
     # Withdrawing the consent: Rekenwereld no longer gets the first name.
     page.get_by_role("link", name="Toestemming geven of intrekken").click()
+    page.wait_for_url(f"{base}/portaal/kinderen/{pupil.pk}/toestemming/")
     check_axe(page, checked)
     page.get_by_role(
         "button", name=f"Toestemming intrekken voor voornaam bij {launchable.product.name}"

@@ -41,8 +41,9 @@ VAR_DIR = env_path(
 ROLE = env_choice(
     "REGIE_ROLE",
     "all",
-    ("all", "hub", "nummervoorziening"),
-    "Which deployable this process serves: the school hub, the number service, or both (demo).",
+    ("all", "hub", "nummervoorziening", "oversight"),
+    "Which deployable this process serves: the school hub, the number service, the sector "
+    "dashboard for supervisors (oversight), or all of them (demo).",
 )
 
 DEBUG = env_bool("REGIE_DEBUG", False, "Django debug mode. Never in production.")
@@ -140,6 +141,8 @@ INSTALLED_APPS = [
     "regie.transparency",
     "regie.portal",
     "regie.retention",
+    "regie.oversight",
+    "regie.sector",
     "regie.ops",
 ]
 
@@ -383,6 +386,22 @@ RETENTION_BATCH_SIZE = env_int(
     500,
     "How many pupils the retention run handles in one transaction (a killed run continues from "
     "the last batch it finished).",
+    minimum=1,
+)
+
+# --- Oversight (regie.oversight at the hub; regie.sector, the sector dashboard) ----------------
+
+OVERSIGHT_URL = env_str(
+    "REGIE_OVERSIGHT_URL",
+    "",
+    "Where the hub sends its signed aggregate reports: the sector dashboard's intake URL (for "
+    "example https://sector.example/sector/api/reports). Empty: reports are made, signed and "
+    "committed to the log, but not sent.",
+)
+OVERSIGHT_STALE_DAYS = env_int(
+    "REGIE_OVERSIGHT_STALE_DAYS",
+    14,
+    "The sector dashboard flags a registered hub whose last accepted report is older than this.",
     minimum=1,
 )
 

@@ -1,4 +1,5 @@
-"""URL map. Which parts are served depends on ``REGIE_ROLE`` (hub, nummervoorziening or all)."""
+"""URL map. Which parts are served depends on ``REGIE_ROLE`` (hub, nummervoorziening, oversight
+or all)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,11 @@ if settings.ROLE in {"all", "hub"}:
         path("privacy/bewaren/", include("regie.retention.urls")),
         # A supplier registers its legacy named data and gets a conversion table (motion 9).
         path("retention/", include("regie.retention.legacy_urls")),
+        # Oversight at the hub: the data-breach register, the signed aggregate reports, and a
+        # supplier's breach report over the order channel.
+        path("privacy/datalekken/", include("regie.oversight.incident_urls")),
+        path("privacy/rapportages/", include("regie.oversight.report_urls")),
+        path("oversight/", include("regie.oversight.api_urls")),
         path("school/", include("regie.roster.urls")),
         path("privacy/", include("regie.agreements.urls")),
         path("privacyverklaringen/", core_views.privacy_statements, name="privacy-statements"),
@@ -63,3 +69,7 @@ if settings.ROLE in {"all", "nummervoorziening"}:
         path("nummervoorziening/api/v1/", nummervoorziening_api.urls),
         path("nummervoorziening/soap", soap_endpoint, name="nummervoorziening-soap"),
     ]
+
+if settings.ROLE in {"all", "oversight"}:
+    # The sector dashboard: a separate deployable; the demo serves it beside the hub.
+    urlpatterns += [path("sector/", include("regie.sector.urls"))]

@@ -1,7 +1,7 @@
 """``regie serve``: the web server (waitress), with the in-process background worker.
 
-Serves the role asked for (hub, nummervoorziening or all). Refuses to start, saying why, when a
-key file is missing or unreadable or when migrations are not applied.
+Serves the role asked for (hub, nummervoorziening, oversight or all). Refuses to start, saying
+why, when a key file is missing or unreadable or when migrations are not applied.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--role",
-            choices=("all", "hub", "nummervoorziening"),
+            choices=("all", "hub", "nummervoorziening", "oversight"),
             default=None,
             help="What to serve (default: REGIE_ROLE, 'all').",
         )

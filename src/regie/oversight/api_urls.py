@@ -1,0 +1,10 @@
+"""What suppliers send the hub about oversight: a breach report over the order channel, signed
+like a receipt (``/oversight/``)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+app_name = "oversight-api"
+
+urlpatterns: list[URLPattern] = []

@@ -8,6 +8,7 @@ from regie.gateway.jobs import forget_logout_sessions
 from regie.jobs.jobs import prune, retry_stalled
 from regie.jobs.services import Periodic
 from regie.orders.jobs import chase
+from regie.oversight.jobs import weekly_report
 from regie.portal.jobs import flag_overdue_requests
 from regie.retention.jobs import daily as retention_daily
 from regie.transparency.jobs import publish
@@ -27,4 +28,6 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(publish, cron="*/5 * * * *"),
     # Retention: every board's dry run, then the real run (deletes, orders, a signed report).
     Periodic(retention_daily, cron="23 2 * * *"),
+    # Oversight: the signed aggregate report of the past week, sent to the sector (Monday).
+    Periodic(weekly_report, cron="15 3 * * 1"),
 )

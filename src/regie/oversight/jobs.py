@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from regie.jobs.registry import job
+from regie.jobs.services import queued
 from regie.lib.logging import get_logger
 
 from . import reports, sending
@@ -40,5 +41,6 @@ def weekly_report(timestamp: int) -> None:
     start, end = reports.last_week(now)
     with transaction.atomic():
         report = reports.make(start, end, now=now)
-        if settings.OVERSIGHT_URL and report.answer != SectorAnswer.ACCEPTED:
+        waiting = queued(send_report, {"report": report.pk})
+        if settings.OVERSIGHT_URL and report.answer != SectorAnswer.ACCEPTED and not waiting:
             send_report.defer(report=report.pk)

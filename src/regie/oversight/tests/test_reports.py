@@ -44,7 +44,8 @@ def today_period(days: int = 7) -> tuple[dt.date, dt.date]:
 
 def only_board(obj: dict[str, object]) -> dict[str, object]:
     boards = obj["boards"]
-    assert isinstance(boards, list) and len(boards) == 1
+    assert isinstance(boards, list)
+    assert len(boards) == 1
     board = boards[0]
     assert isinstance(board, dict)
     return board
@@ -249,7 +250,8 @@ def test_a_report_is_kept_logged_and_numbered_once_per_period(world: World) -> N
     start, end = today_period()
     first = reports.make(start, end, now=now)
     again = reports.make(start, end, now=now + dt.timedelta(hours=1))
-    assert again.pk == first.pk and again.note == first.note
+    assert again.pk == first.pk
+    assert again.note == first.note
     second = reports.make(start - dt.timedelta(days=7), end - dt.timedelta(days=7), now=now)
     assert (first.sequence, second.sequence) == (1, 2)
     assert AggregateReport.objects.count() == 2
@@ -276,5 +278,5 @@ def test_a_report_is_kept_logged_and_numbered_once_per_period(world: World) -> N
 
 def test_a_period_must_not_end_before_it_starts(world: World) -> None:
     today = timezone.localdate()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="starts on or before"):
         reports.build(today, today - dt.timedelta(days=1), now=timezone.now())

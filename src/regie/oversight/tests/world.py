@@ -62,7 +62,7 @@ def sector_server() -> Iterator[Sector]:
     sector = Sector()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             sector.bodies.append(self.rfile.read(length))
             sector.content_types.append(self.headers.get("content-type", ""))
@@ -81,7 +81,7 @@ def sector_server() -> Iterator[Sector]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

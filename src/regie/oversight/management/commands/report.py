@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from regie.oversight import reports, sending
+from regie.oversight.models import SectorAnswer
 
 
 class Command(BaseCommand):
@@ -31,6 +32,9 @@ class Command(BaseCommand):
             f"sha256 {report.sha256}"
         )
         if not options["send"]:
+            return
+        if report.answer == SectorAnswer.ACCEPTED:
+            self.stdout.write(f"sent already: the sector answered {report.answer_status}")
             return
         try:
             outcome = sending.send(report)

@@ -358,6 +358,11 @@ TABLE: list[Row] = [
         (L, 403, 403, 403, 403, 403, 302, 302, 302),
         POST,
     ),
+    # --- the hub's aggregate reports (regie.oversight): the board register's editors ----------
+    *rows(("reports:list",), BOARD_REGISTER),
+    *rows(("reports:detail", "reports:note"), NO_SUCH_ORDER),  # no such report
+    *rows(("reports:make",), (L, 403, 403, 403, 403, 403, 405, 405, 405)),
+    *rows(("reports:make",), (L, 403, 403, 403, 403, 403, 302, 302, 302), POST),
     # --- the admin site: its login and logout, and (below) the family of every other page ------
     *rows(("admin:login",), (*same(200)[:8], 302)),  # the superuser is logged in already
     *rows(("admin:logout",), same(302), POST),
@@ -473,6 +478,8 @@ def kwargs_for(ids: dict[str, dict[str, int]], pattern: URLPattern, variant: str
             kwargs[parameter] = "terminated"
         elif parameter in ids:
             kwargs[parameter] = ids[parameter][variant]
+        elif parameter == "sequence":  # an aggregate report's number: none made yet
+            kwargs[parameter] = 999
         else:  # ids of the APIs' own objects: none of these exist
             kwargs[parameter] = str(uuid.uuid4())
     return kwargs

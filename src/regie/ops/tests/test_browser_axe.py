@@ -69,7 +69,7 @@ SKIPPED_PREFIXES = (
     "/log/keys",
     "/log/proof/",
 )
-DOWNLOAD = re.compile(r"\.(csv|json|pdf|ya?ml|zip|xml|md)$|/register/art30\.")
+DOWNLOAD = re.compile(r"\.(csv|json|pdf|txt|ya?ml|zip|xml|md)$|/register/art30\.")
 
 # Each role's login (the usernames the data below gives them).
 ROLES = {

@@ -207,7 +207,7 @@ def test_the_counts_come_from_the_hub_and_its_log(world: World) -> None:
         },
     ]
     assert obj["hub"] == keys.origin()
-    assert obj["suppression"]["k"] == 5  # type: ignore[index]
+    assert obj["suppression"]["k"] == 5
 
     # A period that ended yesterday saw none of today's releases, consents or orders.
     yesterday = timezone.localdate() - dt.timedelta(days=1)

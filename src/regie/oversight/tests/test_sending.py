@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -31,9 +32,9 @@ def world(rng: random.Random) -> World:
 
 
 @pytest.fixture
-def sector() -> Sector:
+def sector() -> Iterator[Sector]:
     with sector_server() as running:
-        yield running  # type: ignore[misc]
+        yield running
 
 
 def made() -> AggregateReport:

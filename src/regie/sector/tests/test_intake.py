@@ -280,4 +280,6 @@ def test_the_reason_is_english_for_an_english_client() -> None:
         headers={"accept-language": "en"},
     )
     assert response.status_code == 400
-    assert "boards[0].requests.overdue" in orjson.loads(response.content)["detail"]
+    assert orjson.loads(response.content)["detail"] == (
+        "The number in boards[0].requests.overdue is impossible: more than open."
+    )

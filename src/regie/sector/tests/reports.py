@@ -116,9 +116,9 @@ def sign(report: dict[str, Any], signer: signed_note.Signer) -> bytes:
     return signed_note.sign_note(note_text(report), signer)
 
 
-def register(name: str = "Hub Voorbeeld", origin: str = "hub-a.example/log") -> tuple[
-    Hub, signed_note.Signer
-]:
+def register(
+    name: str = "Hub Voorbeeld", origin: str = "hub-a.example/log"
+) -> tuple[Hub, signed_note.Signer]:
     signer = signed_note.generate_signer(origin)
     return services.register_hub(name, signer.verifier.vkey), signer
 

@@ -24,7 +24,8 @@ PASSWORD = "fictief-wachtwoord-123"
 
 
 def test_a_supervisor_reads_the_dashboard_and_a_supplier_page(
-    live_server: LiveServer, page: Page  # noqa: F811
+    live_server: LiveServer,
+    page: Page,  # noqa: F811
 ) -> None:
     hub, signer = register()
     receive("text/plain; charset=utf-8", sign(make_report(hub.origin, 1), signer))

@@ -41,7 +41,12 @@ def test_it_refuses_a_key_that_is_no_vkey() -> None:
 
 def test_a_supervisor_with_a_password_from_stdin_gets_no_secret_printed() -> None:
     output = run(
-        "add-supervisor", "--username", "ap-a", "--organisation", "ap", "--password-stdin",
+        "add-supervisor",
+        "--username",
+        "ap-a",
+        "--organisation",
+        "ap",
+        "--password-stdin",
         stdin=io.StringIO("fictief-wachtwoord-123\n"),
     )
     assert "fictief-wachtwoord-123" not in output

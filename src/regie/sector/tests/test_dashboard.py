@@ -147,8 +147,14 @@ def test_suppressed_counts_read_less_than_5_and_sums_say_they_include_them() -> 
     other, other_signer = register("Hub Zuid", "hub-zuid.example/log")
     receive(
         TEXT,
-        sign(make_report(other.origin, 1, **{"boards.0.receipts.0.outstanding": None,
-                                              "boards.0.receipts.0.overdue": None}), other_signer),
+        sign(
+            make_report(
+                other.origin,
+                1,
+                **{"boards.0.receipts.0.outstanding": None, "boards.0.receipts.0.overdue": None},
+            ),
+            other_signer,
+        ),
     )
     client = supervisor_client()
     html = client.get(reverse("sector:dashboard")).content.decode()
@@ -164,7 +170,8 @@ def test_the_period_and_sector_filters_choose_the_reports() -> None:
     vo = charts_of(client.get(reverse("sector:dashboard"), {"sector": "vo"}).content.decode())
     assert vo.shown["releases"] == ["21", "< 5"]
     november = client.get(reverse("sector:dashboard"), {"maand": "2026-11"}).content.decode()
-    assert "data-chart=\"releases\"" in november and "Geen gegevens" in november
+    assert 'data-chart="releases"' in november
+    assert "Geen gegevens" in november
     december = charts_of(
         client.get(reverse("sector:dashboard"), {"maand": "2026-12"}).content.decode()
     )
@@ -177,7 +184,7 @@ def test_a_hub_without_a_recent_report_is_flagged_silent(settings: object) -> No
     stil, _signer = register("Hub Stil", "hub-stil.example/log")
     long_ago = timezone.now() - dt.timedelta(days=services.stale_days() + 1)
     Hub.objects.filter(pk=stil.pk).update(registered_at=long_ago)
-    nieuw, _signer = register("Hub Nieuw", "hub-nieuw.example/log")
+    _nieuw, _signer = register("Hub Nieuw", "hub-nieuw.example/log")
     oud, oud_signer = register("Hub Oud", "hub-oud.example/log")
     receive(TEXT, sign(make_report(oud.origin, 1), oud_signer))
     Report.objects.filter(hub=oud).update(received_at=long_ago)

@@ -221,3 +221,17 @@ def test_the_supplier_list_sorts_by_what_is_asked() -> None:
     by_late = client.get(reverse("sector:suppliers"), {"sort": "late"}).content.decode()
     assert by_late.index("Rekenwereld B.V.") < by_late.index("Leesland B.V.")
     assert LEESLAND in by_late
+
+
+def test_the_sector_login_is_throttled_like_every_login() -> None:
+    services.add_supervisor("inspectie-a", "inspectie", PASSWORD)
+    client = Client(REMOTE_ADDR="192.0.2.10")
+    login = reverse("sector:login")
+    wrong = {"username": "inspectie-a", "password": "fout-wachtwoord"}
+    statuses = [client.post(login, wrong).status_code for _ in range(5)]
+    assert statuses == [200] * 4 + [429]
+    locked = client.post(login, wrong)
+    assert f'href="{login}"' in locked.content.decode()  # back to the sector's login page
+    right = client.post(login, {"username": "inspectie-a", "password": PASSWORD})
+    assert right.status_code == 429
+    assert "_auth_user_id" not in client.session

@@ -236,8 +236,10 @@ TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True
 
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "after-login"
+# The sector dashboard's deployable (REGIE_ROLE=oversight) serves none of the hub's pages: its
+# logins are the supervisors', on its own login page.
+LOGIN_URL = "sector:login" if ROLE == "oversight" else "login"
+LOGIN_REDIRECT_URL = "sector:dashboard" if ROLE == "oversight" else "after-login"
 # Messages in the session, not a cookie: the admin shows a new client's secret once as a message.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGOUT_REDIRECT_URL = "home"

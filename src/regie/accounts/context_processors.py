@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -48,7 +49,8 @@ def _current(path: str, urls: list[str]) -> str | None:
 
 def navigation(request: HttpRequest) -> dict[str, Navigation]:
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if user is None or not user.is_authenticated or settings.ROLE == "oversight":
+        # the sector dashboard's deployable serves none of the hub's pages: no hub menu
         return {"nav": Navigation()}
     wanted = [(item.label, reverse(item.url_name)) for item in menu_for(user)]
     current = _current(request.path, [url for _label, url in wanted])

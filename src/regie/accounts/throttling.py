@@ -43,7 +43,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -252,6 +252,11 @@ def upstream_refused(request: HttpRequest, reason: str) -> None:
 def _login_url(request: HttpRequest) -> str:
     if _form(request) == "admin" or request.path.startswith("/admin/"):
         return reverse("admin:login")
+    try:
+        if resolve(request.path).view_name == "sector:login":  # the sector dashboard's own
+            return request.path
+    except Resolver404:
+        pass
     try:
         return reverse("login")
     except NoReverseMatch:  # the number service alone has only the admin

@@ -115,6 +115,8 @@ SECOND_STEP_PAGES: Expected = (L, 404, 404, 404, 404, 200, 200, 200, 200)
 PORTAL: Expected = (L, 200, 403, 403, 403, 403, 403, 403, 403, 200)
 PORTAL_CHILD: Expected = (L, 404, 403, 403, 403, 403, 403, 403, 403, 200)
 PORTAL_NOT_THEIRS: Expected = (L, 404, 403, 403, 403, 403, 403, 403, 403, 404)
+# The sector dashboard: a visitor is sent to the sector's login page (302, not the hub's).
+SECTOR: Expected = (302, 403, 403, 403, 403, 403, 403, 403, 200)
 
 
 def same(status: int) -> Expected:
@@ -363,6 +365,14 @@ TABLE: list[Row] = [
     *rows(("reports:detail", "reports:note"), NO_SUCH_ORDER),  # no such report
     *rows(("reports:make",), (L, 403, 403, 403, 403, 403, 405, 405, 405)),
     *rows(("reports:make",), (L, 403, 403, 403, 403, 403, 302, 302, 302), POST),
+    # --- the sector dashboard (regie.sector): supervisors (none of these personas) and the
+    # superuser; a visitor is sent to the sector's own login page (302); the intake authenticates
+    # by the signed note, and refuses a body that is not text/plain (415) ------------------------
+    *rows(("sector:dashboard", "sector:suppliers"), SECTOR),
+    *rows(("sector:supplier",), (302, *(403,) * 7, 404)),  # no such supplier in any report
+    *rows(("sector:login",), EVERYONE),
+    *rows(("sector:logout",), same(302), POST),
+    *rows(("sector:intake",), same(415), POST),
     # --- the admin site: its login and logout, and (below) the family of every other page ------
     *rows(("admin:login",), (*same(200)[:8], 302)),  # the superuser is logged in already
     *rows(("admin:logout",), same(302), POST),

@@ -11,7 +11,8 @@ processes of the demo — ``regie migrate``, ``regie demo-hub`` (its setup), ``r
 The demo process also serves the sector dashboard (``/sector/``). It registers both hubs' log keys
 there (``regie sector add-hub``), makes the supervisor login ``toezicht`` (``regie sector
 add-supervisor``) and, once the first board is loaded, has both hubs make and send a signed report.
-A second start keeps all data and sends new reports, with the next sequence numbers.
+A second start keeps all data (it registers nothing twice: ``$REGIE_VAR_DIR/demo/sector-registered``
+lists what it did) and sends new reports, with the next sequence numbers.
 
 :func:`het_baken_board` is the second board (on the first board's generator, made smaller) and
 :func:`load_het_baken` loads it in the second hub's database (what ``regie demo-hub`` does).
@@ -171,21 +172,39 @@ def first_hub_environment(**extra: str) -> dict[str, str]:
     return env
 
 
+_running: set[subprocess.Popen[str]] = set()
+_running_lock = threading.Lock()
+
+
 def run(what: str, args: list[str], env: dict[str, str]) -> str:
     """Run ``regie ARGS`` and return its output; raise :class:`DemoHubFailed` saying ``what``
     failed and the last lines it wrote."""
-    done = subprocess.run(  # noqa: S603 (our own command, no shell)
+    with subprocess.Popen(  # noqa: S603 (our own command, no shell)
         regie_command(*args),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        tail = " | ".join(done.stdout.strip().splitlines()[-3:])
-        raise DemoHubFailed(f"{what} failed (exit {done.returncode}): {tail}")
-    return done.stdout
+    ) as process:
+        with _running_lock:
+            _running.add(process)
+        try:
+            output, _ = process.communicate()
+        finally:
+            with _running_lock:
+                _running.discard(process)
+    if process.returncode != 0:
+        tail = " | ".join(output.strip().splitlines()[-3:])
+        raise DemoHubFailed(f"{what} failed (exit {process.returncode}): {tail}")
+    return output
+
+
+def stop_children() -> None:
+    """Stop the child processes that still run (the demo stops before they are done)."""
+    with _running_lock:
+        running = list(_running)
+    for process in running:
+        process.terminate()
 
 
 def last_line(output: str) -> str:
@@ -276,6 +295,7 @@ class DemoSector:
         self.hub: SecondHub | None = None
         self.problems: list[str] = []
         self.notes: list[str] = []
+        self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._set_up, name="regie-demo-hub-b", daemon=True)
 
     @property
@@ -285,16 +305,34 @@ class DemoSector:
     def start(self) -> None:
         self.thread.start()
 
-    def _step(self, step: Callable[[], str]) -> None:
+    @property
+    def done_file(self) -> Path:
+        """What was registered at the sector dashboard already: one line per step (a second
+        start keeps the demo's data, so it does not register again)."""
+        return Path(settings.VAR_DIR) / "demo" / "sector-registered"
+
+    def _step(self, name: str, step: Callable[[], str]) -> None:
+        done = self.done_file.read_text().splitlines() if self.done_file.exists() else []
+        if name in done or self.stopping.is_set():
+            return
         try:
             self.notes.append(step())
         except DemoHubFailed as error:
             logger.warning("demo.sector_step_failed", error=str(error))
             self.problems.append(str(error))
+            return
+        self.done_file.parent.mkdir(parents=True, exist_ok=True)
+        with self.done_file.open("a") as handle:
+            handle.write(name + "\n")
 
     def _set_up(self) -> None:
-        self._step(lambda: add_supervisor(self.password))
-        self._step(lambda: add_hub_at_sector(FIRST_HUB_NAME, self.first_hub_vkey))
+        self._step(f"supervisor {SUPERVISOR}", lambda: add_supervisor(self.password))
+        self._step(
+            f"hub {self.first_hub_vkey}",
+            lambda: add_hub_at_sector(FIRST_HUB_NAME, self.first_hub_vkey),
+        )
+        if self.stopping.is_set():
+            return
         try:
             self.hub = set_up_second_hub(
                 self.var_dir,
@@ -307,7 +345,7 @@ class DemoSector:
             self.problems.append(str(error))
             return
         hub = self.hub
-        self._step(lambda: add_hub_at_sector(HUB_B_NAME, hub.vkey))
+        self._step(f"hub {hub.vkey}", lambda: add_hub_at_sector(HUB_B_NAME, hub.vkey))
 
     def send_reports(self) -> list[str]:
         """Wait for the setup, then have both hubs send a signed report; the lines to print."""
@@ -317,6 +355,8 @@ class DemoSector:
         if self.hub is not None:
             hubs.append((HUB_B_NAME, self.hub.env))
         for name, env in hubs:
+            if self.stopping.is_set():
+                break
             try:
                 lines.append(f"  Rapportage {name}: {send_report(name, env)}")
             except DemoHubFailed as error:
@@ -327,6 +367,11 @@ class DemoSector:
             )
         lines += [f"  Let op: {problem}" for problem in self.problems]
         return lines
+
+    def stop(self) -> None:
+        """Start no further step and stop the one that runs (the demo is stopping)."""
+        self.stopping.set()
+        stop_children()
 
     @property
     def ok(self) -> bool:

@@ -34,7 +34,8 @@ def test_the_second_board_is_small_fictional_and_its_own() -> None:
     assert sum(1 for pupil in board.export.students if pupil.pgn) == demo_hubs.HUB_B_PGN_PUPILS
     assert {school.brin for school in board.export.schools} == {"99XC", "99XD"}
     assert all("(fictief)" in school.name for school in board.export.schools)
-    addresses = [person.email for person in [*board.export.guardians, *board.export.staff]]
+    addresses = [guardian.email for guardian in board.export.guardians]
+    addresses += [member.email for member in board.export.staff]
     assert addresses
     domains = {address.partition("@")[2] for address in addresses}
     assert domains == {"hetbaken.example", demo_board.GUARDIAN_DOMAIN}
@@ -83,11 +84,12 @@ def test_the_second_hub_is_a_separate_hub_with_pseudonyms_from_the_first_hubs_nu
     assert rows(database, "SELECT count(*) FROM roster_student WHERE status = 'active'") == [
         (demo_hubs.HUB_B_PUPILS,)
     ]
-    stored = dict(
-        rows(
+    stored = {
+        str(las_key): str(stampseudonym)
+        for las_key, stampseudonym in rows(
             database, "SELECT las_key, stampseudonym FROM roster_student WHERE stampseudonym <> ''"
         )
-    )
+    }
     assert len(expected) == demo_hubs.HUB_B_PGN_PUPILS
     assert stored == expected
     # ... obtained by the second hub's own client (the first hub's database holds its batches).

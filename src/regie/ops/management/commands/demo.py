@@ -301,5 +301,6 @@ class Command(BaseCommand):
                 after_start=load_board,
             )
         finally:
+            sector.stop()
             demo_suppliers.stop_demo_suppliers(suppliers)
             witness.stop()

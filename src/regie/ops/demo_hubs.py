@@ -172,6 +172,7 @@ def first_hub_environment(**extra: str) -> dict[str, str]:
     return env
 
 
+CHILD_NICENESS = 10
 _running: set[subprocess.Popen[str]] = set()
 _running_lock = threading.Lock()
 
@@ -186,6 +187,8 @@ def run(what: str, args: list[str], env: dict[str, str]) -> str:
         stderr=subprocess.STDOUT,
         text=True,
     ) as process:
+        # Below the demo's own priority: the first hub's board import comes first.
+        os.setpriority(os.PRIO_PROCESS, process.pid, CHILD_NICENESS)
         with _running_lock:
             _running.add(process)
         try:

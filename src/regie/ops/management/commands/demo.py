@@ -4,6 +4,9 @@ Creates what is missing (keys, database, demo logins, demo number-service client
 logins and a fresh API key for the demo LAS, and serves hub and number service in one process.
 The demo suppliers (``regie.demosupplier``: Rekenwereld and Taalrijk, real OpenID Connect relying
 parties) are served on the next ports and registered at the hub once the demo board is loaded.
+The demo serves the sector dashboard (``/sector/``) too, and runs a second, separate hub for a
+small fictional board as child processes (``regie.ops.demo_hubs``); once the demo board is
+loaded, both hubs send the sector dashboard a signed report.
 All demo data is fictional; the passwords are demo-only and the servers listen on loopback only.
 """
 

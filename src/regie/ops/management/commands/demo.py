@@ -4,6 +4,9 @@ Creates what is missing (keys, database, demo logins, demo number-service client
 logins and a fresh API key for the demo LAS, and serves hub and number service in one process.
 The demo suppliers (``regie.demosupplier``: Rekenwereld and Taalrijk, real OpenID Connect relying
 parties) are served on the next ports and registered at the hub once the demo board is loaded.
+The demo serves the sector dashboard (``/sector/``) too, and runs a second, separate hub for a
+small fictional board as child processes (``regie.ops.demo_hubs``); once the demo board is
+loaded, both hubs send the sector dashboard a signed report.
 All demo data is fictional; the passwords are demo-only and the servers listen on loopback only.
 """
 
@@ -35,6 +38,7 @@ logger = get_logger(__name__)
 DEMO_ADMIN = ("beheerder", "regie-demo-beheer", "beheerder@regie.example")
 DEMO_LAS = ("00000001000000000001", "Demo-LAS De Regenboog (fictief)")
 DEMO_HUB = ("00000001000000000002", "regie-hub demo (fictief)")
+SECTOR_PATH = "/sector/"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
@@ -158,12 +162,14 @@ class Command(BaseCommand):
         settings.OIDC_ISSUER = f"{base}/oidc"
         from regie.accounts.demo import demo_pupil_logins, demo_second_factor
         from regie.agreements.demo import load_demo_register
-        from regie.ops import demo_suppliers
+        from regie.ops import demo_hubs, demo_suppliers
         from regie.portal.demo import DEMO_GUARDIAN, demo_guardian_login
         from regie.roster import demo
         from regie.transparency import demo as log_demo
+        from regie.transparency import keys as log_keys
         from regie.transparency import services as log_services
 
+        second_hub_key = ensure_client(*demo_hubs.HUB_B_CLIENT, quota=1000, role="hub")
         second_factor = demo_second_factor()  # off, unless REGIE_REQUIRE_2FA is set
         # Retention acts on a day the demo may move ahead (``regie clock``, the retention page).
         settings.SIMULATED_CLOCK = True
@@ -171,6 +177,21 @@ class Command(BaseCommand):
         suppliers = demo_suppliers.start_demo_suppliers(settings.OIDC_ISSUER, options["port"])
         # The log's witness, as another board or a sector body would run one, after the suppliers.
         witness = log_demo.start_demo_witness(options["port"] + 1 + len(DEMO_SUPPLIERS))
+        # The sector dashboard (served here too): both hubs send it their signed reports.
+        settings.OVERSIGHT_URL = f"{base}{SECTOR_PATH}api/reports"
+        sector = demo_hubs.DemoSector(
+            base=base,
+            password=demo.DEMO_PASSWORD,
+            first_hub_vkey=log_keys.verifier().vkey,
+            first_hub_env=demo_hubs.first_hub_environment(
+                REGIE_ROLE="hub",
+                REGIE_LOG_ORIGIN=log_keys.origin(),
+                REGIE_OIDC_ISSUER=settings.OIDC_ISSUER,
+                REGIE_OVERSIGHT_URL=settings.OVERSIGHT_URL,
+                REGIE_SIMULATED_CLOCK="true",
+            ),
+            nv_key=second_hub_key,
+        )
 
         lines = [
             "",
@@ -192,6 +213,8 @@ class Command(BaseCommand):
                 for item in suppliers
             ),
             f"  Controleerbaar logboek: {base}/log/   getuige (demo): {witness.url}/",
+            f"  Sectordashboard (toezichthouders): {base}{SECTOR_PATH}   login: "
+            f"{demo_hubs.SUPERVISOR} / {demo.DEMO_PASSWORD} (AP)",
             f"  Nummervoorziening JSON API: {base}/nummervoorziening/api/v1/docs",
             f"  Nummervoorziening SOAP:     {base}/nummervoorziening/soap?wsdl",
             f"  Demo-LAS (OIN {DEMO_LAS[0]}) API key: {las_key}",
@@ -210,6 +233,7 @@ class Command(BaseCommand):
 
         def load_board(stop: threading.Event) -> None:
             try:
+                sector.start()  # the second hub, beside this board's import
                 board = demo.demo_board_loaded()
                 if board is None:
                     self.stdout.write("  Demo-schoolbestuur importeren (EDEXML en OneRoster)...")
@@ -255,6 +279,13 @@ class Command(BaseCommand):
                     f"logins {', '.join(login.username for login in logins)}"
                 )
                 self.stdout.flush()
+                self.stdout.write("\n".join(sector.send_reports()))
+                if sector.ok:
+                    self.stdout.write(
+                        f"  Sectordashboard klaar: {base}{SECTOR_PATH} (login "
+                        f"{demo_hubs.SUPERVISOR}): de rapportages van beide demohubs"
+                    )
+                self.stdout.flush()
             except Exception:
                 logger.exception("demo.board_failed")
                 stop.set()
@@ -273,5 +304,6 @@ class Command(BaseCommand):
                 after_start=load_board,
             )
         finally:
+            sector.stop()
             demo_suppliers.stop_demo_suppliers(suppliers)
             witness.stop()

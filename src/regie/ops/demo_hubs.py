@@ -9,10 +9,9 @@ processes of the demo — ``regie migrate``, ``regie demo-hub`` (its setup), ``r
 --send`` — with its own ``REGIE_VAR_DIR`` and ``DATABASE_URL`` and ``REGIE_ROLE=hub``.
 
 The demo process also serves the sector dashboard (``/sector/``). It registers both hubs' log keys
-there (``regie sector add-hub``), makes the supervisor login ``toezicht`` (``regie sector
-add-supervisor``) and, once the first board is loaded, has both hubs make and send a signed report.
-A second start keeps all data (it registers nothing twice: ``$REGIE_VAR_DIR/demo/sector-registered``
-lists what it did) and sends new reports, with the next sequence numbers.
+there and makes the supervisor login ``toezicht`` (:func:`regie.sector.demo.load_demo_sector`,
+which a second start repeats without changing anything) and, once the first board is loaded, has
+both hubs make and send a signed report.
 
 :func:`het_baken_board` is the second board (on the first board's generator, made smaller) and
 :func:`load_het_baken` loads it in the second hub's database (what ``regie demo-hub`` does).
@@ -25,16 +24,18 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 
 from regie.core.models import Board
 from regie.lib.logging import get_logger
 from regie.roster import demo_board
 from regie.roster.demo_board import DemoBoard, generate_demo_board
 from regie.roster.importing.records import SchoolRecord
+from regie.sector.demo import load_demo_sector
+from regie.sector.services import SectorError
 
 logger = get_logger(__name__)
 
@@ -239,33 +240,6 @@ def set_up_second_hub(var_dir: Path, *, nv_url: str, nv_key: str, oversight_url:
     return SecondHub(var_dir, env, vkey, lines[-2] if len(lines) > 1 else "")
 
 
-def add_hub_at_sector(name: str, vkey: str) -> str:
-    """Register a hub's log key at the demo's sector dashboard (``regie sector add-hub``)."""
-    output = run(
-        f"registering {name} at the sector dashboard",
-        ["sector", "add-hub", "--name", name, "--vkey", vkey],
-        first_hub_environment(),
-    )
-    return last_line(output)
-
-
-def add_supervisor(password: str) -> str:
-    """The supervisor login ``toezicht`` (AP) at the demo's sector dashboard."""
-    output = run(
-        "adding the supervisor login at the sector dashboard",
-        [
-            "sector",
-            "add-supervisor",
-            "--username",
-            SUPERVISOR,
-            "--organisation",
-            SUPERVISOR_ORGANISATION,
-        ],
-        first_hub_environment(REGIE_SECTOR_PASSWORD=password),
-    )
-    return last_line(output)
-
-
 def send_report(name: str, env: dict[str, str]) -> str:
     """Have a hub make, sign and send its report (``regie report make --send``)."""
     output = run(f"the report of {name}", ["report", "make", "--send"], env)
@@ -308,32 +282,18 @@ class DemoSector:
     def start(self) -> None:
         self.thread.start()
 
-    @property
-    def done_file(self) -> Path:
-        """What was registered at the sector dashboard already: one line per step (a second
-        start keeps the demo's data, so it does not register again)."""
-        return Path(settings.VAR_DIR) / "demo" / "sector-registered"
-
-    def _step(self, name: str, step: Callable[[], str]) -> None:
-        done = self.done_file.read_text().splitlines() if self.done_file.exists() else []
-        if name in done or self.stopping.is_set():
-            return
+    def _register(self, name: str, vkey: str) -> None:
+        """Register a hub's log key (and the supervisor login) at the sector dashboard."""
         try:
-            self.notes.append(step())
-        except DemoHubFailed as error:
+            load_demo_sector([(name, vkey)], self.password)
+        except SectorError as error:
             logger.warning("demo.sector_step_failed", error=str(error))
-            self.problems.append(str(error))
-            return
-        self.done_file.parent.mkdir(parents=True, exist_ok=True)
-        with self.done_file.open("a") as handle:
-            handle.write(name + "\n")
+            self.problems.append(f"registering {name} at the sector dashboard: {error}")
+        finally:
+            connection.close()  # this runs in the setup thread
 
     def _set_up(self) -> None:
-        self._step(f"supervisor {SUPERVISOR}", lambda: add_supervisor(self.password))
-        self._step(
-            f"hub {self.first_hub_vkey}",
-            lambda: add_hub_at_sector(FIRST_HUB_NAME, self.first_hub_vkey),
-        )
+        self._register(FIRST_HUB_NAME, self.first_hub_vkey)
         if self.stopping.is_set():
             return
         try:
@@ -347,8 +307,7 @@ class DemoSector:
             logger.warning("demo.second_hub_failed", error=str(error))
             self.problems.append(str(error))
             return
-        hub = self.hub
-        self._step(f"hub {hub.vkey}", lambda: add_hub_at_sector(HUB_B_NAME, hub.vkey))
+        self._register(HUB_B_NAME, self.hub.vkey)
 
     def send_reports(self) -> list[str]:
         """Wait for the setup, then have both hubs send a signed report; the lines to print."""

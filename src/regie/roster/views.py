@@ -122,7 +122,13 @@ def student(request: HttpRequest, student_id: int) -> HttpResponse:
     return render(
         request,
         "roster/student.html",
-        {"student": found, "guardians": guardians, "groups": in_groups, "may_link": may_link},
+        {
+            "student": found,
+            "guardians": guardians,
+            "groups": in_groups,
+            "may_link": may_link,
+            "reads_sensitive": services.reads_sensitive_of(user, found),
+        },
     )
 
 

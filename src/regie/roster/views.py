@@ -61,7 +61,12 @@ def schools(request: HttpRequest) -> HttpResponse:
         pupils=Count("students", filter=Q(students__status="active") & REAL_PUPILS, distinct=True),
         group_count=Count("groups", filter=Q(groups__is_active=True), distinct=True),
     )
-    return render(request, "roster/schools.html", {"schools": visible.order_by("name")})
+    designates = services.access_for(_user(request)).designates()
+    return render(
+        request,
+        "roster/schools.html",
+        {"schools": visible.order_by("name"), "designates": designates},
+    )
 
 
 @access_required(Access.sees_roster)

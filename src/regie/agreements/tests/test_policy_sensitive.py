@@ -26,7 +26,7 @@ SENSITIVE = ("care", "psychodiagnostic", "care_plan", "special_needs", "health")
 def test_the_sensitive_attributes_are_those_of_sensitive_categories_and_never_on_by_default() -> (
     None
 ):
-    assert catalogue.SENSITIVE == frozenset(SENSITIVE)
+    assert frozenset(SENSITIVE) == catalogue.SENSITIVE
     assert not catalogue.SENSITIVE & catalogue.DEFAULT_ON
     assert catalogue.SENSITIVE <= catalogue.CONSENT_GATED
 

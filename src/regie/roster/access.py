@@ -369,7 +369,7 @@ def reads_sensitive_of(user: User, student: Student) -> bool:
     return student.school_id in access_for(user).sensitive_schools
 
 
-def sensitive_reader_role(user: User, school_id: int) -> tuple[str, bool]:
+def sensitive_reader_role(user: AuthUser, school_id: int) -> tuple[str, bool]:
     """(the role value a read is recorded with, designated?) of ``user`` at ``school_id``: the
     care coordinator's role if they are one there, else the roles of the designated membership
     (``designated`` when it holds none)."""

@@ -102,7 +102,7 @@ SCHOOL_WIDE: Expected = (L, 403, 403, 403, 200, 200, 200, 200, 403)
 SCHOOL_WIDE_A2: Expected = (L, 403, 403, 403, 404, 404, 404, 200, 403)
 SCHOOL_WIDE_B: Expected = (L, 403, 403, 403, 404, 404, 404, 404, 403)
 # Sensitive records: the care coordinator of the pupil's school only (need-to-know; a designated
-# staff member too, see roster/tests/test_sensitive_access.py); designations: FG and board admin.
+# staff member too, see portal/tests/test_sensitive_access.py); designations: FG and board admin.
 SENSITIVE: Expected = (L, 403, 403, 403, 200, 403, 403, 403, 403)
 SENSITIVE_ELSEWHERE: Expected = (L, 403, 403, 403, 404, 403, 403, 403, 403)
 DESIGNATIONS: Expected = (L, 403, 403, 403, 403, 403, 200, 200, 403)

@@ -1,4 +1,5 @@
-"""Sensitive records (need-to-know within the school): every role × every sensitive URL gets
+"""Sensitive records of ``regie.roster`` (need-to-know within the school; here, because the
+personas need the logins of accounts and the portal): every role × every sensitive URL gets
 what the table says; every refusal (403, or 404 for another school's pupil) is a
 ``roster.sensitive.refused`` event, and every page that shows sensitive records a
 ``roster.sensitive.read`` per record shown — with the category and the role, never content."""

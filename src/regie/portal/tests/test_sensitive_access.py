@@ -22,6 +22,7 @@ from regie.audit.models import AuditEvent
 from regie.audit.services import actor_for
 from regie.logins import verified_client
 from regie.roster import access, sensitive
+from regie.roster.demo import PERSONAS, demo_sensitive_record
 from regie.roster.models import (
     Guardian,
     SensitiveCategory,
@@ -321,3 +322,15 @@ def test_the_access_of_readers_is_one_query(
     assert found.sensitive_schools == {world.a1.pk}
     assert found.reads_sensitive()
     assert not found.designates()
+
+
+def test_the_demo_record_is_made_once_and_only_the_care_coordinator_reads_it(
+    world: SensitiveWorld,
+) -> None:
+    assert ("ib", StaffRole.CARE_COORDINATOR) in [(name, role) for name, role, _who in PERSONAS]
+    made = demo_sensitive_record(world.pupil())
+    assert demo_sensitive_record(world.pupil()) == made
+    assert made.category == SensitiveCategory.PSYCHODIAGNOSTIC
+    target = reverse("roster:sensitive-record", args=[made.pk])
+    assert verified_client(world.care).get(target).status_code == 200
+    assert verified_client(world.teacher).get(target).status_code == 403

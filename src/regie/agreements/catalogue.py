@@ -6,6 +6,11 @@ attribute keys from here. Each attribute is mapped to a category of the data-cat
 (:mod:`regie.core.datacategories`) and has a sensitivity class; ``consent_gated`` attributes also
 need a guardian's consent (or the pupil's own, from 16), on top of the school's switch.
 
+Sensitive attributes (their category is ``sensitive`` in the taxonomy: care data, psychodiagnostics,
+care plans, special needs, health) are never on by default, are all consent-gated, and may go only
+when a DPIA is on record for (board, product) whose outcome allows use (:data:`SENSITIVE`; the
+release policy's ``NO_DPIA``).
+
 The supplier pseudonym is the default release (DESIGN §1.2): it is switched on at every school
 without a switch of its own, as long as the schedule names it.
 """
@@ -75,10 +80,33 @@ ATTRIBUTES: Final[tuple[Attribute, ...]] = (
     Attribute("email", _("e-mailadres"), dc.EMAIL, Sensitivity.HIGH, consent_gated=True),
     Attribute("photo", _("foto"), dc.SELF_IMAGE, Sensitivity.HIGH, consent_gated=True),
     Attribute("care", _("zorggegevens"), dc.CARE, Sensitivity.SPECIAL, consent_gated=True),
+    Attribute(
+        "psychodiagnostic",
+        _("psychodiagnostisch onderzoek"),
+        dc.PSYCHODIAGNOSTIC,
+        Sensitivity.SPECIAL,
+        consent_gated=True,
+    ),
+    Attribute(
+        "care_plan",
+        _("zorgplan / ontwikkelingsperspectief"),
+        dc.CARE_PLAN,
+        Sensitivity.SPECIAL,
+        consent_gated=True,
+    ),
+    Attribute(
+        "special_needs",
+        _("extra ondersteuning"),
+        dc.SPECIAL_NEEDS,
+        Sensitivity.SPECIAL,
+        consent_gated=True,
+    ),
+    Attribute("health", _("gezondheid"), dc.HEALTH, Sensitivity.SPECIAL, consent_gated=True),
 )
 
 CATALOGUE: Final[dict[str, Attribute]] = {attribute.key: attribute for attribute in ATTRIBUTES}
 CONSENT_GATED: Final[frozenset[str]] = frozenset(a.key for a in ATTRIBUTES if a.consent_gated)
+SENSITIVE: Final[frozenset[str]] = frozenset(a.key for a in ATTRIBUTES if a.category.sensitive)
 DEFAULT_ON: Final[frozenset[str]] = frozenset({SUPPLIER_PSEUDONYM})
 
 

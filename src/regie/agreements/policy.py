@@ -2,7 +2,13 @@
 product.
 
     allowed(supplier, product, pupil) = agreement.active ∧ licence(pupil, product)
-        ∧ attribute ∈ schedule ∧ school_switch(attribute) ∧ (¬consent_gated ∨ consent(pupil))
+        ∧ attribute ∈ schedule ∧ school_switch(attribute)
+        ∧ (¬sensitive ∨ dpia_allows(board, product)) ∧ (¬consent_gated ∨ consent(pupil))
+
+A sensitive attribute (``catalogue.SENSITIVE``: care data, psychodiagnostics, care plans, special
+needs, health) also needs a DPIA on record for (board, product) whose outcome allows use
+(``Dpia.allows_use``); every sensitive attribute is consent-gated (the catalogue's
+``consent_gated``: the schedule cannot waive consent for them).
 
 A teacher is released by the same rule at one of their schools, with a licence for a group they
 teach (or for named pupils of it) as their licence and :data:`STAFF_RELEASE` as their schedule (no
@@ -39,6 +45,8 @@ from . import catalogue
 from .models import (
     Consent,
     DataSchedule,
+    Dpia,
+    DpiaOutcome,
     Licence,
     Processing,
     ProcessingAgreement,
@@ -54,6 +62,7 @@ class Condition(StrEnum):
     NO_LICENCE = "no_licence"
     NOT_IN_SCHEDULE = "not_in_schedule"
     NOT_SWITCHED_ON = "not_switched_on"
+    NO_DPIA = "no_dpia"
     NO_CONSENT = "no_consent"
     UNKNOWN_ATTRIBUTE = "unknown_attribute"
 
@@ -66,6 +75,9 @@ EXPLANATIONS: dict[Condition, Promise] = {
     Condition.NO_LICENCE: _("de leerling heeft dit schooljaar geen licentie voor het product"),
     Condition.NOT_IN_SCHEDULE: _("de privacybijsluiter van de overeenkomst noemt dit gegeven niet"),
     Condition.NOT_SWITCHED_ON: _("de school heeft dit gegeven niet aangezet"),
+    Condition.NO_DPIA: _(
+        "dit is een gevoelig gegeven en er is geen DPIA vastgelegd die het gebruik toestaat"
+    ),
     Condition.NO_CONSENT: _(
         "voor dit gegeven is toestemming nodig, en die is er niet (of is ingetrokken)"
     ),
@@ -93,6 +105,7 @@ class Facts:
     switched_on: frozenset[str] = frozenset()
     consents: frozenset[str] = frozenset()  # consent-gated attributes with consent in force
     agreement_id: int | None = None
+    dpia_allows: bool = False  # a DPIA for (board, product) whose outcome allows use
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,8 @@ def _failed_condition(facts: Facts, key: str) -> Condition | None:
         return Condition.NOT_IN_SCHEDULE
     if key not in facts.switched_on and key not in catalogue.DEFAULT_ON:
         return Condition.NOT_SWITCHED_ON
+    if key in catalogue.SENSITIVE and not facts.dpia_allows:
+        return Condition.NO_DPIA
     if key in catalogue.CONSENT_GATED and key not in facts.consents:
         return Condition.NO_CONSENT
     return None
@@ -202,6 +217,9 @@ def facts_for(
     consents: frozenset[str] = frozenset()
     if deciding & catalogue.CONSENT_GATED:
         consents = consents_in_force(student, product)
+    dpia_allows = False
+    if deciding & catalogue.SENSITIVE:
+        dpia_allows = bool(_dpia_allowed({student.school.board_id}, product))
     return Facts(
         agreement_active=True,
         licensed=licensed,
@@ -209,6 +227,16 @@ def facts_for(
         switched_on=switched,
         consents=consents,
         agreement_id=agreement_id,
+        dpia_allows=dpia_allows,
+    )
+
+
+def _dpia_allowed(board_ids: set[int], product: Product) -> set[int]:
+    """The boards with a DPIA on record for ``product`` whose outcome allows use."""
+    return set(
+        Dpia.objects.filter(board_id__in=board_ids, product=product)
+        .exclude(outcome=DpiaOutcome.NOT_ACCEPTABLE)
+        .values_list("board_id", flat=True)
     )
 
 
@@ -260,6 +288,12 @@ def decide_many(
     ).values_list("school_id", "attribute"):
         switched.setdefault(school_id, set()).add(attribute)
     consents = _consents_in_force_many(pupils, product)
+    sensitive = catalogue.SENSITIVE & (
+        frozenset(wanted) if wanted is not None else frozenset(catalogue.CATALOGUE)
+    )
+    dpia_boards: set[int] = set()
+    if any(attributes & sensitive for attributes in schedules.values()):
+        dpia_boards = _dpia_allowed(set(boards.values()), product)
     decisions = {}
     for pk, student in pupils.items():
         agreement_id = agreements.get(boards[student.school_id])
@@ -273,6 +307,7 @@ def decide_many(
                 switched_on=frozenset(switched.get(student.school_id, ())),
                 consents=consents.get(pk, frozenset()),
                 agreement_id=agreement_id,
+                dpia_allows=boards[student.school_id] in dpia_boards,
             )
         decisions[pk] = evaluate(facts, wanted)
     return decisions

@@ -199,6 +199,27 @@ CARE = DataCategory(
     "Zorgdata: support needs, ontwikkelingsperspectief, notes of the care coordinator (IB'er).",
     sensitive=True,
 )
+PSYCHODIAGNOSTIC = DataCategory(
+    "user.education.care.psychodiagnostic",
+    "Psychodiagnostisch onderzoek",
+    "Psychodiagnostic assessment",
+    "Results of a psychological or educational assessment (intelligence, dyslexia, behaviour).",
+    sensitive=True,
+)
+CARE_PLAN = DataCategory(
+    "user.education.care.plan",
+    "Zorgplan / ontwikkelingsperspectief",
+    "Care plan / development perspective",
+    "A pupil's care plan or ontwikkelingsperspectief (OPP): goals, support, evaluations.",
+    sensitive=True,
+)
+SPECIAL_NEEDS = DataCategory(
+    "user.education.care.special_needs",
+    "Extra ondersteuning",
+    "Special educational needs",
+    "Extra support and special educational needs (arrangementen, speciale onderwijsbehoeften).",
+    sensitive=True,
+)
 ROLE = DataCategory(
     "user.education.role",
     "Rol in de school",
@@ -262,6 +283,9 @@ REGIE_CATEGORIES: Final[tuple[DataCategory, ...]] = (
     ENROLMENT,
     RESULTS,
     CARE,
+    PSYCHODIAGNOSTIC,
+    CARE_PLAN,
+    SPECIAL_NEEDS,
     ROLE,
     RELATION,
     STAMPSEUDONYM,
@@ -272,6 +296,15 @@ REGIE_CATEGORIES: Final[tuple[DataCategory, ...]] = (
 TAXONOMY: Final[dict[str, DataCategory]] = {
     category.key: category for category in (*FIDESLANG_CATEGORIES, *REGIE_CATEGORIES)
 }
+
+
+SENSITIVE_RECORD_CATEGORIES: Final[tuple[DataCategory, ...]] = (
+    PSYCHODIAGNOSTIC,
+    CARE_PLAN,
+    SPECIAL_NEEDS,
+    HEALTH,
+)
+"""The kinds of sensitive record the school keeps about a pupil (``roster.SensitiveRecord``)."""
 
 
 def get(key: str) -> DataCategory:

@@ -4,7 +4,9 @@
 licensed for *Rekenwereld*) the login ``ouder``, as if they had accepted the school's invitation:
 its e-mail address is the guardian's address in the school's export. So that the demo can show a
 consent being withdrawn, the guardian has consented to the first name for *Rekenwereld* when no
-decision of theirs is in force yet. Running it again resets the password and keeps the same
+decision of theirs is in force yet. The child has one fictional psychodiagnostic result
+(``roster.demo.demo_sensitive_record``): the care coordinator ``ib`` reads it, and the guardian sees
+the read here. Running it again resets the password and keeps the same
 guardian.
 """
 
@@ -18,6 +20,7 @@ from regie.accounts.models import GuardianAccount, PupilAccount
 from regie.agreements import services as register
 from regie.agreements.models import Consent, Product
 from regie.core.models import Board
+from regie.roster.demo import demo_sensitive_record
 
 DEMO_GUARDIAN = "ouder"
 CONSENTED_ATTRIBUTE = "first_name"
@@ -60,4 +63,5 @@ def demo_guardian_login(board: Board, password: str) -> tuple[str, str] | None:
             register.record_consent(
                 student, product, CONSENTED_ATTRIBUTE, True, guardian=guardian, user=None
             )
+    demo_sensitive_record(student)  # the care coordinator ``ib`` reads it; the guardian sees that
     return DEMO_GUARDIAN, f"ouder/verzorger van {student.roepnaam or student.voornamen}"

@@ -14,19 +14,22 @@ printable version and the download are three renderings of :func:`overview`.
   (:func:`regie.gateway.pupils.releases_for`).
 - **Who at school sees it**: the roles of ``regie.roster.access``'s rules
   (:func:`regie.roster.services.pupil_viewers`).
+- **Who read sensitive data**: per read of the child's sensitive records (``roster.sensitive.read``
+  events in the audit log) the day, the category and the reader's role — never their name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import models
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from regie.agreements import catalogue
@@ -37,7 +40,8 @@ from regie.core import datacategories as dc
 from regie.gateway import pupils
 from regie.gateway.models import Result, SupplierPseudonym
 from regie.roster import services as roster
-from regie.roster.models import Guardian, Student
+from regie.roster.events import SENSITIVE_READ
+from regie.roster.models import Guardian, SensitiveRecord, StaffRole, Student
 from regie.transparency import services as transparency
 from regie.transparency.models import Checkpoint
 
@@ -93,6 +97,7 @@ def _sources(student: Student) -> list[tuple[type[models.Model], QuerySet[Any]]]
         (Result, Result.objects.filter(student=student)),
         (Consent, Consent.objects.filter(student=student)),
         (SupplierPseudonym, SupplierPseudonym.objects.filter(student=student)),
+        (SensitiveRecord, SensitiveRecord.objects.filter(student=student)),
     ]
 
 
@@ -103,6 +108,11 @@ def held_categories(student: Student) -> list[HeldCategory]:
         mapping: Mapping[str, dc.DataCategory | dc.NotPersonal] = model.DATA_CATEGORIES  # type: ignore[attr-defined]
         where = str(model._meta.verbose_name_plural)
         for row in rows:
+            if isinstance(row, SensitiveRecord):  # the row's own category, not its fields'
+                places = found.setdefault(row.category, [])
+                if where not in places:
+                    places.append(where)
+                continue
             for name, category in mapping.items():
                 if isinstance(category, dc.DataCategory) and _filled(row, name):
                     places = found.setdefault(category.key, [])
@@ -193,6 +203,42 @@ def checkpoint_info() -> CheckpointInfo | None:
     )
 
 
+# --- Who read sensitive data -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SensitiveReadLine:
+    day: date
+    category: str
+    role: str
+
+
+def _reader_role(details: Mapping[str, Any]) -> str:
+    role = str(details.get("role", ""))
+    label = str(StaffRole(role).label) if role in StaffRole.values else gettext("medewerker")
+    if details.get("designated"):
+        return gettext("%(role)s, aangewezen door het bestuur") % {"role": label}
+    return label
+
+
+def sensitive_reads(student: Student) -> list[SensitiveReadLine]:
+    """The reads of the child's sensitive records, newest first: one line per day, category and
+    role (a page showing three records is one line per category)."""
+    events = AuditEvent.objects.filter(
+        subject=f"student:{student.pk}", event_type=SENSITIVE_READ.name
+    ).order_by("-occurred_at", "-pk")
+    lines: list[SensitiveReadLine] = []
+    for occurred_at, details in events.values_list("occurred_at", "details"):
+        key = str((details or {}).get("category", ""))
+        category = category_label(dc.TAXONOMY[key]) if key in dc.TAXONOMY else str(_("onbekend"))
+        line = SensitiveReadLine(
+            timezone.localdate(occurred_at), category, _reader_role(details or {})
+        )
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
 # --- Under which agreement ---------------------------------------------------------------------
 
 
@@ -265,6 +311,7 @@ class Overview:
     agreements: list[AgreementLine]
     now: list[pupils.ProductRelease]
     viewers: list[ViewerLine]
+    sensitive_reads: list[SensitiveReadLine] = field(default_factory=list)
 
 
 def _products(student: Student, releases: list[pupils.ProductRelease]) -> list[Product]:
@@ -289,6 +336,7 @@ def overview(student: Student) -> Overview:
             ViewerLine(str(viewer.role.label), str(REACH[viewer.reach]), viewer.count)
             for viewer in roster.pupil_viewers(student)
         ],
+        sensitive_reads=sensitive_reads(student),
     )
 
 
@@ -362,5 +410,9 @@ def as_json(view: Overview) -> dict[str, Any]:
         ],
         "who_at_school_sees_it": [
             {"role": str(v.role), "sees": v.reach, "count": v.count} for v in view.viewers
+        ],
+        "sensitive_reads": [
+            {"date": line.day.isoformat(), "category": line.category, "role": line.role}
+            for line in view.sensitive_reads
         ],
     }

@@ -46,7 +46,7 @@ from regie.lib.logging import get_logger
 from regie.orders import services as orders
 from regie.orders.models import OrderType, SupplierEndpoint
 from regie.portal.models import OPEN_REQUEST_STATES, RightsRequest
-from regie.roster.models import Guardian, Student
+from regie.roster.models import Guardian, SensitiveRecord, Student
 from regie.transparency import keys
 
 from . import due, events
@@ -481,6 +481,7 @@ def related_rows(ids: Sequence[int]) -> dict[str, Iterable[tuple[int, int]]]:
         "results": per(Result),
         "consents": per(Consent),
         "pupil_accounts": per(PupilAccount),
+        "sensitive_records": per(SensitiveRecord),
         "rights_requests": per(RightsRequest),
         "guardian_links": per(links),
     }
@@ -508,6 +509,7 @@ def check(run: RetentionRun) -> dict[str, int]:
         "results": 0,
         "consents": 0,
         "pupil_accounts": 0,
+        "sensitive_records": 0,
         "rights_requests": 0,
         "guardian_links": 0,
         "audit_details": 0,
@@ -520,6 +522,7 @@ def check(run: RetentionRun) -> dict[str, int]:
         left["results"] += Result.objects.filter(student_id__in=part).count()
         left["consents"] += Consent.objects.filter(student_id__in=part).count()
         left["pupil_accounts"] += PupilAccount.objects.filter(student_id__in=part).count()
+        left["sensitive_records"] += SensitiveRecord.objects.filter(student_id__in=part).count()
         left["rights_requests"] += RightsRequest.objects.filter(student_id__in=part).count()
         left["guardian_links"] += links.objects.filter(student_id__in=part).count()
         left["audit_details"] += (

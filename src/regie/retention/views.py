@@ -69,6 +69,7 @@ COUNT_LABELS: dict[str, Promise] = {
     "results": gettext_lazy("resultaten"),
     "consents": gettext_lazy("toestemmingen"),
     "pupil_accounts": gettext_lazy("inlogaccounts van leerlingen"),
+    "sensitive_records": gettext_lazy("gevoelige gegevens (zorg)"),
     "rights_requests": gettext_lazy("verzoeken"),
     "guardian_links": gettext_lazy("koppelingen met ouders"),
     "audit_details": gettext_lazy("details in het logboek"),

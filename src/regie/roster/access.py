@@ -13,6 +13,13 @@ through :mod:`regie.roster.services`.
 - **board admin**: every school of the board, importing for the board, the board's register;
 - **superuser**: every board's register (and publishing offers), and the admin site.
 
+Sensitive records (psychodiagnostics, care plans, special needs, health:
+``SensitiveRecord``) are need-to-know *within* the school: only the care coordinator of the
+pupil's school and staff the board designated for that school (``SensitiveDesignation``) read
+them (:meth:`Access.reads_sensitive`, :func:`visible_sensitive_records`). Teachers, school admins,
+board admins, privacy officers and the superuser do not, unless designated; the privacy officer
+and the board admin give and withdraw designations (:meth:`Access.designates`) without reading.
+
 The superuser is the hub's technical administrator: the admin site and the shared register, not
 pupils (the admin shows no pupils or guardians either). A pupil's login (``accounts``) opens
 'Mijn leermiddelen' only. Nobody sees another board.
@@ -35,12 +42,22 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from regie.core.models import Board, School
 
-from .models import Group, Guardian, ImportRun, Staff, StaffRole, Student, StudentStatus
+from .models import (
+    Group,
+    Guardian,
+    ImportRun,
+    SensitiveDesignation,
+    SensitiveRecord,
+    Staff,
+    StaffRole,
+    Student,
+    StudentStatus,
+)
 
 User = AuthUser | AnonymousUser
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -68,6 +85,10 @@ class Access:
     # and where it lands after logging in (``accounts``). Never a reason to let anyone in: pages
     # ask the capabilities below.
     roles: frozenset[str] = frozenset()
+    # Sensitive records: the schools whose records they read (care coordinator there, or
+    # designated by the board), and the boards whose designations they manage.
+    sensitive_schools: frozenset[int] = frozenset()
+    designation_boards: frozenset[int] = frozenset()
 
     # Capabilities: what a page may require of a login (see :func:`access_required`).
 
@@ -90,6 +111,15 @@ class Access:
     def edits_board_register(self) -> bool:
         return bool(self.register_boards)
 
+    def reads_sensitive(self) -> bool:
+        """Sensitive records: the care coordinator, and staff the board designated."""
+        return bool(self.sensitive_schools)
+
+    def designates(self) -> bool:
+        """Giving and withdrawing designations for sensitive records: privacy officers and board
+        admins (of their own board; not the superuser)."""
+        return bool(self.designation_boards)
+
 
 _NONE = frozenset[int]()
 NO_ACCESS = Access(_NONE, _NONE, _NONE, _NONE, _NONE, _NONE, _NONE, _NONE)
@@ -103,12 +133,24 @@ def access_for(user: User) -> Access:
         name: set() for name in Access.__dataclass_fields__ if name != "roles"
     }
     held: set[str] = set()
-    memberships = Staff.objects.filter(user_id=user.pk, is_active=True).values_list(
-        "id", "board_id", "school_id", "roles"
+    # One row per membership and designation in force (a left join): still one query.
+    memberships = (
+        Staff.objects.filter(user_id=user.pk, is_active=True)
+        .annotate(
+            designation=FilteredRelation(
+                "sensitive_designations",
+                condition=Q(sensitive_designations__withdrawn_at__isnull=True),
+            )
+        )
+        .values_list("id", "board_id", "school_id", "roles", "designation__school_id")
     )
-    for staff_id, board_id, school_id, role_list in memberships:
+    for staff_id, board_id, school_id, role_list, designated in memberships:
         roles = set(role_list)
         held.update(roles)
+        if designated is not None:
+            sets["sensitive_schools"].add(designated)
+        if BOARD_REGISTER_ROLES & roles:
+            sets["designation_boards"].add(board_id)
         if StaffRole.BOARD_ADMIN in roles:
             sets["boards"].add(board_id)
             sets["import_boards"].add(board_id)
@@ -118,6 +160,8 @@ def access_for(user: User) -> Access:
             continue
         if SCHOOL_WIDE_ROLES & roles:
             sets["schools"].add(school_id)
+        if StaffRole.CARE_COORDINATOR in roles:
+            sets["sensitive_schools"].add(school_id)
         if IMPORT_ROLES & roles:
             sets["import_schools"].add(school_id)
         if SCHOOL_REGISTER_ROLES & roles:
@@ -303,3 +347,55 @@ def register_schools(user: User) -> QuerySet[School]:
 def register_students(user: User) -> QuerySet[Student]:
     """Pupils whose consent ``user`` records: those of :func:`register_schools`."""
     return Student.objects.filter(school_id__in=access_for(user).register_schools)
+
+
+# --- sensitive records (need-to-know within the school) -----------------------------------------
+
+
+def sensitive_students(user: User) -> QuerySet[Student]:
+    """Pupils whose sensitive records ``user`` reads: those of :attr:`Access.sensitive_schools`."""
+    return Student.objects.filter(school_id__in=access_for(user).sensitive_schools)
+
+
+def visible_sensitive_records(user: User) -> QuerySet[SensitiveRecord]:
+    """The sensitive records ``user`` may read (a record outside these is a 404 for a reader)."""
+    return SensitiveRecord.objects.filter(
+        school_id__in=access_for(user).sensitive_schools, student__is_canary=False
+    )
+
+
+def reads_sensitive_of(user: User, student: Student) -> bool:
+    """Whether ``user`` reads ``student``'s sensitive records (the pupil page's link)."""
+    return student.school_id in access_for(user).sensitive_schools
+
+
+def sensitive_reader_role(user: AuthUser, school_id: int) -> tuple[str, bool]:
+    """(the role value a read is recorded with, designated?) of ``user`` at ``school_id``: the
+    care coordinator's role if they are one there, else the roles of the designated membership
+    (``designated`` when it holds none)."""
+    memberships = Staff.objects.filter(user_id=user.pk, is_active=True)
+    for member in memberships.filter(school_id=school_id):
+        if member.has_role(StaffRole.CARE_COORDINATOR):
+            return str(StaffRole.CARE_COORDINATOR), False
+    designated = (
+        memberships.filter(
+            sensitive_designations__school_id=school_id,
+            sensitive_designations__withdrawn_at__isnull=True,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if designated is not None and designated.roles:
+        return str(sorted(designated.roles)[0]), True
+    return "designated", True
+
+
+def designation_boards(user: User) -> QuerySet[Board]:
+    """The boards whose designations ``user`` manages (privacy officer, board admin)."""
+    return Board.objects.filter(pk__in=access_for(user).designation_boards)
+
+
+def visible_designations(user: User) -> QuerySet[SensitiveDesignation]:
+    return SensitiveDesignation.objects.filter(
+        board_id__in=access_for(user).designation_boards
+    ).select_related("school", "staff")

@@ -22,7 +22,16 @@ from .demo_board import PO_SCHOOL, DemoBoard, generate_demo_board
 from .importing.edexml import write_edexml
 from .importing.oneroster import write_oneroster
 from .importing.records import without_student
-from .models import ImportRun, ImportStatus, Staff, StaffRole
+from .models import (
+    ImportRun,
+    ImportStatus,
+    SensitiveCategory,
+    SensitiveRecord,
+    Staff,
+    StaffRole,
+    Student,
+)
+from .sensitive import add_record
 
 DEMO_PASSWORD = "regie-demo"  # noqa: S105 (demo only; the demo server listens on loopback)
 
@@ -92,6 +101,7 @@ def write_leaving_export(directory: Path, las_key: str, *, pupils: int = 1200) -
 PERSONAS = (
     ("fg", StaffRole.PRIVACY_OFFICER, "functionaris gegevensbescherming, OBS De Vlieger"),
     ("leerkracht", StaffRole.TEACHER, "leerkracht, OBS De Vlieger"),
+    ("ib", StaffRole.CARE_COORDINATOR, "intern begeleider, OBS De Vlieger (zorggegevens)"),
     ("bestuur", StaffRole.BOARD_ADMIN, "bestuursbeheerder, Stichting De Vliet"),
 )
 
@@ -117,3 +127,27 @@ def demo_logins(board: Board) -> list[DemoLogin]:
             member.save(update_fields=["user"])
         logins.append(DemoLogin(str(role), username, DEMO_PASSWORD, who))
     return logins
+
+
+DEMO_SENSITIVE_TITLE = "Psychodiagnostisch onderzoek (fictief)"
+DEMO_SENSITIVE_CONTENT = (
+    "Fictief voorbeeld. Onderzoek naar lees- en spellingvaardigheid door een orthopedagoog. "
+    "Conclusie: kenmerken van dyslexie; advies: extra leestijd en voorlezen van toetsen. "
+    "Besproken met de ouders."
+)
+
+
+def demo_sensitive_record(student: Student) -> SensitiveRecord:
+    """The demo's one sensitive record: a fictional psychodiagnostic result for ``student`` (the
+    demo guardian's child), which the care coordinator ``ib`` reads and ``leerkracht`` may not."""
+    found = SensitiveRecord.objects.filter(student=student, title=DEMO_SENSITIVE_TITLE).first()
+    if found is not None:
+        return found
+    return add_record(
+        student,
+        category=SensitiveCategory.PSYCHODIAGNOSTIC,
+        title=DEMO_SENSITIVE_TITLE,
+        content=DEMO_SENSITIVE_CONTENT,
+        day=student.created_at.date(),
+        user=None,
+    )

@@ -41,3 +41,25 @@ STUDENT_LINKED = define(
     "roster.student.linked",
     "The school linked a pupil's enrolment to an earlier one in another sector (explicit act).",
 )
+SENSITIVE_READ = define(
+    "roster.sensitive.read",
+    "Staff read a pupil's sensitive records (a list of them or one record): the category, the "
+    "reader's role and the record (never its content). Guardians see these reads in the portal.",
+)
+SENSITIVE_REFUSED = define(
+    "roster.sensitive.refused",
+    "A login without need-to-know asked for a pupil's sensitive records: refused (403). The "
+    "role(s) of the login and the category asked for; never content.",
+)
+SENSITIVE_RECORDED = define(
+    "roster.sensitive.recorded",
+    "A sensitive record about a pupil was added by hand (its category and source, never content).",
+)
+SENSITIVE_DESIGNATED = define(
+    "roster.sensitive.designated",
+    "The board designated a staff member to read a school's sensitive records (the school).",
+)
+SENSITIVE_DESIGNATION_WITHDRAWN = define(
+    "roster.sensitive.designation_withdrawn",
+    "A designation to read a school's sensitive records was withdrawn (the school).",
+)

@@ -413,3 +413,111 @@ class PendingPseudonym(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school_code}/{self.las_key}"
+
+
+# --- sensitive data: need-to-know (care coordinator and designated staff only) -------------------
+
+
+class SensitiveCategory(models.TextChoices):
+    """The kinds of sensitive record (keys of :data:`regie.core.datacategories.TAXONOMY`)."""
+
+    PSYCHODIAGNOSTIC = dc.PSYCHODIAGNOSTIC.key, _("psychodiagnostisch onderzoek")
+    CARE_PLAN = dc.CARE_PLAN.key, _("zorgplan / ontwikkelingsperspectief")
+    SPECIAL_NEEDS = dc.SPECIAL_NEEDS.key, _("extra ondersteuning")
+    HEALTH = dc.HEALTH.key, _("gezondheid")
+
+
+class SensitiveSource(models.TextChoices):
+    IMPORT = "import", _("uit de LAS-export")
+    HAND = "hand", _("met de hand ingevoerd")
+
+
+class SensitiveRecord(models.Model):
+    """A sensitive record about a pupil: a psychodiagnostic result, a care plan, special needs or
+    health. Only the care coordinator of the pupil's school and staff the board designated for
+    that school read it (:func:`regie.roster.access.visible_sensitive_records`); every read is an
+    audit event. Deleted with the pupil.
+
+    Each row's own data category is in ``category``; the fields that hold its content are mapped to
+    care data (``user.education.care``), the parent of three of the four kinds."""
+
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "student": dc.CARE,
+        "school": dc.ENROLMENT,
+        "category": dc.CARE,
+        "title": dc.CARE,
+        "content": dc.CARE,
+        "date": dc.CARE,
+        "source": dc.NOT_PERSONAL,
+        "recorded_by": dc.USERNAME,
+        "recorded_at": dc.NOT_PERSONAL,
+    }
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="sensitive_records")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(_("soort"), max_length=60, choices=SensitiveCategory.choices)
+    title = models.CharField(_("titel"), max_length=200)
+    content = models.TextField(_("inhoud"))
+    date = models.DateField(_("datum"))
+    source = models.CharField(
+        _("bron"), max_length=10, choices=SensitiveSource.choices, default=SensitiveSource.HAND
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("vastgelegd op"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("gevoelig gegeven")
+        verbose_name_plural = _("gevoelige gegevens")
+        ordering = ("-date", "-pk")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SensitiveDesignation(models.Model):
+    """The board designates a staff member to read a school's sensitive records (besides its care
+    coordinator), with a reason. Given and withdrawn by the privacy officer or a board admin;
+    both are audit events. A withdrawn designation stays, with when and by whom."""
+
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "board": dc.NOT_PERSONAL,
+        "school": dc.ROLE,
+        "staff": dc.ROLE,
+        "reason": dc.ROLE,
+        "given_by": dc.USERNAME,
+        "given_at": dc.NOT_PERSONAL,
+        "withdrawn_by": dc.USERNAME,
+        "withdrawn_at": dc.NOT_PERSONAL,
+    }
+
+    board = models.ForeignKey("core.Board", on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(
+        Staff,
+        on_delete=models.CASCADE,
+        related_name="sensitive_designations",
+        verbose_name=_("medewerker"),
+    )
+    reason = models.CharField(_("reden"), max_length=300)
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    given_at = models.DateTimeField(_("aangewezen op"), auto_now_add=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(_("ingetrokken op"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("aanwijzing voor gevoelige gegevens")
+        verbose_name_plural = _("aanwijzingen voor gevoelige gegevens")
+        ordering = ("-given_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.staff} ({self.school})"

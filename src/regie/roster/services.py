@@ -50,19 +50,24 @@ from .access import ImportScope as ImportScope
 from .access import Viewer as Viewer
 from .access import access_for as access_for
 from .access import access_required as access_required
+from .access import designation_boards as designation_boards
 from .access import import_boards as import_boards
 from .access import import_scopes as import_scopes
 from .access import may_link as may_link
 from .access import pupil_viewers as pupil_viewers
+from .access import reads_sensitive_of as reads_sensitive_of
 from .access import register_boards as register_boards
 from .access import register_schools as register_schools
 from .access import register_students as register_students
+from .access import sensitive_students as sensitive_students
 from .access import taught_groups as taught_groups
 from .access import teaching_memberships as teaching_memberships
+from .access import visible_designations as visible_designations
 from .access import visible_groups as visible_groups
 from .access import visible_guardians as visible_guardians
 from .access import visible_import_runs as visible_import_runs
 from .access import visible_schools as visible_schools
+from .access import visible_sensitive_records as visible_sensitive_records
 from .access import visible_students as visible_students
 from .importing.plan import ExportRefused as ExportRefused  # raised by apply: part of this API
 from .importing.plan import (

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_sensitive
 
 app_name = "roster"
 
@@ -11,6 +11,10 @@ urlpatterns = [
     path("leerlingen/", views.students, name="students"),
     path("leerlingen/<int:student_id>/", views.student, name="student"),
     path("leerlingen/<int:student_id>/koppelen", views.student_link, name="student-link"),
+    path("leerlingen/<int:student_id>/zorg/", views_sensitive.records, name="sensitive-list"),
+    path("leerlingen/<int:student_id>/zorg/nieuw", views_sensitive.add, name="sensitive-add"),
+    path("zorg/<int:record_id>/", views_sensitive.record, name="sensitive-record"),
+    path("zorg/aanwijzingen/", views_sensitive.designations, name="sensitive-designations"),
     path("ouders/", views.guardians, name="guardians"),
     path("import/", views.import_upload, name="import"),
     path("import/<uuid:run_id>/", views.import_run, name="import-run"),

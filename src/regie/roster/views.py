@@ -61,7 +61,12 @@ def schools(request: HttpRequest) -> HttpResponse:
         pupils=Count("students", filter=Q(students__status="active") & REAL_PUPILS, distinct=True),
         group_count=Count("groups", filter=Q(groups__is_active=True), distinct=True),
     )
-    return render(request, "roster/schools.html", {"schools": visible.order_by("name")})
+    designates = services.access_for(_user(request)).designates()
+    return render(
+        request,
+        "roster/schools.html",
+        {"schools": visible.order_by("name"), "designates": designates},
+    )
 
 
 @access_required(Access.sees_roster)
@@ -122,7 +127,13 @@ def student(request: HttpRequest, student_id: int) -> HttpResponse:
     return render(
         request,
         "roster/student.html",
-        {"student": found, "guardians": guardians, "groups": in_groups, "may_link": may_link},
+        {
+            "student": found,
+            "guardians": guardians,
+            "groups": in_groups,
+            "may_link": may_link,
+            "reads_sensitive": services.reads_sensitive_of(user, found),
+        },
     )
 
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from regie.agreements import catalogue, policy, services
-from regie.agreements.catalogue import CONSENT_GATED, DEFAULT_ON, SUPPLIER_PSEUDONYM
+from regie.agreements.catalogue import CONSENT_GATED, DEFAULT_ON, SENSITIVE, SUPPLIER_PSEUDONYM
 from regie.agreements.models import AgreementStatus, Consent, Licence, Product
 from regie.agreements.policy import Condition, Decision, Facts
 from regie.agreements.tests.register import (
@@ -254,6 +254,7 @@ facts_strategy = st.builds(
     switched_on=key_sets,
     consents=key_sets,
     agreement_id=st.none() | st.integers(min_value=1, max_value=10_000),
+    dpia_allows=st.booleans(),
 )
 requested_strategy = st.none() | st.lists(
     st.sampled_from(ALL_KEYS)
@@ -267,7 +268,8 @@ def bound(facts: Facts) -> frozenset[str]:
     """The most the rule may ever allow for these facts."""
     if not (facts.agreement_active and facts.licensed):
         return frozenset()
-    return facts.schedule & (facts.switched_on | DEFAULT_ON) & (facts.consents | NOT_GATED)
+    dpia = frozenset(ALL_KEYS) if facts.dpia_allows else frozenset(ALL_KEYS) - SENSITIVE
+    return facts.schedule & (facts.switched_on | DEFAULT_ON) & dpia & (facts.consents | NOT_GATED)
 
 
 def wanted(requested: Sequence[str] | None) -> list[str]:
@@ -313,6 +315,7 @@ def test_it_never_allows_more_when_a_switch_or_consent_is_removed(
             facts.switched_on - {key},
             facts.consents,
             facts.agreement_id,
+            facts.dpia_allows,
         )
         assert policy.evaluate(fewer, requested).allowed <= allowed
     for key in facts.consents:
@@ -323,8 +326,19 @@ def test_it_never_allows_more_when_a_switch_or_consent_is_removed(
             facts.switched_on,
             facts.consents - {key},
             facts.agreement_id,
+            facts.dpia_allows,
         )
         assert policy.evaluate(fewer, requested).allowed <= allowed
+    without_dpia = Facts(
+        facts.agreement_active,
+        facts.licensed,
+        facts.schedule,
+        facts.switched_on,
+        facts.consents,
+        facts.agreement_id,
+        dpia_allows=False,
+    )
+    assert policy.evaluate(without_dpia, requested).allowed <= allowed - SENSITIVE
     if facts.agreement_active:
         inactive = Facts(False, facts.licensed, facts.schedule, facts.switched_on, facts.consents)
         assert policy.evaluate(inactive, requested).allowed == frozenset()
@@ -338,6 +352,7 @@ def the_rule(facts: Facts, key: str) -> list[tuple[Condition, bool]]:
         (Condition.NO_LICENCE, facts.licensed),
         (Condition.NOT_IN_SCHEDULE, key in facts.schedule),
         (Condition.NOT_SWITCHED_ON, key in facts.switched_on or key in DEFAULT_ON),
+        (Condition.NO_DPIA, key not in SENSITIVE or facts.dpia_allows),
         (Condition.NO_CONSENT, key not in CONSENT_GATED or key in facts.consents),
     ]
 

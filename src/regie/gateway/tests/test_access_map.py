@@ -46,7 +46,15 @@ from regie.audit.services import SYSTEM, record
 from regie.conftest import free_port
 from regie.logins import verified_client
 from regie.roster.importing.records import StaffRole
-from regie.roster.models import Group, Guardian, ImportRun, ImportStatus, Student
+from regie.roster.models import (
+    Group,
+    Guardian,
+    ImportRun,
+    ImportStatus,
+    SensitiveCategory,
+    SensitiveRecord,
+    Student,
+)
 from regie.roster.tests.exports import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +101,11 @@ ROSTER_B: Expected = (L, 403, 403, 404, 404, 404, 404, 404, 403)
 SCHOOL_WIDE: Expected = (L, 403, 403, 403, 200, 200, 200, 200, 403)
 SCHOOL_WIDE_A2: Expected = (L, 403, 403, 403, 404, 404, 404, 200, 403)
 SCHOOL_WIDE_B: Expected = (L, 403, 403, 403, 404, 404, 404, 404, 403)
+# Sensitive records: the care coordinator of the pupil's school only (need-to-know; a designated
+# staff member too, see portal/tests/test_sensitive_access.py); designations: FG and board admin.
+SENSITIVE: Expected = (L, 403, 403, 403, 200, 403, 403, 403, 403)
+SENSITIVE_ELSEWHERE: Expected = (L, 403, 403, 403, 404, 403, 403, 403, 403)
+DESIGNATIONS: Expected = (L, 403, 403, 403, 403, 403, 200, 200, 403)
 IMPORT: Expected = (L, 403, 403, 403, 403, 200, 200, 200, 403)
 IMPORT_B: Expected = (L, 403, 403, 403, 403, 404, 404, 404, 403)
 IMPORT_POST: Expected = (L, 403, 403, 403, 403, 302, 302, 302, 403)
@@ -191,6 +204,12 @@ TABLE: list[Row] = [
     *variants("pupil-data", A=ROSTER, A2=ROSTER_A2, B=ROSTER_B),
     *variants("roster:student-link", A=SCHOOL_WIDE, A2=SCHOOL_WIDE_A2, B=SCHOOL_WIDE_B),
     *rows(("roster:guardians",), SCHOOL_WIDE),
+    *variants("roster:sensitive-list", A=SENSITIVE, A2=SENSITIVE_ELSEWHERE, B=SENSITIVE_ELSEWHERE),
+    *variants("roster:sensitive-add", A=SENSITIVE, A2=SENSITIVE_ELSEWHERE, B=SENSITIVE_ELSEWHERE),
+    *variants(
+        "roster:sensitive-record", A=SENSITIVE, A2=SENSITIVE_ELSEWHERE, B=SENSITIVE_ELSEWHERE
+    ),
+    *rows(("roster:sensitive-designations",), DESIGNATIONS),
     *rows(("roster:import",), IMPORT),
     *variants("roster:import-run", A=IMPORT, B=IMPORT_B),
     *variants("roster:import-problems", A=IMPORT, B=IMPORT_B),
@@ -424,6 +443,21 @@ class AccessWorld(World):
         GuardianAccount.objects.create(
             user=self.guardian, board=self.board_a, email="ouder-a@ouders.example"
         )
+        self.records = {
+            variant: SensitiveRecord.objects.create(
+                student=student,
+                school_id=student.school_id,
+                category=SensitiveCategory.PSYCHODIAGNOSTIC,
+                title="Onderzoek (fictief)",
+                content="Fictief",
+                date=student.created_at.date(),
+            )
+            for variant, student in (
+                ("A", self.pupil()),
+                ("A2", Student.objects.filter(school=self.a2).order_by("pk")[0]),
+                ("B", Student.objects.filter(school=self.b1).order_by("pk")[0]),
+            )
+        }
         self.event_a, self.event_b = (  # an event about a pupil of each board, for its proof
             record(SWITCH_CHANGED, SYSTEM, f"student:{student.pk}", {"fields": []})
             for student in (self.pupil(), Student.objects.filter(school=self.b1).order_by("pk")[0])
@@ -471,6 +505,7 @@ class AccessWorld(World):
             "school_id": {"A": self.a1, "A2": self.a2, "B": self.b1},
             "provider_id": {"": self.provider},
             "event_id": {"A": self.event_a, "B": self.event_b},
+            "record_id": self.records,
         }
         return {
             name: {variant: item.pk for variant, item in items.items()}

@@ -22,7 +22,16 @@ from regie.roster.tests.exports import load_school
 
 pytestmark = pytest.mark.django_db
 
-ASKED = ("supplier_pseudonym", "groups", "first_name", "last_name", "gender", "photo", "nonsense")
+ASKED = (
+    "supplier_pseudonym",
+    "groups",
+    "first_name",
+    "last_name",
+    "gender",
+    "photo",
+    "care",
+    "nonsense",
+)
 
 
 @pytest.fixture

@@ -41,8 +41,9 @@ from regie.portal import requests
 from regie.portal.models import RequestKind
 from regie.retention import holds
 from regie.retention.models import RetentionRun, RunState
+from regie.roster import sensitive
 from regie.roster.importing.records import StaffRole
-from regie.roster.models import Student, StudentStatus
+from regie.roster.models import SensitiveCategory, Student, StudentStatus
 from regie.roster.tests.exports import make_staff
 
 pytestmark = [
@@ -113,6 +114,16 @@ def demo_like(launchable: Launchable) -> None:
     _, teacher = make_staff(board, school, StaffRole.TEACHER, username="leerkracht-a")
     teacher.groups.add(group)
     make_staff(board, school, StaffRole.CARE_COORDINATOR, username="ib-a")
+    # A sensitive record of each pupil, so that the care coordinator walks its pages.
+    for pupil in Student.objects.filter(school=school):
+        sensitive.add_record(
+            pupil,
+            category=SensitiveCategory.PSYCHODIAGNOSTIC,
+            title="Onderzoek lezen (fictief)",
+            content="Fictieve conclusie.",
+            day=timezone.localdate(),
+            user=None,
+        )
     make_staff(board, school, StaffRole.SCHOOL_ADMIN, username="beheer-a")
     make_staff(board, school, StaffRole.PRIVACY_OFFICER, username="fg-a")
     make_staff(board, None, StaffRole.BOARD_ADMIN, username="bestuur-a")

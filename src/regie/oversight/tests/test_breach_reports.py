@@ -56,7 +56,12 @@ def released(student: Student, supplier: Supplier) -> None:
         RELEASE,
         "client:1",
         f"student:{student.pk}",
-        {"channel": "id_token", "supplier": supplier.pk, "product": 1, "attributes": ["first_name"]},
+        {
+            "channel": "id_token",
+            "supplier": supplier.pk,
+            "product": 1,
+            "attributes": ["first_name"],
+        },
     )
 
 
@@ -112,9 +117,7 @@ def test_a_signed_report_opens_an_incident_at_every_board_whose_pupils_it_concer
     assert (named.student_id, named.named_by_supplier) == (b_pupil.pk, True)
     event = AuditEvent.objects.get(event_type="oversight.incident.report_received")
     assert event.details == {"supplier": world.supplier.pk, "incidents": 2, "subjects_named": 2}
-    assert "lp/1/abc" not in json.dumps(
-        list(AuditEvent.objects.values_list("details", flat=True))
-    )
+    assert "lp/1/abc" not in json.dumps(list(AuditEvent.objects.values_list("details", flat=True)))
 
 
 def test_a_replayed_report_is_409_and_opens_nothing_more(world: World) -> None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from regie.agreements.tests.register import World, make_supplier
 from regie.audit.models import AuditEvent
-from regie.audit.services import SYSTEM, record
+from regie.audit.services import record
 from regie.core import datacategories as dc
 from regie.gateway.events import RELEASE, RESULT_RECEIVED
 from regie.jobs.services import queued
@@ -52,7 +52,12 @@ def sso(student: Student, supplier_pk: int, *attributes: str) -> None:
         RELEASE,
         "client:1",
         f"student:{student.pk}",
-        {"channel": "id_token", "supplier": supplier_pk, "product": 1, "attributes": list(attributes)},
+        {
+            "channel": "id_token",
+            "supplier": supplier_pk,
+            "product": 1,
+            "attributes": list(attributes),
+        },
     )
 
 
@@ -105,7 +110,9 @@ def test_the_deadline_is_72_hours_after_detection_and_the_clock_runs_until_the_a
     late = incidents.clock(incident, detected + 73 * HOUR)
     assert (late.open, late.overdue, late.hours_over) == (True, True, 1)
 
-    incidents.decide(incident, Decision.NOTIFY, "Namen en resultaten.", notify_persons=True, user=None)
+    incidents.decide(
+        incident, Decision.NOTIFY, "Namen en resultaten.", notify_persons=True, user=None
+    )
     assert incidents.clock(incident, detected + 73 * HOUR).overdue, "decided, not yet notified"
     assert incidents.notified(incident, detected + 71 * HOUR, user=None) is True
     stopped = incidents.clock(incident, detected + 200 * HOUR)
@@ -121,10 +128,14 @@ def test_the_deadline_is_72_hours_after_detection_and_the_clock_runs_until_the_a
 def test_not_notifying_closes_the_clock_and_needs_reasons(world: World) -> None:
     incident = register(world, timezone.now() - HOUR, detected_at=timezone.now() - 80 * HOUR)
     assert incidents.clock(incident).overdue
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs one of notify/no_notify and reasons"):
         incidents.decide(incident, Decision.NO_NOTIFY, "  ", notify_persons=False, user=None)
     incidents.decide(
-        incident, Decision.NO_NOTIFY, "Alleen pseudoniemen, geen risico.", notify_persons=False, user=None
+        incident,
+        Decision.NO_NOTIFY,
+        "Alleen pseudoniemen, geen risico.",
+        notify_persons=False,
+        user=None,
     )
     clock = incidents.clock(incident)
     assert (clock.open, clock.overdue) == (False, False)
@@ -157,10 +168,7 @@ def test_the_affected_pupils_are_those_the_log_shows_went_to_the_supplier_in_the
     sso(a1[7], world.supplier.pk, "supplier_pseudonym")  # after the window
 
     incident = register(world, start, window=(start, end))
-    rows = {
-        row.student_id: (row.categories, row.releases)
-        for row in incident.affected.all()
-    }
+    rows = {row.student_id: (row.categories, row.releases) for row in incident.affected.all()}
     enrolment, pseudonym = dc.ENROLMENT.key, dc.SUPPLIER_PSEUDONYM.key
     assert rows == {
         a1[1].pk: (sorted([dc.FIRST_NAME.key, enrolment, pseudonym]), 1),
@@ -208,17 +216,29 @@ def test_registering_is_audited_without_names(world: World) -> None:
         ({"dpc_base": 2, "dpc_adjust": 0, "ei": "1", "confidentiality": "0.25"}, "2.25", "medium"),
         ({"dpc_base": 2, "dpc_adjust": 1, "ei": "1", "confidentiality": "0.5"}, "3.5", "high"),
         (
-            {"dpc_base": 4, "dpc_adjust": 0, "ei": "1", "confidentiality": "0.5", "malicious": "0.5"},
+            {
+                "dpc_base": 4,
+                "dpc_adjust": 0,
+                "ei": "1",
+                "confidentiality": "0.5",
+                "malicious": "0.5",
+            },
             "5",
             "very_high",
         ),
         ({"dpc_base": 4, "dpc_adjust": 2, "ei": "0.75"}, "3.00", "high"),  # DPC stays at most 4
         ({"dpc_base": 1, "dpc_adjust": -1, "ei": "0.25"}, "0.25", "low"),  # and at least 1
-        ({"dpc_base": 2, "dpc_adjust": 0, "ei": "1", "integrity": "0.5", "availability": "0.5"}, "3.0", "high"),
+        (
+            {"dpc_base": 2, "dpc_adjust": 0, "ei": "1", "integrity": "0.5", "availability": "0.5"},
+            "3.0",
+            "high",
+        ),
         ({"dpc_base": 1, "dpc_adjust": 1, "ei": "1"}, "2", "medium"),  # 2 is medium, not low
     ],
 )
-def test_severity_is_dpc_times_ei_plus_cb(factors: dict[str, object], score: str, level: str) -> None:
+def test_severity_is_dpc_times_ei_plus_cb(
+    factors: dict[str, object], score: str, level: str
+) -> None:
     scored = severity.assess(factors)
     assert scored.score == Decimal(score)
     assert scored.level == level
@@ -293,15 +313,21 @@ def test_the_guardians_notice_goes_only_to_the_affected_pupils_guardians_as_a_jo
     assert 'value="Een datalek met gegevens van uw kind"' in page
     answer = officer.post(
         url,
-        {"action": "send", "subject": "Een datalek bij Rekenwereld", "body": "Beste ouder, het spijt ons."},
+        {
+            "action": "send",
+            "subject": "Een datalek bij Rekenwereld",
+            "body": "Beste ouder, het spijt ons.",
+        },
     )
     assert answer.status_code == 302
-    payload = {"incident": incident.pk, "actor": f"user:{world.officer.pk}"}
+    payload: dict[str, int | str] = {"incident": incident.pk, "actor": f"user:{world.officer.pk}"}
     assert queued(send_breach_notices, payload) == 1
     send_breach_notices(**payload)
     send_breach_notices(**payload)  # once only
     expected = set(
-        Guardian.objects.filter(students__in=affected, is_active=True).values_list("email", flat=True)
+        Guardian.objects.filter(students__in=affected, is_active=True).values_list(
+            "email", flat=True
+        )
     )
     assert expected
     sent = Notification.objects.filter(kind="breach")

@@ -73,6 +73,8 @@ ORDERS = Item(_("Opdrachten"), "orders:list", roster.Access.edits_board_register
 REQUESTS = Item(_("Verzoeken"), "requests:list", roster.Access.edits_board_register)
 # Retention (``regie.retention``): the rules in words, what is coming, legal holds, the runs.
 RETENTION = Item(_("Bewaren"), "retention:overview", roster.Access.edits_board_register)
+# Data breaches (``regie.oversight``): the register with the 72-hour clock.
+INCIDENTS = Item(_("Datalekken"), "incidents:list", roster.Access.edits_board_register)
 
 MENUS: dict[str, tuple[Item, ...]] = {
     PUPIL: (TILES, PORTAL),
@@ -88,6 +90,7 @@ MENUS: dict[str, tuple[Item, ...]] = {
         ORDERS,
         REQUESTS,
         RETENTION,
+        INCIDENTS,
         Item(_("Logboek"), "agreements:audit-log", roster.Access.edits_board_register),
     ),
     StaffRole.BOARD_ADMIN: (SCHOOLS, IMPORT, STUDENTS, REGISTER, LICENCES, ORDERS),

@@ -5,6 +5,7 @@ notified — each page with axe-core at 0 violations."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 import pytest
@@ -39,7 +40,7 @@ def test_an_officer_registers_a_breach_and_decides_to_notify_the_ap(
     live_server: LiveServer, page: Page, world: World
 ) -> None:
     pupils = list(Student.objects.filter(school=world.a1).order_by("pk")[:3])
-    start = timezone.localtime(timezone.now() - timezone.timedelta(hours=2))
+    start = timezone.localtime(timezone.now() - dt.timedelta(hours=2))
     for pupil in pupils:
         record(
             RELEASE,
@@ -65,9 +66,7 @@ def test_an_officer_registers_a_breach_and_decides_to_notify_the_ap(
     now = timezone.localtime()
     page.locator("#id_detected_at").fill(now.strftime("%Y-%m-%dT%H:%M"))
     page.locator("#id_window_from").fill(start.strftime("%Y-%m-%dT%H:%M"))
-    page.locator("#id_window_to").fill(
-        (now + timezone.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    )
+    page.locator("#id_window_to").fill((now + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="Registreren").click()
     expect(page.locator("h1")).to_contain_text("Datalek van")
     expect(page.locator("main")).to_contain_text("3 leerlingen, berekend uit het logboek")

@@ -78,7 +78,9 @@ def receive_report(token: str, *, now: int | None = None) -> int:
     supplier = client.supplier
     if BreachReport.objects.filter(supplier=supplier, jti=claims["jti"]).exists():
         raise _refuse("jti seen already (replay)", 409)
-    start, end = _time(claims["window"]["from"]), _time(claims["window"]["to"])
+    # Whole seconds: the window's end is inclusive, to the end of that second.
+    start = _time(claims["window"]["from"])
+    end = _time(claims["window"]["to"]) + dt.timedelta(microseconds=999_999)
     named = incidents.named_students(supplier, claims.get("subjects", []))
     boards = Board.objects.filter(
         pk__in=incidents.boards_concerned(supplier, start, end, named)

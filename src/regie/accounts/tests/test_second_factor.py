@@ -460,6 +460,7 @@ MACHINE_ENDPOINTS = {
     "gateway:introspect",
     "orders:receipts",  # suppliers hand in signed receipts (the JWS is the authentication)
     "legacy:register",  # suppliers register old named data (a client-credentials bearer token)
+    "oversight-api:breaches",  # suppliers report a data breach (a signed JWS, like a receipt)
 }
 MACHINE_NAMESPACES = {"oneroster", "gradebook", "nummervoorziening-api"}
 

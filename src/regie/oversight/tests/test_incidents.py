@@ -389,7 +389,7 @@ def test_the_clock_is_on_the_list_the_dashboard_and_a_banner_on_the_privacy_page
     world: World, django_assert_num_queries: object
 ) -> None:
     officer = verified_client(world.officer)
-    assert "Datalek" not in text_of(officer.get(reverse("retention:overview")))
+    assert "wacht op een besluit" not in text_of(officer.get(reverse("retention:overview")))
     incident = register(world, timezone.now() - HOUR, detected_at=timezone.now() - 80 * HOUR)
     page = text_of(officer.get(reverse("incidents:list")))
     assert "termijn verstreken, 8 uur te laat" in page

@@ -10,10 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from regie.agreements import catalogue
 from regie.agreements.models import Supplier
-from regie.core import datacategories as dc
 from regie.core.models import Board
 
 from . import severity
+from .incidents import category_label
 from .models import Decision
 from .texts import AP_FIELDS
 
@@ -23,7 +23,7 @@ WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H
 def category_choices() -> list[tuple[str, str]]:
     """The categories the catalogue releases, by their Dutch/English label."""
     keys = sorted({attribute.category.key for attribute in catalogue.ATTRIBUTES})
-    return [(key, dc.TAXONOMY[key].label_nl) for key in keys]
+    return [(key, category_label(key)) for key in keys]
 
 
 class IncidentForm(forms.Form):

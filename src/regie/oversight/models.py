@@ -156,9 +156,17 @@ class AffectedPupil(models.Model):
 
 class BreachReport(models.Model):
     """A supplier's signed breach report as received (its ``jti`` once per supplier: a replay
-    is refused)."""
+    is refused). The token may name the supplier's pseudonyms of pupils (``subjects``)."""
 
-    PERSONAL_DATA: ClassVar[bool] = False
+    PERSONAL_DATA: ClassVar[bool] = True
+    DATA_CATEGORIES: ClassVar[Mapping[str, dc.DataCategory | dc.NotPersonal]] = {
+        "id": dc.NOT_PERSONAL,
+        "supplier": dc.NOT_PERSONAL,
+        "jti": dc.NOT_PERSONAL,
+        "token": dc.SUPPLIER_PSEUDONYM,
+        "received_at": dc.NOT_PERSONAL,
+        "incidents": dc.NOT_PERSONAL,
+    }
 
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
     jti = models.CharField(max_length=200)

@@ -20,8 +20,7 @@ from regie.gateway.tests.conftest import (  # noqa: F401  (fixtures)
     oidc_keys_dir,
     oidc_keys_in_settings,
 )
-
-from ..models import Incident, IncidentSource
+from regie.oversight.models import Incident, IncidentSource
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -213,6 +213,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "regie.accounts.context_processors.navigation",
+                "regie.oversight.context_processors.incident_banner",
             ],
         },
     },

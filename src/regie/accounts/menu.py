@@ -75,6 +75,8 @@ REQUESTS = Item(_("Verzoeken"), "requests:list", roster.Access.edits_board_regis
 RETENTION = Item(_("Bewaren"), "retention:overview", roster.Access.edits_board_register)
 # The hub's signed aggregate reports for the sector dashboard (``regie.oversight``).
 REPORTS = Item(_("Rapportages"), "reports:list", roster.Access.edits_board_register)
+# Data breaches (``regie.oversight``): the register with the 72-hour clock.
+INCIDENTS = Item(_("Datalekken"), "incidents:list", roster.Access.edits_board_register)
 
 MENUS: dict[str, tuple[Item, ...]] = {
     PUPIL: (TILES, PORTAL),
@@ -90,6 +92,7 @@ MENUS: dict[str, tuple[Item, ...]] = {
         ORDERS,
         REQUESTS,
         RETENTION,
+        INCIDENTS,
         REPORTS,
         Item(_("Logboek"), "agreements:audit-log", roster.Access.edits_board_register),
     ),

@@ -13,6 +13,9 @@ Routes (``{p}`` is a product's prefix, empty for the supplier's first product):
   then this supplier's sessions with that ``sid`` (or ``sub``) end; 200, or 400 with an error;
 - ``POST /orders`` — the hub's signed orders (erasure, access, …), answered with signed receipts;
   ``GET /opdrachten`` shows the orders received (see :mod:`.orders`);
+- ``POST /datalek`` ("Datalek melden bij regie"): the supplier reports the demo's data breach,
+  signed, over the order channel (:mod:`.breaches`); the start page says how many schools'
+  boards got an incident;
 - for a supplier with a back office (``spec.roster``): ``GET /rooster`` shows the roster last
   fetched, ``POST /rooster/ophalen`` ("Rooster ophalen") fetches classes and pupils over OneRoster
   REST, ``POST /rooster/resultaat`` ("Resultaat terugsturen") puts a line item for the class and
@@ -41,6 +44,7 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIEnvironment
 
+from .breaches import report_breach
 from .holdings import Holdings
 from .legacy import DEMO_RECORDS, DEMO_SCHOOL, LegacyBook
 from .orders import OrderDesk, Signer, orders_page_body
@@ -105,6 +109,7 @@ class Session:
     received: dict[str, Received] = field(default_factory=dict)
     roster: Roster | None = None
     sent: list[str] = field(default_factory=list)
+    breach: str = ""  # what the hub answered to the last breach report
 
 
 @dataclass
@@ -303,6 +308,10 @@ class DemoSupplierApp:
             )
         if request.path == "/logout":
             return self.logout(request, session) if request.method == "POST" else _not_allowed()
+        if request.path == "/datalek":
+            return (
+                self.report_breach(request, session) if request.method == "POST" else _not_allowed()
+            )
         if self.roster_client is not None and request.path.startswith("/rooster"):
             return self.back_office(request, session, self.roster_client)
         for prefix in self.parties:
@@ -342,6 +351,16 @@ class DemoSupplierApp:
             "bijvoorbeeld om de gegevens van een leerling te wissen.</p>"
             '<p><a href="/opdrachten">Naar de opdrachten</a></p></section>'
         )
+        reported = f"<p class='sent'>{escape(session.breach)}</p>" if session.breach else ""
+        sections.append(
+            "<section><h2>Voor de leverancier: een datalek melden</h2>"
+            f"<p>Ontdekt {escape(self.spec.title)} een datalek, dan meldt het dat ondertekend bij "
+            "regie. regie registreert het bij elk schoolbestuur van wie leerlingen gegevens aan "
+            f"{escape(self.spec.title)} gaven.</p>{reported}"
+            '<form method="post" action="/datalek">'
+            f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
+            '<button type="submit">Datalek melden bij regie</button></form></section>'
+        )
         if self.roster_client is not None:
             sections.append(
                 "<section><h2>Voor de leverancier: rooster en resultaten</h2>"
@@ -356,6 +375,23 @@ class DemoSupplierApp:
             + "".join(sections)
         )
         return self.page(self.spec.title, body)
+
+    def report_breach(self, request: Request, session: Session) -> Response:
+        """Report the demo's data breach to the hub, signed like a receipt."""
+        if not hmac.compare_digest(request.form.get("csrf", ""), session.csrf):
+            return self.problem("Dit formulier is verlopen. Probeer het opnieuw.")
+        signer = self.receipt_signer()
+        if signer is None:
+            return self.problem("Deze leverancier is nog niet bij regie geregistreerd.")
+        sent = report_breach(signer, self.issuer)
+        if sent.incidents is not None:
+            session.breach = (
+                "Gemeld. regie registreerde het datalek bij "
+                f"{sent.incidents} schoolbestuur/-besturen."
+            )
+        else:
+            session.breach = f"Melden is niet gelukt ({sent.status}: {sent.detail})."
+        return Response.redirect(f"{self.base}/", 303)
 
     def login(self, request: Request, session: Session, prefix: str) -> Response:
         party = self.parties[prefix]

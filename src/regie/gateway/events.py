@@ -8,7 +8,7 @@ from regie.audit.events import define
 RELEASE = define(
     "gateway.release",
     "Pupil or teacher data went to a supplier (channel, client, product, the person's internal id "
-    "or counts, attribute names).",
+    "or counts with the pupils' internal ids, attribute names).",
 )
 LAUNCH_REFUSED = define(
     "gateway.launch.refused",

@@ -361,31 +361,27 @@ def receipt_claims_unverified(token: str) -> dict[str, Any]:
     return payload
 
 
-def _part(token: str, index: int) -> str:
+def _part(token: str, index: int, what: str = "receipt") -> str:
     parts = token.strip().split(".") if isinstance(token, str) else []
     if len(parts) != 3:
-        raise ReceiptError("receipt is not a compact JWS")
+        raise ReceiptError(f"{what} is not a compact JWS")
     return parts[index]
 
 
-def read_receipt(
-    token: str,
-    *,
-    jwks: dict[str, Any],
-    audience: str,
-    now: int,
-    tolerance: int = TOLERANCE,
+def verified_payload(
+    token: str, *, jwks: dict[str, Any], typ: str, what: str = "receipt"
 ) -> dict[str, Any]:
-    """The verified claims of a receipt, or :class:`ReceiptError` with the reason.
+    """The verified JSON payload of a supplier's compact JWS of type ``typ``, signed with a key
+    of ``jwks`` (the JWKS its client registered), or :class:`ReceiptError` with the reason.
 
-    ``jwks`` is the registered JWKS of the client named by the receipt's ``iss``.
-    """
+    The one verification receipts and breach reports (:func:`read_breach_report`) share: the
+    header's ``typ``, an allowed ``alg``, a known ``kid``, the signature, a JSON object."""
     try:
-        header = json.loads(base64.urlsafe_b64decode(_part(token, 0) + "=="))
+        header = json.loads(base64.urlsafe_b64decode(_part(token, 0, what) + "=="))
     except (ValueError, UnicodeError) as error:
-        raise ReceiptError("receipt is not a compact JWS") from error
-    if not isinstance(header, dict) or header.get("typ") != RECEIPT_TYPE:
-        raise ReceiptError("typ is not regie-receipt+jwt")
+        raise ReceiptError(f"{what} is not a compact JWS") from error
+    if not isinstance(header, dict) or header.get("typ") != typ:
+        raise ReceiptError(f"typ is not {typ}")
     alg = header.get("alg")
     if alg not in RECEIPT_ALGORITHMS:
         raise ReceiptError("alg not allowed")
@@ -402,6 +398,24 @@ def read_receipt(
         claims = json.loads(verified.payload)
     except (ValueError, UnicodeError) as error:
         raise ReceiptError("payload is not JSON") from error
+    if not isinstance(claims, dict):
+        raise ReceiptError("claims missing")
+    return claims
+
+
+def read_receipt(
+    token: str,
+    *,
+    jwks: dict[str, Any],
+    audience: str,
+    now: int,
+    tolerance: int = TOLERANCE,
+) -> dict[str, Any]:
+    """The verified claims of a receipt, or :class:`ReceiptError` with the reason.
+
+    ``jwks`` is the registered JWKS of the client named by the receipt's ``iss``.
+    """
+    claims = verified_payload(token, jwks=jwks, typ=RECEIPT_TYPE)
     if not isinstance(claims, dict) or any(claim not in claims for claim in RECEIPT_CLAIMS):
         raise ReceiptError("claims missing")
     if claims["aud"] != audience:
@@ -418,4 +432,90 @@ def read_receipt(
         raise ReceiptError("claims malformed")
     if not isinstance(claims["data"], dict) or not isinstance(claims["statement"], str):
         raise ReceiptError("claims malformed")
+    return claims
+
+
+# --- breach reports ------------------------------------------------------------------------------
+
+BREACH_TYPE = "regie-breach+jwt"
+BREACH_CLAIMS = ("iss", "aud", "jti", "iat", "detected_at", "description", "window")
+
+
+def make_breach_report(
+    *,
+    client_id: str,
+    private_jwk: dict[str, Any],
+    audience: str,
+    now: int,
+    detected_at: int,
+    description: str,
+    window: tuple[int, int],
+    categories: list[str] | None = None,
+    subjects: list[str] | None = None,
+    jti: str | None = None,
+) -> str:
+    """A supplier's report of a data breach as a compact JWS of type ``regie-breach+jwt``,
+    signed like a receipt. Times are Unix seconds; ``subjects`` are the supplier's own
+    pseudonyms of the pupils concerned."""
+    alg = _default_alg(private_jwk)
+    header = {"alg": alg, "kid": private_jwk["kid"], "typ": BREACH_TYPE}
+    claims: dict[str, Any] = {
+        "iss": client_id,
+        "aud": audience,
+        "jti": jti or secrets.token_urlsafe(16),
+        "iat": now,
+        "detected_at": detected_at,
+        "description": description,
+        "window": {"from": window[0], "to": window[1]},
+    }
+    if categories is not None:
+        claims["categories"] = list(categories)
+    if subjects is not None:
+        claims["subjects"] = list(subjects)
+    key = KeySet.import_key_set({"keys": [private_jwk]}).keys[0]
+    with _eddsa_allowed():
+        return jws.serialize_compact(header, order_body(claims), key, algorithms=[alg])
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def read_breach_report(
+    token: str,
+    *,
+    jwks: dict[str, Any],
+    audience: str,
+    now: int,
+    tolerance: int = TOLERANCE,
+) -> dict[str, Any]:
+    """The verified claims of a breach report (verified as a receipt is), or
+    :class:`ReceiptError` with the reason."""
+    claims = verified_payload(token, jwks=jwks, typ=BREACH_TYPE, what="report")
+    if any(claim not in claims for claim in BREACH_CLAIMS):
+        raise ReceiptError("claims missing")
+    if claims["aud"] != audience:
+        raise ReceiptError("aud is not this hub")
+    if type(claims["iat"]) is not int or abs(claims["iat"] - now) > tolerance:
+        raise ReceiptError("iat outside the tolerance")
+    if not all(isinstance(claims[name], str) for name in ("iss", "jti", "description")):
+        raise ReceiptError("claims malformed")
+    if not claims["jti"] or not claims["description"].strip():
+        raise ReceiptError("claims malformed")
+    window = claims["window"]
+    if (
+        not isinstance(window, dict)
+        or set(window) != {"from", "to"}
+        or type(window["from"]) is not int
+        or type(window["to"]) is not int
+    ):
+        raise ReceiptError("window malformed")
+    if window["from"] > window["to"]:
+        raise ReceiptError("window ends before it starts")
+    detected = claims["detected_at"]
+    if type(detected) is not int or detected > now + tolerance:
+        raise ReceiptError("detected_at malformed or in the future")
+    for name in ("categories", "subjects"):
+        if name in claims and not _strings(claims[name]):
+            raise ReceiptError(f"{name} malformed")
     return claims

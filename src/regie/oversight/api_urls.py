@@ -3,8 +3,10 @@ like a receipt (``/oversight/``)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
+
+from . import breach_reports
 
 app_name = "oversight-api"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [path("breaches", breach_reports.receive, name="breaches")]

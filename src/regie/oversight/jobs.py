@@ -1,5 +1,7 @@
 """Oversight's background jobs: sending a report to the sector (``oversight.send_report``, at
-least once, the same sequence every time) and the weekly report (``oversight.weekly_report``)."""
+least once, the same sequence every time), the weekly report (``oversight.weekly_report``), and
+sending a data breach's notice to the affected pupils' guardians
+(``oversight.send_breach_notices``; payload: the incident's id and who asked, never an address)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from regie.jobs.services import queued
 from regie.lib.logging import get_logger
 
 from . import reports, sending
-from .models import AggregateReport, SectorAnswer
+from .models import AggregateReport, Incident, SectorAnswer
 
 logger = get_logger(__name__)
 
@@ -44,3 +46,13 @@ def weekly_report(timestamp: int) -> None:
         waiting = queued(send_report, {"report": report.pk})
         if settings.OVERSIGHT_URL and report.answer != SectorAnswer.ACCEPTED and not waiting:
             send_report.defer(report=report.pk)
+
+
+@job("oversight.send_breach_notices", retries=5, backoff=2)
+def send_breach_notices(incident: int, actor: str) -> None:
+    from .texts import send_now
+
+    with transaction.atomic():
+        found = Incident.objects.select_for_update().filter(pk=incident).first()
+        if found is not None:
+            send_now(found, actor)

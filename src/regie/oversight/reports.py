@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import rfc8785
-from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -43,7 +42,7 @@ from regie.roster.models import Student, StudentStatus
 from regie.transparency import keys
 
 from . import events
-from .models import AggregateReport
+from .models import AggregateReport, Decision, Incident
 
 HEADER = "regie aggregate report v1"
 FORMAT = "regie-aggregate-report/1"
@@ -58,7 +57,6 @@ MEDIAN_MINIMUM = K
 """``median_days`` is given only when at least this many requests closed in the period."""
 
 
-INCIDENT_MODEL: str = "oversight.Incident"
 """Part B's incidents, looked up by name: this part of issue 17 was built without them."""
 
 
@@ -292,20 +290,8 @@ def _incident_counts(
     """The board's data breaches (``oversight.Incident``, part B of issue 17): registered in the
     period; open (undecided, or to notify and not yet notified); notified to the AP, and of
     those before the 72-hour deadline; decided not to notify; registered in the period per
-    source (a supplier's KvK, or ``None`` for an internal one). Without the model (this branch
-    alone) every count is 0."""
-    try:
-        incident = apps.get_model(INCIDENT_MODEL)
-    except LookupError:
-        return {
-            "registered_in_period": 0,
-            "open": 0,
-            "notified": 0,
-            "notified_in_time": 0,
-            "not_notified": 0,
-            "by_source": [],
-        }
-    mine = incident.objects.filter(board=board)
+    source (a supplier's KvK, or ``None`` for an internal one)."""
+    mine = Incident.objects.filter(board=board)
     registered = mine.filter(registered_at__gte=start, registered_at__lt=end)
     notified = mine.filter(notified_ap_at__isnull=False)
     by_source: dict[str | None, int] = defaultdict(int)
@@ -316,11 +302,12 @@ def _incident_counts(
     return {
         "registered_in_period": registered.count(),
         "open": mine.filter(
-            Q(decision="") | Q(decision="notify", notified_ap_at__isnull=True)
+            Q(decision=Decision.UNDECIDED)
+            | Q(decision=Decision.NOTIFY, notified_ap_at__isnull=True)
         ).count(),
         "notified": notified.count(),
         "notified_in_time": notified.filter(notified_ap_at__lte=F("deadline")).count(),
-        "not_notified": mine.filter(decision="no_notify").count(),
+        "not_notified": mine.filter(decision=Decision.NO_NOTIFY).count(),
         "by_source": [
             {"supplier": kvk, "count": count}
             for kvk, count in sorted(by_source.items(), key=lambda item: item[0] or "")

@@ -461,6 +461,7 @@ MACHINE_ENDPOINTS = {
     "orders:receipts",  # suppliers hand in signed receipts (the JWS is the authentication)
     "legacy:register",  # suppliers register old named data (a client-credentials bearer token)
     "sector:intake",  # hubs send signed aggregate reports (the signed note is the authentication)
+    "oversight-api:breaches",  # suppliers report a data breach (a signed JWS, like a receipt)
 }
 MACHINE_NAMESPACES = {"oneroster", "gradebook", "nummervoorziening-api"}
 

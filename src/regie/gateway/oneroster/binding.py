@@ -201,6 +201,9 @@ def audit_release(
             "supplier": view.supplier.pk,
             "products": sorted(product.pk for product in view.products),
             "pupils": len(pupils),
+            # The pupils' internal record ids (never a pseudonym): the log then answers which
+            # pupils went to which supplier (the data-breach register, regie.oversight).
+            "students": sorted(pupils),
             "attributes": sorted(attributes),
             "staff": len(staff),
             "staff_attributes": sorted(staff_attributes),

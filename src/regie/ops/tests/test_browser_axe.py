@@ -37,6 +37,7 @@ from regie.gateway.models import SupplierPseudonym
 from regie.gateway.tests.conftest import PASSWORD, Launchable
 from regie.logins import log_in_in_browser
 from regie.orders import services as orders
+from regie.oversight import incidents
 from regie.portal import requests
 from regie.portal.models import RequestKind
 from regie.retention import holds
@@ -147,6 +148,14 @@ def demo_like(launchable: Launchable) -> None:
         dry_run=True,
         state=RunState.DONE,
         counts={"pupils_deleted": 1, "sweep_results": 0},
+    )
+    # A data breach at the supplier, so that the register's pages are walked.
+    incidents.register(
+        board,
+        description="Een back-up stond open (fictief).",
+        detected_at=timezone.now(),
+        window=(timezone.now() - dt.timedelta(days=1), timezone.now()),
+        supplier=launchable.supplier,
     )
 
 
@@ -292,6 +301,13 @@ def test_every_page_a_role_can_reach_has_no_axe_violations_at_both_widths(
         assert {"retention:overview", "retention:holds", "retention:run"} <= kinds, walk.summary(
             role
         )
+        assert {
+            "incidents:list",
+            "incidents:new",
+            "incidents:detail",
+            "incidents:ap",
+            "incidents:guardians",
+        } <= kinds, walk.summary(role)
     if role == "ouder":  # every page of the portal about a child
         assert {
             "portal:home",

@@ -4,9 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    initial = True
-
-    dependencies = []
+    dependencies = [("oversight", "0001_initial")]
 
     operations = [
         migrations.CreateModel(

@@ -28,16 +28,15 @@ from django.utils.translation import get_language
 
 from regie.agreements import catalogue
 from regie.agreements.models import Supplier
-from regie.audit.models import AuditEvent
 from regie.audit.services import actor_for, record
 from regie.core import datacategories as dc
 from regie.core.models import Board
-from regie.gateway.events import RELEASE, RESULT_RECEIVED
 from regie.gateway.models import SupplierPseudonym
 from regie.roster.models import Student
 
 from . import events, severity
 from .models import AffectedPupil, Decision, Incident, IncidentSource
+from .releases import releases
 
 MAX_NAMED = 10_000
 """At most this many pseudonyms in one supplier report."""
@@ -98,38 +97,17 @@ class Found:
     releases: int = 0
 
 
-def _release_events(supplier: Supplier, start: dt.datetime, end: dt.datetime) -> QuerySet[Any]:
-    return (
-        AuditEvent.objects.filter(
-            event_type__in=(RELEASE.name, RESULT_RECEIVED.name),
-            occurred_at__gte=start,
-            occurred_at__lte=end,
-            details__supplier=supplier.pk,
-        )
-        .order_by("pk")
-        .values_list("event_type", "subject", "details")
-    )
-
-
 def released(supplier: Supplier, start: dt.datetime, end: dt.datetime) -> dict[int, Found]:
     """Per pupil (internal id) the attributes that went to ``supplier`` between ``start`` and
-    ``end`` (inclusive), from the log, over every board."""
+    ``end`` (inclusive), from the log (:mod:`.releases`), over every board; with the results
+    the supplier posted about them."""
     found: dict[int, Found] = {}
-    for event_type, subject, details in _release_events(supplier, start, end).iterator():
-        details = details or {}
-        if event_type == RESULT_RECEIVED.name:
-            names = ["results"]
-        else:
-            names = [name for name in details.get("attributes", []) if isinstance(name, str)]
-        pupils: list[int] = []
-        if isinstance(subject, str) and subject.startswith("student:"):
-            number = subject.removeprefix("student:")
-            if number.isdecimal():
-                pupils.append(int(number))
-        pupils.extend(pk for pk in details.get("students", []) if isinstance(pk, int))
-        for pk in pupils:
+    for release in releases(
+        start, end, supplier=supplier.pk, end_inclusive=True, with_results=True
+    ):
+        for pk in release.pupils:
             item = found.setdefault(pk, Found(set()))
-            item.attributes.update(names)
+            item.attributes.update(release.attributes)
             item.releases += 1
     return found
 

@@ -31,7 +31,6 @@ from django.utils import timezone
 from regie.agreements import catalogue
 from regie.agreements.models import Consent, ProcessingAgreement, Supplier
 from regie.audit import signed_note
-from regie.audit.models import AuditEvent
 from regie.audit.services import SYSTEM, record
 from regie.core.models import Board
 from regie.orders.models import Order, OrderState
@@ -43,6 +42,7 @@ from regie.transparency import keys
 
 from . import events
 from .models import AggregateReport, Decision, Incident
+from .releases import releases
 
 HEADER = "regie aggregate report v1"
 FORMAT = "regie-aggregate-report/1"
@@ -129,29 +129,20 @@ def _releases(
     start: dt.datetime, end: dt.datetime, used: set[int]
 ) -> dict[int, list[dict[str, Any]]]:
     """Per board: the pupils whose data beyond the pseudonym went to a supplier in the period,
-    per supplier and attribute, from the log's ``gateway.release`` events about one pupil
-    (subject ``student:<pk>``). A pupil deleted since (retention) has no board any more and is
-    not counted; canaries are fictional and not counted."""
+    per supplier and attribute, from the log (:mod:`.releases`: SSO launches and exports about
+    one pupil, OneRoster reads with the pupils they served). A pupil deleted since (retention)
+    has no board any more and is not counted; canaries are fictional and not counted."""
     seen: dict[tuple[int, int, str], set[int]] = defaultdict(set)
-    released = AuditEvent.objects.filter(
-        event_type="gateway.release",
-        occurred_at__gte=start,
-        occurred_at__lt=end,
-        subject__startswith="student:",
-    ).values_list("subject", "details")
     pupils: dict[int, list[tuple[int, list[str]]]] = defaultdict(list)
-    for subject, details in released.iterator():
-        pupil = subject.partition(":")[2]
-        supplier = details.get("supplier") if isinstance(details, dict) else None
-        if not pupil.isdigit() or not isinstance(supplier, int):
-            continue
+    for release in releases(start, end):
         names = [
             name
-            for name in details.get("attributes", [])
+            for name in release.attributes
             if name != catalogue.SUPPLIER_PSEUDONYM and name in catalogue.CATALOGUE
         ]
         if names:
-            pupils[int(pupil)].append((supplier, names))
+            for pupil in release.pupils:
+                pupils[pupil].append((release.supplier, names))
     boards = dict(Student.objects.filter(pk__in=list(pupils)).values_list("pk", "school__board_id"))
     for pupil_id, items in pupils.items():
         board = boards.get(pupil_id)

@@ -280,3 +280,33 @@ def test_a_period_must_not_end_before_it_starts(world: World) -> None:
     today = timezone.localdate()
     with pytest.raises(ValueError, match="starts on or before"):
         reports.build(today, today - dt.timedelta(days=1), now=timezone.now())
+
+
+def test_a_oneroster_read_counts_the_pupils_it_served(world: World) -> None:
+    """A OneRoster read is one event about many pupils (their ids in ``students``): the report
+    counts them as the breach register does (one reader of the log, ``oversight.releases``)."""
+    pupils = world.students
+    record(
+        gateway_events.RELEASE,
+        f"client:{world.supplier.pk}",
+        f"supplier:{world.supplier.pk}",
+        {
+            "channel": "oneroster",
+            "supplier": world.supplier.pk,
+            "products": [world.product.pk],
+            "pupils": 6,
+            "students": sorted(p.pk for p in pupils[:6]),
+            "attributes": ["first_name", "supplier_pseudonym"],
+            "staff": 0,
+            "staff_attributes": [],
+        },
+    )
+    board = only_board(reports.build(*today_period(), now=timezone.now()))
+    assert board["releases_beyond_pseudonym"] == [
+        {
+            "supplier": world.supplier.kvk,
+            "attribute": "first_name",
+            "category": "user.name.first",
+            "pupils": 6,
+        }
+    ]

@@ -57,9 +57,6 @@ MEDIAN_MINIMUM = K
 """``median_days`` is given only when at least this many requests closed in the period."""
 
 
-"""Part B's incidents, looked up by name: this part of issue 17 was built without them."""
-
-
 class ReportInvalid(ValueError):
     """A signed note that is not a valid aggregate report of this format."""
 
@@ -278,7 +275,7 @@ def _canaries(board: Board, used: set[int]) -> list[dict[str, Any]]:
 def _incident_counts(
     board: Board, start: dt.datetime, end: dt.datetime, now: dt.datetime, used: set[int]
 ) -> dict[str, Any]:
-    """The board's data breaches (``oversight.Incident``, part B of issue 17): registered in the
+    """The board's data breaches (``oversight.Incident``): registered in the
     period; open (undecided, or to notify and not yet notified); notified to the AP, and of
     those before the 72-hour deadline; decided not to notify; registered in the period per
     source (a supplier's KvK, or ``None`` for an internal one)."""

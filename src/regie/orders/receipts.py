@@ -20,22 +20,33 @@ CONTENT_TYPE = "application/jose"
 MAX_BYTES = 256 * 1024
 
 
-@csrf_exempt
-@require_POST
-def receive(request: HttpRequest) -> HttpResponse:
+def signed_body(request: HttpRequest, *, what: str, max_bytes: int) -> str | HttpResponse:
+    """The compact JWS a supplier POSTed (a receipt, a breach report), or the problem to answer:
+    415 for another content type, 413 above ``max_bytes``. A body that is not ASCII comes back
+    as ``""``, which the JWS check then refuses with its reason."""
     if request.content_type != CONTENT_TYPE:
         return problem_response(
             415,
             "unsupported-media-type",
             "Unsupported media type",
-            "A receipt is sent as application/jose (a compact JWS).",
+            f"A {what} is sent as application/jose (a compact JWS).",
         )
-    if len(request.body) > MAX_BYTES:
-        return problem_response(413, "too-large", "Too large", "A receipt is at most 256 KiB.")
+    if len(request.body) > max_bytes:
+        return problem_response(
+            413, "too-large", "Too large", f"A {what} is at most {max_bytes // 1024} KiB."
+        )
     try:
-        token = request.body.decode("ascii")
+        return request.body.decode("ascii")
     except UnicodeDecodeError:
-        token = ""
+        return ""
+
+
+@csrf_exempt
+@require_POST
+def receive(request: HttpRequest) -> HttpResponse:
+    token = signed_body(request, what="receipt", max_bytes=MAX_BYTES)
+    if isinstance(token, HttpResponse):
+        return token
     try:
         services.record_receipt(token, via="endpoint")
     except services.ReceiptRefused as refused:

@@ -29,11 +29,11 @@ from regie.core.models import Board
 from regie.gateway.models import OAuthClient
 from regie.lib import supplier_orders
 from regie.lib.problems import problem_response
+from regie.orders.receipts import signed_body
 
 from . import events, incidents
 from .models import BreachReport, IncidentSource
 
-CONTENT_TYPE = "application/jose"
 MAX_BYTES = 512 * 1024
 
 
@@ -125,19 +125,9 @@ def receive_report(token: str, *, now: int | None = None) -> int:
 @csrf_exempt
 @require_POST
 def receive(request: HttpRequest) -> HttpResponse:
-    if request.content_type != CONTENT_TYPE:
-        return problem_response(
-            415,
-            "unsupported-media-type",
-            "Unsupported media type",
-            "A breach report is sent as application/jose (a compact JWS).",
-        )
-    if len(request.body) > MAX_BYTES:
-        return problem_response(413, "too-large", "Too large", "A report is at most 512 KiB.")
-    try:
-        token = request.body.decode("ascii")
-    except UnicodeDecodeError:
-        token = ""
+    token = signed_body(request, what="breach report", max_bytes=MAX_BYTES)
+    if isinstance(token, HttpResponse):
+        return token
     try:
         opened = receive_report(token)
     except ReportRefused as refused:

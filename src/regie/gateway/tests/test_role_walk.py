@@ -39,6 +39,8 @@ OFFICER_MENU = (
     "orders:list",
     "requests:list",
     "retention:overview",
+    "incidents:list",
+    "reports:list",
     "agreements:audit-log",
 )
 ADMIN_MENU = (

@@ -299,6 +299,13 @@ def _group_members(group: int) -> list[int]:
     return members
 
 
+def _terminal_signals() -> None:
+    """In the child, before the command starts: Ctrl-C as at a terminal. A shell without job
+    control starts background commands with SIGINT ignored, and an ignored signal stays ignored
+    across exec; the command must meet the Ctrl-C a person at a terminal sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(input_path: Path, output_path: Path, workers: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
@@ -315,6 +322,7 @@ def _start(input_path: Path, output_path: Path, workers: int) -> subprocess.Pope
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_terminal_signals,
     )
 
 

@@ -34,7 +34,7 @@ from regie.lib.logging import get_logger
 from regie.roster import demo_board
 from regie.roster.demo_board import DemoBoard, generate_demo_board
 from regie.roster.importing.records import SchoolRecord
-from regie.sector.demo import load_demo_sector
+from regie.sector.demo import DEMO_SUPERVISOR, load_demo_sector
 from regie.sector.services import SectorError
 
 logger = get_logger(__name__)
@@ -64,8 +64,7 @@ HUB_B_DOMAINS = {
     **dict.fromkeys(demo_board.SCHOOL_DOMAINS.values(), "hetbaken.example"),
 }
 
-SUPERVISOR = "toezicht"
-SUPERVISOR_ORGANISATION = "ap"
+SUPERVISOR = DEMO_SUPERVISOR  # the sector dashboard's demo login (regie.sector.demo)
 FIRST_HUB_NAME = "Stichting Openbaar Onderwijs De Vliet (fictief)"
 
 
@@ -166,7 +165,7 @@ def hub_b_environment(
 
 def first_hub_environment(**extra: str) -> dict[str, str]:
     """The demo's own settings (its data directory and database), for a ``regie`` child that works
-    on the first hub's database (the sector dashboard's commands)."""
+    on the first hub's database (its report: ``regie report make --send``)."""
     env = dict(os.environ)
     env.update(REGIE_VAR_DIR=str(settings.VAR_DIR), REGIE_ROLE="all", PYTHONUNBUFFERED="1")
     env.update(extra)

@@ -14,16 +14,29 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from regie.lib.prepared import Prepared
+
 from .services import PUPIL_ACCOUNT_PATH, read_with_account
+
+# Asked at every request of a logged-in user: compiled once per process (regie.lib.prepared).
+_USER = Prepared(
+    lambda pk: (
+        get_user_model()
+        ._default_manager.select_related(PUPIL_ACCOUNT_PATH, "guardian_account")
+        .filter(pk=pk)
+        .order_by()[:1]
+    ),
+    pk=int,
+)
 
 
 class AccountBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
-        model = get_user_model()
         try:
-            user = model._default_manager.select_related(
-                PUPIL_ACCOUNT_PATH, "guardian_account"
-            ).get(pk=user_id)
-        except model.DoesNotExist:
+            pk = int(user_id)
+        except (TypeError, ValueError):  # not a key this backend put in a session
+            return None
+        user = _USER.first(pk=pk)
+        if user is None:
             return None
         return read_with_account(user) if self.user_can_authenticate(user) else None

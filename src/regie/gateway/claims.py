@@ -17,8 +17,9 @@ from regie.accounts.services import student_for
 from regie.agreements import policy
 from regie.agreements.catalogue import SUPPLIER_PSEUDONYM
 from regie.audit.services import client_actor, record
+from regie.lib.prepared import Prepared
 from regie.roster import services as roster
-from regie.roster.models import Gender, Student
+from regie.roster.models import Gender, Group, Student
 
 from . import events, pseudonyms, teachers
 from .models import OAuthClient
@@ -38,6 +39,13 @@ CLAIM_NAMES = {
 }
 SSO_ATTRIBUTES = (SUPPLIER_PSEUDONYM, *CLAIM_NAMES)
 GENDERS = {Gender.MALE: "male", Gender.FEMALE: "female", Gender.OTHER: "other"}
+# The names of a pupil's active groups, asked at every launch that releases them.
+_GROUP_NAMES = Prepared(
+    lambda student: (
+        Group.objects.filter(students=student, is_active=True).order_by().values_list("name")
+    ),
+    student=int,
+)
 
 
 class ReleaseRefused(Exception):
@@ -161,7 +169,7 @@ def _value(student: Student, attribute: str) -> Any:
     if attribute == "school":
         return {"brin": student.school.code, "name": student.school.name}
     if attribute == "groups":
-        return sorted(student.groups.filter(is_active=True).values_list("name", flat=True))
+        return sorted(name for (name,) in _GROUP_NAMES.rows(student=student.pk))
     if attribute == "year_level":
         return student.year_level
     if attribute == "role":

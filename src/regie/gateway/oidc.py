@@ -51,12 +51,15 @@ from authlib.oidc.core.grants.util import create_half_hash
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from django.conf import settings
 from django.contrib.auth import logout
+from django.db import connection
+from django.db.models import Model
 from django.http import HttpRequest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from regie.accounts.services import PUPIL_ACCOUNT_PATH, read_with_account
 from regie.audit.services import SYSTEM, client_actor, record
+from regie.lib.prepared import Insert, Prepared
 
 from . import backchannel, claims, events, identifiers, keys
 from .models import AccessToken, AuthorizationCode, OAuthClient, SeenAssertion, digest
@@ -64,6 +67,56 @@ from .scopes import SCOPES
 
 TOKEN_PATH = "/token"  # noqa: S105 (a URL path, not a secret)
 NONCE_MAX_LENGTH = AuthorizationCode._meta.get_field("nonce").max_length or 255
+
+# The questions every launch asks, compiled once per process (regie.lib.prepared): building and
+# compiling them cost the ORM far more than the database takes to answer.
+_CLIENT = Prepared(
+    lambda client_id: (
+        OAuthClient.objects.filter(client_id=client_id, is_active=True)
+        .select_related("supplier", "product")
+        .order_by("pk")[:1]
+    ),
+    client_id=str,
+)
+_NONCE_USED = Prepared(
+    lambda client, nonce: (
+        AuthorizationCode.objects.filter(client_id=client, nonce=nonce)
+        .order_by()
+        .values_list("pk")[:1]
+    ),
+    client=int,
+    nonce=str,
+)
+_CODE = Prepared(
+    lambda code_hash, client: (
+        AuthorizationCode.objects.select_related("user", f"user__{PUPIL_ACCOUNT_PATH}")
+        .filter(code_hash=code_hash, client_id=client)
+        .order_by("pk")[:1]
+    ),
+    code_hash=str,
+    client=int,
+)
+_ACCESS_TOKEN = Prepared(
+    lambda token_hash: (
+        AccessToken.objects.select_related(
+            "client__supplier", "client__product", "user", f"user__{PUPIL_ACCOUNT_PATH}"
+        )
+        .filter(token_hash=token_hash)
+        .order_by("pk")[:1]
+    ),
+    token_hash=str,
+)
+_INSERT_CODE = Insert(AuthorizationCode)
+_INSERT_TOKEN = Insert(AccessToken)
+
+
+def _update(model: type[Model], assignments: str, condition: str, params: list[Any]) -> int:
+    """``UPDATE`` rows of ``model`` (column names as written, no ORM): the rows changed."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {assignments} WHERE {condition}", params)  # noqa: S608 (names from the model, values as parameters)
+        return int(cursor.rowcount)
+
 
 # Authlib validates an authorization request twice (for the consent decision, then again when it
 # answers): within one request, the client and the nonce check are looked up once.
@@ -252,7 +305,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
                     "unknown_scopes_ignored": len(ignored - set(SCOPES)),
                 },
             )
-        AuthorizationCode.objects.create(
+        _INSERT_CODE(
             code_hash=digest(code),
             client=request.client,
             user=request.user,
@@ -270,16 +323,12 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         ``UPDATE`` (atomic in both databases): a second exchange, at once or later, is a replay
         that marks the code and revokes its tokens; a token whose exchange was still under way
         then is refused in :meth:`Server.save_token`."""
-        found = (
-            AuthorizationCode.objects.select_related("user", f"user__{PUPIL_ACCOUNT_PATH}")
-            .filter(code_hash=digest(code), client=client)
-            .first()
-        )
+        found = _CODE.first(code_hash=digest(code), client=client.pk)
         if found is None or found.is_expired():
             return None
         now = time.time()
-        spent = AuthorizationCode.objects.filter(pk=found.pk, used_at__isnull=True).update(
-            used_at=now
+        spent = _update(
+            AuthorizationCode, "used_at = %s", "id = %s AND used_at IS NULL", [now, found.pk]
         )
         if not spent:
             AuthorizationCode.objects.filter(pk=found.pk).update(replayed_at=now)
@@ -315,7 +364,7 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
             _cached(
                 "nonce",
                 f"{request.client.pk}:{nonce}",
-                AuthorizationCode.objects.filter(client=request.client, nonce=nonce).exists,
+                lambda: _NONCE_USED.rows(client=request.client.pk, nonce=nonce),
             )
         )
 
@@ -420,11 +469,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         if not storable(client_id):  # no client has it, and PostgreSQL would refuse to look
             return None
         found: OAuthClient | None = _cached(
-            "client",
-            client_id,
-            OAuthClient.objects.filter(client_id=client_id, is_active=True)
-            .select_related("supplier", "product")
-            .first,
+            "client", client_id, lambda: _CLIENT.first(client_id=client_id)
         )
         return found
 
@@ -442,7 +487,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
 
     def save_token(self, token: dict[str, Any], request: Any) -> AccessToken:
         code: AuthorizationCode | None = getattr(request, "authorization_code", None)
-        saved = AccessToken.objects.create(
+        saved = _INSERT_TOKEN(
             token_hash=digest(token["access_token"]),
             client=request.client,
             user=request.user or None,
@@ -452,10 +497,13 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         )
         # A replay refused after this exchange spent the code, but before the token was saved,
         # could not revoke it: look now (RFC 6749 §4.1.2: deny, and revoke what the code gave).
-        if code is not None and (
-            AccessToken.objects.filter(pk=saved.pk, code__replayed_at__isnull=False).update(
-                revoked=True
-            )
+        code_table = connection.ops.quote_name(AuthorizationCode._meta.db_table)
+        if code is not None and _update(
+            AccessToken,
+            "revoked = %s",
+            f"id = %s AND EXISTS (SELECT 1 FROM {code_table} WHERE id = %s "  # noqa: S608 (a table name)
+            "AND replayed_at IS NOT NULL)",
+            [True, saved.pk, code.pk],
         ):
             raise InvalidGrantError("The authorization code was used already.")
         return saved
@@ -496,13 +544,7 @@ def _endpoint_path(request: Any) -> str:
 
 def access_token(token_string: str) -> AccessToken | None:
     """The stored token for a bearer value, with its client and its user (a pupil's account too)."""
-    found = (
-        AccessToken.objects.select_related(
-            "client__supplier", "client__product", "user", f"user__{PUPIL_ACCOUNT_PATH}"
-        )
-        .filter(token_hash=digest(token_string))
-        .first()
-    )
+    found = _ACCESS_TOKEN.first(token_hash=digest(token_string))
     if found is not None:
         read_with_account(found.user)
     return found

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 
 from regie.agreements.models import Supplier
 from regie.core.models import School
+from regie.lib.prepared import Prepared
 from regie.nummervoorziening import client as nv
 from regie.roster.models import Student
 
@@ -31,6 +32,16 @@ from .models import SupplierPseudonym
 SINGLE_LOOKUPS_UP_TO = 5
 
 _SECTORS: dict[str, dict[str, str]] = {}
+# The pseudonym kept for (pupil, supplier): asked at every launch (regie.lib.prepared).
+_KEPT = Prepared(
+    lambda student, supplier: (
+        SupplierPseudonym.objects.filter(student_id=student, supplier_id=supplier)
+        .order_by()
+        .values_list("value")[:1]
+    ),
+    student=int,
+    supplier=int,
+)
 
 
 def sector_ids(service: nv.NummervoorzieningClient) -> dict[str, str]:
@@ -76,9 +87,9 @@ def _kept_canary(student: Student, supplier: Supplier) -> str:
 def for_student(student: Student, supplier: Supplier) -> str | None:
     """The pupil's pseudonym at ``supplier``: kept, or obtained from the number service and kept;
     None for a pupil without an ECK iD. A canary's is made here (:func:`canary_pseudonym`)."""
-    known = SupplierPseudonym.objects.filter(student=student, supplier=supplier).first()
-    if known is not None:
-        return known.value
+    known = _KEPT.rows(student=student.pk, supplier=supplier.pk)
+    if known:
+        return str(known[0][0])
     if student.is_canary:
         return _kept_canary(student, supplier)
     if not student.eck_id:

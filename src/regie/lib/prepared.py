@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
@@ -189,3 +189,49 @@ class Prepared(Generic[M]):
     def first(self, **values: Any) -> M | None:
         """The first instance, or None (the queryset should be sliced ``[:1]`` and ordered)."""
         return next(self.instances(**values), None)
+
+
+class Insert(Generic[M]):
+    """``INSERT`` of one row of ``model``, its SQL made once per process; the instance back.
+
+    The row's values are prepared as the ORM's ``create`` prepares them (``pre_save``, so defaults
+    and ``auto_now_add`` hold, then ``get_db_prep_save``) and the primary key comes back with
+    ``RETURNING``. No ``pre_save``/``post_save`` signals are sent: use it only for models nothing
+    listens to (the audit log's events, a launch's codes and tokens)."""
+
+    def __init__(self, model: type[M]) -> None:
+        self._model = model
+        self._sql: dict[str, tuple[str, list[Any]]] = {}
+
+    def _statement(self, alias: str) -> tuple[str, list[Any]]:
+        found = self._sql.get(alias)
+        if found is None:
+            connection = connections[alias]
+            quote = connection.ops.quote_name
+            meta = self._model._meta
+            fields = [field for field in meta.concrete_fields if not field.primary_key]
+            columns = ", ".join(quote(str(field.column)) for field in fields)
+            placeholders = ", ".join(["%s"] * len(fields))
+            found = (
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608 (names from the model)
+                f"RETURNING {quote(str(meta.pk.column))}",
+                fields,
+            )
+            self._sql[alias] = found
+        return found
+
+    def __call__(self, **values: Any) -> M:
+        alias = router.db_for_write(self._model)
+        sql, fields = self._statement(alias)
+        connection = connections[alias]
+        instance = self._model(**values)
+        params = [
+            field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        instance.pk = row[0]
+        instance._state.adding = False
+        instance._state.db = alias
+        return instance

@@ -63,3 +63,16 @@ def test_event_type_names_are_dotted_and_unique() -> None:
     with pytest.raises(ValueError, match="defined twice"):
         define(ADMIN_SAVED.name, "another description")
     assert all("." in name for name in REGISTRY)
+
+
+def test_a_recorded_event_reads_back_as_the_orm_would_have_stored_it() -> None:
+    # record() writes the event row with SQL made once (regie.lib.prepared.Insert): the JSON
+    # details, the aware time and the salt must come back exactly.
+    details = {"fields": ["naam", "e-mail"], "nested": {"n": 1, "ok": True, "none": None}}
+    event = record(ADMIN_SAVED, "user:3", "core.board:9", details)
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.details == details == event.details
+    assert stored.occurred_at == event.occurred_at
+    assert stored.occurred_at.tzinfo is not None
+    assert stored.salt == event.salt
+    assert (stored.actor, stored.subject) == ("user:3", "core.board:9")

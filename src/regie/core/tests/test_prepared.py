@@ -95,3 +95,20 @@ def test_it_refuses_a_queryset_whose_values_do_not_reach_the_sql() -> None:
 def test_it_wants_exactly_its_parameters(boards: tuple[Board, Board]) -> None:
     with pytest.raises(TypeError, match="expected the parameters"):
         SCHOOLS.rows(board=boards[0].pk)
+
+
+def test_an_insert_stores_what_the_orms_create_stores() -> None:
+    from regie.lib.prepared import Insert
+
+    insert = Insert(SchoolYear)
+    made = insert(title="2031-2032", start=date(2031, 8, 1), end=date(2032, 7, 31))
+    assert made.pk is not None and not made._state.adding
+    stored = SchoolYear.objects.get(pk=made.pk)
+    assert (stored.title, stored.start, stored.end) == (
+        "2031-2032",
+        date(2031, 8, 1),
+        date(2032, 7, 31),
+    )
+    second = insert(title="2032-2033", start=date(2032, 8, 1), end=date(2033, 7, 31))
+    assert second.pk != made.pk
+    assert SchoolYear.objects.filter(title__in=["2031-2032", "2032-2033"]).count() == 2

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any, Protocol
@@ -152,7 +153,8 @@ def record(
         )
         with connection.cursor() as cursor:
             cursor.execute(_INSERT_PENDING, [event.pk, leaf])
-    logger.debug("audit.recorded", event_type=event_type.name, actor=actor, subject=subject)
+    if logger.isEnabledFor(logging.DEBUG):  # every release is recorded: skip the processors
+        logger.debug("audit.recorded", event_type=event_type.name, actor=actor, subject=subject)
     return event
 
 

@@ -210,6 +210,11 @@ class AuthorizationCode(models.Model):
     # also one whose exchange was under way at that moment.
     replayed_at = models.FloatField(null=True, blank=True)
 
+    class Meta:
+        # Every authorization request asks whether the client used its nonce before: a lookup,
+        # not a scan of all the client's codes (they are kept).
+        indexes = [models.Index(fields=("client", "nonce"), name="code_client_nonce")]
+
     def __str__(self) -> str:
         return f"code for {self.client_id}"
 

@@ -33,12 +33,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from django.db.models import Exists, Q, Subquery
+from django.db.models import Exists, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from regie.core.models import School, SchoolYear
+from regie.lib.prepared import Prepared
 from regie.roster.models import Group, Staff, StaffRole, Student, StudentStatus
 
 from . import catalogue
@@ -163,13 +164,71 @@ def _failed_condition(facts: Facts, key: str) -> Condition | None:
 # --- reading the facts from the register ---------------------------------------------------------
 
 
+# Each question the launch asks is a queryset built from the managers' own methods (the one
+# definition of "governing", "in force", "covering"), prepared once per process
+# (:mod:`regie.lib.prepared`) and run with the pupil's and the product's ids: a decision costs the
+# database work, not Django's building and compiling of the querysets.
+
+
+def schedule_question(
+    product: int, supplier: int, school: int, student: int, day: date
+) -> QuerySet[DataSchedule, tuple[int, int, list[str] | None, bool]]:
+    """The schedule of the agreement that governs ``product`` at the pupil's school's board on
+    ``day``, one row per processing: (agreement, board, the processing's attributes, whether a
+    licence in force covers the pupil). No rows: no active agreement."""
+    the_product = Product(pk=product, supplier_id=supplier)
+    pupil = Student(pk=student, school_id=school)
+    board = School.objects.filter(pk=school).order_by().values("board_id")[:1]
+    chosen = (
+        ProcessingAgreement.objects.governing(the_product, day)
+        .filter(board_id=Subquery(board))
+        .values("pk")[:1]
+    )
+    covering = Licence.objects.in_force_on(day).covering(pupil).filter(product=the_product)
+    # The annotation last, so that the columns' order is the SQL's as well as values_list's.
+    return (
+        DataSchedule.objects.filter(product=the_product, agreement_id=Subquery(chosen))
+        .annotate(licensed=Exists(covering))
+        .values_list("agreement_id", "agreement__board_id", "processings__attributes", "licensed")
+    )
+
+
+def switches_question(product: int, school: int) -> QuerySet[SchoolSwitch, tuple[str]]:
+    """The attributes the school switched on for ``product``."""
+    return SchoolSwitch.objects.filter(school_id=school, product_id=product).values_list(
+        "attribute"
+    )
+
+
+def consents_question(product: int, student: int) -> QuerySet[Consent, tuple[str, bool]]:
+    """The pupil's consent records for ``product``, the latest first per attribute."""
+    return (
+        Consent.objects.filter(student_id=student, product_id=product)
+        .order_by("attribute", "-decided_at", "-pk")
+        .values_list("attribute", "given")
+    )
+
+
+def dpia_question(product: int, board: int) -> QuerySet[Dpia, tuple[int]]:
+    """A DPIA on record for (board, product) whose outcome allows use (``Dpia.allows_use``)."""
+    return (
+        Dpia.objects.filter(board_id=board, product_id=product)
+        .exclude(outcome=DpiaOutcome.NOT_ACCEPTABLE)
+        .values_list("board_id")[:1]
+    )
+
+
+# Public so that ``benchmarks/policy.py`` can run the same questions unprepared, as its reference.
+SCHEDULE = Prepared(schedule_question, product=int, supplier=int, school=int, student=int, day=date)
+SWITCHES = Prepared(switches_question, product=int, school=int)
+CONSENTS = Prepared(consents_question, product=int, student=int)
+DPIA_ALLOWING = Prepared(dpia_question, product=int, board=int)
+
+
 def consents_in_force(student: Student, product: Product) -> frozenset[str]:
     """Consent-gated attributes whose latest consent record says 'given'."""
     latest: dict[str, bool] = {}
-    records = Consent.objects.filter(student=student, product=product).order_by(
-        "attribute", "-decided_at", "-pk"
-    )
-    for attribute, given in records.values_list("attribute", "given"):
+    for attribute, given in CONSENTS.rows(product=product.pk, student=student.pk):
         latest.setdefault(attribute, given)
     return frozenset(attribute for attribute, given in latest.items() if given)
 
@@ -181,45 +240,42 @@ def facts_for(
     requested: Iterable[str] | None = None,
 ) -> Facts:
     """The register's facts for (product, pupil). Which agreement is active, whether a licence
-    covers the pupil and what the schedule names are one query; the school's switches and the
-    pupil's consents are read only when deciding an attribute needs them (:func:`evaluate` looks at
-    switches only for scheduled attributes that are not on by default, at consents only for
-    scheduled consent-gated ones, and at neither without a licence). With ``requested``, only
-    those attributes count."""
+    covers the pupil and what the schedule names are one query; the school's switches, the
+    pupil's consents and the board's DPIA are read only when deciding an attribute needs them
+    (:func:`evaluate` looks at switches only for scheduled attributes that are not on by default,
+    at consents only for scheduled consent-gated ones, at the DPIA only for scheduled sensitive
+    ones, and at none of them without a licence). With ``requested``, only those attributes
+    count. Each is a prepared query (:func:`schedule_question` and the others); the pupil's school
+    need not be loaded."""
     day = day or timezone.localdate()
     wanted = frozenset(requested) if requested is not None else frozenset(catalogue.CATALOGUE)
-    chosen = (
-        ProcessingAgreement.objects.governing(product, day)
-        .filter(board_id=student.school.board_id)
-        .values("pk")[:1]
-    )
-    covering = Licence.objects.in_force_on(day).covering(student).filter(product=product)
-    rows = list(
-        DataSchedule.objects.filter(product=product, agreement_id=Subquery(chosen))
-        .annotate(licensed=Exists(covering))
-        .values_list("agreement_id", "licensed", "processings__attributes")
+    rows = SCHEDULE.rows(
+        product=product.pk,
+        supplier=product.supplier_id,
+        school=student.school_id,
+        student=student.pk,
+        day=day,
     )
     if not rows:
         return Facts(agreement_active=False, licensed=False)
-    agreement_id = rows[0][0]
-    licensed = student.is_active and bool(rows[0][1])
+    agreement_id, board_id = rows[0][0], rows[0][1]
+    licensed = student.is_active and bool(rows[0][3])
     schedule: set[str] = set()
-    for _agreement, _licensed, attributes in rows:
+    for _agreement, _board, attributes, _licensed in rows:
         schedule.update(attributes or ())
     deciding = wanted & schedule if licensed else frozenset()
     switched: frozenset[str] = frozenset()
     if not deciding <= catalogue.DEFAULT_ON:
         switched = frozenset(
-            SchoolSwitch.objects.filter(school_id=student.school_id, product=product).values_list(
-                "attribute", flat=True
-            )
+            attribute
+            for (attribute,) in SWITCHES.rows(product=product.pk, school=student.school_id)
         )
     consents: frozenset[str] = frozenset()
     if deciding & catalogue.CONSENT_GATED:
         consents = consents_in_force(student, product)
     dpia_allows = False
     if deciding & catalogue.SENSITIVE:
-        dpia_allows = bool(_dpia_allowed({student.school.board_id}, product))
+        dpia_allows = bool(DPIA_ALLOWING.rows(product=product.pk, board=board_id))
     return Facts(
         agreement_active=True,
         licensed=licensed,

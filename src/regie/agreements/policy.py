@@ -524,39 +524,68 @@ def _staff_failed_condition(key: str, failed: Condition | None) -> Condition | N
     return None
 
 
-def staff_facts_for(
-    product: Product, memberships: Sequence[Staff], day: date | None = None
-) -> tuple[StaffFacts, ...]:
-    """The register's facts for ``product`` and each of a teacher's school memberships: which
-    agreement governs at their boards is one query; their licensed groups one more per
-    membership with an agreement. A membership that is not an active teacher's at a school
-    teaches no licensed group."""
-    day = day or timezone.localdate()
-    boards = {staff.pk: staff.school.board_id for staff in memberships if staff.school is not None}
-    agreements = _governing_agreements(set(boards.values()), product, day) if boards else {}
-    found = []
-    for staff in memberships:
-        board_id = boards.get(staff.pk)
-        agreement_id = None if board_id is None else agreements.get(board_id)
-        if agreement_id is None:
-            found.append(StaffFacts(staff.pk, agreement_active=False))
-            continue
-        groups: frozenset[str] = frozenset()
-        if staff.school_id is not None and staff.is_active and staff.has_role(StaffRole.TEACHER):
-            groups = _licensed_groups(product, staff, staff.school_id, day)
-        found.append(StaffFacts(staff.pk, True, groups, agreement_id))
-    return tuple(found)
+def governing_question(
+    product: int, supplier: int, board: int, day: date
+) -> QuerySet[ProcessingAgreement, tuple[int]]:
+    """The agreement that governs ``product`` at ``board`` on ``day`` (``governing_for``)."""
+    the_product = Product(pk=product, supplier_id=supplier)
+    return (
+        ProcessingAgreement.objects.governing(the_product, day)
+        .filter(board_id=board)
+        .values_list("pk")[:1]
+    )
 
 
-def _licensed_groups(product: Product, staff: Staff, school_id: int, day: date) -> frozenset[str]:
-    """Names of ``staff``'s active groups that a licence of their school in force on ``day``
-    covers (by group, or by active pupils named on it), in one query."""
-    in_force = Licence.objects.in_force_on(day).filter(product=product, school_id=school_id)
+def licensed_groups_question(
+    product: int, staff: int, school: int, day: date
+) -> QuerySet[Group, tuple[str]]:
+    """Names of the teacher's active groups that a licence of their school in force on ``day``
+    covers (by group, or by active pupils named on it)."""
+    in_force = Licence.objects.in_force_on(day).filter(product_id=product, school_id=school)
     covered = Q(licences__in=in_force) | Q(
         students__licences__in=in_force, students__status=StudentStatus.ACTIVE
     )
     found = Group.objects.filter(covered, teachers=staff, is_active=True).order_by()
-    return frozenset(found.values_list("name", flat=True).distinct())
+    return found.values_list("name").distinct()
+
+
+GOVERNING = Prepared(governing_question, product=int, supplier=int, board=int, day=date)
+LICENSED_GROUPS = Prepared(licensed_groups_question, product=int, staff=int, school=int, day=date)
+
+
+def staff_facts_for(
+    product: Product, memberships: Sequence[Staff], day: date | None = None
+) -> tuple[StaffFacts, ...]:
+    """The register's facts for ``product`` and each of a teacher's school memberships: which
+    agreement governs is one query per board of their memberships (the memberships come with
+    their schools); their licensed groups one more per membership with an agreement, in one
+    query. A membership that is not an active teacher's at a school teaches no licensed group.
+    Both are prepared queries (:func:`governing_question`, :func:`licensed_groups_question`)."""
+    day = day or timezone.localdate()
+    boards = {staff.pk: staff.school.board_id for staff in memberships if staff.school is not None}
+    agreements: dict[int, int | None] = {}
+    for board_id in sorted(set(boards.values())):
+        found = GOVERNING.rows(
+            product=product.pk, supplier=product.supplier_id, board=board_id, day=day
+        )
+        agreements[board_id] = found[0][0] if found else None
+    facts = []
+    for staff in memberships:
+        board_id = boards.get(staff.pk)
+        agreement_id = None if board_id is None else agreements.get(board_id)
+        if agreement_id is None:
+            facts.append(StaffFacts(staff.pk, agreement_active=False))
+            continue
+        groups: frozenset[str] = frozenset()
+        if staff.school_id is not None and staff.is_active and staff.has_role(StaffRole.TEACHER):
+            groups = frozenset(
+                name
+                for (name,) in LICENSED_GROUPS.rows(
+                    product=product.pk, staff=staff.pk, school=staff.school_id, day=day
+                )
+            )
+        facts.append(StaffFacts(staff.pk, True, groups, agreement_id))
+    return tuple(facts)
 
 
 def decide_staff(

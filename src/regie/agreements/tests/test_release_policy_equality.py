@@ -12,7 +12,9 @@ included), DPIAs with every outcome. It is written with the models directly (not
 ``services``, whose checks would keep out some of these combinations and whose audit events would
 make each example slow). Each broken reader tried against it (a licence of another school, of
 another school year, another board's agreement, switches of every school, a DPIA that does not
-allow use, a pupil who left, consents read oldest first) fails it.
+allow use, a pupil who left, consents read earliest first) fails it; two records of the same
+moment (the later made counts) are rare in random registers, and the register made by hand below
+has them.
 """
 
 from __future__ import annotations

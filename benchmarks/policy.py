@@ -14,6 +14,8 @@ decides it: with only the supplier pseudonym requested (authorize) and with ever
   queryset built and compiled by the ORM on every call (what every decision cost before);
 - ``policy.decide_many`` for that one pupil (the ORM batch reader that rostering uses).
 
+A teacher of the licensed group (``policy.decide_staff``) is measured the first two ways.
+
 CPU is ``time.process_time`` (SQLite runs in the process, so its work is counted too).
 ``REGIE_BENCH_POLICY_CALLS`` sets the decisions per round (default 3 000). Standalone: ``python -m
 benchmarks.policy``. Figures, never pass/fail.
@@ -55,8 +57,9 @@ class Unprepared:
         return list(self.build(**values))
 
 
-def _register(pupils: int) -> tuple[Any, list[Any]]:
-    """The product and its pupils (a fictional register, made with the models directly)."""
+def _register(pupils: int) -> tuple[Any, list[Any], list[Any]]:
+    """The product, its pupils and a teacher's membership (a fictional register, made with the
+    models directly)."""
     from django.utils import timezone
 
     from regie.agreements import catalogue
@@ -75,7 +78,7 @@ def _register(pupils: int) -> tuple[Any, list[Any]]:
     )
     from regie.core.models import Board, School, SchoolYear
     from regie.gateway.claims import SSO_ATTRIBUTES
-    from regie.roster.models import Group, Student
+    from regie.roster.models import Group, Staff, StaffRole, Student
 
     today = timezone.localdate()
     first = today.year if today.month >= 8 else today.year - 1
@@ -140,7 +143,17 @@ def _register(pupils: int) -> tuple[Any, list[Any]]:
                 given_by="guardian",
                 decided_at=moment,
             )
-    return product, list(Student.objects.filter(school=school).order_by("pk"))
+    teacher = Staff.objects.create(
+        board=school.board,
+        school=school,
+        voornamen="Kim",
+        achternaam="Visser",
+        email="kim.visser@school.example",
+        roles=[StaffRole.TEACHER],
+    )
+    teacher.groups.add(group)
+    memberships = list(Staff.objects.filter(pk=teacher.pk).select_related("school__board"))
+    return product, list(Student.objects.filter(school=school).order_by("pk")), memberships
 
 
 @contextmanager
@@ -148,15 +161,22 @@ def _unprepared() -> Iterator[None]:
     """``policy``'s questions built and compiled by the ORM on every call, for the while."""
     from regie.agreements import policy
 
-    saved = (policy.SCHEDULE, policy.SWITCHES, policy.CONSENTS, policy.DPIA_ALLOWING)
-    policy.SCHEDULE = Unprepared(policy.schedule_question)  # type: ignore[assignment]
-    policy.SWITCHES = Unprepared(policy.switches_question)  # type: ignore[assignment]
-    policy.CONSENTS = Unprepared(policy.consents_question)  # type: ignore[assignment]
-    policy.DPIA_ALLOWING = Unprepared(policy.dpia_question)  # type: ignore[assignment]
+    questions: dict[str, Callable[..., Any]] = {
+        "SCHEDULE": policy.schedule_question,
+        "SWITCHES": policy.switches_question,
+        "CONSENTS": policy.consents_question,
+        "DPIA_ALLOWING": policy.dpia_question,
+        "GOVERNING": policy.governing_question,
+        "LICENSED_GROUPS": policy.licensed_groups_question,
+    }
+    saved = {name: getattr(policy, name) for name in questions}
+    for name, question in questions.items():
+        setattr(policy, name, Unprepared(question))
     try:
         yield
     finally:
-        policy.SCHEDULE, policy.SWITCHES, policy.CONSENTS, policy.DPIA_ALLOWING = saved
+        for name, prepared in saved.items():
+            setattr(policy, name, prepared)
 
 
 def child(var_dir: Path) -> dict[str, Any]:
@@ -176,8 +196,9 @@ def child(var_dir: Path) -> dict[str, Any]:
     from regie.gateway.claims import SSO_ATTRIBUTES
 
     call_command("migrate", interactive=False, verbosity=0)
-    product, students = _register(PUPILS)
+    product, students, memberships = _register(PUPILS)
     requests = {"authorize": (SUPPLIER_PSEUDONYM,), "token, userinfo": SSO_ATTRIBUTES}
+    teacher_request = "a teacher (`decide_staff`)"
 
     def prepared(student: Any, requested: tuple[str, ...]) -> Any:
         return policy.decide(product, student, requested)
@@ -217,6 +238,29 @@ def child(var_dir: Path) -> dict[str, Any]:
                 spent = (time.process_time() - started) / CALLS
                 best[name] = min(best.get(name, spent), spent)
         result["requests"][label] = {"seconds": best, "queries": queries}
+
+    def teacher(unprepared: bool) -> Any:
+        if not unprepared:
+            return policy.decide_staff(product, memberships)
+        with _unprepared():
+            return policy.decide_staff(product, memberships)
+
+    assert teacher(True) == teacher(False)
+    assert teacher(False).groups == ("Groep 5",)
+    best = {}
+    queries = {}
+    for name, unprepared in (("prepared", False), ("reference", True)):
+        with CaptureQueriesContext(connection) as captured:
+            teacher(unprepared)
+        queries[name] = float(len(captured))
+    for _round in range(ROUNDS):
+        for name, unprepared in (("prepared", False), ("reference", True)):
+            started = time.process_time()
+            for _call in range(CALLS):
+                teacher(unprepared)
+            spent = (time.process_time() - started) / CALLS
+            best[name] = min(best.get(name, spent), spent)
+    result["requests"][teacher_request] = {"seconds": best, "queries": queries}
     profiler = cProfile.Profile()
     profiler.enable()
     for number in range(CALLS):
@@ -265,8 +309,10 @@ def run() -> str:
     for label, figures in result["requests"].items():
         seconds = figures["seconds"]
         for name in ("prepared", "reference", "decide_many"):
+            if name not in seconds:
+                continue
             title = {
-                "prepared": "`decide`, prepared",
+                "prepared": "prepared",
                 "reference": "*reference: the same questions through the ORM*",
                 "decide_many": "`decide_many` for one pupil",
             }[name]

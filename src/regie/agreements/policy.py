@@ -23,7 +23,17 @@ a :class:`Refusal` for everything that was not allowed, naming the condition tha
 pages and the audit log can explain it. :func:`evaluate` and :func:`evaluate_staff` are the rule
 itself, on plain facts; :func:`facts_for` and :func:`staff_facts_for` read them from the register
 (which agreement governs: ``ProcessingAgreement.objects.governing``; which licences are in force:
-``Licence.objects.in_force_on``).
+``Licence.objects.in_force_on``; which cover a pupil: ``.covering``).
+
+How the facts are read: every question is a function that builds its queryset from ids with those
+managers' methods (:func:`schedule_question` and the others below), prepared once per process
+(:class:`regie.lib.prepared.Prepared`: built and compiled once, then run with the product's and
+the person's ids). A launch decides three times; Django's building and compiling of the
+querysets, not the SQL, was most of a decision's cost. For one pupil, whether an agreement
+governs, whether a licence covers them and what the schedule names are one query; switches,
+consents and the DPIA one query each, asked only when an attribute to decide needs them.
+:func:`decide_many` reads many pupils at once with ordinary querysets (the ``__in`` lists vary in
+length, so they cannot be prepared); a property test over random registers holds the two equal.
 """
 
 from __future__ import annotations
@@ -564,11 +574,11 @@ def staff_facts_for(
     day = day or timezone.localdate()
     boards = {staff.pk: staff.school.board_id for staff in memberships if staff.school is not None}
     agreements: dict[int, int | None] = {}
-    for board_id in sorted(set(boards.values())):
+    for board in sorted(set(boards.values())):
         found = GOVERNING.rows(
-            product=product.pk, supplier=product.supplier_id, board=board_id, day=day
+            product=product.pk, supplier=product.supplier_id, board=board, day=day
         )
-        agreements[board_id] = found[0][0] if found else None
+        agreements[board] = found[0][0] if found else None
     facts = []
     for staff in memberships:
         board_id = boards.get(staff.pk)

@@ -174,12 +174,6 @@ def _failed_condition(facts: Facts, key: str) -> Condition | None:
 # --- reading the facts from the register ---------------------------------------------------------
 
 
-# Each question the launch asks is a queryset built from the managers' own methods (the one
-# definition of "governing", "in force", "covering"), prepared once per process
-# (:mod:`regie.lib.prepared`) and run with the pupil's and the product's ids: a decision costs the
-# database work, not Django's building and compiling of the querysets.
-
-
 def schedule_question(
     product: int, supplier: int, school: int, student: int, day: date
 ) -> QuerySet[DataSchedule, tuple[int, int, list[str] | None, bool]]:

@@ -32,6 +32,7 @@ MODULES = (
     "batch_http",
     "roster_import",
     "sso",
+    "policy",
     "oneroster",
     "orders",
     "audit_log",

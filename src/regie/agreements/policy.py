@@ -23,7 +23,17 @@ a :class:`Refusal` for everything that was not allowed, naming the condition tha
 pages and the audit log can explain it. :func:`evaluate` and :func:`evaluate_staff` are the rule
 itself, on plain facts; :func:`facts_for` and :func:`staff_facts_for` read them from the register
 (which agreement governs: ``ProcessingAgreement.objects.governing``; which licences are in force:
-``Licence.objects.in_force_on``).
+``Licence.objects.in_force_on``; which cover a pupil: ``.covering``).
+
+How the facts are read: every question is a function that builds its queryset from ids with those
+managers' methods (:func:`schedule_question` and the others below), prepared once per process
+(:class:`regie.lib.prepared.Prepared`: built and compiled once, then run with the product's and
+the person's ids). A launch decides three times; Django's building and compiling of the
+querysets, not the SQL, was most of a decision's cost. For one pupil, whether an agreement
+governs, whether a licence covers them and what the schedule names are one query; switches,
+consents and the DPIA one query each, asked only when an attribute to decide needs them.
+:func:`decide_many` reads many pupils at once with ordinary querysets (the ``__in`` lists vary in
+length, so they cannot be prepared); a property test over random registers holds the two equal.
 """
 
 from __future__ import annotations
@@ -33,12 +43,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from django.db.models import Exists, Q, Subquery
+from django.db.models import Exists, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from regie.core.models import School, SchoolYear
+from regie.lib.prepared import Prepared
 from regie.roster.models import Group, Staff, StaffRole, Student, StudentStatus
 
 from . import catalogue
@@ -163,13 +174,65 @@ def _failed_condition(facts: Facts, key: str) -> Condition | None:
 # --- reading the facts from the register ---------------------------------------------------------
 
 
+def schedule_question(
+    product: int, supplier: int, school: int, student: int, day: date
+) -> QuerySet[DataSchedule, tuple[int, int, list[str] | None, bool]]:
+    """The schedule of the agreement that governs ``product`` at the pupil's school's board on
+    ``day``, one row per processing: (agreement, board, the processing's attributes, whether a
+    licence in force covers the pupil). No rows: no active agreement."""
+    the_product = Product(pk=product, supplier_id=supplier)
+    pupil = Student(pk=student, school_id=school)
+    board = School.objects.filter(pk=school).order_by().values("board_id")[:1]
+    chosen = (
+        ProcessingAgreement.objects.governing(the_product, day)
+        .filter(board_id=Subquery(board))
+        .values("pk")[:1]
+    )
+    covering = Licence.objects.in_force_on(day).covering(pupil).filter(product=the_product)
+    # The annotation last, so that the columns' order is the SQL's as well as values_list's.
+    return (
+        DataSchedule.objects.filter(product=the_product, agreement_id=Subquery(chosen))
+        .annotate(licensed=Exists(covering))
+        .values_list("agreement_id", "agreement__board_id", "processings__attributes", "licensed")
+    )
+
+
+def switches_question(product: int, school: int) -> QuerySet[SchoolSwitch, tuple[str]]:
+    """The attributes the school switched on for ``product``."""
+    return SchoolSwitch.objects.filter(school_id=school, product_id=product).values_list(
+        "attribute"
+    )
+
+
+def consents_question(product: int, student: int) -> QuerySet[Consent, tuple[str, bool]]:
+    """The pupil's consent records for ``product``, the latest first per attribute."""
+    return (
+        Consent.objects.filter(student_id=student, product_id=product)
+        .order_by("attribute", "-decided_at", "-pk")
+        .values_list("attribute", "given")
+    )
+
+
+def dpia_question(product: int, board: int) -> QuerySet[Dpia, tuple[int]]:
+    """A DPIA on record for (board, product) whose outcome allows use (``Dpia.allows_use``)."""
+    return (
+        Dpia.objects.filter(board_id=board, product_id=product)
+        .exclude(outcome=DpiaOutcome.NOT_ACCEPTABLE)
+        .values_list("board_id")[:1]
+    )
+
+
+# Public so that ``benchmarks/policy.py`` can run the same questions unprepared, as its reference.
+SCHEDULE = Prepared(schedule_question, product=int, supplier=int, school=int, student=int, day=date)
+SWITCHES = Prepared(switches_question, product=int, school=int)
+CONSENTS = Prepared(consents_question, product=int, student=int)
+DPIA_ALLOWING = Prepared(dpia_question, product=int, board=int)
+
+
 def consents_in_force(student: Student, product: Product) -> frozenset[str]:
     """Consent-gated attributes whose latest consent record says 'given'."""
     latest: dict[str, bool] = {}
-    records = Consent.objects.filter(student=student, product=product).order_by(
-        "attribute", "-decided_at", "-pk"
-    )
-    for attribute, given in records.values_list("attribute", "given"):
+    for attribute, given in CONSENTS.rows(product=product.pk, student=student.pk):
         latest.setdefault(attribute, given)
     return frozenset(attribute for attribute, given in latest.items() if given)
 
@@ -181,45 +244,42 @@ def facts_for(
     requested: Iterable[str] | None = None,
 ) -> Facts:
     """The register's facts for (product, pupil). Which agreement is active, whether a licence
-    covers the pupil and what the schedule names are one query; the school's switches and the
-    pupil's consents are read only when deciding an attribute needs them (:func:`evaluate` looks at
-    switches only for scheduled attributes that are not on by default, at consents only for
-    scheduled consent-gated ones, and at neither without a licence). With ``requested``, only
-    those attributes count."""
+    covers the pupil and what the schedule names are one query; the school's switches, the
+    pupil's consents and the board's DPIA are read only when deciding an attribute needs them
+    (:func:`evaluate` looks at switches only for scheduled attributes that are not on by default,
+    at consents only for scheduled consent-gated ones, at the DPIA only for scheduled sensitive
+    ones, and at none of them without a licence). With ``requested``, only those attributes
+    count. Each is a prepared query (:func:`schedule_question` and the others); the pupil's school
+    need not be loaded."""
     day = day or timezone.localdate()
     wanted = frozenset(requested) if requested is not None else frozenset(catalogue.CATALOGUE)
-    chosen = (
-        ProcessingAgreement.objects.governing(product, day)
-        .filter(board_id=student.school.board_id)
-        .values("pk")[:1]
-    )
-    covering = Licence.objects.in_force_on(day).covering(student).filter(product=product)
-    rows = list(
-        DataSchedule.objects.filter(product=product, agreement_id=Subquery(chosen))
-        .annotate(licensed=Exists(covering))
-        .values_list("agreement_id", "licensed", "processings__attributes")
+    rows = SCHEDULE.rows(
+        product=product.pk,
+        supplier=product.supplier_id,
+        school=student.school_id,
+        student=student.pk,
+        day=day,
     )
     if not rows:
         return Facts(agreement_active=False, licensed=False)
-    agreement_id = rows[0][0]
-    licensed = student.is_active and bool(rows[0][1])
+    agreement_id, board_id = rows[0][0], rows[0][1]
+    licensed = student.is_active and bool(rows[0][3])
     schedule: set[str] = set()
-    for _agreement, _licensed, attributes in rows:
+    for _agreement, _board, attributes, _licensed in rows:
         schedule.update(attributes or ())
     deciding = wanted & schedule if licensed else frozenset()
     switched: frozenset[str] = frozenset()
     if not deciding <= catalogue.DEFAULT_ON:
         switched = frozenset(
-            SchoolSwitch.objects.filter(school_id=student.school_id, product=product).values_list(
-                "attribute", flat=True
-            )
+            attribute
+            for (attribute,) in SWITCHES.rows(product=product.pk, school=student.school_id)
         )
     consents: frozenset[str] = frozenset()
     if deciding & catalogue.CONSENT_GATED:
         consents = consents_in_force(student, product)
     dpia_allows = False
     if deciding & catalogue.SENSITIVE:
-        dpia_allows = bool(_dpia_allowed({student.school.board_id}, product))
+        dpia_allows = bool(DPIA_ALLOWING.rows(product=product.pk, board=board_id))
     return Facts(
         agreement_active=True,
         licensed=licensed,
@@ -468,39 +528,68 @@ def _staff_failed_condition(key: str, failed: Condition | None) -> Condition | N
     return None
 
 
-def staff_facts_for(
-    product: Product, memberships: Sequence[Staff], day: date | None = None
-) -> tuple[StaffFacts, ...]:
-    """The register's facts for ``product`` and each of a teacher's school memberships: which
-    agreement governs at their boards is one query; their licensed groups one more per
-    membership with an agreement. A membership that is not an active teacher's at a school
-    teaches no licensed group."""
-    day = day or timezone.localdate()
-    boards = {staff.pk: staff.school.board_id for staff in memberships if staff.school is not None}
-    agreements = _governing_agreements(set(boards.values()), product, day) if boards else {}
-    found = []
-    for staff in memberships:
-        board_id = boards.get(staff.pk)
-        agreement_id = None if board_id is None else agreements.get(board_id)
-        if agreement_id is None:
-            found.append(StaffFacts(staff.pk, agreement_active=False))
-            continue
-        groups: frozenset[str] = frozenset()
-        if staff.school_id is not None and staff.is_active and staff.has_role(StaffRole.TEACHER):
-            groups = _licensed_groups(product, staff, staff.school_id, day)
-        found.append(StaffFacts(staff.pk, True, groups, agreement_id))
-    return tuple(found)
+def governing_question(
+    product: int, supplier: int, board: int, day: date
+) -> QuerySet[ProcessingAgreement, tuple[int]]:
+    """The agreement that governs ``product`` at ``board`` on ``day`` (``governing_for``)."""
+    the_product = Product(pk=product, supplier_id=supplier)
+    return (
+        ProcessingAgreement.objects.governing(the_product, day)
+        .filter(board_id=board)
+        .values_list("pk")[:1]
+    )
 
 
-def _licensed_groups(product: Product, staff: Staff, school_id: int, day: date) -> frozenset[str]:
-    """Names of ``staff``'s active groups that a licence of their school in force on ``day``
-    covers (by group, or by active pupils named on it), in one query."""
-    in_force = Licence.objects.in_force_on(day).filter(product=product, school_id=school_id)
+def licensed_groups_question(
+    product: int, staff: int, school: int, day: date
+) -> QuerySet[Group, tuple[str]]:
+    """Names of the teacher's active groups that a licence of their school in force on ``day``
+    covers (by group, or by active pupils named on it)."""
+    in_force = Licence.objects.in_force_on(day).filter(product_id=product, school_id=school)
     covered = Q(licences__in=in_force) | Q(
         students__licences__in=in_force, students__status=StudentStatus.ACTIVE
     )
     found = Group.objects.filter(covered, teachers=staff, is_active=True).order_by()
-    return frozenset(found.values_list("name", flat=True).distinct())
+    return found.values_list("name").distinct()
+
+
+GOVERNING = Prepared(governing_question, product=int, supplier=int, board=int, day=date)
+LICENSED_GROUPS = Prepared(licensed_groups_question, product=int, staff=int, school=int, day=date)
+
+
+def staff_facts_for(
+    product: Product, memberships: Sequence[Staff], day: date | None = None
+) -> tuple[StaffFacts, ...]:
+    """The register's facts for ``product`` and each of a teacher's school memberships: which
+    agreement governs is one query per board of their memberships (the memberships come with
+    their schools); their licensed groups one more per membership with an agreement, in one
+    query. A membership that is not an active teacher's at a school teaches no licensed group.
+    Both are prepared queries (:func:`governing_question`, :func:`licensed_groups_question`)."""
+    day = day or timezone.localdate()
+    boards = {staff.pk: staff.school.board_id for staff in memberships if staff.school is not None}
+    agreements: dict[int, int | None] = {}
+    for board in sorted(set(boards.values())):
+        found = GOVERNING.rows(
+            product=product.pk, supplier=product.supplier_id, board=board, day=day
+        )
+        agreements[board] = found[0][0] if found else None
+    facts = []
+    for staff in memberships:
+        board_id = boards.get(staff.pk)
+        agreement_id = None if board_id is None else agreements.get(board_id)
+        if agreement_id is None:
+            facts.append(StaffFacts(staff.pk, agreement_active=False))
+            continue
+        groups: frozenset[str] = frozenset()
+        if staff.school_id is not None and staff.is_active and staff.has_role(StaffRole.TEACHER):
+            groups = frozenset(
+                name
+                for (name,) in LICENSED_GROUPS.rows(
+                    product=product.pk, staff=staff.pk, school=staff.school_id, day=day
+                )
+            )
+        facts.append(StaffFacts(staff.pk, True, groups, agreement_id))
+    return tuple(facts)
 
 
 def decide_staff(

@@ -102,7 +102,8 @@ def test_an_insert_stores_what_the_orms_create_stores() -> None:
 
     insert = Insert(SchoolYear)
     made = insert(title="2031-2032", start=date(2031, 8, 1), end=date(2032, 7, 31))
-    assert made.pk is not None and not made._state.adding
+    assert made.pk is not None
+    assert not made._state.adding
     stored = SchoolYear.objects.get(pk=made.pk)
     assert (stored.title, stored.start, stored.end) == (
         "2031-2032",

@@ -32,10 +32,12 @@ MODULES = (
     "batch_http",
     "roster_import",
     "sso",
+    "servers",
     "oneroster",
     "orders",
     "audit_log",
     "retention_run",
+    "soak",
 )
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "performance.md"

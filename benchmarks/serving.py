@@ -5,6 +5,7 @@ handoff file through which a setup child gives the benchmark its fictional clien
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -198,3 +199,37 @@ def read_handoff(path: str | Path | None = None) -> dict[str, Any]:
         Path(path or os.environ[HANDOFF]).read_text(encoding="utf-8")
     )
     return found
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process below it (a pre-forking server's master and its workers)."""
+    found, index = [pid], 0
+    while index < len(found):
+        try:
+            for task in Path(f"/proc/{found[index]}/task").iterdir():
+                found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass  # gone meanwhile
+        index += 1
+    return found
+
+
+def tree_cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU of the processes ``pids`` and all below them, so far."""
+    total = 0.0
+    for pid in pids:
+        for member in process_tree(pid):
+            with contextlib.suppress(OSError):
+                total += cpu_seconds(member)
+    return total
+
+
+def rss_bytes(pid: int) -> int:
+    """The resident set size of one process (VmRSS), 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0

@@ -1,15 +1,16 @@
-"""Which WSGI server should run the hub: waitress (``regie serve`` today) against granian and
-gunicorn, the same app and the same load.
+"""Which WSGI server should run the hub: waitress against granian and gunicorn, the same app
+and the same load.
 
 The deployment, the pupils' sessions, the OAuth client and the launch are the SSO benchmark's
-(``benchmarks/sso``: ``deploy_hub`` starts the number service and, one per core, ``regie serve
---role hub`` processes with waitress). Beside those, on the same database and with the same
-environment (``REGIE_ROLE=hub``), two more deployments of ``regie.wsgi:application``, one
-process per core each and as many request threads per process as ``regie serve`` has
-(``REGIE_SERVER_THREADS``, 16): granian (``--interface wsgi``, its Rust HTTP stack in front of
-``--blocking-threads`` Python threads) and gunicorn (``--worker-class gthread``). waitress has no
-process manager of its own, so its processes listen on a port each and the client spreads every
-request over them in turn; granian and gunicorn share one listening socket among their workers.
+(``benchmarks/sso``: ``deploy_hub`` makes the database and the data and starts the number
+service). On that database and with the same environment, each server runs the hub's app
+(``regie.wsgi``, role hub) with one process per core and as many request threads per process
+as ``regie serve`` has (``REGIE_SERVER_THREADS``, 16): waitress as ``regie serve --server
+waitress`` (one process and port per core; it has no process manager, so the client takes the
+ports in turn), granian as ``regie serve --server granian --processes N`` (its Rust HTTP stack
+in front of the WSGI app, the worker processes sharing one port, a supervising process), and
+gunicorn as ``gunicorn --worker-class gthread regie.wsgi:application`` (a master and N workers
+on one port).
 
 Two workloads, closed-loop (every client sends its next request when the last one is answered),
 per level of concurrency (8 and 32 clients, 15 s each; the servers take turns per level so that
@@ -40,6 +41,7 @@ from pathlib import Path
 from regie.lib.logging import configure_logging
 
 from .serving import (
+    REGIE,
     Session,
     free_port,
     process_tree,
@@ -106,27 +108,30 @@ def start_server(hub: Hub, name: str, argv: list[str]) -> subprocess.Popen[bytes
         )
 
 
+def regie_serve(hub: Hub, server: str, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    argv = [REGIE, "serve", "--server", server, "--role", "hub", "--port", str(port)]
+    return start_server(hub, f"{server}-{port}", [*argv, "--no-worker", *extra])
+
+
+def waitress(hub: Hub, processes: int) -> tuple[list[subprocess.Popen[bytes]], list[int], str]:
+    ports = [free_port() for _ in range(processes)]
+    masters = [regie_serve(hub, "waitress", port) for port in ports]
+    text = (
+        f"waitress {_version('waitress')} (`regie serve --server waitress`, {threads()} "
+        "threads, a process and port per core, the client taking the ports in turn)"
+    )
+    return masters, ports, text
+
+
 def granian(hub: Hub, processes: int) -> tuple[list[subprocess.Popen[bytes]], list[int], str]:
     port = free_port()
-    argv = [
-        str(BIN / "granian"),
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(processes),
-        "--blocking-threads",
-        str(threads()),
-        "--no-ws",
-        "--log-level",
-        "warning",
-        "regie.wsgi:application",
-    ]
-    text = f"granian {_version('granian')} (`--interface wsgi`, {threads()} blocking threads)"
-    return [start_server(hub, "granian", argv)], [port], text
+    master = regie_serve(hub, "granian", port, "--processes", str(processes))
+    text = (
+        f"granian {_version('granian')} (`regie serve --server granian --processes "
+        f"{processes}`: WSGI, {threads()} blocking threads per worker, the workers sharing "
+        "one port, a supervising process)"
+    )
+    return [master], [port], text
 
 
 def gunicorn(hub: Hub, processes: int) -> tuple[list[subprocess.Popen[bytes]], list[int], str]:
@@ -145,11 +150,15 @@ def gunicorn(hub: Hub, processes: int) -> tuple[list[subprocess.Popen[bytes]], l
         "warning",
         "regie.wsgi:application",
     ]
-    text = f"gunicorn {_version('gunicorn')} (`gthread`, {threads()} threads)"
+    text = (
+        f"gunicorn {_version('gunicorn')} (`gunicorn --worker-class gthread --threads "
+        f"{threads()} regie.wsgi:application`, {processes} workers sharing one port, a master)"
+    )
     return [start_server(hub, "gunicorn", argv)], [port], text
 
 
 STARTERS: dict[str, Callable[[Hub, int], tuple[list[subprocess.Popen[bytes]], list[int], str]]] = {
+    "waitress": waitress,
     "granian": granian,
     "gunicorn": gunicorn,
 }
@@ -259,20 +268,13 @@ def run() -> str:
     watchdog.daemon = True
     watchdog.start()
     try:
-        print(f"  deploying regie ({processes} waitress hub processes + the number service) …")
+        print(f"  deploying regie ({processes} hub processes + the number service) …")
         hub, created = deploy_hub(directory, processes)
         running += hub.all_processes()
-        contenders = [
-            Contender(
-                "waitress",
-                f"waitress {_version('waitress')} (`regie serve`, {threads()} threads, "
-                "a port per process)",
-                provider_for("waitress", hub.hub_ports, created),
-                hub.processes,
-            )
-        ]
+        stop_all(hub.processes)  # the deployment's own hub processes: each server starts its own
+        contenders = []
         for name, starter in STARTERS.items():
-            print(f"  starting {name} ({processes} workers) …", flush=True)
+            print(f"  starting {name} ({processes} processes) …", flush=True)
             masters, ports, text = starter(hub, processes)
             running += masters
             wait_until_up(ports, "/healthz", masters)

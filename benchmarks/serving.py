@@ -93,7 +93,13 @@ class Session:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a running process has used so far (all its threads)."""
+    """User + system CPU time a running process has used so far (all its threads), with the
+    processes below it (``regie serve --server granian``'s workers, a pre-forking server's)."""
+    return tree_cpu_seconds([pid])
+
+
+def own_cpu_seconds_of(pid: int) -> float:
+    """User + system CPU time of one running process alone (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -220,7 +226,7 @@ def tree_cpu_seconds(pids: Sequence[int]) -> float:
     for pid in pids:
         for member in process_tree(pid):
             with contextlib.suppress(OSError):
-                total += cpu_seconds(member)
+                total += own_cpu_seconds_of(member)
     return total
 
 

@@ -717,6 +717,14 @@ SERVER_THREADS = env_int(
     "in the same process never starves it.",
     minimum=2,
 )
+SERVER = env_choice(
+    "REGIE_SERVER",
+    "granian",
+    ("waitress", "granian"),
+    "The HTTP server of `regie serve`: waitress (pure Python, one process) or granian (an HTTP "
+    "stack in Rust in front of the same WSGI app, in a worker process beside the supervising "
+    "one). docs/performance.md, section WSGI servers, has the figures.",
+)
 INPROCESS_WORKER = env_bool(
     "REGIE_INPROCESS_WORKER",
     True,

@@ -364,6 +364,7 @@ def section(processes: int, contenders: list[Contender]) -> str:
             ]
             lines += [_row(measured, rounds[0]) for measured in rounds]
         lines.append("")
+    lines += [*_verdict(contenders), ""]
     lines += [
         "Resident memory of each server's processes after the rounds: "
         + ", ".join(f"{entry.name} {entry.rss / 2**20:,.0f} MiB" for entry in contenders)
@@ -371,6 +372,40 @@ def section(processes: int, contenders: list[Contender]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _span(values: list[float]) -> str:
+    low, high = min(values), max(values)
+    return f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}–{high:.2f}"
+
+
+def _verdict(contenders: list[Contender]) -> list[str]:
+    """Against waitress, per server: the spans of the ratios over the levels."""
+    reference = contenders[0]
+    lines = []
+    for entry in contenders[1:]:
+        parts = []
+        for workload, label in (("healthz", "`/healthz`"), ("launch", "launches")):
+            rates, cpus = [], []
+            for mine, theirs in zip(entry.rounds, reference.rounds, strict=True):
+                if mine.workload == workload and theirs.rate and mine.latencies:
+                    rates.append(mine.rate / theirs.rate)
+                    reference_cpu = theirs.per_item(theirs.server_cpu)
+                    cpus.append(mine.per_item(mine.server_cpu) / reference_cpu)
+            if rates:
+                parts.append(
+                    f"{label} {_span(rates)}× as many per second at {_span(cpus)}× the CPU each"
+                )
+        lines.append(f"- {entry.name} against waitress: " + "; ".join(parts) + ".")
+    return [
+        "In short (the spans over the levels of concurrency):",
+        "",
+        *lines,
+        "",
+        "`regie serve` runs granian by default (`REGIE_SERVER`), chosen on these figures: the "
+        "server's own CPU per request is what remains once the app's work per launch is small, "
+        "and `/healthz` shows it alone. docs/installation.md says how to deploy either.",
+    ]
 
 
 def main() -> None:

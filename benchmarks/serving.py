@@ -25,6 +25,12 @@ HUB_OIN = "00000001000000000077"
 HANDOFF = "REGIE_BENCH_HANDOFF"  # the environment variable naming the handoff file
 
 
+def server_name() -> str:
+    """The HTTP server the deployed ``regie serve`` processes run (``REGIE_SERVER``; granian is
+    ``regie serve``'s default)."""
+    return os.environ.get("REGIE_SERVER") or "granian"
+
+
 @dataclass
 class Answer:
     status: int

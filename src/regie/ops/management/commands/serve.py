@@ -195,7 +195,12 @@ def serve(
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
     logger.info(
-        "server.started", url=f"http://{host}:{port}/", role=role, threads=threads, worker=worker
+        "server.started",
+        url=f"http://{host}:{port}/",
+        role=role,
+        threads=threads,
+        worker=worker,
+        server="waitress",
     )
     if after_start is not None:
 

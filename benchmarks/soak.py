@@ -42,7 +42,14 @@ from pathlib import Path
 
 from regie.lib.logging import configure_logging
 
-from .serving import Session, process_tree, rss_bytes, stop_all, tree_cpu_seconds
+from .serving import (
+    Session,
+    process_tree,
+    rss_bytes,
+    server_name,
+    stop_all,
+    tree_cpu_seconds,
+)
 from .sso.common import SESSION_COOKIE, LaunchFailed
 from .sso.deploy import Hub, deploy_hub
 from .sso.flow import Client, Provider, percentile
@@ -132,10 +139,21 @@ def processes_of(hub: Hub) -> dict[str, int]:
     named = {}
     for number, process in enumerate(hub.processes, 1):
         for index, pid in enumerate(process_tree(process.pid)):
-            named[f"hub {number}" + (f" worker {index}" if index else "")] = pid
+            named[f"hub {number}" + (f" {_kind(pid)} {index}" if index else "")] = pid
     if hub.number_service is not None:
         named["number service"] = hub.number_service.pid
     return named
+
+
+def _kind(pid: int) -> str:
+    """What a process below ``regie serve`` is: granian's worker, or multiprocessing's helper."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "child"
+    if b"resource_tracker" in command:
+        return "resource tracker"
+    return "worker" if b"spawn_main" in command else "child"
 
 
 def run_phase(phase: Phase, launcher: Launcher, hub: Hub, executor: ThreadPoolExecutor) -> None:
@@ -281,10 +299,10 @@ def section(servers: int, pupils: int, phases: list[Phase]) -> str:
     lines = [
         "## Load and soak",
         "",
-        f"regie deployed as for the SSO benchmark ({servers} `regie serve --role hub` processes, "
-        f"one per core, and the number service; {database}), {pupils} distinct pupils with a "
-        "session each, every pupil launched once before (its pseudonym kept). Open-loop "
-        f"arrivals: the burst of a board of 20 000 pupils launching within 15 minutes "
+        f"regie deployed as for the SSO benchmark ({servers} `regie serve --role hub` processes "
+        f"with {server_name()}, one per core, and the number service; {database}), {pupils} "
+        "distinct pupils with a session each, every pupil launched once before (its pseudonym "
+        "kept). Open-loop arrivals: the burst of a board of 20 000 pupils launching within 15 minutes "
         f"({burst.rate:g} launches/s) for {_duration(burst.seconds)}, then {steady.rate:g} "
         f"launches/s for {_duration(steady.seconds)}; each launch goes to the pupil idle "
         f"longest (so each pupil launches about "

@@ -141,7 +141,8 @@ def processes_of(hub: Hub) -> dict[str, int]:
         for index, pid in enumerate(process_tree(process.pid)):
             named[f"hub {number}" + (f" {_kind(pid)} {index}" if index else "")] = pid
     if hub.number_service is not None:
-        named["number service"] = hub.number_service.pid
+        for index, pid in enumerate(process_tree(hub.number_service.pid)):
+            named["number service" + (f" {_kind(pid)} {index}" if index else "")] = pid
     return named
 
 
@@ -306,7 +307,7 @@ def section(servers: int, pupils: int, phases: list[Phase]) -> str:
         f"minutes ({burst.rate:g} launches/s) for {_duration(burst.seconds)}, then {steady.rate:g} "
         f"launches/s for {_duration(steady.seconds)}; each launch goes to the pupil idle "
         f"longest (so each pupil launches about "
-        f"{(burst.begun + steady.begun) / max(pupils, 1):.0f} times), {CLIENT_THREADS} client "
+        f"{(burst.begun + steady.begun) / max(pupils, 1):.1f} times), {CLIENT_THREADS} client "
         "threads sharing the machine, a launch timed from the moment it was due. Aims: 0 "
         "errors, p99 under 100 ms, memory flat.",
         "",
@@ -344,6 +345,11 @@ def section(servers: int, pupils: int, phases: list[Phase]) -> str:
         f"({errors} failed, {unfinished} unfinished); p99 under 100 ms: "
         f"**{'met' if all(p99 < AIM_P99 for p99 in p99s) else 'not met'}** "
         f"({', '.join(_ms(p99) for p99 in p99s)}).",
+        "",
+        "A launch's latency is its three requests' CPU in the hub plus the wait behind other "
+        "launches on the same cores (the client and whatever else runs share them; see the load "
+        "column): the hub's CPU per launch above is what sets both, and the SSO section's profile "
+        "says where that CPU goes.",
         "",
     ]
     return "\n".join(lines)

@@ -33,10 +33,12 @@ MODULES = (
     "roster_import",
     "sso",
     "policy",
+    "servers",
     "oneroster",
     "orders",
     "audit_log",
     "retention_run",
+    "soak",
 )
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "performance.md"

@@ -21,6 +21,7 @@ Standalone: ``python -m benchmarks.batch_http --items 200000`` for a quick trial
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import resource
@@ -47,6 +48,8 @@ from regie.nummervoorziening.client import (
 from regie.nummervoorziening.derivation import Deriver
 from regie.nummervoorziening.keys import load_keyring
 from regie.nummervoorziening.registry import BUILT_IN, load_registry
+
+from .serving import cpu_seconds, process_tree
 
 ITEMS = 2_500_000
 PO_SHARE = 0.6  # ≈1.5 M pupils in PO, ≈1.0 M in VO
@@ -133,17 +136,15 @@ def _free_port() -> int:
 
 
 def peak_rss_mib(pid: int) -> float:
-    """VmHWM (peak resident set) of a running process, in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a running process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """VmHWM (peak resident set) of a running process, in MiB; with the processes below it
+    (``regie serve --server granian``'s workers), the sum of their peaks."""
+    total = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+    return total / 1024 if total else float("nan")
 
 
 def _own_cpu_seconds() -> float:

@@ -5,6 +5,7 @@ handoff file through which a setup child gives the benchmark its fictional clien
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -22,6 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 REGIE = str(Path(sys.executable).with_name("regie"))
 HUB_OIN = "00000001000000000077"
 HANDOFF = "REGIE_BENCH_HANDOFF"  # the environment variable naming the handoff file
+
+
+def server_name() -> str:
+    """The HTTP server the deployed ``regie serve`` processes run (``REGIE_SERVER``; granian is
+    ``regie serve``'s default)."""
+    return os.environ.get("REGIE_SERVER") or "granian"
 
 
 @dataclass
@@ -92,7 +99,13 @@ class Session:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a running process has used so far (all its threads)."""
+    """User + system CPU time a running process has used so far (all its threads), with the
+    processes below it (``regie serve --server granian``'s workers, a pre-forking server's)."""
+    return tree_cpu_seconds([pid])
+
+
+def own_cpu_seconds_of(pid: int) -> float:
+    """User + system CPU time of one running process alone (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -198,3 +211,37 @@ def read_handoff(path: str | Path | None = None) -> dict[str, Any]:
         Path(path or os.environ[HANDOFF]).read_text(encoding="utf-8")
     )
     return found
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process below it (a pre-forking server's master and its workers)."""
+    found, index = [pid], 0
+    while index < len(found):
+        try:
+            for task in Path(f"/proc/{found[index]}/task").iterdir():
+                found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass  # gone meanwhile
+        index += 1
+    return found
+
+
+def tree_cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU of the processes ``pids`` and all below them, so far."""
+    total = 0.0
+    for pid in pids:
+        for member in process_tree(pid):
+            with contextlib.suppress(OSError):
+                total += own_cpu_seconds_of(member)
+    return total
+
+
+def rss_bytes(pid: int) -> int:
+    """The resident set size of one process (VmRSS), 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0

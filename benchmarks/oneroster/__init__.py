@@ -10,7 +10,7 @@ benchmark is): a fresh database, ``regie migrate``, the number service's keys an
 key there, the data from a child (``python -m benchmarks.oneroster --setup``, which hands the
 client's secret over in a 0600 file), the number service on its own
 ``regie serve --role nummervoorziening`` (its worker in-process) and one
-``regie serve --role hub --no-worker`` (waitress). The benchmark is the only client: one
+``regie serve --role hub --no-worker``. The benchmark is the only client: one
 keep-alive connection (``http.client``), one request at a time, so a request's time is the
 server's time plus a loopback round trip.
 

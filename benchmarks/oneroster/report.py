@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..serving import server_name
 from .common import AIM_MS, GROUPS, PROFILED_REQUESTS, PUPILS, REPETITIONS, REQUESTS, ROSTER, ms
 
 
@@ -15,7 +16,8 @@ def section(results: list[dict[str, Any]], failures: list[str], postgres: str) -
         f"`GET {ROSTER}/users?limit=1000` for a fictional school of {PUPILS} pupils (ECK iDs) "
         f"in {GROUPS} groups with a teacher each, every group licensed for the supplier's "
         "product, the agreement releasing the supplier pseudonym, school, groups and year level. "
-        "One `regie serve --role hub` process (waitress), the number service in its own process, "
+        f"One `regie serve --role hub` process ({server_name()}), the number service in its own "
+        "process, "
         "the benchmark the only client: one keep-alive connection, one request at a time, so a "
         "request's time is the hub's time plus a loopback round trip. The pupils' pseudonyms "
         "were obtained by the first request (timed apart) and are kept in `SupplierPseudonym`. "

@@ -11,7 +11,7 @@ regie is deployed as in production, in subprocesses: a fresh database (SQLite in
 ``REGIE_VAR_DIR``, or ``DATABASE_URL`` when set), ``regie migrate``, ``regie nv-keys generate``,
 ``regie oidc-keys ensure``, ``regie nv-client register`` for the hub's API key; the number service
 alone on ``regie serve --role nummervoorziening`` and, one per core, ``regie serve --role hub``
-processes (waitress, threaded) on one database, the benchmark's own round-robin spreading every
+processes (threaded) on one database, the benchmark's own round-robin spreading every
 request over their ports. The fictional data come from a child (``python -m benchmarks.sso
 --setup``) through the register's test helpers: a board, a school whose group has 200 pupils
 with ECK iDs, a supplier with an active agreement for a product licensed for the group, pupil

@@ -20,7 +20,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from ..serving import write_handoff
-from .common import CONCURRENCY, PROFILE_LAUNCHES, PUPILS, REDIRECT, SESSION_COOKIE, b64url
+from .common import PROFILE_LAUNCHES, PUPILS, REDIRECT, SESSION_COOKIE, SESSIONS, b64url
 
 # The backend a pupil's password login records in the session (the one before it, axes', only
 # refuses locked-out logins and reads no user).
@@ -67,7 +67,7 @@ def setup_child() -> None:
     sessions = []
     fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with override_settings(PASSWORD_HASHERS=fast):
-        for number, student in enumerate(group.students.order_by("pk")[: max(CONCURRENCY)]):
+        for number, student in enumerate(group.students.order_by("pk")[:SESSIONS]):
             user = create_pupil_login(student, f"bench-{run}-{number:03d}", secrets.token_hex(8))
             store = engine.SessionStore()
             store[SESSION_KEY] = str(user.pk)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..serving import server_name
 from .common import AIM_RATE, AIM_RATIO, ROUND_SECONDS, fmt
 from .deploy import node_version, peer_version
 from .flow import Contender, Round, percentile
@@ -60,6 +61,7 @@ def section(
     cores = os.cpu_count() or 1
     database = "PostgreSQL (`DATABASE_URL`)" if os.environ.get("DATABASE_URL") else "SQLite (WAL)"
     threads = os.environ.get("REGIE_SERVER_THREADS", "16")
+    server = server_name()
     peer_text = (
         f"node's `oidc-provider` {peer_version()} (node {node_version()}), {servers} node "
         f"process{'es' if servers != 1 else ''}, each benchmark client staying with one "
@@ -73,7 +75,7 @@ def section(
         "A launch: the authorization request with a logged-in pupil session (each client its own "
         "pupil, PKCE verifier, state and nonce) → code → token (`client_secret_basic`, an "
         f"{regie_alg} ID token) → userinfo. regie as in production: {servers} `regie serve "
-        f"--role hub` process{'es' if servers != 1 else ''} (one per core; waitress, {threads} "
+        f"--role hub` process{'es' if servers != 1 else ''} (one per core; {server}, {threads} "
         "threads each) on one database, the benchmark's own round-robin sending every request to "
         "the next port, and the number service on its own `regie serve --role nummervoorziening` "
         f"process; {database}. Each pupil's supplier pseudonym was obtained once before the timed "

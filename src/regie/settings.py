@@ -305,7 +305,7 @@ SECURE_PROXY_SSL_HEADER = env_proxy_header(
     "REGIE_PROXY_SSL_HEADER",
     "The request header in which the TLS-terminating proxy says that the visitor came over "
     "HTTPS: Name=value, or a name alone for the value https. With `regie serve` use "
-    "X-Forwarded-Ssl=on (its server, waitress, drops X-Forwarded-Proto from the proxy). Unset: "
+    "X-Forwarded-Ssl=on (it drops X-Forwarded-Proto from the proxy, with either server). Unset: "
     "no header is believed, and behind a proxy regie sees plain http (no HSTS, and the OAuth "
     "endpoints refuse). Set it only when the proxy always sets this header itself, overwriting "
     "what a visitor sent.",
@@ -718,6 +718,15 @@ SERVER_THREADS = env_int(
     "Request threads of `regie serve`; enough that a hub request waiting on the number service "
     "in the same process never starves it.",
     minimum=2,
+)
+SERVER = env_choice(
+    "REGIE_SERVER",
+    "granian",
+    ("granian", "waitress"),
+    "The HTTP server of `regie serve`: granian (an HTTP stack in Rust; the app in worker "
+    "processes, `--processes` of them sharing the port, beside a supervising process that runs "
+    "the background worker) or waitress (pure Python, one process per port). Chosen by numbers: "
+    "docs/performance.md, section WSGI servers for the hub.",
 )
 INPROCESS_WORKER = env_bool(
     "REGIE_INPROCESS_WORKER",

@@ -1,4 +1,5 @@
-"""``regie serve``: the web server (waitress), with the in-process background worker.
+"""``regie serve``: the web server (waitress, or granian with ``--server granian``), with the
+in-process background worker.
 
 Serves the role asked for (hub, nummervoorziening, oversight or all). Refuses to start, saying
 why, when a key file is missing or unreadable or when migrations are not applied.
@@ -96,7 +97,7 @@ def job_loop(stop: threading.Event, worker_id: str | None) -> None:
 
 
 class Command(BaseCommand):
-    help = "Serve regie over HTTP (waitress), with the background worker in-process by default."
+    help = "Serve regie over HTTP, with the background worker in-process by default."
     # The checks import the URL map, which depends on the role: run them once the role is set.
     requires_system_checks: list[str] = []
 
@@ -113,6 +114,18 @@ class Command(BaseCommand):
             "--threads", type=int, default=None, help="default: REGIE_SERVER_THREADS"
         )
         parser.add_argument(
+            "--server",
+            choices=("waitress", "granian"),
+            default=None,
+            help="The HTTP server (default: REGIE_SERVER, 'waitress').",
+        )
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=1,
+            help="granian only: worker processes sharing the port (one per core; default 1).",
+        )
+        parser.add_argument(
             "--no-worker", action="store_true", help="Do not run the background worker in-process."
         )
 
@@ -122,18 +135,29 @@ class Command(BaseCommand):
                 f"port {options['port']} is taken on {options['host']}: "
                 "stop what listens there or choose another with --port"
             )
+        server = options["server"] or settings.SERVER
+        processes = options["processes"]
+        if processes < 1 or (processes > 1 and server != "granian"):
+            raise CommandError(
+                f"--processes {processes}: waitress serves from one process; more than one "
+                "needs --server granian (REGIE_SERVER=granian), and at least one is needed"
+            )
         role = options["role"] or settings.ROLE
         settings.ROLE = role
         self.check()
         check_ready(role)
         recover_at_start()
-        serve(
-            host=options["host"],
-            port=options["port"],
-            threads=options["threads"] or settings.SERVER_THREADS,
-            worker=settings.INPROCESS_WORKER and not options["no_worker"],
-            role=role,
-        )
+        arguments = {
+            "host": options["host"],
+            "port": options["port"],
+            "threads": options["threads"] or settings.SERVER_THREADS,
+            "worker": settings.INPROCESS_WORKER and not options["no_worker"],
+            "role": role,
+        }
+        if server == "granian":
+            serve_granian(**arguments, processes=processes)
+        else:
+            serve(**arguments)
 
 
 def serve(
@@ -171,7 +195,12 @@ def serve(
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
     logger.info(
-        "server.started", url=f"http://{host}:{port}/", role=role, threads=threads, worker=worker
+        "server.started",
+        url=f"http://{host}:{port}/",
+        role=role,
+        threads=threads,
+        worker=worker,
+        server="waitress",
     )
     if after_start is not None:
 
@@ -185,6 +214,45 @@ def serve(
         threading.Thread(target=run_after_start, name="regie-after-start", daemon=True).start()
     try:
         run_until_stopped(server, stop)
+    finally:
+        stop.set()
+        for worker_thread in worker_threads:
+            worker_thread.join(timeout=10)
+    logger.info("server.stopped")
+
+
+def serve_granian(
+    *, host: str, port: int, threads: int, worker: bool, role: str, processes: int = 1
+) -> None:
+    """Serve with granian (:mod:`regie.ops.granian`) until SIGTERM or SIGINT: the app in
+    granian's worker processes, the background worker's threads in this one."""
+    from regie.ops.granian import serve_with_granian
+
+    connection.close()  # this process's connection stays its own (the worker is spawned)
+    stop = threading.Event()
+    worker_threads = start_worker_threads(stop, role) if worker else []
+
+    def started() -> None:
+        logger.info(
+            "server.started",
+            url=f"http://{host}:{port}/",
+            role=role,
+            threads=threads,
+            processes=processes,
+            worker=worker,
+            server="granian",
+        )
+
+    try:
+        serve_with_granian(
+            host=host,
+            port=port,
+            threads=threads,
+            processes=processes,
+            role=role,
+            stop=stop,
+            started=started,
+        )
     finally:
         stop.set()
         for worker_thread in worker_threads:

@@ -7,8 +7,9 @@ token back), and userinfo with the access token. The client checks the state, th
 ID token and that the ID token's ``sub`` is userinfo's; one ID token per provider is verified
 against its JWKS.
 
-regie is deployed as in production, in subprocesses: a fresh database (SQLite in a temporary
-``REGIE_VAR_DIR``, or ``DATABASE_URL`` when set), ``regie migrate``, ``regie nv-keys generate``,
+regie is deployed as in production, in subprocesses, twice: on a fresh SQLite database in a
+temporary ``REGIE_VAR_DIR`` and on a throwaway PostgreSQL cluster (Debian's ``pg_ctl``,
+``fsync=off``; skipped without one); each with ``regie migrate``, ``regie nv-keys generate``,
 ``regie oidc-keys ensure``, ``regie nv-client register`` for the hub's API key; the number service
 alone on ``regie serve --role nummervoorziening`` and, one per core, ``regie serve --role hub``
 processes (threaded) on one database, the benchmark's own round-robin spreading every
@@ -44,6 +45,7 @@ profile's statistics. Standalone: ``python -m benchmarks.sso``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -52,15 +54,39 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from regie.lib.logging import configure_logging
 
+from ..roster_import import find_pg_ctl, postgres_cluster
 from ..serving import Session, read_handoff, stop_all
 from .children import profile_child, setup_child, signing_rates
 from .common import SESSION_COOKIE, TIME_LIMIT_SECONDS, Aborted
-from .deploy import deploy_hub, deploy_peer
+from .deploy import Hub, deploy_hub, deploy_peer
 from .flow import Contender, Provider, contender, interleaved
 from .report import failure_section, section
+
+
+def _regie(
+    directory: Path, servers: int, database: str, url: str | None
+) -> tuple[Contender, Hub, dict[str, Any]]:
+    """regie deployed on one database, its clients warmed up."""
+    hub, created = deploy_hub(directory, servers, url)
+    provider = Provider(
+        name=f"regie ({database})",
+        ports=hub.hub_ports,
+        authorize_path="/oidc/authorize",
+        token_path="/oidc/token",  # noqa: S106 (a URL path)
+        userinfo_path="/oidc/userinfo",
+        jwks_path="/oidc/jwks",
+        client_id=created["client_id"],
+        secret=created["secret"],
+        round_robin=True,
+        processes=hub.processes,
+    )
+    sessions = [Session({SESSION_COOKIE: key}) for key in created["sessions"]]
+    nv = [process for process in [hub.number_service] if process is not None]
+    return contender(provider, sessions, False, nv), hub, created
 
 
 def run() -> str:
@@ -76,40 +102,42 @@ def run() -> str:
     watchdog = threading.Timer(TIME_LIMIT_SECONDS, abort)
     watchdog.daemon = True
     watchdog.start()
+    regies: list[Contender] = []
     peer: Contender | None = None
     peer_note = ""
+    postgres_note = ""
     try:
-        print(f"  deploying regie ({servers} hub processes + the number service) …", flush=True)
-        hub, created = deploy_hub(directory, servers)
-        running += hub.all_processes()
-        provider = Provider(
-            name="regie",
-            ports=hub.hub_ports,
-            authorize_path="/oidc/authorize",
-            token_path="/oidc/token",  # noqa: S106 (a URL path)
-            userinfo_path="/oidc/userinfo",
-            jwks_path="/oidc/jwks",
-            client_id=created["client_id"],
-            secret=created["secret"],
-            round_robin=True,
-            processes=hub.processes,
-        )
-        sessions = [Session({SESSION_COOKIE: key}) for key in created["sessions"]]
-        nv = [process for process in [hub.number_service] if process is not None]
-        regie = contender(provider, sessions, False, nv)
-        print(f"  deploying oidc-provider ({servers} node processes) …", flush=True)
-        deployed = deploy_peer(directory, servers, created["client_id"], created["secret"])
-        if isinstance(deployed, str):
-            peer_note = deployed
-        else:
-            running += deployed.processes
-            peer = contender(deployed, [Session() for _ in sessions], True)
-        interleaved([regie] if peer is None else [regie, peer], stop)
-        print("  profiling the hub in-process …", flush=True)
-        profile = json.loads(
-            hub.child("--profile", extra={"REGIE_ROLE": "hub"}).strip().splitlines()[-1]
-        )
-        stop_all(running)
+        with contextlib.ExitStack() as stack:
+            databases: list[tuple[str, str | None]] = [("SQLite", None)]
+            pg_ctl = find_pg_ctl()
+            if pg_ctl is None:
+                postgres_note = "no `pg_ctl` under `/usr/lib/postgresql`"
+            else:
+                databases.append(("PostgreSQL", stack.enter_context(postgres_cluster(pg_ctl))))
+            hubs = []
+            for database, url in databases:
+                print(f"  deploying regie on {database} ({servers} hub processes) …", flush=True)
+                place = directory / database.lower()
+                place.mkdir()
+                regie, hub, created = _regie(place, servers, database, url)
+                running += hub.all_processes()
+                regies.append(regie)
+                hubs.append((hub, created))
+            print(f"  deploying oidc-provider ({servers} node processes) …", flush=True)
+            first = hubs[0][1]
+            deployed = deploy_peer(directory, servers, first["client_id"], first["secret"])
+            if isinstance(deployed, str):
+                peer_note = deployed
+            else:
+                running += deployed.processes
+                sessions = [Session() for _ in first["sessions"]]
+                peer = contender(deployed, sessions, True)
+            interleaved(regies if peer is None else [*regies, peer], stop)
+            print("  profiling the hub in-process (SQLite) …", flush=True)
+            profile = json.loads(
+                hubs[0][0].child("--profile", extra={"REGIE_ROLE": "hub"}).strip().splitlines()[-1]
+            )
+            stop_all(running)
         signing = signing_rates()
     except Aborted:
         return failure_section(f"aborted after {TIME_LIMIT_SECONDS:.0f} s", directory)
@@ -121,7 +149,7 @@ def run() -> str:
         watchdog.cancel()
         stop_all(running)
         shutil.rmtree(directory, ignore_errors=True)
-    return section(servers, regie, peer, peer_note, profile, signing)
+    return section(servers, regies, peer, peer_note, postgres_note, profile, signing)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -16,9 +16,15 @@ ROUND_SECONDS = float(os.environ.get("REGIE_BENCH_SSO_SECONDS", "15"))
 SESSIONS = int(os.environ.get("REGIE_BENCH_SSO_SESSIONS", str(max(CONCURRENCY))))
 PUPILS = max(200, SESSIONS)
 REDIRECT = "https://app.rekenwereld.example/callback"
-AIM_RATE = 500.0
-AIM_RATIO = 1.0
-TIME_LIMIT_SECONDS = 480.0
+# The aims (issue 18): launches/s at least half of oidc-provider's (the moonshot: as many), at
+# most 4 ms of the hub's CPU per launch, on SQLite and on PostgreSQL; p99 under 100 ms at 32
+# clients.
+AIM_RATIO = 0.5
+AIM_MOONSHOT = 1.0
+AIM_CPU = 0.004
+AIM_P99 = 0.100
+AIM_P99_CLIENTS = 32
+TIME_LIMIT_SECONDS = 1200.0
 PROFILE_LAUNCHES = 12
 PEER = Path(__file__).resolve().parents[1] / "oidc_peer"
 SESSION_COOKIE = "sessionid"

@@ -56,10 +56,16 @@ class Hub:
         return self.processes + ([self.number_service] if self.number_service else [])
 
 
-def deploy_hub(directory: Path, servers: int) -> tuple[Hub, dict[str, Any]]:
+def deploy_hub(
+    directory: Path, servers: int, database_url: str | None = None
+) -> tuple[Hub, dict[str, Any]]:
+    """regie's processes on a fresh database: SQLite in ``directory``, or ``database_url``."""
     hub_ports = [free_port() for _ in range(servers)]
     nv_port = free_port()
     env = dict(os.environ)
+    env.pop("DATABASE_URL", None)  # SQLite in the directory, unless asked otherwise
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
     env.update(
         {
             "REGIE_VAR_DIR": str(directory / "var"),

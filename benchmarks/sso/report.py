@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from ..serving import server_name
-from .common import AIM_RATE, AIM_RATIO, ROUND_SECONDS, fmt
+from .common import (
+    AIM_CPU,
+    AIM_MOONSHOT,
+    AIM_P99,
+    AIM_P99_CLIENTS,
+    AIM_RATIO,
+    ROUND_SECONDS,
+    fmt,
+)
 from .deploy import node_version, peer_version
 from .flow import Contender, Round, percentile
 
@@ -47,19 +55,53 @@ def _steps_row(round_: Round) -> str:
     return f"| {round_.provider} | {round_.concurrency} | " + " | ".join(cells) + " |"
 
 
+def _verdict(rounds: list[Round], peer_rounds: list[Round]) -> str:
+    """The issue's aims for one database: the ratio to oidc-provider, the hub's CPU per launch,
+    and p99 at 32 clients."""
+    best = max(rounds, key=lambda round_: round_.rate)
+    name = best.provider
+    parts = []
+    if peer_rounds:
+        best_peer = max(peer_rounds, key=lambda round_: round_.rate)
+        ratio = best.rate / best_peer.rate if best_peer.rate else float("nan")
+        parts.append(
+            f"≥ {AIM_RATIO} × oidc-provider: **{'met' if ratio >= AIM_RATIO else 'not met'}** "
+            f"(best against best: {ratio:.3f}; {best.rate:,.1f} against {best_peer.rate:,.1f} "
+            f"launches/s; the moonshot ≥ {AIM_MOONSHOT}: "
+            f"{'met' if ratio >= AIM_MOONSHOT else 'not met'})"
+        )
+    cpu = min(round_.per_launch(round_.server_cpu) for round_ in rounds)
+    parts.append(
+        f"≤ {AIM_CPU * 1000:.0f} ms hub CPU per launch: "
+        f"**{'met' if cpu <= AIM_CPU else 'not met'}** (least {_ms(cpu)})"
+    )
+    at = [round_ for round_ in rounds if round_.concurrency == AIM_P99_CLIENTS]
+    if at:
+        p99 = percentile([launch.total for launch in at[0].launches], 0.99)
+        parts.append(
+            f"p99 < {AIM_P99 * 1000:.0f} ms at {AIM_P99_CLIENTS} clients: "
+            f"**{'met' if p99 < AIM_P99 else 'not met'}** ({_ms(p99)})"
+        )
+    return f"- {name}: " + "; ".join(parts) + "."
+
+
 def section(
     servers: int,
-    regie: Contender,
+    regies: list[Contender],
     peer: Contender | None,
     peer_note: str,
+    postgres_note: str,
     profile: dict[str, Any],
     signing: list[tuple[str, float, float, float]],
 ) -> str:
 
-    regie_rounds, regie_alg = regie.rounds, regie.alg
-    peer_rounds, peer_alg = (peer.rounds, peer.alg) if peer else ([], "")
+    regie_rounds = [round_ for regie in regies for round_ in regie.rounds]
+    regie_alg = regies[0].alg
+    peer_rounds = peer.rounds if peer else []
     cores = os.cpu_count() or 1
-    database = "PostgreSQL (`DATABASE_URL`)" if os.environ.get("DATABASE_URL") else "SQLite (WAL)"
+    databases = " and ".join(regie.provider.name.removeprefix("regie (")[:-1] for regie in regies)
+    if postgres_note:
+        databases += f" (PostgreSQL not run: {postgres_note})"
     threads = os.environ.get("REGIE_SERVER_THREADS", "16")
     server = server_name()
     peer_text = (
@@ -78,10 +120,14 @@ def section(
         f"--role hub` process{'es' if servers != 1 else ''} (one per core; {server}, {threads} "
         "threads each) on one database, the benchmark's own round-robin sending every request to "
         "the next port, and the number service on its own `regie serve --role nummervoorziening` "
-        f"process; {database}. Each pupil's supplier pseudonym was obtained once before the timed "
-        f"part. The peer in the same run: {peer_text}. {ROUND_SECONDS:.0f} s per level, launches "
-        f"begun are finished; the client (Python threads, `http.client`) shares the {cores} "
-        "cores. Aim: ≥ 1.0 × oidc-provider and ≥ 500 launches/s.",
+        f"process; deployed twice, on {databases} (PostgreSQL: a throwaway local cluster, "
+        "`fsync=off`, over TCP on 127.0.0.1; SQLite: WAL). Each pupil's supplier pseudonym was "
+        "obtained once before the timed part. The peer in the same run: "
+        f"{peer_text}. {ROUND_SECONDS:.0f} s per level, the contenders taking turns per level; "
+        "launches begun are finished; the client (Python threads, `http.client`) shares the "
+        f"{cores} cores. Aims: ≥ {AIM_RATIO} × oidc-provider's launches/s (the moonshot "
+        f"≥ {AIM_MOONSHOT} ×) with ≤ {AIM_CPU * 1000:.0f} ms of hub CPU per launch, on both "
+        f"databases; p99 under {AIM_P99 * 1000:.0f} ms at {AIM_P99_CLIENTS} clients.",
         "",
         "| provider | clients | launches | launches/s | p50 launch | p99 launch | "
         "server CPU / launch | client CPU / launch | load | failed |",
@@ -97,44 +143,34 @@ def section(
     ]
     if peer_rounds:
         lines += [
-            "| clients | regie launches/s | oidc-provider launches/s | **regie ÷ oidc-provider** "
-            "| the same in server CPU per launch (oidc-provider's ÷ regie's) |",
-            "|--:|--:|--:|--:|--:|",
+            "| provider | clients | launches/s | oidc-provider launches/s | "
+            "**÷ oidc-provider** | the same in server CPU per launch (oidc-provider's ÷ regie's) |",
+            "|---|--:|--:|--:|--:|--:|",
         ]
-        for mine, theirs in zip(regie_rounds, peer_rounds, strict=True):
-            ratio = mine.rate / theirs.rate if theirs.rate else float("nan")
-            mine_cpu = mine.per_launch(mine.server_cpu)
-            cpu_ratio = theirs.per_launch(theirs.server_cpu) / mine_cpu if mine_cpu else 0.0
-            lines.append(
-                f"| {mine.concurrency} | {mine.rate:,.1f} | {theirs.rate:,.1f} | **{ratio:.3f}** "
-                f"| {cpu_ratio:.3f} |"
-            )
+        for regie in regies:
+            for mine, theirs in zip(regie.rounds, peer_rounds, strict=True):
+                ratio = mine.rate / theirs.rate if theirs.rate else float("nan")
+                mine_cpu = mine.per_launch(mine.server_cpu)
+                cpu_ratio = theirs.per_launch(theirs.server_cpu) / mine_cpu if mine_cpu else 0.0
+                lines.append(
+                    f"| {mine.provider} | {mine.concurrency} | {mine.rate:,.1f} | "
+                    f"{theirs.rate:,.1f} | **{ratio:.3f}** | {cpu_ratio:.3f} |"
+                )
         lines.append("")
-    best = max(regie_rounds, key=lambda round_: round_.rate)
-    best_peer = max(peer_rounds, key=lambda round_: round_.rate) if peer_rounds else None
-    ratio = best.rate / best_peer.rate if best_peer and best_peer.rate else float("nan")
-    verdict = [
-        f"≥ 500 launches/s: **{'met' if best.rate >= AIM_RATE else 'not met'}** "
-        f"(best {best.rate:,.1f}/s at {best.concurrency} clients)",
-    ]
-    if best_peer is not None:
-        verdict.append(
-            f"≥ 1.0 × oidc-provider: **{'met' if ratio >= AIM_RATIO else 'not met'}** "
-            f"(best against best: {ratio:.3f}; oidc-provider {best_peer.rate:,.1f}/s, ID tokens "
-            f"{peer_alg})"
-        )
-    server_cpu = best.per_launch(best.server_cpu)
     other_cpu = sum(round_.other_cpu for round_ in regie_rounds)
+    best_cpu = min(round_.per_launch(round_.server_cpu) for round_ in regie_rounds)
     lines += [
-        "Aims: " + "; ".join(verdict) + ".",
+        "Aims:",
         "",
-        f"With {_ms(server_cpu)} of hub CPU per launch, {cores} cores can do at most "
-        f"{cores / server_cpu:,.1f} launches/s even with nothing else running. The number "
-        f"service used {other_cpu:.2f} s of CPU during all timed rounds together (the pseudonyms "
-        "came from `SupplierPseudonym`).",
+        *(_verdict(regie.rounds, peer_rounds) for regie in regies),
         "",
-        f"Where the hub's time goes (cProfile, {profile['launches']} launches in one process "
-        "through Django's test client, the same database; per launch; the profiler slows "
+        f"With {_ms(best_cpu)} of hub CPU per launch (the least of any round), {cores} cores "
+        f"can do at most {cores / best_cpu:,.1f} launches/s even with nothing else running. The "
+        f"number service used {other_cpu:.2f} s of CPU during all timed rounds together (the "
+        "pseudonyms came from `SupplierPseudonym`).",
+        "",
+        f"Where the hub's time goes (SQLite; cProfile, {profile['launches']} launches in one "
+        "process through Django's test client, the same database; per launch; the profiler slows "
         "Python code, so read the parts as proportions):",
         "",
         "| step or part | time per launch |",

@@ -8,7 +8,9 @@ FIRST SECOND VAR_DIR``) runs ``migrate``, creates the board and times, through
 ``regie.roster.services``, ``upload_export`` (parse, validate, plan: the dry run) and ``apply``
 (with the parsed export, as ``regie import`` does: compare again, write the diff in one
 transaction) of the first zip, then of the second (the re-import; its plan must say exactly the
-renamed pupils changed and the rest unchanged). Peak resident memory is VmHWM, reset to the current
+renamed pupils changed and the rest unchanged). Apart from those steps, and not counted in them,
+the second zip is read once more alone (``read_export``: parse and check), to show how much of the
+re-import is reading the file. Peak resident memory is VmHWM, reset to the current
 RSS before each step (``/proc/self/clear_refs``): the peak of that step in a process with Django
 loaded. The re-import's peaks cannot be lower than what the first import left resident (Python
 keeps freed memory).
@@ -317,6 +319,10 @@ def child(database_url: str, first: Path, second: Path, var_dir: Path) -> dict[s
     say("re-import with 1 % of the pupils renamed …")
     upload_2, apply_2, plan_2 = _import(second, "second", profile_dir)
     renamed = Student.objects.filter(achternaam__endswith=RENAMED_SUFFIX).count()
+    # Where the re-import's time goes: reading the file alone, timed apart (not part of it).
+    from regie.roster.services import read_export
+
+    _, parse_2 = _measured("second-parse", lambda: read_export(second, second.name), profile_dir)
     say(
         f"re-import: upload {upload_2.seconds:.1f} s (peak {upload_2.peak_mib:.0f} MiB), "
         f"apply {apply_2.seconds:.1f} s (peak {apply_2.peak_mib:.0f} MiB); plan: "
@@ -338,6 +344,7 @@ def child(database_url: str, first: Path, second: Path, var_dir: Path) -> dict[s
         "hwm_reset": hwm_reset,
         "first": {"upload": vars(upload), "apply": vars(apply), "plan": plan},
         "second": {"upload": vars(upload_2), "apply": vars(apply_2), "plan": plan_2},
+        "second_parse": parse_2.seconds,
         "renamed_in_hub": renamed,
         "reference": reference,
         "load": [load_start, os.getloadavg()[0]],
@@ -577,8 +584,9 @@ def _section(
         "nothing, writes no audit event and fetches no ids back. "
         f"Ratio = raw time ÷ import time (aim ≥ {AIM_RATIO}). Re-import: the same export with "
         f"{_fmt(changed)} pupils (1 %) renamed, as a fraction of the first import's time "
-        f"(aim < {AIM_REIMPORT}). Peak RSS is VmHWM of the step, on top of the RSS of the "
-        "process before it (Django loaded, migrated).",
+        f"(aim < {AIM_REIMPORT}); of it, the share that is reading the file (`read_export` of "
+        "the second zip timed apart, after the re-import). Peak RSS is VmHWM of the step, on "
+        "top of the RSS of the process before it (Django loaded, migrated).",
         "",
     ]
     if results:
@@ -637,6 +645,13 @@ def _section(
                 ],
             )
         row("re-import (1 % renamed): upload + apply", [steps(r, "second") for r in results])
+        row(
+            "of which reading the file (parse and check, timed apart)",
+            [
+                f"{result['second_parse']:.1f} s = {result['second_parse'] / ratio['second']:.0%}"
+                for result, ratio in zip(results, ratios, strict=True)
+            ],
+        )
         row(
             "peak RSS upload / apply (not below what the import left)",
             [peaks(result, "second") for result in results],

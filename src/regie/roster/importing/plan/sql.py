@@ -149,11 +149,15 @@ def hub_rows(
     The ORM compiles each query once; the rows come straight off the cursor, without the ORM's
     per-row work (the database driver converts dates and booleans, on SQLite too).
     """
-    return with_links(
-        (dict(zip(fields, values, strict=True)) for values in _fetch(rows.values_list(*fields))),
-        _fetch(links),
-        name,
-    )
+    linked: dict[int, set[str]] = defaultdict(set)
+    for owner, key in _fetch(links):
+        linked[owner].add(key)
+    result = {}
+    for values in _fetch(rows.values_list(*fields)):
+        item = dict(zip(fields, values, strict=True))
+        item[name] = linked.get(values[0]) or set()
+        result[values[1]] = item
+    return result
 
 
 def _fetch(queryset: models.QuerySet[Any]) -> list[tuple[Any, ...]]:
@@ -174,6 +178,6 @@ def with_links(
     result = {}
     for row in rows:
         item = dict(row)
-        item[name] = linked.get(item["id"]) or set()
+        item[name] = linked.get(item["id"], set())
         result[item["las_key"]] = item
     return result

@@ -46,7 +46,7 @@ class Diff(Comparison):
             left += leaving
             self._apply_staff(school_record, school, groups)
             if self.carries_guardians:
-                self._apply_guardians(school_record, school)
+                self._apply_guardians(school_record, school, new_students)
             logger.info("roster.import.school_applied", school=school.code)
         for student in left:
             audit.record(
@@ -270,7 +270,9 @@ class Diff(Comparison):
             self._link_difference(row["id"], row["group_keys"], (), group_ids, added, removed)
         self._write_links(Staff.groups.through, "staff_id", "group_id", added, removed)
 
-    def _apply_guardians(self, record: SchoolRecord, school: School) -> None:
+    def _apply_guardians(
+        self, record: SchoolRecord, school: School, new_students: Iterable[Student]
+    ) -> None:
         rows = self._rows.get(("guardians", record.key), {})
         changed_keys = self._changed[("guardians", record.key)]
         records = self._guardians_of(record.key)
@@ -296,7 +298,11 @@ class Diff(Comparison):
         Guardian.objects.filter(pk__in=[row["id"] for _, row in gone]).update(is_active=False)
         guardian_ids = {guardian.las_key: guardian.pk for guardian in created}
         guardian_ids.update({key: row["id"] for key, row in rows.items()})
-        student_ids = dict(Student.objects.filter(school=school).values_list("las_key", "id"))
+        # The school's pupils: those the comparison read, and those just created.
+        student_ids = {
+            key: row["id"] for key, row in self._rows.get(("students", record.key), {}).items()
+        }
+        student_ids.update((student.las_key, student.pk) for student in new_students)
         added: set[tuple[int, int]] = set()
         removed: set[tuple[int, int]] = set()
         for item in records:

@@ -11,10 +11,11 @@ transaction) of the first zip, then of the second (the re-import; its plan must 
 renamed pupils changed and the rest unchanged). Each step's CPU time in the child
 (``process_time``) is reported beside the wall time: on a machine shared with other work it moves
 less. Apart from those steps, and not counted in them, the second zip is read once more alone
-(``read_export``: parse and check), to show how much of the re-import is reading the file. Peak
-resident memory is VmHWM, reset to the current RSS before each step (``/proc/self/clear_refs``):
-the peak of that step in a process with Django loaded. The re-import's peaks cannot be lower than
-what the first import left resident (Python keeps freed memory).
+(``read_export``: parse and check, as the upload does it), to show how much of the re-import is
+reading the file. Peak resident memory is VmHWM, reset to the current RSS before each step
+(``/proc/self/clear_refs``): the peak of that step in a process with Django loaded. The
+re-import's peaks cannot be lower than what the first import left resident (Python keeps freed
+memory).
 
 The reference, in the same child and database after the imports: every row the import wrote to
 the big tables (groups, pupils, pupil↔group links, staff, staff↔group links, guardians,
@@ -321,10 +322,13 @@ def child(database_url: str, first: Path, second: Path, var_dir: Path) -> dict[s
     say("re-import with 1 % of the pupils renamed …")
     upload_2, apply_2, plan_2 = _import(second, "second", profile_dir)
     renamed = Student.objects.filter(achternaam__endswith=RENAMED_SUFFIX).count()
-    # Where the re-import's time goes: reading the file alone, timed apart (not part of it).
+    # Where the re-import's time goes: reading the file alone, timed apart (not part of it), as
+    # the upload reads it (with the garbage collector paused).
+    from regie.lib.collector import collector_paused
     from regie.roster.services import read_export
 
-    _, parse_2 = _measured("second-parse", lambda: read_export(second, second.name), profile_dir)
+    read_alone = collector_paused()(lambda: read_export(second, second.name))
+    _, parse_2 = _measured("second-parse", read_alone, profile_dir)
     say(
         f"re-import: upload {upload_2.seconds:.1f} s (peak {upload_2.peak_mib:.0f} MiB), "
         f"apply {apply_2.seconds:.1f} s (peak {apply_2.peak_mib:.0f} MiB); plan: "

@@ -39,6 +39,7 @@ from django.utils.translation import gettext_noop
 from regie.audit.services import SYSTEM, actor_for, record
 from regie.core.models import Board, School
 from regie.lib.bulk_hpgn import default_workers, hash_lines, make_executor
+from regie.lib.collector import collector_paused
 from regie.lib.hpgn import decode_salt
 from regie.lib.logging import get_logger
 from regie.nummervoorziening import client as nv
@@ -192,6 +193,7 @@ def upload(source: Path, file_name: str, board: Board, *, user: AuthUser | None)
     return upload_export(source, file_name, board, user=user)[0]
 
 
+@collector_paused()  # a large export's records and the hub's rows: many objects, no cycles
 def upload_export(
     source: Path, file_name: str, board: Board, *, user: AuthUser | None
 ) -> tuple[ImportRun, RosterExport | None]:
@@ -229,6 +231,7 @@ def upload_export(
     return run, (export if run.status == ImportStatus.PREVIEWED else None)
 
 
+@collector_paused()
 def apply(
     run: ImportRun,
     *,

@@ -26,7 +26,7 @@ from regie.roster.models import Group, Guardian, Staff, Student, StudentStatus
 
 from .check import school_code
 from .roles import roles_after, roles_kept_when_gone
-from .sql import with_links
+from .sql import hub_rows, with_links
 from .summary import ImportPlan, Pseudonyms, SchoolPlan
 
 T = TypeVar("T")
@@ -222,13 +222,11 @@ class Comparison:
     def _existing_students(self, school: School | None) -> dict[str, dict[str, Any]]:
         if school is None:
             return {}
-        rows = Student.objects.filter(school=school).values(
-            "id", "las_key", *STUDENT_FIELDS, "eck_id", "stampseudonym", "status"
-        )
+        fields = ("id", "las_key", *STUDENT_FIELDS, "eck_id", "stampseudonym", "status")
         links = Student.groups.through.objects.filter(student__school=school).values_list(
             "student_id", "group__las_key"
         )
-        return with_links(rows, links, "group_keys")
+        return hub_rows(Student.objects.filter(school=school), fields, links, "group_keys")
 
     def _existing_groups(self, school: School | None) -> dict[str, dict[str, Any]]:
         if school is None:
@@ -254,13 +252,11 @@ class Comparison:
     def _existing_guardians(self, school: School | None) -> dict[str, dict[str, Any]]:
         if school is None:
             return {}
-        rows = Guardian.objects.filter(school=school).values(
-            "id", "las_key", *PERSON_FIELDS, "email", "relation", "is_active"
-        )
+        fields = ("id", "las_key", *PERSON_FIELDS, "email", "relation", "is_active")
         links = Guardian.students.through.objects.filter(guardian__school=school).values_list(
             "guardian_id", "student__las_key"
         )
-        return with_links(rows, links, "student_keys")
+        return hub_rows(Guardian.objects.filter(school=school), fields, links, "student_keys")
 
     # --- values compared ---------------------------------------------------------------------
 

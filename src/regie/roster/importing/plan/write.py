@@ -24,7 +24,7 @@ from regie.roster.models import Group, Guardian, LinkReason, Staff, Student, Stu
 from .check import school_code
 from .compare import STUDENT_FIELDS, Comparison
 from .roles import roles_after, roles_kept_when_gone
-from .sql import insert_objects, insert_rows
+from .sql import insert_objects, insert_rows, update_objects
 
 logger = get_logger(__name__)
 
@@ -46,7 +46,7 @@ class Diff(Comparison):
             left += leaving
             self._apply_staff(school_record, school, groups)
             if self.carries_guardians:
-                self._apply_guardians(school_record, school)
+                self._apply_guardians(school_record, school, new_students)
             logger.info("roster.import.school_applied", school=school.code)
         for student in left:
             audit.record(
@@ -147,10 +147,9 @@ class Diff(Comparison):
                 student = Student(pk=row["id"], school=school, las_key=item.key, **values)
                 changed.append((student, item, row))
         insert_objects([student for student, _ in created], school)
-        Student.objects.bulk_update(
+        update_objects(
             [student for student, _, _ in changed],
             [*STUDENT_FIELDS, "status", "left_on", "eck_id", "stampseudonym", "updated_at"],
-            batch_size=BULK_BATCH,
         )
         leaving = [
             Student(
@@ -164,9 +163,7 @@ class Diff(Comparison):
             for key, row in self._gone(rows, {item.key for item in records}, "students")
             if row["status"] == StudentStatus.ACTIVE
         ]
-        Student.objects.bulk_update(
-            leaving, ["status", "left_on", "updated_at"], batch_size=BULK_BATCH
-        )
+        update_objects(leaving, ["status", "left_on", "updated_at"])
         group_ids = {key: group.pk for key, group in groups.items()}
         added: set[tuple[int, int]] = set()
         removed: set[tuple[int, int]] = set()
@@ -273,7 +270,9 @@ class Diff(Comparison):
             self._link_difference(row["id"], row["group_keys"], (), group_ids, added, removed)
         self._write_links(Staff.groups.through, "staff_id", "group_id", added, removed)
 
-    def _apply_guardians(self, record: SchoolRecord, school: School) -> None:
+    def _apply_guardians(
+        self, record: SchoolRecord, school: School, new_students: Iterable[Student]
+    ) -> None:
         rows = self._rows.get(("guardians", record.key), {})
         changed_keys = self._changed[("guardians", record.key)]
         records = self._guardians_of(record.key)
@@ -294,12 +293,16 @@ class Diff(Comparison):
             )
             (created if row is None else changed).append(guardian)
         insert_objects(created, school)
-        Guardian.objects.bulk_update(changed, [*fields, "is_active"], batch_size=BULK_BATCH)
+        update_objects(changed, [*fields, "is_active"])
         gone = self._gone(rows, {item.key for item in records}, "guardians")
         Guardian.objects.filter(pk__in=[row["id"] for _, row in gone]).update(is_active=False)
         guardian_ids = {guardian.las_key: guardian.pk for guardian in created}
         guardian_ids.update({key: row["id"] for key, row in rows.items()})
-        student_ids = dict(Student.objects.filter(school=school).values_list("las_key", "id"))
+        # The school's pupils: those the comparison read, and those just created.
+        student_ids = {
+            key: row["id"] for key, row in self._rows.get(("students", record.key), {}).items()
+        }
+        student_ids.update((student.las_key, student.pk) for student in new_students)
         added: set[tuple[int, int]] = set()
         removed: set[tuple[int, int]] = set()
         for item in records:

@@ -43,6 +43,7 @@ from regie.lib.logging import configure_logging
 from .serving import (
     REGIE,
     Session,
+    Watchdog,
     free_port,
     process_tree,
     rss_bytes,
@@ -51,7 +52,7 @@ from .serving import (
     wait_until_up,
 )
 from .sso.common import SESSION_COOKIE, Aborted, LaunchFailed, own_cpu_seconds
-from .sso.deploy import Hub, deploy_hub
+from .sso.deploy import Hub, deploy_hub, regie_provider
 from .sso.flow import Client, Provider, percentile, run_round, warm_up
 
 LEVELS = tuple(int(n) for n in os.environ.get("REGIE_BENCH_SERVERS_LEVELS", "8,32").split(","))
@@ -171,17 +172,7 @@ def _version(package: str) -> str:
 
 
 def provider_for(name: str, ports: list[int], created: dict[str, str]) -> Provider:
-    return Provider(
-        name=name,
-        ports=ports,
-        authorize_path="/oidc/authorize",
-        token_path="/oidc/token",  # noqa: S106 (a URL path)
-        userinfo_path="/oidc/userinfo",
-        jwks_path="/oidc/jwks",
-        client_id=created["client_id"],
-        secret=created["secret"],
-        round_robin=True,
-    )
+    return regie_provider(name, ports, created)
 
 
 def launch_round(entry: Contender, clients: int, stop: threading.Event) -> Measured:
@@ -257,16 +248,9 @@ def run() -> str:
 
     processes = os.cpu_count() or 1
     directory = Path(tempfile.mkdtemp(prefix="regie-bench-servers-"))
-    stop = threading.Event()
     running: list[subprocess.Popen[bytes]] = []
-
-    def abort() -> None:
-        stop.set()
-        stop_all(running)
-
-    watchdog = threading.Timer(TIME_LIMIT_SECONDS, abort)
-    watchdog.daemon = True
-    watchdog.start()
+    watchdog = Watchdog(TIME_LIMIT_SECONDS, running)
+    stop = watchdog.stop
     try:
         print(f"  deploying regie ({processes} hub processes + the number service) …")
         hub, created = deploy_hub(directory, processes)

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -245,3 +246,22 @@ def rss_bytes(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+class Watchdog:
+    """A benchmark's time limit: after ``seconds``, ``stop`` is set and every process in
+    ``running`` (a list the benchmark keeps adding to) is stopped. ``cancel`` when done."""
+
+    def __init__(self, seconds: float, running: list[subprocess.Popen[bytes]]) -> None:
+        self.stop = threading.Event()
+        self._running = running
+        self._timer = threading.Timer(seconds, self._abort)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _abort(self) -> None:
+        self.stop.set()
+        stop_all(self._running)
+
+    def cancel(self) -> None:
+        self._timer.cancel()

@@ -51,7 +51,7 @@ from .serving import (
     tree_cpu_seconds,
 )
 from .sso.common import SESSION_COOKIE, LaunchFailed
-from .sso.deploy import Hub, deploy_hub
+from .sso.deploy import Hub, deploy_hub, regie_provider
 from .sso.flow import Client, Provider, percentile
 
 BURST_SECONDS = float(os.environ.get("REGIE_BENCH_SOAK_BURST_SECONDS", "600"))
@@ -232,17 +232,7 @@ def run() -> str:
         print(f"  deploying regie ({servers} hub processes, {PUPILS} pupils) …", flush=True)
         hub, created = deploy_hub(directory, servers)
         running += hub.all_processes()
-        provider = Provider(
-            name="regie",
-            ports=hub.hub_ports,
-            authorize_path="/oidc/authorize",
-            token_path="/oidc/token",  # noqa: S106 (a URL path)
-            userinfo_path="/oidc/userinfo",
-            jwks_path="/oidc/jwks",
-            client_id=created["client_id"],
-            secret=created["secret"],
-            round_robin=True,
-        )
+        provider = regie_provider("regie", hub.hub_ports, created)
         pupils = Pupils([{SESSION_COOKIE: key} for key in created["sessions"]])
         launcher = Launcher(provider, pupils)
         print(f"  warming up ({len(pupils.cookies)} launches, untimed) …", flush=True)

@@ -51,7 +51,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -59,11 +58,11 @@ from typing import Any
 from regie.lib.logging import configure_logging
 
 from ..roster_import import find_pg_ctl, postgres_cluster
-from ..serving import Session, read_handoff, stop_all
+from ..serving import Session, Watchdog, read_handoff, stop_all
 from .children import profile_child, setup_child, signing_rates
 from .common import SESSION_COOKIE, TIME_LIMIT_SECONDS, Aborted
-from .deploy import Hub, deploy_hub, deploy_peer
-from .flow import Contender, Provider, contender, interleaved
+from .deploy import Hub, deploy_hub, deploy_peer, regie_provider
+from .flow import Contender, contender, interleaved
 from .report import failure_section, section
 
 
@@ -72,18 +71,7 @@ def _regie(
 ) -> tuple[Contender, Hub, dict[str, Any]]:
     """regie deployed on one database, its clients warmed up."""
     hub, created = deploy_hub(directory, servers, url)
-    provider = Provider(
-        name=f"regie ({database})",
-        ports=hub.hub_ports,
-        authorize_path="/oidc/authorize",
-        token_path="/oidc/token",  # noqa: S106 (a URL path)
-        userinfo_path="/oidc/userinfo",
-        jwks_path="/oidc/jwks",
-        client_id=created["client_id"],
-        secret=created["secret"],
-        round_robin=True,
-        processes=hub.processes,
-    )
+    provider = regie_provider(f"regie ({database})", hub.hub_ports, created, hub.processes)
     sessions = [Session({SESSION_COOKIE: key}) for key in created["sessions"]]
     nv = [process for process in [hub.number_service] if process is not None]
     return contender(provider, sessions, False, nv), hub, created
@@ -92,16 +80,9 @@ def _regie(
 def run() -> str:
     servers = os.cpu_count() or 1
     directory = Path(tempfile.mkdtemp(prefix="regie-bench-sso-"))
-    stop = threading.Event()
     running: list[subprocess.Popen[bytes]] = []
-
-    def abort() -> None:
-        stop.set()
-        stop_all(running)
-
-    watchdog = threading.Timer(TIME_LIMIT_SECONDS, abort)
-    watchdog.daemon = True
-    watchdog.start()
+    watchdog = Watchdog(TIME_LIMIT_SECONDS, running)
+    stop = watchdog.stop
     regies: list[Contender] = []
     peer: Contender | None = None
     peer_note = ""

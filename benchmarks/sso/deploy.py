@@ -98,6 +98,28 @@ def deploy_hub(
     return hub, created
 
 
+def regie_provider(
+    name: str,
+    ports: list[int],
+    created: dict[str, Any],
+    processes: list[subprocess.Popen[bytes]] | None = None,
+) -> Provider:
+    """regie's OpenID provider as the benchmarks drive it: its endpoints, the client the setup
+    child registered, every request to the next of ``ports``."""
+    return Provider(
+        name=name,
+        ports=ports,
+        authorize_path="/oidc/authorize",
+        token_path="/oidc/token",  # noqa: S106 (a URL path)
+        userinfo_path="/oidc/userinfo",
+        jwks_path="/oidc/jwks",
+        client_id=created["client_id"],
+        secret=created["secret"],
+        round_robin=True,
+        processes=processes or [],
+    )
+
+
 def deploy_peer(directory: Path, servers: int, client_id: str, secret: str) -> Provider | str:
     """The peer's processes, or why it could not run."""
     node, npm = shutil.which("node"), shutil.which("npm")

@@ -92,7 +92,12 @@ PROFILED = (
     ("joserfc/jwt.py", "encode", "ID token signed (ES256)"),
     ("regie/agreements/policy.py", "decide", "release policy decided"),
     ("regie/audit/services.py", "record", "audit events written"),
+    ("regie/lib/prepared.py", "_execute", "prepared questions asked (SQL run, rows converted)"),
+    ("regie/lib/prepared.py", "__call__", "rows inserted (codes, tokens, audit events)"),
 )
+# Django's handling around the three views: the whole request less the views themselves.
+AROUND = ("django/core/handlers/base.py", "get_response")
+VIEWS = ("regie/gateway/views.py", ("authorize", "token", "userinfo"))
 
 
 def profile_child(client_id: str, secret: str, session_key: str) -> None:
@@ -163,6 +168,19 @@ def profile_child(client_id: str, secret: str, session_key: str) -> None:
             if name == function and filename.endswith(suffix)
         )
         parts[label] = cumulative / PROFILE_LAUNCHES
+    whole = sum(
+        entry[3]
+        for (filename, _, name), entry in table.items()
+        if name == AROUND[1] and filename.endswith(AROUND[0])
+    )
+    views = sum(
+        entry[3]
+        for (filename, _, name), entry in table.items()
+        if name in VIEWS[1] and filename.endswith(VIEWS[0])
+    )
+    parts["Django around the views (middleware, session, routing, request and response)"] = (
+        whole - views
+    ) / PROFILE_LAUNCHES
     from django.contrib.auth.hashers import get_hasher
 
     hasher = get_hasher()

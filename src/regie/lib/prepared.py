@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
@@ -45,7 +46,10 @@ def _stand_in(kind: type) -> Any:
     """A value no real parameter has, of ``kind``, different on every call."""
     number = next(_counter)
     if kind is int:
-        return -(7_919_000_000_000 + number)
+        # Negative (no key is), and within a 32-bit integer: PostgreSQL's backend answers a
+        # lookup of an ``IntegerField``/``AutoField`` beyond its range with "no rows" at compile
+        # time, so a larger stand-in would never reach the SQL.
+        return -(1_900_000_000 + number)
     if kind is str:
         return f"\x1fregie-prepared-{number}\x1f"
     if kind is datetime:
@@ -97,7 +101,13 @@ class Prepared(Generic[M]):
             return alias, found
         connection = connections[alias]
         compiler = queryset.query.get_compiler(using=alias)
-        sql, raw_params = compiler.as_sql()
+        try:
+            sql, raw_params = compiler.as_sql()
+        except EmptyResultSet:
+            raise ValueError(
+                "cannot prepare this queryset: the ORM decided while compiling it that no row "
+                "can match (a stand-in outside a field's range?)"
+            ) from None
         params: list[Any] = []
         seen: set[str] = set()
         for value in raw_params:

@@ -113,3 +113,14 @@ def test_an_insert_stores_what_the_orms_create_stores() -> None:
     second = insert(title="2032-2033", start=date(2032, 8, 1), end=date(2033, 7, 31))
     assert second.pk != made.pk
     assert SchoolYear.objects.filter(title__in=["2031-2032", "2032-2033"]).count() == 2
+
+
+def test_it_prepares_a_lookup_of_a_32_bit_key() -> None:
+    # auth_user's key is an AutoField (a 32-bit integer): PostgreSQL's backend answers a lookup
+    # beyond that range with "no rows" at compile time, so the stand-in must fit in it.
+    from django.contrib.auth.models import User
+
+    users = Prepared(lambda pk: User.objects.filter(pk=pk).order_by()[:1], pk=int)
+    made = User.objects.create_user("prepared-fictief", password=None)
+    assert users.first(pk=made.pk) == made
+    assert users.first(pk=made.pk + 1) is None

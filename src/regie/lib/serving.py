@@ -73,6 +73,20 @@ def wake(server: Any) -> None:
             server.pull_trigger()
 
 
+def _guard_trigger(server: Any) -> None:
+    """waitress's task threads wake the loop themselves when a request is done
+    (``server.pull_trigger()``): that goes through the same lock and check as :func:`wake`, so a
+    request finishing while the loop shuts down does not write to the closed trigger."""
+    pull = server.pull_trigger
+
+    def guarded() -> None:
+        with _TRIGGER:
+            if not getattr(server, "_regie_trigger_closed", False):
+                pull()
+
+    server.pull_trigger = guarded
+
+
 def stop_serving(server: Any, stop: threading.Event) -> None:
     """End :func:`run_until_stopped` from any thread or a signal handler, at once."""
     stop.set()
@@ -89,6 +103,7 @@ def run_until_stopped(server: Any, stop: threading.Event, grace_seconds: float =
     """
     from waitress import wasyncore
 
+    _guard_trigger(server)
     socket_map = server._map
     use_poll = server.adj.asyncore_use_poll
     while not stop.is_set():

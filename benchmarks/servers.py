@@ -5,12 +5,12 @@ The deployment, the pupils' sessions, the OAuth client and the launch are the SS
 (``benchmarks/sso``: ``deploy_hub`` makes the database and the data and starts the number
 service). On that database and with the same environment, each server runs the hub's app
 (``regie.wsgi``, role hub) with one process per core and as many request threads per process
-as ``regie serve`` has (``REGIE_SERVER_THREADS``, 16): waitress as ``regie serve --server
-waitress`` (one process and port per core; it has no process manager, so the client takes the
-ports in turn), granian as ``regie serve --server granian --processes N`` (its Rust HTTP stack
-in front of the WSGI app, the worker processes sharing one port, a supervising process), and
-gunicorn as ``gunicorn --worker-class gthread regie.wsgi:application`` (a master and N workers
-on one port).
+as ``regie serve --role hub`` has (``REGIE_SERVER_THREADS``, else 2): waitress as ``regie serve
+--server waitress`` (one process and port per core; it has no process manager, so the client
+takes the ports in turn), granian as ``regie serve --server granian --processes N`` (its Rust
+HTTP stack in front of the WSGI app, the worker processes sharing one port, a supervising
+process), and gunicorn as ``gunicorn --worker-class gthread regie.wsgi:application`` (a master
+and N workers on one port).
 
 Two workloads, closed-loop (every client sends its next request when the last one is answered),
 per level of concurrency (8 and 32 clients, 15 s each; the servers take turns per level so that
@@ -45,6 +45,7 @@ from .serving import (
     Session,
     Watchdog,
     free_port,
+    hub_threads,
     process_tree,
     rss_bytes,
     stop_all,
@@ -98,10 +99,6 @@ class Contender:
         return [process.pid for process in self.masters]
 
 
-def threads() -> int:
-    return int(os.environ.get("REGIE_SERVER_THREADS", "16"))
-
-
 def start_server(hub: Hub, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
     with (hub.directory / f"{name}.log").open("wb") as log:
         return subprocess.Popen(
@@ -118,7 +115,7 @@ def waitress(hub: Hub, processes: int) -> tuple[list[subprocess.Popen[bytes]], l
     ports = [free_port() for _ in range(processes)]
     masters = [regie_serve(hub, "waitress", port) for port in ports]
     text = (
-        f"waitress {_version('waitress')} (`regie serve --server waitress`, {threads()} "
+        f"waitress {_version('waitress')} (`regie serve --server waitress`, {hub_threads()} "
         "threads, a process and port per core, the client taking the ports in turn)"
     )
     return masters, ports, text
@@ -129,7 +126,7 @@ def granian(hub: Hub, processes: int) -> tuple[list[subprocess.Popen[bytes]], li
     master = regie_serve(hub, "granian", port, "--processes", str(processes))
     text = (
         f"granian {_version('granian')} (`regie serve --server granian --processes "
-        f"{processes}`: WSGI, {threads()} blocking threads per worker, the workers sharing "
+        f"{processes}`: WSGI, {hub_threads()} blocking threads per worker, the workers sharing "
         "one port, a supervising process)"
     )
     return [master], [port], text
@@ -146,14 +143,14 @@ def gunicorn(hub: Hub, processes: int) -> tuple[list[subprocess.Popen[bytes]], l
         "--worker-class",
         "gthread",
         "--threads",
-        str(threads()),
+        str(hub_threads()),
         "--log-level",
         "warning",
         "regie.wsgi:application",
     ]
     text = (
         f"gunicorn {_version('gunicorn')} (`gunicorn --worker-class gthread --threads "
-        f"{threads()} regie.wsgi:application`, {processes} workers sharing one port, a master)"
+        f"{hub_threads()} regie.wsgi:application`, {processes} workers sharing one port, a master)"
     )
     return [start_server(hub, "gunicorn", argv)], [port], text
 

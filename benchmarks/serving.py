@@ -26,6 +26,13 @@ HUB_OIN = "00000001000000000077"
 HANDOFF = "REGIE_BENCH_HANDOFF"  # the environment variable naming the handoff file
 
 
+def hub_threads() -> int:
+    """The request threads per process that ``regie serve --role hub`` runs with here."""
+    from regie.ops.management.commands.serve import THREADS_OTHERWISE
+
+    return int(os.environ.get("REGIE_SERVER_THREADS") or THREADS_OTHERWISE)
+
+
 def server_name() -> str:
     """The HTTP server the deployed ``regie serve`` processes run (``REGIE_SERVER``; granian is
     ``regie serve``'s default)."""

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..serving import server_name
+from ..serving import hub_threads, server_name
 from .common import (
     AIM_CPU,
     AIM_MOONSHOT,
@@ -102,7 +102,7 @@ def section(
     databases = " and ".join(regie.provider.name.removeprefix("regie (")[:-1] for regie in regies)
     if postgres_note:
         databases += f" (PostgreSQL not run: {postgres_note})"
-    threads = os.environ.get("REGIE_SERVER_THREADS", "16")
+    threads = hub_threads()
     server = server_name()
     peer_text = (
         f"node's `oidc-provider` {peer_version()} (node {node_version()}), {servers} node "

@@ -714,10 +714,13 @@ DEFAULT_FROM_EMAIL = env_str(
 
 SERVER_THREADS = env_int(
     "REGIE_SERVER_THREADS",
-    16,
-    "Request threads of `regie serve`; enough that a hub request waiting on the number service "
-    "in the same process never starves it.",
-    minimum=2,
+    0,
+    "Request threads per process of `regie serve`. 0 chooses by role: 16 for REGIE_ROLE=all, "
+    "enough that a hub request waiting on the number service in the same process never starves "
+    "it; 2 for the other roles, where more threads in one process contend for Python's "
+    "interpreter lock and serve fewer requests (docs/performance.md): use more processes "
+    "(`--processes`) for more cores.",
+    minimum=0,
 )
 SERVER = env_choice(
     "REGIE_SERVER",

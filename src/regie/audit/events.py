@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.utils.module_loading import autodiscover_modules
+
 _NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 
 
@@ -52,6 +54,9 @@ AUDIT_DETAILS_ERASED = define(
 
 
 def reference_markdown() -> str:
+    # Every app's declarations, not only those some import has loaded so far (the sector's, for
+    # one, are imported only where the sector dashboard runs).
+    autodiscover_modules("events")
     lines = [
         "# Audit event types",
         "",

@@ -10,8 +10,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from django.conf import LazySettings
+from django.core.management.base import CommandError
 
 from regie.conftest import regie_command, start_server, subprocess_env
+from regie.ops.management.commands.serve import request_threads
 
 
 def keep_alive_connection(url: str) -> socket.socket:
@@ -67,7 +70,8 @@ def test_it_closes_idle_connections_and_exits_on_a_stop_signal(
 def test_it_serves_the_number_service_only_in_its_roles(
     keys_dir: Path, tmp_path: Path, role: str, serves_number_service: bool
 ) -> None:
-    process, url = start_server(keys_dir, tmp_path / "server.log", role=role)
+    log = tmp_path / "server.log"
+    process, url = start_server(keys_dir, log, role=role)
     try:
         for endpoint in ("/nummervoorziening/api/v1/ping", "/nummervoorziening/soap?wsdl"):
             answer = httpx.get(url + endpoint)
@@ -75,6 +79,37 @@ def test_it_serves_the_number_service_only_in_its_roles(
     finally:
         process.terminate()
         process.wait(30)
+    # Neither role waits on itself: the few threads that do not contend for the interpreter lock.
+    [started] = [line for line in log.read_text().splitlines() if "server.started" in line]
+    assert "threads=2 " in started or '"threads": 2,' in started, started
+
+
+@pytest.mark.parametrize(
+    ("role", "configured", "setting", "threads"),
+    [
+        ("hub", None, 0, 2),
+        ("nummervoorziening", None, 0, 2),
+        ("oversight", None, 0, 2),
+        ("all", None, 0, 16),  # a hub request waits on the number service in the same process
+        ("hub", None, 6, 6),  # REGIE_SERVER_THREADS before the role
+        ("all", 3, 6, 3),  # --threads before REGIE_SERVER_THREADS
+        ("hub", 1, 0, 1),
+    ],
+)
+def test_it_chooses_the_request_threads_by_role_unless_told(
+    settings: LazySettings, role: str, configured: int | None, setting: int, threads: int
+) -> None:
+    settings.SERVER_THREADS = setting
+    assert request_threads(role, configured) == threads
+
+
+@pytest.mark.parametrize(("role", "configured"), [("hub", 0), ("hub", -3), ("all", 1)])
+def test_it_refuses_too_few_request_threads(
+    settings: LazySettings, role: str, configured: int
+) -> None:
+    settings.SERVER_THREADS = 0
+    with pytest.raises(CommandError, match="at least"):
+        request_threads(role, configured)
 
 
 @pytest.mark.django_db(transaction=True)  # a migrated database: only the port stands in the way

@@ -31,7 +31,12 @@ from regie.lib.serving import free_ports_from, port_taken
 from regie.nummervoorziening import services as nv_services
 from regie.nummervoorziening.keys import generate_keyring
 from regie.nummervoorziening.models import Client
-from regie.ops.management.commands.serve import check_ready, recover_at_start, serve
+from regie.ops.management.commands.serve import (
+    check_ready,
+    recover_at_start,
+    request_threads,
+    serve,
+)
 
 logger = get_logger(__name__)
 
@@ -298,7 +303,7 @@ class Command(BaseCommand):
             serve(
                 host="127.0.0.1",
                 port=options["port"],
-                threads=settings.SERVER_THREADS,
+                threads=request_threads("all"),
                 worker=True,
                 role="all",
                 after_start=load_board,

@@ -30,6 +30,30 @@ from regie.lib.serving import (
 logger = get_logger(__name__)
 
 
+# Request threads per process when REGIE_SERVER_THREADS and --threads leave it to the role.
+# More threads in one process contend for the interpreter lock: an SSO launch costs 9–11 ms of CPU
+# with 2, 14–15 ms with 16, and PostgreSQL's round trips are covered by 2 (docs/performance.md).
+# The embedded role serves the number service too: a hub request waits on a request of the same
+# process, so there must be threads to spare for it.
+THREADS_BY_ROLE = {"all": 16}
+THREADS_OTHERWISE = 2
+
+
+def request_threads(role: str, configured: int | None = None) -> int:
+    """The request threads of one ``regie serve`` process for ``role``: ``configured``
+    (``--threads``), else REGIE_SERVER_THREADS, else the role's own number."""
+    by_role = THREADS_BY_ROLE.get(role, THREADS_OTHERWISE)
+    threads = configured if configured is not None else settings.SERVER_THREADS or by_role
+    if threads < 1:
+        raise CommandError(f"--threads {threads}: a process needs at least 1 request thread")
+    if threads < 2 and role == "all":
+        raise CommandError(
+            "1 request thread for --role all: a hub request waits on the number service in the "
+            "same process, which needs a thread of its own; give at least 2"
+        )
+    return threads
+
+
 def check_ready(role: str) -> None:
     """Raise CommandError when this process cannot serve ``role``."""
     executor = MigrationExecutor(connection)
@@ -111,13 +135,16 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument(
-            "--threads", type=int, default=None, help="default: REGIE_SERVER_THREADS"
+            "--threads",
+            type=int,
+            default=None,
+            help="Request threads per process (default: REGIE_SERVER_THREADS, else by role).",
         )
         parser.add_argument(
             "--server",
             choices=("waitress", "granian"),
             default=None,
-            help="The HTTP server (default: REGIE_SERVER, 'waitress').",
+            help="The HTTP server (default: REGIE_SERVER, 'granian').",
         )
         parser.add_argument(
             "--processes",
@@ -150,7 +177,7 @@ class Command(BaseCommand):
         arguments = {
             "host": options["host"],
             "port": options["port"],
-            "threads": options["threads"] or settings.SERVER_THREADS,
+            "threads": request_threads(role, options["threads"]),
             "worker": settings.INPROCESS_WORKER and not options["no_worker"],
             "role": role,
         }

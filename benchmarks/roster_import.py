@@ -11,8 +11,10 @@ transaction) of the first zip, then of the second (the re-import; its plan must 
 renamed pupils changed and the rest unchanged). Each step's CPU time in the child
 (``process_time``) is reported beside the wall time: on a machine shared with other work it moves
 less. Apart from those steps, and not counted in them, the second zip is read once more alone
-(``read_export``: parse and check, as the upload does it), to show how much of the re-import is
-reading the file. Peak resident memory is VmHWM, reset to the current RSS before each step
+(``read_export``: parse and check, as the upload does it) and that export compared with the hub
+once (``plan_import``; the hub holds it by then, so every record is compared and found unchanged),
+to show how much of the re-import is reading the file and how much comparing (twice: at upload
+and at apply). Peak resident memory is VmHWM, reset to the current RSS before each step
 (``/proc/self/clear_refs``): the peak of that step in a process with Django loaded. The
 re-import's peaks cannot be lower than what the first import left resident (Python keeps freed
 memory).
@@ -328,7 +330,14 @@ def child(database_url: str, first: Path, second: Path, var_dir: Path) -> dict[s
     from regie.roster.services import read_export
 
     read_alone = collector_paused()(lambda: read_export(second, second.name))
-    _, parse_2 = _measured("second-parse", read_alone, profile_dir)
+    export_2, parse_2 = _measured("second-parse", read_alone, profile_dir)
+    # And comparing it with the hub once (the plan; the re-import compares twice, at upload and
+    # at apply): the hub holds it by now, so every record is compared and found unchanged.
+    from regie.roster.importing.plan import plan_import
+
+    board = Board.objects.get(bestuursnummer=BESTUURSNUMMER)
+    compare_alone = collector_paused()(lambda: plan_import(export_2, board))
+    _, compare_2 = _measured("second-compare", compare_alone, profile_dir)
     say(
         f"re-import: upload {upload_2.seconds:.1f} s (peak {upload_2.peak_mib:.0f} MiB), "
         f"apply {apply_2.seconds:.1f} s (peak {apply_2.peak_mib:.0f} MiB); plan: "
@@ -351,6 +360,7 @@ def child(database_url: str, first: Path, second: Path, var_dir: Path) -> dict[s
         "first": {"upload": vars(upload), "apply": vars(apply), "plan": plan},
         "second": {"upload": vars(upload_2), "apply": vars(apply_2), "plan": plan_2},
         "second_parse": parse_2.seconds,
+        "second_compare": compare_2.seconds,
         "renamed_in_hub": renamed,
         "reference": reference,
         "load": [load_start, os.getloadavg()[0]],
@@ -597,7 +607,9 @@ def _section(
         f"Ratio = raw time ÷ import time (aim ≥ {AIM_RATIO}). Re-import: the same export with "
         f"{_fmt(changed)} pupils (1 %) renamed, as a fraction of the first import's time "
         f"(aim < {AIM_REIMPORT}); of it, the share that is reading the file (`read_export` of "
-        "the second zip timed apart, after the re-import); and the ratio in CPU time of the "
+        "the second zip timed apart, after the re-import) and twice the share that is comparing "
+        "it with the hub once (`plan_import` of that parsed export, timed apart: the re-import "
+        "compares at upload and again at apply); and the ratio in CPU time of the "
         "hub's process, which moves less when the machine is shared. Peak RSS is VmHWM of the "
         "step, on top of the RSS of the process before it (Django loaded, migrated).",
         "",
@@ -662,6 +674,14 @@ def _section(
             "of which reading the file (parse and check, timed apart)",
             [
                 f"{result['second_parse']:.1f} s = {result['second_parse'] / ratio['second']:.0%}"
+                for result, ratio in zip(results, ratios, strict=True)
+            ],
+        )
+        row(
+            "of which comparing with the hub, twice (once timed apart, × 2)",
+            [
+                f"2 × {result['second_compare']:.1f} s = "
+                f"{2 * result['second_compare'] / ratio['second']:.0%}"
                 for result, ratio in zip(results, ratios, strict=True)
             ],
         )

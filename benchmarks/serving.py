@@ -28,9 +28,9 @@ HANDOFF = "REGIE_BENCH_HANDOFF"  # the environment variable naming the handoff f
 
 def hub_threads() -> int:
     """The request threads per process that ``regie serve --role hub`` runs with here."""
-    from regie.ops.management.commands.serve import THREADS_OTHERWISE
+    from regie.ops.management.commands.serve import threads_for
 
-    return int(os.environ.get("REGIE_SERVER_THREADS") or THREADS_OTHERWISE)
+    return threads_for("hub", None, int(os.environ.get("REGIE_SERVER_THREADS") or 0))
 
 
 def server_name() -> str:

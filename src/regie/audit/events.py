@@ -53,10 +53,14 @@ AUDIT_DETAILS_ERASED = define(
 )
 
 
-def reference_markdown() -> str:
-    # Every app's declarations, not only those some import has loaded so far (the sector's, for
-    # one, are imported only where the sector dashboard runs).
+def declared() -> list[EventType]:
+    """Every app's event types, by name: also those no import has loaded so far (the sector
+    dashboard's, for one, are imported only where it runs)."""
     autodiscover_modules("events")
+    return sorted(REGISTRY.values(), key=lambda item: item.name)
+
+
+def reference_markdown() -> str:
     lines = [
         "# Audit event types",
         "",
@@ -65,6 +69,6 @@ def reference_markdown() -> str:
         "| event type | recorded when |",
         "|---|---|",
     ]
-    for event_type in sorted(REGISTRY.values(), key=lambda item: item.name):
+    for event_type in declared():
         lines.append(f"| `{event_type.name}` | {event_type.description} |")
     return "\n".join(lines) + "\n"

@@ -33,25 +33,33 @@ logger = get_logger(__name__)
 # Request threads per process when REGIE_SERVER_THREADS and --threads leave it to the role.
 # More threads in one process contend for the interpreter lock: an SSO launch costs 9–11 ms of CPU
 # with 2, 14–15 ms with 16, and PostgreSQL's round trips are covered by 2 (docs/performance.md).
-# The embedded role serves the number service too: a hub request waits on a request of the same
-# process, so there must be threads to spare for it.
-THREADS_BY_ROLE = {"all": 16}
-THREADS_OTHERWISE = 2
+# The embedded role (all) serves the number service too: a hub request waits on a request of the
+# same process, so there must be threads to spare for it.
+THREADS = 2
+EMBEDDED_THREADS = 16
 
 
-def request_threads(role: str, configured: int | None = None) -> int:
+def threads_for(role: str, configured: int | None, setting: int) -> int:
     """The request threads of one ``regie serve`` process for ``role``: ``configured``
-    (``--threads``), else REGIE_SERVER_THREADS, else the role's own number."""
-    by_role = THREADS_BY_ROLE.get(role, THREADS_OTHERWISE)
-    threads = configured if configured is not None else settings.SERVER_THREADS or by_role
+    (``--threads``), else ``setting`` (REGIE_SERVER_THREADS) unless 0, else the role's own."""
+    embedded = role == "all"
+    if configured is not None:
+        threads = configured
+    else:
+        threads = setting or (EMBEDDED_THREADS if embedded else THREADS)
     if threads < 1:
         raise CommandError(f"--threads {threads}: a process needs at least 1 request thread")
-    if threads < 2 and role == "all":
+    if threads < 2 and embedded:
         raise CommandError(
             "1 request thread for --role all: a hub request waits on the number service in the "
             "same process, which needs a thread of its own; give at least 2"
         )
     return threads
+
+
+def request_threads(role: str, configured: int | None = None) -> int:
+    """:func:`threads_for` with this process's REGIE_SERVER_THREADS."""
+    return threads_for(role, configured, settings.SERVER_THREADS)
 
 
 def check_ready(role: str) -> None:
